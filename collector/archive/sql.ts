@@ -1,0 +1,102 @@
+// SQL that turns staged rows (raw wire values, times as u32 halves) into archive rows.
+// Each dataset's SELECT list is keyed by the schema's column names, so the compiler
+// refuses a column the schema has and the SQL lacks, and the order is the schema's.
+
+import {
+  CTX_NAMES,
+  LEVEL_NAMES,
+  LOSS_REASONS,
+  LOSSES_COLUMNS,
+  RECORDS_COLUMNS,
+  TYPE_NAMES,
+  type LossesColumnName,
+  type RecordsColumnName,
+} from '../../formats/archive-schema.ts';
+import type { StageChannels } from './stager.ts';
+
+function lit(s: string): string {
+  return `'${s.replaceAll("'", "''")}'`;
+}
+
+/** CASE mapping small codes to names; unknown codes become their decimal text. */
+function codeNames(col: string, names: readonly string[]): string {
+  const whens = names.map((n, i) => `WHEN ${i} THEN ${lit(n)}`).join(' ');
+  return `CASE ${col} ${whens} ELSE CAST(${col} AS VARCHAR) END`;
+}
+
+/** Exact u64 from two u32 columns; hi < 2^31 is checked at append, so it fits BIGINT. */
+export function mono(hi: string, lo: string): string {
+  return `((CAST(${hi} AS BIGINT) << 32) | ${lo})`;
+}
+
+/** TIMESTAMP_NS of mono + offset; the sum's range is checked at append. */
+export function utc(hi: string, lo: string, offsetSql: string): string {
+  return `make_timestamp_ns(${mono(hi, lo)} + ${offsetSql})`;
+}
+
+function selectList<N extends string>(columns: readonly { readonly name: N }[], exprs: Record<N, string>): string {
+  return columns.map((c) => `${exprs[c.name]} AS "${c.name}"`).join(',\n  ');
+}
+
+export const typeNameSql = (() => {
+  const whens = [...TYPE_NAMES].map(([t, n]) => `WHEN ${t} THEN ${lit(n)}`).join(' ');
+  return `CASE "type" ${whens} ELSE printf('0x%04x', "type") END`;
+})();
+
+/** Staged record columns (besides `stage` and `ch`). `pk`: 1 payload is msg text, 2 payload is data bytes, 0 neither. */
+export const RECORDS_STAGING = [
+  { name: 'ts_hi', kind: 'u32' },
+  { name: 'ts_lo', kind: 'u32' },
+  { name: 'cpu', kind: 'i32' },
+  { name: 'seq', kind: 'f64' },
+  { name: 'level', kind: 'u8' },
+  { name: 'type', kind: 'u16' },
+  { name: 'ctx', kind: 'u8' },
+  { name: 'pk', kind: 'u8' },
+  { name: 'pid', kind: 'i32' },
+  { name: 'comm', kind: 'varchar' },
+  { name: 'payload', kind: 'blob' },
+] as const;
+
+export function recordsSelect(table: string, stage: number, ch: StageChannels): string {
+  const exprs: Record<RecordsColumnName, string> = {
+    ts: utc('ts_hi', 'ts_lo', ch.offsetSql),
+    mono_ns: mono('ts_hi', 'ts_lo'),
+    cpu: 'cpu',
+    seq: 'CAST(seq AS UBIGINT)',
+    level: codeNames('"level"', LEVEL_NAMES),
+    type: typeNameSql,
+    ctx: codeNames('ctx', CTX_NAMES),
+    pid: 'pid',
+    comm: 'comm',
+    // payload holds the UTF-8 the bindings encoded from a JS string: decode() cannot fail
+    msg: 'CASE WHEN pk = 1 THEN decode(payload) END',
+    data: 'CASE WHEN pk = 2 THEN payload END',
+    channel_id: ch.channelIdSql,
+  };
+  return `SELECT\n  ${selectList(RECORDS_COLUMNS, exprs)}\nFROM ${table} WHERE stage = ${stage}`;
+}
+
+export const LOSSES_STAGING = [
+  { name: 'cpu', kind: 'i32' },
+  { name: 'first_seq', kind: 'f64' },
+  { name: 'count', kind: 'f64' },
+  { name: 'from_hi', kind: 'u32' },
+  { name: 'from_lo', kind: 'u32' },
+  { name: 'to_hi', kind: 'u32' },
+  { name: 'to_lo', kind: 'u32' },
+  { name: 'reason', kind: 'u8' },
+] as const;
+
+export function lossesSelect(table: string, stage: number, ch: StageChannels): string {
+  const exprs: Record<LossesColumnName, string> = {
+    cpu: 'cpu',
+    first_seq: 'CAST(first_seq AS UBIGINT)',
+    count: 'CAST("count" AS UBIGINT)',
+    ts_from: utc('from_hi', 'from_lo', ch.offsetSql),
+    ts_to: utc('to_hi', 'to_lo', ch.offsetSql),
+    reason: codeNames('reason', LOSS_REASONS),
+    channel_id: ch.channelIdSql,
+  };
+  return `SELECT\n  ${selectList(LOSSES_COLUMNS, exprs)}\nFROM ${table} WHERE stage = ${stage}`;
+}

@@ -1,0 +1,104 @@
+import type { DuckDBInstance } from '@duckdb/node-api';
+import type { LossReason } from '../../formats/archive-schema.ts';
+
+/**
+ * One record, as the caller hands it to `RecordsWriter.append`. The caller owns the
+ * object and may reuse it for the next record as soon as `append` returns: the writer
+ * copies what it needs and keeps no reference.
+ */
+export interface RecordRow {
+  /** `ts` (CLOCK_MONOTONIC ns, u64) high 32 bits; must be < 2^31 (the archive stores it as BIGINT) */
+  tsHi: number;
+  /** `ts` low 32 bits, 0..2^32-1 */
+  tsLo: number;
+  cpu: number;
+  /** record sequence number, 0..2^53-1 */
+  seq: number;
+  /** 0..7 (PROTOCOL.md §3.2) */
+  level: number;
+  /** u16 record type */
+  type: number;
+  /** 1 text, 2 binary */
+  kind: number;
+  /** 0 task, 1 softirq, 2 hardirq */
+  ctx: number;
+  pid: number;
+  comm: string;
+  /** the text of a text record (`kind` 1; null is stored as ''); ignored for other kinds */
+  msg: string | null;
+  /**
+   * the payload of a binary record (`kind` 2; null is stored as empty); ignored for text.
+   * Copied during `append`, so it may be a view into a buffer that is reused or unmapped
+   * afterwards. (A `kind` other than 1 and 2 stores whichever of data/msg is non-null.)
+   */
+  data: Uint8Array | null;
+}
+
+/** One run of lost sequence numbers, for `LossesWriter.append`. Reusable like RecordRow. */
+export interface LossRow {
+  cpu: number;
+  /** first lost sequence number, 0..2^53-1 */
+  firstSeq: number;
+  /** number of lost sequence numbers, 0..2^53-1 */
+  count: number;
+  /** monotonic ns (u64 halves) at or after which the lost records were written */
+  fromHi: number;
+  fromLo: number;
+  /** monotonic ns (u64 halves) at or before which they were written */
+  toHi: number;
+  toLo: number;
+  reason: LossReason;
+}
+
+/** What a writer needs to know about the channel (module load) rows come from. */
+export interface ChannelContext {
+  /** `channel_id` from `info`: 16 lowercase hex digits */
+  channelId: string;
+  /**
+   * `mono_to_realtime_ns` from `info`: added to a monotonic time to get UTC ns since the
+   * epoch. A decimal string, a bigint, or the two halves of the 64-bit value.
+   */
+  monoToRealtimeNs: string | bigint | { readonly hi: number; readonly lo: number };
+}
+
+export interface WriterOptions {
+  /** archive root; datasets go to `<out>/records/...` and `<out>/losses/...` */
+  out: string;
+  /** the `host=` partition value */
+  host: string;
+  /** seal a file once this many bytes of rows were appended to it (approximate: payload + comm + 48). Default 128 MiB */
+  maxFileBytes?: number;
+  /** publish a file once its first row is this many seconds old (checked by `due` and `publishDue`). Default 60 */
+  maxAgeSeconds?: number;
+  /** `append` throws StagingFullError beyond this many staged, unpublished bytes. Default 4 * maxFileBytes */
+  maxStagedBytes?: number;
+  /** Parquet row group size in rows (DuckDB rounds it to whole 2048-row vectors). Default 122880 (DuckDB's) */
+  rowGroupSize?: number;
+  /** zstd level, 1..22. Default 3 */
+  zstdLevel?: number;
+  /** a DuckDB instance to stage in (e.g. shared by both writers); default: a private in-memory one */
+  instance?: DuckDBInstance;
+  /** DuckDB `memory_limit` of the private instance (staging table + COPY working memory). Default '1GB' */
+  memoryLimit?: string;
+  /** where the private instance may spill when it reaches memoryLimit. Default `<os tmpdir>/krelay-duckdb` */
+  tempDirectory?: string;
+  /** clock for file age, ms; default Date.now */
+  now?: () => number;
+}
+
+/** One file made durable and visible. */
+export interface Published {
+  dataset: 'records' | 'losses';
+  /** absolute or `out`-relative path of the `.parquet` file, as `out` was given */
+  path: string;
+  rows: number;
+  /** first and last time in the file (`ts`, or `ts_from` for losses), `YYYY-MM-DDTHH:MM:SS.nnnnnnnnnZ` */
+  firstTs: string;
+  lastTs: string;
+  /**
+   * per channel and CPU, the highest sequence number in the file: `seq` for records,
+   * `first_seq + count - 1` for losses. Every row of that channel and CPU staged before
+   * it is either in this file or in an earlier published one.
+   */
+  maxSeq: readonly { channelId: string; cpu: number; seq: number }[];
+}

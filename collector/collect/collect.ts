@@ -1,0 +1,158 @@
+// The collector: replay what the spool holds, then follow the live channel.
+// Every complete sub-buffer is appended to the spool before it is
+// acknowledged, so a kill -9 at any instant loses nothing the kernel handed
+// over; spool segments are deleted only once the Parquet files holding their
+// records are final, and replay skips what those files already hold.
+import fs from 'node:fs'
+import path from 'node:path'
+import { setTimeout as sleep } from 'node:timers/promises'
+import { dataView } from '../../formats/bytes.ts'
+import type { CaptureMeta } from '../../formats/capture.ts'
+import { parseInfo } from '../../formats/info.ts'
+import { controlFileAcker } from '../source/ack.ts'
+import { openChannel, type Channel } from '../source/channel.ts'
+import { ChannelError } from '../source/errors.ts'
+import { ChannelReader } from '../source/reader.ts'
+import { segmentNumber, type Segment } from '../spool/segment.ts'
+import { SpoolWriter, type FsyncPolicy } from '../spool/spool-writer.ts'
+import { Pipeline, type PipelineTotals } from './pipeline.ts'
+import { replaySpool } from './replay.ts'
+
+export interface CollectOptions {
+  channelDir: string
+  out: string
+  spoolDir: string
+  host: string
+  fsync: FsyncPolicy
+  segmentBytes: number
+  segmentAgeMs: number
+  maxFileBytes: number
+  maxAgeSeconds: number
+  /** wait for the module to be loaded (again) instead of stopping when it is gone */
+  follow: boolean
+  signal: AbortSignal
+  log: (line: string) => void
+}
+
+export interface CollectSummary extends PipelineTotals {
+  channels: number
+  replayedSubbufs: number
+}
+
+export async function collect (opts: CollectOptions): Promise<CollectSummary> {
+  const pipeline = await Pipeline.open({ out: opts.out, host: opts.host, maxFileBytes: opts.maxFileBytes, maxAgeSeconds: opts.maxAgeSeconds }, opts.spoolDir)
+  const segments: Segment[] = []
+  const replay = replaySpool(opts.spoolDir, pipeline)
+  if (replay.subbufs > 0) opts.log(`replayed ${replay.subbufs} sub-buffers from ${replay.segments.length} spool segments (${pipeline.totals.skipped} records already archived)`)
+  segments.push(...replay.segments)
+  const lastNumber = replay.segments.reduce((n, s) => Math.max(n, segmentNumber(path.basename(s.file))), 0)
+  const spool = new SpoolWriter(opts.spoolDir, { fsync: opts.fsync, segmentBytes: opts.segmentBytes, segmentAgeMs: opts.segmentAgeMs }, lastNumber + 1, s => segments.push(s))
+  let channels = 0
+  try {
+    for (;;) {
+      const channel = await waitForChannel(opts)
+      if (channel === undefined) break
+      channels++
+      const meta = captureMeta(channel, opts.host)
+      if (meta.channelId === '') throw new Error(`${channel.dir}/info has no channel_id: this krelay module is too old for the collector`)
+      pipeline.startChannel(meta, channel.info.cpus)
+      spool.open(meta)
+      const ended = await follow(channel, meta, pipeline, spool, segments, replay.subbufSeq.get(meta.channelId), opts)
+      if (ended === 'stopped') break
+      opts.log(`krelay module ${ended}: channel ${meta.channelId} ended`)
+      pipeline.finishChannel()
+      pipeline.reloaded()
+      spool.close()
+      if (!opts.follow) break
+    }
+  } finally {
+    spool.close()
+    await pipeline.close()
+    deleteArchived(segments, pipeline)
+  }
+  return { ...pipeline.totals, channels, replayedSubbufs: replay.subbufs }
+}
+
+/** Reads one channel until it ends or the collector stops; returns how it ended. */
+async function follow (
+  channel: Channel, meta: CaptureMeta, pipeline: Pipeline, spool: SpoolWriter, segments: Segment[],
+  spooled: Map<number, number> | undefined, opts: CollectOptions,
+): Promise<'stopped' | 'unloaded' | 'reloaded'> {
+  const acker = controlFileAcker(channel.controlPath, channel.sys)
+  const reader = new ChannelReader(channel, {
+    acker,
+    startAt: (cpu, stats) => {
+      // spooled before a crash but never acknowledged: the kernel still holds them
+      const inSpool = spooled?.get(cpu) ?? 0
+      if (inSpool > stats.consumed) acker.ack(cpu, inSpool)
+      return Math.max(stats.consumed, inSpool) + 1
+    },
+    onSubbuf: sub => {
+      const own = Buffer.from(sub.bytes)
+      spool.append(sub.cpu, own, sub.lastRecordSeq)
+      pipeline.addSubbuf({ ...sub, view: dataView(own) })
+    },
+    onRound: round => {
+      pipeline.round(round.watermarks)
+      if (spool.shouldRotate()) spool.open(meta)
+      pipeline.publishDue()
+      deleteArchived(segments, pipeline)
+    },
+  })
+  const ended = await reader.run(opts.signal)
+  if (ended !== 'stopped') return ended
+  // Stopping: make the kernel close every open sub-buffer, take them all, and only
+  // then empty the merge, so nothing still in the kernel is older than what is emitted.
+  try {
+    fs.appendFileSync(channel.controlPath, 'flush\n')
+    for (;;) {
+      const pass = await reader.drainOnce()
+      if (pass.subbufs === 0 && !pass.more) break
+    }
+  } catch (err) {
+    if (!(err instanceof ChannelError) && (err as NodeJS.ErrnoException).code !== 'ENOENT') throw err
+  }
+  return 'stopped'
+}
+
+async function waitForChannel (opts: CollectOptions): Promise<Channel | undefined> {
+  let told = false
+  while (!opts.signal.aborted) {
+    try {
+      return openChannel(opts.channelDir)
+    } catch (err) {
+      if (!opts.follow || !(err instanceof ChannelError) || (err.code !== 'module-not-loaded' && err.code !== 'not-a-channel')) throw err
+      if (!told) opts.log(`waiting for the krelay module: ${err.message}`)
+      told = true
+      await sleep(250, undefined, { signal: opts.signal }).catch(() => undefined)
+    }
+  }
+  return undefined
+}
+
+function captureMeta (channel: Channel, host: string): CaptureMeta {
+  const info = parseInfo(fs.readFileSync(path.join(channel.dir, 'info'), 'latin1'))
+  return {
+    channelId: info.channelId ?? '',
+    monoToRealtimeNs: info.monoToRealtimeNs.toString(),
+    createdRealtimeNs: (BigInt(Date.now()) * 1000000n).toString(),
+    abiVersion: info.abiVersion,
+    subbufSize: info.subbufSize,
+    host,
+  }
+}
+
+/** Deletes closed spool segments whose every record is in a final Parquet file. */
+function deleteArchived (segments: Segment[], pipeline: Pipeline): void {
+  if (!pipeline.lossesPublished) return
+  for (let i = 0; i < segments.length; i++) {
+    const seg = segments[i]!
+    let done = true
+    for (const [cpu, seq] of seg.maxSeq) {
+      if (seq > pipeline.state.durableSeq('records', seg.meta.channelId, cpu)) { done = false; break }
+    }
+    if (!done) continue
+    fs.rmSync(seg.file, { force: true })
+    segments.splice(i--, 1)
+  }
+}

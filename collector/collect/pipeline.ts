@@ -1,0 +1,243 @@
+// From complete sub-buffers to Parquet: skips what the archive already holds
+// (replay after a crash), merges the CPU streams, turns losses into loss rows,
+// and publishes files with the durable state bracketing every publish. The
+// live collector and `krelay archive --from` both feed it.
+import { Merge, type MergeStats } from '../merge/merge.ts'
+import { openArchive, removePartialFiles, StagingFullError, type Archive, type LossRow, type Published, type WriterOptions } from '../archive/index.ts'
+import { DurableState } from '../spool/durable-state.ts'
+import type { LossEvent } from '../source/records.ts'
+import type { CompleteSubbuf, CpuWatermark } from '../source/reader.ts'
+import { RecordRowFiller } from './record-row.ts'
+import { RECORD_HDR as F } from '../../formats/wire.ts'
+import path from 'node:path'
+
+const LE = true
+
+export interface ChannelMeta {
+  channelId: string
+  /** decimal string, exact */
+  monoToRealtimeNs: string
+}
+
+/** One complete sub-buffer whose bytes the pipeline may keep (not a view of the mapping). */
+export type SubbufInput = Pick<CompleteSubbuf, 'cpu' | 'view' | 'recordsStart' | 'recordsEnd' | 'losses' | 'header'>
+
+export interface PipelineTotals {
+  records: number
+  losses: number
+  lostRecords: number
+  /** records skipped because the archive already held them (replay) */
+  skipped: number
+  files: number
+}
+
+interface CpuPosition { seq: number, tsHi: number, tsLo: number, lossSeq: number }
+
+export class Pipeline {
+  readonly totals: PipelineTotals = { records: 0, losses: 0, lostRecords: 0, skipped: 0, files: 0 }
+  readonly published: Published[] = []
+  private channel: ChannelMeta | undefined
+  private merge: Merge
+  private positions = new Map<number, CpuPosition>()
+  private readonly filler = new RecordRowFiller()
+  private readonly loss: LossRow = { cpu: 0, firstSeq: 0, count: 0, fromHi: 0, fromLo: 0, toHi: 0, toLo: 0, reason: 'dropped' }
+  private publishing: Promise<void> = Promise.resolve()
+  private publishError: unknown
+
+  private constructor (private readonly archive: Archive, readonly state: DurableState) {
+    this.merge = this.newMerge()
+  }
+
+  static async open (opts: Omit<WriterOptions, 'instance'>, stateDir: string): Promise<Pipeline> {
+    const state = DurableState.load(stateDir)
+    for (const dataset of ['records', 'losses']) await removePartialFiles(path.join(opts.out, dataset, `host=${opts.host}`))
+    const archive = await openArchive(opts, {
+      afterCopy: (_partial, final, p) => state.begin(final, p.dataset, [...p.maxSeq]),
+    })
+    return new Pipeline(archive, state)
+  }
+
+  get mergeStats (): MergeStats {
+    return this.merge.stats
+  }
+
+  /** Rows of `channel` follow. A different channel first empties the merge of the previous one. */
+  startChannel (channel: ChannelMeta, cpus: Iterable<number>): void {
+    if (this.channel?.channelId !== channel.channelId) {
+      this.finishChannel()
+      this.channel = channel
+      this.archive.setChannel(channel)
+      this.merge = this.newMerge()
+      this.positions = new Map()
+    }
+    for (const cpu of cpus) this.cpu(cpu)
+  }
+
+  /** Queues one sub-buffer's records (those the archive does not hold yet) and its losses. */
+  addSubbuf (sub: SubbufInput): void {
+    const channelId = this.requireChannel()
+    const pos = this.cpu(sub.cpu)
+    for (const loss of sub.losses) this.addLoss(channelId, pos, loss, sub)
+    const view = sub.view
+    let off = sub.recordsStart
+    while (off < sub.recordsEnd && readSeq(view, off) <= pos.seq) {
+      off += view.getUint32(off + F.len.offset, LE)
+      this.totals.skipped++
+    }
+    if (off < sub.recordsEnd) {
+      let last = off
+      for (let o = off; o < sub.recordsEnd; o += view.getUint32(o + F.len.offset, LE)) last = o
+      pos.seq = readSeq(view, last)
+      pos.tsLo = view.getUint32(last + F.ts.offset, LE)
+      pos.tsHi = view.getUint32(last + F.ts.offset + 4, LE)
+      this.merge.push(sub.cpu, view, off, sub.recordsEnd)
+    }
+    this.merge.setWatermark(sub.cpu, sub.header.watermarkHi, sub.header.watermarkLo)
+  }
+
+  /** The watermarks of a reader pass: emits what they release. */
+  round (watermarks: readonly CpuWatermark[]): void {
+    for (const w of watermarks) {
+      this.cpu(w.cpu)
+      this.merge.setWatermark(w.cpu, w.hi, w.lo)
+    }
+    this.emit(() => this.merge.drain())
+  }
+
+  /** Emits everything of the current channel (it ended, or the collector stops). */
+  finishChannel (): void {
+    if (this.channel !== undefined) this.emit(() => this.merge.drainAll())
+  }
+
+  /** A module reload: one loss row per CPU saying where the old channel's stream ended. */
+  reloaded (): void {
+    const channelId = this.requireChannel()
+    for (const [cpu, pos] of this.positions) {
+      Object.assign(this.loss, { cpu, firstSeq: pos.seq + 1, count: 0, fromHi: pos.tsHi, fromLo: pos.tsLo, toHi: pos.tsHi, toLo: pos.tsLo, reason: 'reload' })
+      this.appendLoss(channelId, pos)
+    }
+  }
+
+  /** Starts publishing what is due, unless a publish is under way; never waits for it. */
+  publishDue (): void {
+    this.throwIfPublishFailed()
+    const { records, losses } = this.archive
+    if (!records.due) return
+    this.publishing = this.publishing.then(async () => {
+      try {
+        this.record(await records.publishDue())
+        // losses go out with the records they stand between, so a deleted spool segment
+        // never takes an unpublished loss row with it
+        if (losses.stagedRows > 0) this.record(await losses.publishAll())
+      } catch (err) {
+        this.publishError = err
+      } finally {
+        this.state.settle()
+      }
+    })
+  }
+
+  /** Waits for the publish under way, if any. */
+  async settled (): Promise<void> {
+    await this.publishing
+    this.throwIfPublishFailed()
+  }
+
+  /** No loss row is waiting to be published. */
+  get lossesPublished (): boolean {
+    return this.archive.losses.stagedRows === 0
+  }
+
+  /** Publishes everything and closes the archive. */
+  async close (): Promise<void> {
+    this.finishChannel()
+    await this.settled()
+    try {
+      this.record(await this.archive.close())
+    } finally {
+      this.state.settle()
+    }
+  }
+
+  private emit (drain: () => number): void {
+    try {
+      drain()
+    } catch (err) {
+      if (!(err instanceof StagingFullError)) throw err
+      // backpressure: the merge keeps the record it could not hand on; the next round retries
+      this.publishDue()
+    }
+  }
+
+  private newMerge (): Merge {
+    return new Merge((view, off, cpu) => {
+      this.archive.records.append(this.filler.fill(view, off, cpu))
+      this.totals.records++
+    })
+  }
+
+  private addLoss (channelId: string, pos: CpuPosition, loss: LossEvent, sub: SubbufInput): void {
+    const row = this.loss
+    const h = sub.header
+    row.cpu = loss.cpu
+    row.firstSeq = loss.firstSeq
+    row.count = loss.count
+    row.reason = loss.reason
+    if (loss.reason === 'dropped') {
+      // lost between the last record seen on this CPU and this sub-buffer's first
+      row.fromHi = pos.seq > 0 ? pos.tsHi : h.firstTsHi
+      row.fromLo = pos.seq > 0 ? pos.tsLo : h.firstTsLo
+      row.toHi = h.firstTsHi
+      row.toLo = h.firstTsLo
+    } else {
+      row.fromHi = h.firstTsHi
+      row.fromLo = h.firstTsLo
+      row.toHi = h.lastTsHi
+      row.toLo = h.lastTsLo
+    }
+    this.appendLoss(channelId, pos)
+  }
+
+  private appendLoss (channelId: string, pos: CpuPosition): void {
+    const row = this.loss
+    const last = row.firstSeq + Math.max(row.count, 1) - 1
+    if (last <= Math.max(pos.lossSeq, this.state.durableSeq('losses', channelId, row.cpu))) return
+    pos.lossSeq = last
+    this.archive.losses.append(row)
+    this.totals.losses++
+    this.totals.lostRecords += row.count
+  }
+
+  private cpu (cpu: number): CpuPosition {
+    let pos = this.positions.get(cpu)
+    if (pos === undefined) {
+      const durable = this.channel === undefined ? 0 : this.state.durableSeq('records', this.channel.channelId, cpu)
+      pos = { seq: durable, tsHi: 0, tsLo: 0, lossSeq: 0 }
+      this.positions.set(cpu, pos)
+      this.merge.addCpu(cpu)
+    }
+    return pos
+  }
+
+  private requireChannel (): string {
+    if (this.channel === undefined) throw new Error('pipeline: no channel started')
+    return this.channel.channelId
+  }
+
+  private record (published: Published[]): void {
+    this.published.push(...published)
+    this.totals.files += published.length
+  }
+
+  private throwIfPublishFailed (): void {
+    if (this.publishError !== undefined) {
+      const err = this.publishError
+      this.publishError = undefined
+      throw err
+    }
+  }
+}
+
+function readSeq (view: DataView, off: number): number {
+  return view.getUint32(off + F.seq.offset + 4, LE) * 4294967296 + view.getUint32(off + F.seq.offset, LE)
+}

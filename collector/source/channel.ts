@@ -1,0 +1,61 @@
+// A channel directory (PROTOCOL.md §1): its info, stats and file names, opened with
+// every failure explained and the ABI checked before anything else.
+import fs from 'node:fs'
+import path from 'node:path'
+import { parseInfo, readChannelId, type ChannelInfo } from '../../formats/info.ts'
+import { parseStats, type ChannelStats } from '../../formats/stats.ts'
+import { ChannelError, DEFAULT_SYSTEM_PATHS, errnoOf, explainFileError, explainMissingDirectory, type SystemPaths } from './errors.ts'
+import { mapFileReadOnly } from './map-file.ts'
+
+export const DEFAULT_CHANNEL_DIR = '/sys/kernel/debug/krelay'
+
+export interface Channel {
+  dir: string
+  /** info as read when the channel was opened */
+  info: ChannelInfo
+  sys: SystemPaths
+  controlPath: string
+  cpuPath(cpu: number): string
+  /** Throws ChannelError 'not-a-channel' once the module is unloaded. */
+  readStats(): ChannelStats
+  /** channel_id from info as it is now; throws ChannelError 'not-a-channel' once unloaded. */
+  readChannelId(): string | null
+  /** Maps cpu<N> with length subbuf_size * n_subbufs. */
+  mapCpu(cpu: number): Buffer
+}
+
+function readText(file: string, sys: SystemPaths): string {
+  try {
+    return fs.readFileSync(file, 'latin1')
+  } catch (err) {
+    throw explainFileError(file, errnoOf(err), 'cannot read', sys, err)
+  }
+}
+
+export function openChannel(dir = DEFAULT_CHANNEL_DIR, sys: Partial<SystemPaths> = {}): Channel {
+  const paths = { ...DEFAULT_SYSTEM_PATHS, ...sys }
+  try {
+    if (!fs.statSync(dir).isDirectory()) throw new ChannelError('no-directory', `${dir} is not a directory`)
+  } catch (err) {
+    if (err instanceof ChannelError) throw err
+    if (errnoOf(err) === 'ENOENT') throw explainMissingDirectory(dir, paths)
+    throw explainFileError(dir, errnoOf(err), 'cannot open', paths, err)
+  }
+  const info = parseInfo(readText(path.join(dir, 'info'), paths))
+  const channel: Channel = {
+    dir,
+    info,
+    sys: paths,
+    controlPath: path.join(dir, 'control'),
+    cpuPath: (cpu) => path.join(dir, `cpu${cpu}`),
+    readStats: () => parseStats(readText(path.join(dir, 'stats'), paths)),
+    readChannelId: () => readChannelId(readText(path.join(dir, 'info'), paths)),
+    mapCpu: (cpu) => mapFileReadOnly(channel.cpuPath(cpu), info.subbufSize * info.nSubbufs, paths),
+  }
+  for (const cpu of info.cpus) {
+    if (!fs.existsSync(channel.cpuPath(cpu))) {
+      throw new ChannelError('not-a-channel', `info lists cpu ${cpu} but ${channel.cpuPath(cpu)} does not exist`)
+    }
+  }
+  return channel
+}

@@ -1,0 +1,215 @@
+// The consumer loop of PROTOCOL.md §8 for one channel: read stats, drain every complete
+// sub-buffer of every CPU, hand each on, acknowledge it only after the hand-off settled.
+import { setTimeout as sleep } from 'node:timers/promises'
+import { SUBBUF_HDR_SIZE } from '../../formats/wire.ts'
+import { UnsupportedAbiError } from '../../formats/errors.ts'
+import { createRecordView } from '../../formats/record.ts'
+import type { ChannelStats, CpuStats } from '../../formats/stats.ts'
+import { createSubbufHeader, HEADER_BAD_VERSION, HEADER_OK, type SubbufHeader } from '../../formats/subbuf-header.ts'
+import { decodeSubbuf, type CompleteSubbuf } from './decode-subbuf.ts'
+import { controlFileAcker, type Acker } from './ack.ts'
+import type { Channel } from './channel.ts'
+import { CpuBuffer, NOT_READY } from './cpu-buffer.ts'
+import { ChannelError } from './errors.ts'
+import { createSeqState, type SeqState } from './records.ts'
+
+export type { CompleteSubbuf, SubbufFault } from './decode-subbuf.ts'
+
+export interface CpuWatermark { cpu: number, hi: number, lo: number }
+
+/** After a pass drained every CPU: the merge may emit records with ts below the minimum. */
+export interface Round {
+  watermarks: CpuWatermark[]
+  minHi: number
+  minLo: number
+  /** the module is gone and everything complete has been handed on: emit everything */
+  final: boolean
+}
+
+export interface ReaderOptions {
+  /** Called for each complete sub-buffer; the ack waits for a returned promise. */
+  onSubbuf(sub: CompleteSubbuf): void | Promise<void>
+  onRound?(round: Round): void | Promise<void>
+  /** Defaults to writing the channel's control file. */
+  acker?: Acker
+  /** First sub-buffer seq to read on `cpu`; default stats.consumed + 1. */
+  startAt?(cpu: number, stats: CpuStats): number | undefined
+}
+
+/** Why a reader is done: its module went away, or another instance replaced it. */
+export type ReaderEnd = 'unloaded' | 'reloaded'
+
+export interface PassResult {
+  subbufs: number
+  /** some CPU had more complete sub-buffers than one pass takes */
+  more: boolean
+  /** set once the module is gone (this pass drained the mappings to the end); open the channel again after 'reloaded' */
+  ended: ReaderEnd | null
+}
+
+interface CpuReader {
+  buffer: CpuBuffer
+  seq: SeqState
+  header: SubbufHeader
+}
+
+const MAX_U32 = 0xffffffff
+
+export class ChannelReader {
+  private readonly cpus = new Map<number, CpuReader>()
+  private readonly rec = createRecordView()
+  private readonly acker: Acker
+  private ended: ReaderEnd | null = null
+
+  constructor(readonly channel: Channel, private readonly options: ReaderOptions) {
+    this.acker = options.acker ?? controlFileAcker(channel.controlPath, channel.sys)
+    const stats = channel.readStats()
+    for (const cpu of channel.info.cpus) this.addCpu(cpu, stats)
+  }
+
+  /** Next sub-buffer seq the reader will take on `cpu`. */
+  next(cpu: number): number | undefined {
+    return this.cpus.get(cpu)?.buffer.next
+  }
+
+  private addCpu(cpu: number, stats: ChannelStats): void {
+    const row = stats.byCpu.get(cpu)
+    if (!row) throw new ChannelError('not-a-channel', `stats has no row for cpu ${cpu}`)
+    const next = this.options.startAt?.(cpu, row) ?? row.consumed + 1
+    const { subbufSize, nSubbufs } = this.channel.info
+    const buffer = new CpuBuffer(cpu, this.channel.mapCpu(cpu), subbufSize, nSubbufs, next)
+    this.cpus.set(cpu, { buffer, seq: createSeqState(), header: createSubbufHeader() })
+  }
+
+  /**
+   * Stats, or null once the module is gone: info and stats vanish at unload, and a new
+   * instance shows a new channel_id or sequences below what was already read.
+   */
+  private readStatsOrEnd(): ChannelStats | null {
+    try {
+      const { channelId } = this.channel.info
+      if (channelId !== null && this.channel.readChannelId() !== channelId) {
+        this.ended = 'reloaded'
+        return null
+      }
+      const stats = this.channel.readStats()
+      for (const [cpu, reader] of this.cpus) {
+        const row = stats.byCpu.get(cpu)
+        if (row && row.produced < reader.buffer.next - 1) {
+          this.ended = 'reloaded'
+          return null
+        }
+      }
+      return stats
+    } catch (err) {
+      if (err instanceof ChannelError && err.code === 'not-a-channel') {
+        this.ended = 'unloaded'
+        return null
+      }
+      throw err
+    }
+  }
+
+  /**
+   * One pass: read stats (watermarks), then take every complete sub-buffer of every CPU,
+   * at most n_subbufs per CPU (all that can be complete when stats was read), then onRound.
+   * The pass in which the module turns out to be gone drains every mapping to the end.
+   */
+  async drainOnce(): Promise<PassResult> {
+    const stats = this.ended ? null : this.readStatsOrEnd()
+    if (stats) for (const row of stats.cpus) if (!this.cpus.has(row.cpu)) this.addCpu(row.cpu, stats)
+    const watermarks: CpuWatermark[] = []
+    for (const cpu of this.cpus.keys()) {
+      const row = stats?.byCpu.get(cpu)
+      watermarks.push(row ? { cpu, hi: row.watermarkHi, lo: row.watermarkLo } : { cpu, hi: MAX_U32, lo: MAX_U32 })
+    }
+    const result: PassResult = { subbufs: 0, more: false, ended: null }
+    await this.drainCpus(watermarks, result)
+    if (this.ended && stats) {
+      for (const w of watermarks) { w.hi = MAX_U32; w.lo = MAX_U32 }
+      await this.drainCpus(watermarks, result)
+    }
+    result.ended = this.ended
+    let minHi = MAX_U32
+    let minLo = MAX_U32
+    for (const w of watermarks) {
+      if (w.hi < minHi || (w.hi === minHi && w.lo < minLo)) { minHi = w.hi; minLo = w.lo }
+    }
+    await this.options.onRound?.({ watermarks, minHi, minLo, final: this.ended !== null })
+    return result
+  }
+
+  private async drainCpus(watermarks: CpuWatermark[], result: PassResult): Promise<void> {
+    for (const { cpu, hi, lo } of watermarks) {
+      const reader = this.cpus.get(cpu)!
+      const limit = this.ended ? Infinity : this.channel.info.nSubbufs
+      let taken = 0
+      while (taken < limit && await this.takeOne(reader, hi, lo)) taken++
+      if (taken === limit && reader.buffer.isReady()) result.more = true
+      result.subbufs += taken
+    }
+  }
+
+  /** Takes sub-buffer `next` of one CPU if it is complete; false if it is not. */
+  private async takeOne(reader: CpuReader, watermarkHi: number, watermarkLo: number): Promise<boolean> {
+    const { buffer, header } = reader
+    const status = buffer.poll(header)
+    if (status === NOT_READY) return false
+    const seq = buffer.next
+    if (status === HEADER_BAD_VERSION) throw new UnsupportedAbiError(header.version, ` (sub-buffer ${seq} of cpu ${buffer.cpu})`)
+    const bytes = buffer.subbufBytes(seq, status === HEADER_OK ? header.committed : 0, SUBBUF_HDR_SIZE)
+    const sub = decodeSubbuf(buffer.cpu, seq, bytes, header, status, reader.seq, this.rec, watermarkHi, watermarkLo)
+    const handed = this.options.onSubbuf(sub)
+    if (handed) await handed
+    if (!this.ended) await this.ackOrEnd(buffer.cpu, seq)
+    buffer.next = seq + 1
+    return true
+  }
+
+  /**
+   * An ack that fails because the module went away (ENOENT on open, or EIO through a
+   * descriptor to a removed debugfs file) ends the reader; any other failure is thrown.
+   */
+  private async ackOrEnd(cpu: number, seq: number): Promise<void> {
+    try {
+      await this.acker.ack(cpu, seq)
+    } catch (err) {
+      this.ended = this.goneReason()
+      if (!this.ended) throw err
+    }
+  }
+
+  private goneReason(): ReaderEnd | null {
+    try {
+      const channelId = this.channel.readChannelId()
+      return channelId !== this.channel.info.channelId ? 'reloaded' : null
+    } catch (err) {
+      if (err instanceof ChannelError && err.code === 'not-a-channel') return 'unloaded'
+      throw err
+    }
+  }
+
+  /**
+   * Passes until the module goes (then drains the mappings and returns why) or `signal`
+   * aborts ('stopped'), sleeping about one flush interval after a pass that left nothing.
+   */
+  async run(signal?: AbortSignal): Promise<ReaderEnd | 'stopped'> {
+    try {
+      while (!signal?.aborted) {
+        const started = performance.now()
+        const pass = await this.drainOnce()
+        if (pass.ended) return pass.ended
+        if (pass.more) continue
+        const wait = this.channel.info.flushIntervalMs - (performance.now() - started)
+        if (wait > 0) await sleep(wait, undefined, { signal }).catch(() => undefined)
+      }
+      return 'stopped'
+    } finally {
+      this.acker.close?.()
+    }
+  }
+
+  close(): void {
+    this.acker.close?.()
+  }
+}

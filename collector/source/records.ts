@@ -1,0 +1,128 @@
+// Walking the records of one complete sub-buffer (PROTOCOL.md §3.2, §3.3): validates each,
+// checks that record seqs follow (across sub-buffers too, with the header's `dropped`),
+// and turns gaps and faults into loss events. Allocates nothing per record.
+import { SUBBUF_HDR_SIZE } from '../../formats/wire.ts'
+import type { SubbufHeader } from '../../formats/subbuf-header.ts'
+import { readRecord, RECORD_OK, RECORD_SEQ_NOT_FOLLOWING, type RecordView } from '../../formats/record.ts'
+
+export interface LossEvent {
+  cpu: number
+  /** the sub-buffer in which the loss was seen */
+  subbufSeq: number
+  /** first missing record seq; 0 when it cannot be known (no earlier record seen) */
+  firstSeq: number
+  count: number
+  reason: 'dropped' | 'corrupt'
+}
+
+/**
+ * What one CPU's walk expects next. `expectSeq` is the seq the next record must have
+ * (0: unknown, e.g. right after start). `exact` is false after a fault: expectSeq is then
+ * only an estimate, the next record resynchronizes, and any gap above it is reported as
+ * lost to corruption.
+ */
+export interface SeqState {
+  expectSeq: number
+  exact: boolean
+}
+
+export function createSeqState(): SeqState {
+  return { expectSeq: 0, exact: false }
+}
+
+export interface SubbufWalk {
+  /** RECORD_OK, or the RECORD_* status of the first bad record */
+  status: number
+  /** offset of the first bad record in `bytes`, -1 if none */
+  faultOffset: number
+  /** offset in `bytes` just past the last good record */
+  validEnd: number
+  /** good records, all before validEnd */
+  records: number
+  firstSeq: number
+  lastSeq: number
+  losses: LossEvent[]
+}
+
+function loss(walk: SubbufWalk, cpu: number, subbufSeq: number, firstSeq: number, count: number, reason: LossEvent['reason']): void {
+  if (count > 0) walk.losses.push({ cpu, subbufSeq, firstSeq, count, reason })
+}
+
+/**
+ * Walks the records of a sub-buffer whose header passed checkSubbufHeader. `view` starts at
+ * the header and holds at least hdr_size + committed bytes. Updates `state`.
+ */
+export function walkSubbuf(view: DataView, header: SubbufHeader, state: SeqState, rec: RecordView): SubbufWalk {
+  const { cpu, seq: subbufSeq, dropped } = header
+  const end = SUBBUF_HDR_SIZE + header.committed
+  const known = state.expectSeq > 0
+  const walk: SubbufWalk = { status: RECORD_OK, faultOffset: -1, validEnd: SUBBUF_HDR_SIZE, records: 0, firstSeq: 0, lastSeq: 0, losses: [] }
+
+  // An exact expectation must be met by the first record; otherwise any first seq is taken.
+  let expect = known && state.exact ? state.expectSeq + dropped : 0
+  let off = SUBBUF_HDR_SIZE
+  while (off < end) {
+    const status = readRecord(view, off, end, rec)
+    if (status === RECORD_OK && (expect === 0 ? rec.seq < 1 : rec.seq !== expect)) {
+      walk.status = RECORD_SEQ_NOT_FOLLOWING
+    } else {
+      walk.status = status
+    }
+    if (walk.status !== RECORD_OK) {
+      walk.faultOffset = off
+      break
+    }
+    if (walk.records === 0) walk.firstSeq = rec.seq
+    walk.lastSeq = rec.seq
+    walk.records++
+    expect = rec.seq + 1
+    off += rec.len
+  }
+  walk.validEnd = off
+
+  // Records dropped before this sub-buffer opened, and after a fault, records that vanished
+  // without a drop count.
+  if (known && state.exact) {
+    loss(walk, cpu, subbufSeq, state.expectSeq, dropped, 'dropped')
+  } else if (walk.records > 0) {
+    const dropStart = walk.firstSeq - dropped
+    if (known && dropStart > state.expectSeq) loss(walk, cpu, subbufSeq, state.expectSeq, dropStart - state.expectSeq, 'corrupt')
+    loss(walk, cpu, subbufSeq, Math.max(dropStart, 1), dropped, 'dropped')
+  } else {
+    loss(walk, cpu, subbufSeq, 0, dropped, 'dropped')
+  }
+
+  if (walk.status !== RECORD_OK) {
+    // The rest of the sub-buffer is lost; nrecords (from a header that passed) says how much.
+    const firstLost = walk.records > 0 ? walk.lastSeq + 1 : known && state.exact ? state.expectSeq + dropped : 0
+    const count = Math.max(header.nrecords - walk.records, 0)
+    loss(walk, cpu, subbufSeq, firstLost, count, 'corrupt')
+    state.expectSeq = firstLost > 0 ? firstLost + count : 0
+    state.exact = false
+  } else if (walk.records > 0) {
+    state.expectSeq = walk.lastSeq + 1
+    state.exact = true
+  } else if (known) {
+    state.expectSeq += dropped
+  }
+  return walk
+}
+
+/**
+ * A sub-buffer whose header failed validation: nothing in it can be trusted. The records it
+ * held are reported as lost to corruption when the next good record shows how many they were.
+ */
+export function skipCorruptSubbuf(state: SeqState): void {
+  state.exact = false
+}
+
+/**
+ * Calls `fn` for each record in [start, end) of `view`, which must already have been
+ * validated (by walkSubbuf). `rec` is reused for every record.
+ */
+export function forEachRecord(view: DataView, start: number, end: number, rec: RecordView, fn: (rec: RecordView) => void): void {
+  for (let off = start; off < end; off += rec.len) {
+    if (readRecord(view, off, end, rec) !== RECORD_OK) throw new Error(`record at ${off} is not valid: walk the sub-buffer first`)
+    fn(rec)
+  }
+}

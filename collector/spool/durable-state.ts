@@ -1,0 +1,101 @@
+// What the archive holds for certain: per dataset, channel and CPU, the highest
+// sequence number that is in a final Parquet file. The merge emits each CPU's
+// records in seq order and the archive publishes files in that order, so one
+// number per CPU describes a dataset's contents, and replaying the spool skips
+// everything at or below it.
+//
+// A publish is bracketed so that a crash anywhere in it neither duplicates nor
+// loses records: `begin` records the file and its seqs as pending (fsynced)
+// before the file is renamed into place; `settle` (called at the next begin,
+// after a publish call returns or throws, and at load) applies the pending seqs
+// if the file is in place and forgets them if it is not.
+import fs from 'node:fs'
+import path from 'node:path'
+import { fsyncDir } from './spool-writer.ts'
+
+export type Dataset = 'records' | 'losses'
+
+interface Pending {
+  file: string
+  dataset: Dataset
+  maxSeq: Array<{ channelId: string, cpu: number, seq: number }>
+}
+
+interface StateFile {
+  version: 1
+  /** `${dataset}/${channelId}` → cpu → seq */
+  durable: Record<string, Record<string, number>>
+  pending: Pending | null
+}
+
+const NAME = 'state.json'
+
+export class DurableState {
+  private constructor (private readonly dir: string, private readonly state: StateFile) {}
+
+  static load (dir: string): DurableState {
+    fs.mkdirSync(dir, { recursive: true })
+    const file = path.join(dir, NAME)
+    let state: StateFile = { version: 1, durable: {}, pending: null }
+    if (fs.existsSync(file)) {
+      try {
+        state = JSON.parse(fs.readFileSync(file, 'utf8')) as StateFile
+      } catch (err) {
+        throw new Error(`${file} is not valid krelay spool state (${(err as Error).message}); move it away to start over, which may archive again records that are already archived`)
+      }
+      if (state.version !== 1 || typeof state.durable !== 'object' || state.durable === null) {
+        throw new Error(`${file}: unknown spool state version ${String(state.version)}`)
+      }
+    }
+    const self = new DurableState(dir, state)
+    self.settle()
+    return self
+  }
+
+  /** Highest archived seq of (dataset, channel, cpu), 0 if none. */
+  durableSeq (dataset: Dataset, channelId: string, cpu: number): number {
+    return this.state.durable[`${dataset}/${channelId}`]?.[cpu] ?? 0
+  }
+
+  /** `file` is about to be renamed into place holding these seqs. */
+  begin (file: string, dataset: Dataset, maxSeq: Pending['maxSeq']): void {
+    this.settle()
+    this.state.pending = { file, dataset, maxSeq }
+    this.write()
+  }
+
+  /** Resolves a pending publish by whether its file is in place. */
+  settle (): void {
+    const p = this.state.pending
+    if (p === null) return
+    if (fs.existsSync(p.file)) {
+      for (const { channelId, cpu, seq } of p.maxSeq) {
+        const d = (this.state.durable[`${p.dataset}/${channelId}`] ??= {})
+        if (seq > (d[cpu] ?? 0)) d[cpu] = seq
+      }
+    }
+    this.state.pending = null
+    this.write()
+  }
+
+  /** Forgets channels that nothing refers to any more, so the file stays small. */
+  retainChannels (channelIds: Set<string>): void {
+    for (const key of Object.keys(this.state.durable)) {
+      if (!channelIds.has(key.slice(key.indexOf('/') + 1))) delete this.state.durable[key]
+    }
+  }
+
+  private write (): void {
+    const file = path.join(this.dir, NAME)
+    const tmp = `${file}.tmp`
+    const fd = fs.openSync(tmp, 'w')
+    try {
+      fs.writeSync(fd, JSON.stringify(this.state))
+      fs.fsyncSync(fd)
+    } finally {
+      fs.closeSync(fd)
+    }
+    fs.renameSync(tmp, file)
+    fsyncDir(this.dir)
+  }
+}

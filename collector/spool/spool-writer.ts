@@ -1,0 +1,109 @@
+// Appends complete sub-buffers to capture segments on disk before they are
+// acknowledged to the kernel. A record acknowledged to the kernel lives only
+// here until the Parquet file holding it is final; segments are deleted after.
+import fs from 'node:fs'
+import path from 'node:path'
+import { encodeCaptureHeader, type CaptureMeta } from '../../formats/capture.ts'
+import { segmentName, type Segment } from './segment.ts'
+
+/**
+ * When written sub-buffers reach the disk, and so what a power loss can cost
+ * (a process crash costs nothing either way: the page cache survives it).
+ * - 'always': fsync before every acknowledgement; nothing acknowledged is lost.
+ * - a number N: fsync at most every N ms; a power loss loses up to N ms of records.
+ * - 'never': the kernel writes back when it likes (about 30 s).
+ */
+export type FsyncPolicy = 'always' | 'never' | number
+
+export interface SpoolWriterOptions {
+  fsync: FsyncPolicy
+  /** start a new segment beyond this many bytes */
+  segmentBytes: number
+  /** start a new segment when the open one is this old */
+  segmentAgeMs: number
+}
+
+export class SpoolWriter {
+  private fd = -1
+  private current: Segment | undefined
+  private openedAt = 0
+  private lastSync = 0
+  private unsynced = false
+
+  constructor (
+    private readonly dir: string,
+    private readonly opts: SpoolWriterOptions,
+    private nextNumber: number,
+    private readonly onSegmentClosed: (segment: Segment) => void,
+  ) {
+    fs.mkdirSync(dir, { recursive: true })
+  }
+
+  /** Starts a new segment for a channel (at start, at a module reload, at rotation). */
+  open (meta: CaptureMeta): void {
+    this.close()
+    const file = path.join(this.dir, segmentName(this.nextNumber++, meta.channelId))
+    this.fd = fs.openSync(file, 'wx')
+    const header = encodeCaptureHeader(meta)
+    writeAll(this.fd, header, file)
+    this.current = { file, meta, bytes: header.length, maxSeq: new Map(), closed: false }
+    this.openedAt = Date.now()
+    this.unsynced = true
+    this.sync()
+    fsyncDir(this.dir)
+  }
+
+  /**
+   * Appends one sub-buffer (header and committed bytes). `lastSeq` is the seq of its
+   * last record (0 if none). Returns once the bytes are where the fsync policy says:
+   * acknowledging after this call is safe.
+   */
+  append (cpu: number, subbuf: Buffer, lastSeq: number): void {
+    const seg = this.current
+    if (seg === undefined) throw new Error('spool: append before open')
+    writeAll(this.fd, subbuf, seg.file)
+    seg.bytes += subbuf.length
+    if (lastSeq > (seg.maxSeq.get(cpu) ?? 0)) seg.maxSeq.set(cpu, lastSeq)
+    this.unsynced = true
+    const policy = this.opts.fsync
+    if (policy === 'always' || (typeof policy === 'number' && Date.now() - this.lastSync >= policy)) this.sync()
+  }
+
+  /** The open segment is full or old: the caller opens the next with fresh channel meta. */
+  shouldRotate (): boolean {
+    const seg = this.current
+    return seg !== undefined && (seg.bytes >= this.opts.segmentBytes || Date.now() - this.openedAt >= this.opts.segmentAgeMs)
+  }
+
+  sync (): void {
+    if (this.fd < 0 || !this.unsynced) return
+    fs.fsyncSync(this.fd)
+    this.unsynced = false
+    this.lastSync = Date.now()
+  }
+
+  close (): void {
+    if (this.current === undefined) return
+    this.unsynced = true
+    this.sync()
+    fs.closeSync(this.fd)
+    this.fd = -1
+    this.current.closed = true
+    this.onSegmentClosed(this.current)
+    this.current = undefined
+  }
+}
+
+function writeAll (fd: number, buf: Buffer, file: string): void {
+  let off = 0
+  try {
+    while (off < buf.length) off += fs.writeSync(fd, buf, off, buf.length - off)
+  } catch (err) {
+    throw new Error(`spool: cannot write ${file}: ${(err as Error).message}`, { cause: err })
+  }
+}
+
+export function fsyncDir (dir: string): void {
+  const fd = fs.openSync(dir, 'r')
+  try { fs.fsyncSync(fd) } finally { fs.closeSync(fd) }
+}

@@ -1,0 +1,91 @@
+// The raw capture (spool) file format: a segment header, then complete
+// sub-buffers exactly as the kernel wrote them (header + committed bytes).
+// formats/CAPTURE.md describes it for other readers.
+import { SUBBUF_HDR, SUBBUF_HDR_SIZE } from './wire.ts'
+
+export const CAPTURE_MAGIC = 0x5043524b // "KRCP" as a little-endian u32
+export const CAPTURE_VERSION = 1
+export const CAPTURE_FIXED_SIZE = 48
+export const CAPTURE_HOST_MAX = 255
+
+export const CAPTURE_HDR = {
+  magic: { offset: 0, size: 4 },
+  version: { offset: 4, size: 2 },
+  hdr_size: { offset: 6, size: 2 },
+  channel_id: { offset: 8, size: 8 },
+  mono_to_realtime_ns: { offset: 16, size: 8 },
+  created_realtime_ns: { offset: 24, size: 8 },
+  abi_version: { offset: 32, size: 4 },
+  subbuf_size: { offset: 36, size: 4 },
+  host_len: { offset: 40, size: 2 },
+  reserved: { offset: 42, size: 6 },
+} as const
+
+export interface CaptureMeta {
+  /** 16 hex digits, from `info` */
+  channelId: string
+  /** decimal string: above 2^53 */
+  monoToRealtimeNs: string
+  createdRealtimeNs: string
+  abiVersion: number
+  subbufSize: number
+  host: string
+}
+
+function writeU64Decimal (buf: Buffer, off: number, value: string): void {
+  buf.writeBigUInt64LE(BigInt(value), off)
+}
+
+export function encodeCaptureHeader (meta: CaptureMeta): Buffer {
+  const host = Buffer.from(meta.host, 'utf8')
+  if (host.length > CAPTURE_HOST_MAX) throw new RangeError(`host name longer than ${CAPTURE_HOST_MAX} bytes: ${meta.host}`)
+  if (!/^[0-9a-f]{16}$/.test(meta.channelId)) throw new RangeError(`channel id must be 16 hex digits: ${meta.channelId}`)
+  const size = (CAPTURE_FIXED_SIZE + host.length + 7) & ~7
+  const buf = Buffer.alloc(size)
+  const F = CAPTURE_HDR
+  buf.writeUInt32LE(CAPTURE_MAGIC, F.magic.offset)
+  buf.writeUInt16LE(CAPTURE_VERSION, F.version.offset)
+  buf.writeUInt16LE(size, F.hdr_size.offset)
+  buf.write(meta.channelId, F.channel_id.offset, 'hex')
+  writeU64Decimal(buf, F.mono_to_realtime_ns.offset, meta.monoToRealtimeNs)
+  writeU64Decimal(buf, F.created_realtime_ns.offset, meta.createdRealtimeNs)
+  buf.writeUInt32LE(meta.abiVersion, F.abi_version.offset)
+  buf.writeUInt32LE(meta.subbufSize, F.subbuf_size.offset)
+  buf.writeUInt16LE(host.length, F.host_len.offset)
+  host.copy(buf, CAPTURE_FIXED_SIZE)
+  return buf
+}
+
+/** Decodes a segment header; throws naming what is wrong. Returns the meta and where entries start. */
+export function decodeCaptureHeader (buf: Buffer, name: string): { meta: CaptureMeta, entriesOff: number } {
+  const F = CAPTURE_HDR
+  if (buf.length < CAPTURE_FIXED_SIZE) throw new Error(`${name}: not a krelay capture (shorter than its header)`)
+  const magic = buf.readUInt32LE(F.magic.offset)
+  if (magic !== CAPTURE_MAGIC) throw new Error(`${name}: not a krelay capture (magic 0x${magic.toString(16)})`)
+  const version = buf.readUInt16LE(F.version.offset)
+  if (version !== CAPTURE_VERSION) throw new Error(`${name}: capture version ${version} is not supported (this collector reads ${CAPTURE_VERSION})`)
+  const size = buf.readUInt16LE(F.hdr_size.offset)
+  const hostLen = buf.readUInt16LE(F.host_len.offset)
+  if (size > buf.length || CAPTURE_FIXED_SIZE + hostLen > size || (size & 7) !== 0) throw new Error(`${name}: capture header size ${size} is inconsistent`)
+  return {
+    meta: {
+      channelId: buf.toString('hex', F.channel_id.offset, F.channel_id.offset + 8),
+      monoToRealtimeNs: buf.readBigUInt64LE(F.mono_to_realtime_ns.offset).toString(),
+      createdRealtimeNs: buf.readBigUInt64LE(F.created_realtime_ns.offset).toString(),
+      abiVersion: buf.readUInt32LE(F.abi_version.offset),
+      subbufSize: buf.readUInt32LE(F.subbuf_size.offset),
+      host: buf.toString('utf8', CAPTURE_FIXED_SIZE, CAPTURE_FIXED_SIZE + hostLen),
+    },
+    entriesOff: size,
+  }
+}
+
+/**
+ * Length of the sub-buffer entry at `off`, or 0 when the bytes left cannot hold
+ * a whole one (a tail cut short by a crash: that sub-buffer was never acknowledged).
+ */
+export function captureEntryLength (buf: Buffer, off: number): number {
+  if (buf.length - off < SUBBUF_HDR_SIZE) return 0
+  const len = SUBBUF_HDR_SIZE + buf.readUInt32LE(off + SUBBUF_HDR.committed.offset)
+  return len <= buf.length - off ? len : 0
+}

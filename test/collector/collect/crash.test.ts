@@ -1,0 +1,60 @@
+import { test } from 'node:test'
+import assert from 'node:assert/strict'
+import { spawn, type ChildProcess } from 'node:child_process'
+import { once } from 'node:events'
+import fs from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
+import { setTimeout as sleep } from 'node:timers/promises'
+import { RelaySim } from '../../../collector/sim/relay-sim.ts'
+import { countArchive } from './archive-query.ts'
+import { collectorReading, pump, segmentNames, serveControl } from './sim-driver.ts'
+
+const CHILD = path.join(import.meta.dirname, 'collect-child.ts')
+
+function start (sim: RelaySim, out: string): ChildProcess {
+  return spawn(process.execPath, ['--import', 'tsx', CHILD, sim.dir, out], { stdio: ['ignore', 'pipe', 'inherit'] })
+}
+
+test('SIGKILL at random moments, restart on the same spool: every record archived exactly once', async () => {
+  const count = 6000
+  const sim = new RelaySim({ cpus: [0, 1], subbufSize: 4096, nSubbufs: 64, flushIntervalMs: 5 })
+  const out = fs.mkdtempSync(path.join(os.tmpdir(), 'krelay-crash-'))
+  const spool = path.join(out, '.spool')
+  const stopServing = serveControl(sim)
+  let child = start(sim, out)
+  await collectorReading(spool)
+  sim.startGen(count)
+  let kills = 0
+  let next = 400 + Math.floor(Math.random() * 600)
+  for (let left = count, written = 0; left > 0;) {
+    left = sim.genStep(16)
+    written += 16
+    pump(sim)
+    sim.flush()
+    await sleep(1)
+    if (written >= next && kills < 5) {
+      await sleep(Math.random() * 40)
+      child.kill('SIGKILL')
+      await once(child, 'exit')
+      kills++
+      const before = segmentNames(spool)
+      child = start(sim, out)
+      await collectorReading(spool, before)
+      next = written + 400 + Math.floor(Math.random() * 600)
+    }
+  }
+  sim.flush()
+  await sleep(200)
+  child.kill('SIGTERM')
+  const [code] = await once(child, 'exit')
+  stopServing()
+  assert.equal(code, 0)
+  assert.ok(kills >= 3, `killed ${kills} times`)
+  for (const cpu of [0, 1]) assert.equal(sim.cpu(cpu).dropped, 0, 'the buffer rode out every restart')
+  const counts = await countArchive(out)
+  assert.equal(counts.records, 2 * count, 'every record archived')
+  assert.equal(counts.distinct, 2 * count, 'none twice')
+  assert.equal(counts.losses, 0)
+  sim.destroy()
+})

@@ -1,0 +1,42 @@
+// Drives a RelaySim like the kernel would: the generator writes in steps, the
+// flush timer runs, and control commands (acks, flush) are applied, until the
+// run is written; then keeps serving control commands until stopped.
+import fs from 'node:fs'
+import { setTimeout as sleep } from 'node:timers/promises'
+import type { RelaySim } from '../../../collector/sim/relay-sim.ts'
+
+export async function driveGenerator (sim: RelaySim, count: number, perStep = 64): Promise<number> {
+  const run = sim.startGen(count)
+  for (let left = count; left > 0;) {
+    left = sim.genStep(perStep)
+    pump(sim)
+    sim.flush()
+    await sleep(1)
+  }
+  sim.flush()
+  return run
+}
+
+export function pump (sim: RelaySim): void {
+  const errors = sim.pumpControl()
+  if (errors.length > 0) throw errors[0]
+}
+
+/** Serves control commands in the background; returns a function that stops it. */
+export function serveControl (sim: RelaySim): () => void {
+  const timer = setInterval(() => pump(sim), 2)
+  return () => clearInterval(timer)
+}
+
+/** Resolves once a collector has opened a spool segment that is not in `before`, i.e. it is reading. */
+export async function collectorReading (spoolDir: string, before: string[] = []): Promise<void> {
+  for (let i = 0; i < 2000; i++) {
+    if (fs.existsSync(spoolDir) && fs.readdirSync(spoolDir).some(n => n.endsWith('.krcap') && !before.includes(n))) return
+    await sleep(5)
+  }
+  throw new Error(`the collector did not start reading (no new segment in ${spoolDir})`)
+}
+
+export function segmentNames (spoolDir: string): string[] {
+  return fs.existsSync(spoolDir) ? fs.readdirSync(spoolDir) : []
+}

@@ -1,0 +1,29 @@
+import { test, after } from 'node:test'
+import assert from 'node:assert/strict'
+import fs from 'node:fs'
+import { ackCommand, controlFileAcker } from '../../../collector/source/ack.ts'
+import { ChannelError, DEFAULT_SYSTEM_PATHS } from '../../../collector/source/errors.ts'
+import { RelaySim } from '../../../collector/sim/relay-sim.ts'
+
+const sim = new RelaySim({ cpus: [0, 1], subbufSize: 1024, nSubbufs: 4 })
+after(() => sim.destroy())
+
+test('one command per write, in the format of PROTOCOL.md §6, applied by the simulator', () => {
+  assert.equal(ackCommand(3, 9007199254740991), 'ack 3 9007199254740991\n')
+  for (let i = 0; i < 3; i++) {
+    sim.write(1, { payload: Buffer.from('x') })
+    sim.flush()
+  }
+  const acker = controlFileAcker(sim.controlPath, DEFAULT_SYSTEM_PATHS)
+  acker.ack(1, 2)
+  acker.ack(1, 3)
+  acker.close?.()
+  assert.equal(fs.readFileSync(sim.controlPath, 'latin1'), 'ack 1 2\nack 1 3\n')
+  assert.deepEqual(sim.pumpControl(), [])
+  assert.equal(sim.cpu(1).consumed, 3)
+})
+
+test('a control file that vanished means the module is gone', () => {
+  const acker = controlFileAcker(`${sim.dir}/gone/control`, DEFAULT_SYSTEM_PATHS)
+  assert.throws(() => acker.ack(0, 1), (err: Error) => err instanceof ChannelError && err.code === 'not-a-channel')
+})

@@ -1,0 +1,400 @@
+// The consumer loop against the simulator: exactly once, in order, drops, stale laps,
+// corruption, ABI changes, ack after hand-off, restart, unload, watermarks.
+import { test, after } from 'node:test'
+import assert from 'node:assert/strict'
+import fs from 'node:fs'
+import { dataView } from '../../../formats/bytes.ts'
+import { SUBBUF_HDR, RECORD_HDR, SUBBUF_HDR_SIZE } from '../../../formats/wire.ts'
+import { HEADER_BAD_MAGIC } from '../../../formats/subbuf-header.ts'
+import { createRecordView, RECORD_LEN_UNALIGNED } from '../../../formats/record.ts'
+import { compareU64, u64ToBigInt } from '../../../formats/u64.ts'
+import { openChannel } from '../../../collector/source/channel.ts'
+import { ChannelReader, type CompleteSubbuf, type ReaderOptions, type Round } from '../../../collector/source/reader.ts'
+import { forEachRecord, type LossEvent } from '../../../collector/source/records.ts'
+import { GenVerifier } from '../../../collector/source/verify-gen.ts'
+import { controlFileAcker } from '../../../collector/source/ack.ts'
+import { DEFAULT_SYSTEM_PATHS } from '../../../collector/source/errors.ts'
+import { RelaySim, type SimOptions } from '../../../collector/sim/relay-sim.ts'
+
+const sims: RelaySim[] = []
+after(() => { for (const sim of sims) sim.destroy() })
+
+function makeSim(options: SimOptions = {}): RelaySim {
+  const sim = new RelaySim({ subbufSize: 2048, nSubbufs: 4, ...options })
+  sims.push(sim)
+  return sim
+}
+
+/** Sub-buffers as seen in the callback (records copied out while the bytes are valid). */
+interface Seen { cpu: number, seq: number, records: number[], losses: LossEvent[], fault: CompleteSubbuf['fault'] }
+
+function collector(sim: RelaySim, options: Partial<ReaderOptions> = {}) {
+  const seen: Seen[] = []
+  const rounds: Round[] = []
+  const rec = createRecordView()
+  const reader = new ChannelReader(openChannel(sim.dir), {
+    acker: sim.acker,
+    onSubbuf(sub) {
+      const records: number[] = []
+      forEachRecord(sub.view, sub.recordsStart, sub.recordsEnd, rec, (r) => records.push(r.seq))
+      seen.push({ cpu: sub.cpu, seq: sub.seq, records, losses: sub.losses, fault: sub.fault })
+    },
+    onRound: (round) => { rounds.push(round) },
+    ...options,
+  })
+  return { reader, seen, rounds }
+}
+
+test('a generator run on 3 CPUs over many laps arrives exactly once, in order, exact content', async () => {
+  const sim = makeSim({ cpus: [0, 1, 2] })
+  const count = 20000
+  const run = sim.startGen(count)
+  const verifier = new GenVerifier(run, count, [0, 1, 2])
+  let subbufs = 0
+  const reader = new ChannelReader(openChannel(sim.dir), {
+    acker: sim.acker,
+    onSubbuf: (sub) => { subbufs++; verifier.addSubbuf(sub) },
+  })
+  while (sim.genStep(40) > 0) {
+    await reader.drainOnce()
+    if (Math.random() < 0.3) sim.flush()
+  }
+  sim.flush()
+  await reader.drainOnce()
+  const report = verifier.report()
+  assert.deepEqual(report.problems, [])
+  assert.ok(report.ok)
+  for (const cpu of report.cpus) assert.equal(cpu.received, count)
+  assert.ok(subbufs > 3 * 4 * 10, `only ${subbufs} sub-buffers: too few laps`)
+  for (const c of sim.cpus.values()) {
+    assert.equal(c.dropped, 0)
+    assert.equal(c.consumed, c.produced, 'everything acknowledged')
+  }
+})
+
+test('a consumer that stops acking sees drops equal to the counters, as a seq gap of that size', async () => {
+  const sim = makeSim({ cpus: [0] })
+  let acking = true
+  const { reader, seen } = collector(sim, { acker: { ack: (cpu, seq) => { if (acking) sim.ack(cpu, seq) } } })
+  const run = sim.startGen(3000)
+  for (let i = 0; i < 10; i++) {
+    sim.genStep(10)
+    await reader.drainOnce()
+  }
+  sim.flush()
+  await reader.drainOnce()
+  assert.equal(sim.cpu(0).dropped, 0)
+  acking = false
+  sim.genStep(400) // fills the 4 sub-buffers, then drops
+  sim.flush()
+  await reader.drainOnce() // reads what is complete, acks nothing
+  const dropped = sim.cpu(0).dropped
+  assert.ok(dropped > 0, 'the buffer overflowed')
+  const lastBeforeGap = seen.at(-1)!.records.at(-1)!
+  acking = true
+  sim.ack(0, sim.cpu(0).produced) // a late ack, as the consumer recovers
+  sim.genStep(3000)
+  sim.flush()
+  await reader.drainOnce()
+  const losses = seen.flatMap((s) => s.losses)
+  assert.deepEqual(losses, [{ cpu: 0, subbufSeq: losses[0]!.subbufSeq, firstSeq: lastBeforeGap + 1, count: dropped, reason: 'dropped' }])
+  const gapAt = seen.findIndex((s) => s.losses.length > 0)
+  assert.equal(seen[gapAt]!.records[0], lastBeforeGap + dropped + 1, 'first record after the gap')
+  const verifier = new GenVerifier(run, 3000, [0])
+  for (const loss of losses) verifier.addLoss(loss)
+  // the verifier, fed from a second pass over the same records, counts the same loss
+  const cpu = verifier.report().cpus[0]!
+  assert.equal(cpu.dropped, dropped)
+})
+
+test('the verifier sees the missing generator indexes match the drops', async () => {
+  const sim = makeSim({ cpus: [0, 1] })
+  const run = sim.startGen(2000)
+  const verifier = new GenVerifier(run, 2000, [0, 1])
+  const reader = new ChannelReader(openChannel(sim.dir), { acker: sim.acker, onSubbuf: (sub) => verifier.addSubbuf(sub) })
+  sim.genStep(1000) // nobody reads: 4 sub-buffers kept, the rest dropped
+  while (sim.genStep(10) > 0) await reader.drainOnce()
+  sim.flush()
+  await reader.drainOnce()
+  const report = verifier.report()
+  assert.equal(report.ok, false)
+  for (const cpu of report.cpus) {
+    assert.equal(cpu.dropped, sim.cpu(cpu.cpu).dropped)
+    assert.equal(cpu.missingCount, cpu.dropped)
+    assert.equal(cpu.missing.length, 1)
+    assert.equal(cpu.duplicates + cpu.outOfOrder + cpu.badContent + cpu.seqNotIncreasing, 0)
+  }
+  assert.match(report.problems[0]!, /cpu 0: \d+ of 2000 records missing \(indexes \d+-\d+\); reader reported \d+ dropped, 0 corrupt/)
+})
+
+test('stale laps are never mistaken for data: passes after catching up take nothing', async () => {
+  const sim = makeSim({ cpus: [0] })
+  const { reader, seen } = collector(sim)
+  for (let i = 0; i < 30; i++) {
+    sim.writeText(0, `line ${i} `.padEnd(200, '.'))
+    if (i % 3 === 0) sim.flush()
+    await reader.drainOnce()
+  }
+  sim.flush()
+  await reader.drainOnce()
+  const taken = seen.length
+  assert.ok(sim.cpu(0).produced >= 8, 'more than one lap')
+  for (let i = 0; i < 5; i++) assert.equal((await reader.drainOnce()).subbufs, 0)
+  sim.writeText(0, 'one more')
+  assert.equal((await reader.drainOnce()).subbufs, 0, 'the open sub-buffer is not taken')
+  assert.equal(seen.length, taken)
+  assert.deepEqual(seen.flatMap((s) => s.records), Array.from({ length: 30 }, (_, i) => i + 1))
+  assert.deepEqual(seen.map((s) => s.seq), Array.from({ length: taken }, (_, i) => i + 1))
+})
+
+test('a corrupt record: records before it kept, the rest lost as corrupt, acked, and reading goes on', async () => {
+  const sim = makeSim({ cpus: [0] })
+  const { reader, seen } = collector(sim)
+  for (let i = 0; i < 5; i++) sim.writeText(0, `record ${i}`)
+  sim.flush()
+  const at = sim.slotOffset(1) + SUBBUF_HDR_SIZE + 2 * 56 // third record (each is 56 bytes)
+  sim.mapping(0).writeUInt32LE(65, at + RECORD_HDR.len.offset)
+  for (let i = 5; i < 8; i++) sim.writeText(0, `record ${i}`)
+  sim.flush()
+  await reader.drainOnce()
+  assert.deepEqual(seen.map((s) => s.records), [[1, 2], [6, 7, 8]])
+  assert.deepEqual(seen[0]!.fault, { where: 'record', status: RECORD_LEN_UNALIGNED, description: 'len not a multiple of 8', offset: SUBBUF_HDR_SIZE + 112 })
+  assert.deepEqual(seen[0]!.losses, [{ cpu: 0, subbufSeq: 1, firstSeq: 3, count: 3, reason: 'corrupt' }])
+  assert.deepEqual(seen[1]!.losses, [])
+  assert.equal(sim.cpu(0).consumed, 2)
+})
+
+test('a corrupt header: nothing trusted, acked, and the next sub-buffer reports the exact loss', async () => {
+  const sim = makeSim({ cpus: [0] })
+  const { reader, seen } = collector(sim)
+  for (const n of [3, 4, 2]) {
+    for (let i = 0; i < n; i++) sim.writeText(0, 'x')
+    sim.flush()
+  }
+  sim.mapping(0).writeUInt32LE(0, sim.slotOffset(2) + SUBBUF_HDR.magic.offset)
+  await reader.drainOnce()
+  assert.deepEqual(seen.map((s) => s.records), [[1, 2, 3], [], [8, 9]])
+  assert.equal(seen[1]!.fault?.where, 'header')
+  assert.equal(seen[1]!.fault?.status, HEADER_BAD_MAGIC)
+  assert.deepEqual(seen[2]!.losses, [{ cpu: 0, subbufSeq: 3, firstSeq: 4, count: 4, reason: 'corrupt' }])
+  assert.equal(sim.cpu(0).consumed, 3)
+})
+
+test('a sub-buffer of another ABI version stops the reader without acknowledging it', async () => {
+  const sim = makeSim({ cpus: [0] })
+  const { reader, seen } = collector(sim)
+  sim.writeText(0, 'a')
+  sim.flush()
+  sim.writeText(0, 'b')
+  sim.flush()
+  sim.mapping(0).writeUInt16LE(2, sim.slotOffset(2) + SUBBUF_HDR.version.offset)
+  await assert.rejects(reader.drainOnce(), {
+    name: 'UnsupportedAbiError',
+    message: 'krelay ABI version 2 is not supported by this collector (it reads version 1) (sub-buffer 2 of cpu 0)',
+  })
+  assert.equal(seen.length, 1)
+  assert.equal(sim.cpu(0).consumed, 1)
+})
+
+test('ack only after an async hand-off resolved; a failed hand-off is never acked', async () => {
+  const sim = makeSim({ cpus: [0] })
+  sim.writeText(0, 'a')
+  sim.flush()
+  let release!: () => void
+  const reader = new ChannelReader(openChannel(sim.dir), {
+    acker: sim.acker,
+    onSubbuf: () => new Promise<void>((resolve) => { release = resolve }),
+  })
+  const pass = reader.drainOnce()
+  await new Promise((resolve) => setImmediate(resolve))
+  assert.equal(sim.cpu(0).consumed, 0, 'not acked while the hand-off is pending')
+  release()
+  await pass
+  assert.equal(sim.cpu(0).consumed, 1)
+
+  sim.writeText(0, 'b')
+  sim.flush()
+  const failing = new ChannelReader(openChannel(sim.dir), {
+    acker: sim.acker,
+    onSubbuf: async () => { throw new Error('disk full') },
+  })
+  await assert.rejects(failing.drainOnce(), /disk full/)
+  assert.equal(sim.cpu(0).consumed, 1)
+  assert.equal(failing.next(0), 2, 'will retry the same sub-buffer')
+})
+
+test('a restarted reader starts at stats.consumed + 1 and reads unacknowledged sub-buffers again', async () => {
+  const sim = makeSim({ cpus: [0, 1] })
+  for (let i = 0; i < 3; i++) { sim.writeText(0, 'x'); sim.writeText(1, 'y'); sim.flush() }
+  sim.ack(0, 2)
+  const { reader, seen } = collector(sim)
+  assert.equal(reader.next(0), 3)
+  assert.equal(reader.next(1), 1)
+  await reader.drainOnce()
+  assert.deepEqual(seen.map((s) => [s.cpu, s.seq]), [[0, 3], [1, 1], [1, 2], [1, 3]])
+  const custom = collector(sim, { startAt: (cpu, stats) => (cpu === 0 ? stats.consumed : undefined) })
+  assert.equal(custom.reader.next(0), 3)
+  assert.equal(custom.reader.next(1), 4)
+})
+
+test('the default acker writes the control file, one command per sub-buffer', async () => {
+  const sim = makeSim({ cpus: [0] })
+  const reader = new ChannelReader(openChannel(sim.dir), { onSubbuf: () => undefined })
+  for (let i = 0; i < 2; i++) { sim.writeText(0, 'x'); sim.flush() }
+  await reader.drainOnce()
+  reader.close()
+  assert.equal(fs.readFileSync(sim.controlPath, 'latin1'), 'ack 0 1\nack 0 2\n')
+  sim.pumpControl()
+  assert.equal(sim.cpu(0).consumed, 2)
+})
+
+test('timestamps beyond 2^53 stay exact and ordered; watermarks come from stats read before the pass', async () => {
+  const start = (1n << 53n) + 10n
+  const sim = makeSim({ cpus: [0, 1], startTs: start, tsStep: 1 })
+  const stamps: bigint[] = []
+  const rec = createRecordView()
+  let previous = { hi: 0, lo: 0 }
+  const watermarksSeen: bigint[] = []
+  const rounds: Round[] = []
+  const reader = new ChannelReader(openChannel(sim.dir), {
+    acker: sim.acker,
+    onSubbuf(sub) {
+      watermarksSeen.push(u64ToBigInt(sub.watermarkHi, sub.watermarkLo))
+      forEachRecord(sub.view, sub.recordsStart, sub.recordsEnd, rec, (r) => {
+        assert.equal(compareU64(previous.hi, previous.lo, r.tsHi, r.tsLo), -1)
+        previous = { hi: r.tsHi, lo: r.tsLo }
+        stamps.push(u64ToBigInt(r.tsHi, r.tsLo))
+      })
+    },
+    onRound: (round) => { rounds.push(round) },
+  })
+  for (let i = 0; i < 4; i++) sim.writeText(0, 'x')
+  sim.advance(100)
+  sim.flush()
+  const flushedAt = u64ToBigInt(sim.clock.hi, sim.clock.lo)
+  sim.writeText(1, 'late') // after the flush: not complete, not covered by the watermark
+  await reader.drainOnce()
+  assert.deepEqual(stamps, [start + 1n, start + 2n, start + 3n, start + 4n], 'consecutive nanoseconds, exact')
+  assert.deepEqual(watermarksSeen, [flushedAt])
+  const round = rounds.at(-1)!
+  assert.equal(round.final, false)
+  assert.equal(u64ToBigInt(round.minHi, round.minLo), flushedAt)
+  assert.deepEqual(round.watermarks.map((w) => [w.cpu, u64ToBigInt(w.hi, w.lo)]), [[0, flushedAt], [1, flushedAt]])
+})
+
+test('a CPU that comes online later is picked up on the next pass', async () => {
+  const sim = makeSim({ cpus: [0] })
+  const { reader, seen } = collector(sim)
+  sim.addCpu(5)
+  sim.writeText(5, 'hello from a new cpu')
+  sim.flush()
+  await reader.drainOnce()
+  assert.deepEqual(seen.map((s) => [s.cpu, s.seq, s.records]), [[5, 1, [1]]])
+})
+
+test('unload: the reader drains its mappings, then ends with a final round', async () => {
+  const sim = makeSim({ cpus: [0, 1] })
+  const { reader, seen, rounds } = collector(sim)
+  sim.writeText(0, 'a')
+  sim.flush()
+  sim.writeText(0, 'b')
+  sim.unload()
+  assert.equal(fs.existsSync(sim.cpuPath(0)), false)
+  const ended = await reader.run()
+  assert.equal(ended, 'unloaded')
+  // cpu 0: sub-buffers 1 and 2; cpu 1: its empty last sub-buffer, closed at unload
+  assert.deepEqual(seen.map((s) => [s.cpu, s.seq, s.records]), [[0, 1, [1]], [0, 2, [2]], [1, 1, []]])
+  assert.equal(rounds.at(-1)!.final, true)
+  assert.deepEqual([rounds.at(-1)!.minHi, rounds.at(-1)!.minLo], [0xffffffff, 0xffffffff])
+})
+
+test('a reload (new channel_id) ends the reader after it drained the old mappings', async () => {
+  const sim = makeSim({ cpus: [0] })
+  const { reader, seen } = collector(sim)
+  sim.writeText(0, 'old')
+  sim.flush()
+  sim.unload()
+  const reloaded = new RelaySim({ dir: sim.dir, cpus: [0], subbufSize: 2048, nSubbufs: 4 })
+  sims.push(reloaded)
+  reloaded.writeText(0, 'new')
+  reloaded.flush()
+  const pass = await reader.drainOnce()
+  assert.equal(pass.ended, 'reloaded')
+  assert.deepEqual(seen.map((s) => [s.seq, s.records]), [[1, [1]], [2, []]], 'the old instance\'s data, with its empty last sub-buffer')
+  assert.equal(reloaded.cpu(0).consumed, 0, 'nothing acknowledged to the new instance')
+})
+
+test('without channel_id, a reload shows as produced below what was read', async () => {
+  const sim = makeSim({ cpus: [0] })
+  const { reader } = collector(sim)
+  for (let i = 0; i < 3; i++) { sim.writeText(0, 'old'); sim.flush() }
+  await reader.drainOnce()
+  sim.unload()
+  const reloaded = new RelaySim({ dir: sim.dir, cpus: [0], subbufSize: 2048, nSubbufs: 4, channelId: sim.channelId })
+  sims.push(reloaded)
+  reloaded.writeText(0, 'new')
+  reloaded.flush()
+  assert.equal((await reader.drainOnce()).ended, 'reloaded')
+})
+
+test('an ack that fails while the module is still there is thrown, not taken for an unload', async () => {
+  const sim = makeSim({ cpus: [0] })
+  const reader = new ChannelReader(openChannel(sim.dir), {
+    acker: { ack: () => { throw Object.assign(new Error('EINVAL'), { code: 'EINVAL' }) } },
+    onSubbuf: () => undefined,
+  })
+  sim.writeText(0, 'a')
+  sim.flush()
+  await assert.rejects(reader.drainOnce(), /EINVAL/)
+})
+
+test('the control-file acker, its descriptor open, after unload: the reader ends', async () => {
+  const sim = makeSim({ cpus: [0] })
+  const control = controlFileAcker(sim.controlPath, DEFAULT_SYSTEM_PATHS)
+  const reader = new ChannelReader(openChannel(sim.dir), { acker: control, onSubbuf: () => undefined })
+  sim.writeText(0, 'a')
+  sim.flush()
+  await reader.drainOnce()
+  sim.unload()
+  const fresh = controlFileAcker(sim.controlPath, DEFAULT_SYSTEM_PATHS)
+  assert.throws(() => fresh.ack(0, 1), /no such file/)
+  assert.equal(await reader.run(), 'unloaded')
+})
+
+test('run() stops on abort and sleeps about one flush interval between idle passes', async () => {
+  const sim = makeSim({ cpus: [0], flushIntervalMs: 20 })
+  const { reader, rounds } = collector(sim)
+  const controller = new AbortController()
+  setTimeout(() => controller.abort(), 110)
+  const started = performance.now()
+  assert.equal(await reader.run(controller.signal), 'stopped')
+  const elapsed = performance.now() - started
+  assert.ok(elapsed >= 100 && elapsed < 1000, `ran ${elapsed} ms`)
+  assert.ok(rounds.length >= 3 && rounds.length <= 8, `${rounds.length} passes in ~110 ms at 20 ms`)
+})
+
+test('a module that vanishes mid-pass (ack fails with ENOENT) is still drained to the end', async () => {
+  const sim = makeSim({ cpus: [0, 1] })
+  const seen: Array<[number, number]> = []
+  const rounds: Round[] = []
+  const reader = new ChannelReader(openChannel(sim.dir), {
+    acker: {
+      ack(cpu, seq) {
+        if (cpu === 0) return sim.ack(cpu, seq)
+        sim.unload() // the module goes just before this ack, which then fails as on debugfs
+        throw Object.assign(new Error('EIO: i/o error, write'), { code: 'EIO' })
+      },
+    },
+    onSubbuf: (sub) => { seen.push([sub.cpu, sub.seq]) },
+    onRound: (round) => { rounds.push(round) },
+  })
+  for (let i = 0; i < 3; i++) { sim.writeText(0, 'a'); sim.writeText(1, 'b'); sim.flush() }
+  const pass = await reader.drainOnce()
+  assert.equal(pass.ended, 'unloaded')
+  // cpu 1's first ack fails and info is gone: its other sub-buffers (and the empty one closed
+  // at unload) follow without acks, then cpu 0 is drained to its end too
+  assert.deepEqual(seen, [[0, 1], [0, 2], [0, 3], [1, 1], [1, 2], [1, 3], [1, 4], [0, 4]])
+  assert.equal(rounds.length, 1)
+  assert.equal(rounds[0]!.final, true)
+  assert.deepEqual([rounds[0]!.minHi, rounds[0]!.minLo], [0xffffffff, 0xffffffff])
+})

@@ -1,0 +1,123 @@
+// The simulator itself: file layout, no-overwrite mode, drops, flush, control commands.
+import { test, after } from 'node:test'
+import assert from 'node:assert/strict'
+import fs from 'node:fs'
+import path from 'node:path'
+import { dataView } from '../../../formats/bytes.ts'
+import { SUBBUF_HDR_SIZE } from '../../../formats/wire.ts'
+import { parseInfo } from '../../../formats/info.ts'
+import { parseStats } from '../../../formats/stats.ts'
+import { createSubbufHeader, readSubbufHeader, checkSubbufHeader, HEADER_OK } from '../../../formats/subbuf-header.ts'
+import { createRecordView, readRecord, RECORD_OK } from '../../../formats/record.ts'
+import { u64ToBigInt } from '../../../formats/u64.ts'
+import { RelaySim } from '../../../collector/sim/relay-sim.ts'
+
+const sims: RelaySim[] = []
+after(() => { for (const sim of sims) sim.destroy() })
+function makeSim(options: ConstructorParameters<typeof RelaySim>[0] = {}): RelaySim {
+  const sim = new RelaySim({ subbufSize: 1024, nSubbufs: 4, ...options })
+  sims.push(sim)
+  return sim
+}
+
+/** 100-byte payload: record length 152, so 6 records fill a 1024-byte sub-buffer. */
+const PAYLOAD = Buffer.alloc(100, 0x41)
+
+test('lays out the directory like debugfs: cpuN of subbuf_size * n_subbufs bytes, info, stats, control', () => {
+  const sim = makeSim({ cpus: [0, 3] })
+  assert.deepEqual(fs.readdirSync(sim.dir).sort(), ['control', 'cpu0', 'cpu3', 'info', 'stats'])
+  assert.equal(fs.statSync(path.join(sim.dir, 'cpu3')).size, 4096)
+  const info = parseInfo(fs.readFileSync(path.join(sim.dir, 'info'), 'latin1'))
+  assert.deepEqual(info.cpus, [0, 3])
+  assert.equal(info.subbufSize, 1024)
+  assert.equal(info.nSubbufs, 4)
+  const stats = parseStats(fs.readFileSync(path.join(sim.dir, 'stats'), 'latin1'))
+  assert.deepEqual(stats.cpus.map((c) => [c.cpu, c.produced, c.consumed]), [[0, 0, 0], [3, 0, 0]])
+})
+
+test('no-overwrite: a full buffer drops, counts, and tells the next sub-buffer how many', () => {
+  const sim = makeSim({ cpus: [0] })
+  const results = new Map<string, number>()
+  for (let i = 0; i < 30; i++) {
+    const r = sim.write(0, { payload: PAYLOAD })
+    results.set(r, (results.get(r) ?? 0) + 1)
+  }
+  // 4 sub-buffers of 6 records; the 25th record closes the 4th and finds no free slot.
+  assert.deepEqual(Object.fromEntries(results), { written: 24, dropped: 6 })
+  const c = sim.cpu(0)
+  assert.equal(c.produced, 4)
+  assert.equal(c.openSeq, 0)
+  assert.equal(c.nextRecordSeq, 31, 'dropped records consumed sequence numbers')
+  assert.equal(c.dropped, 6)
+  sim.ack(0, 1)
+  assert.equal(sim.write(0, { payload: PAYLOAD }), 'written')
+  assert.equal(c.openSeq, 5)
+  const h = readSubbufHeader(dataView(sim.mapping(0)), sim.slotOffset(5), createSubbufHeader())
+  assert.equal(h.seq, 5)
+  assert.equal(h.dropped, 6)
+  assert.notEqual(h.commitSeq, 5, 'open, not complete')
+  sim.flush()
+  const done = readSubbufHeader(dataView(sim.mapping(0)), sim.slotOffset(5), createSubbufHeader())
+  assert.equal(checkSubbufHeader(done, 0, 1024), HEADER_OK)
+  assert.equal(done.commitSeq, 5)
+  assert.equal(done.nrecords, 1)
+  const rec = createRecordView()
+  assert.equal(readRecord(dataView(sim.mapping(0)), sim.slotOffset(5) + SUBBUF_HDR_SIZE, sim.slotOffset(5) + 1024, rec), RECORD_OK)
+  assert.equal(rec.seq, 31, 'the gap of 6 is visible: 24 + 6 + 1')
+})
+
+test('flush closes only sub-buffers holding a record and sets every watermark to now', () => {
+  const sim = makeSim({ cpus: [0, 1], startTs: (1n << 60n) + 5n })
+  sim.write(1, { payload: PAYLOAD })
+  sim.advance(777)
+  sim.flush()
+  assert.equal(sim.cpu(0).produced, 0)
+  assert.equal(sim.cpu(1).produced, 1)
+  const stats = parseStats(fs.readFileSync(path.join(sim.dir, 'stats'), 'latin1'))
+  for (const row of stats.cpus) assert.equal(u64ToBigInt(row.watermarkHi, row.watermarkLo), (1n << 60n) + 5n + 1000n + 777n)
+})
+
+test('filtered and too_big records take no sequence number', () => {
+  const sim = makeSim({ cpus: [0] })
+  sim.minLevel = 3
+  assert.equal(sim.write(0, { payload: PAYLOAD, level: 4 }), 'filtered')
+  assert.equal(sim.write(0, { payload: Buffer.alloc(1024 - SUBBUF_HDR_SIZE - 48 + 1), level: 3 }), 'too_big')
+  assert.equal(sim.write(0, { payload: Buffer.alloc(1024 - SUBBUF_HDR_SIZE - 48), level: 3 }), 'written')
+  const c = sim.cpu(0)
+  assert.deepEqual([c.filtered, c.tooBig, c.written, c.nextRecordSeq], [1, 1, 1, 2])
+})
+
+test('control commands from the control file, errors as the module would return them', () => {
+  const sim = makeSim({ cpus: [0] })
+  sim.write(0, { payload: PAYLOAD })
+  fs.appendFileSync(sim.controlPath, 'flush\n')
+  fs.appendFileSync(sim.controlPath, 'ack 0 1\n')
+  fs.appendFileSync(sim.controlPath, 'ack 0 2\n')
+  fs.appendFileSync(sim.controlPath, 'ack 7 1\n')
+  fs.appendFileSync(sim.controlPath, 'level warning\n')
+  fs.appendFileSync(sim.controlPath, 'bogus\n')
+  fs.appendFileSync(sim.controlPath, 'gen 5 0\n')
+  const errors = sim.pumpControl()
+  assert.deepEqual(errors.map((e) => [(e as NodeJS.ErrnoException).code, e.message]), [
+    ['EINVAL', 'ack 0 2: EINVAL (produced is 1)'],
+    ['EINVAL', '"ack 7 1": EINVAL'],
+    ['EINVAL', '"bogus": EINVAL'],
+  ])
+  assert.equal(sim.cpu(0).consumed, 1)
+  assert.equal(sim.minLevel, 4)
+  assert.equal(parseInfo(fs.readFileSync(path.join(sim.dir, 'info'), 'latin1')).generator, 'running')
+  assert.deepEqual(sim.pumpControl(), [], 'commands are applied once')
+})
+
+test('stale fill: every slot starts with a plausible old header whose commit_seq is never expected', () => {
+  const sim = makeSim({ cpus: [0] })
+  const h = createSubbufHeader()
+  for (let slot = 0; slot < 4; slot++) {
+    readSubbufHeader(dataView(sim.mapping(0)), slot * 1024, h)
+    assert.equal(h.magic, 0x4253524b)
+    assert.equal(h.cpu, 0)
+    const commitSeq = sim.mapping(0).readBigUInt64LE(slot * 1024 + 24)
+    assert.equal(commitSeq, BigInt.asUintN(64, BigInt(slot + 1 - 4)), `slot ${slot}: the lap before seq ${slot + 1}`)
+  }
+  assert.equal(h.seq, 0, 'slot 3 last held seq 0')
+})

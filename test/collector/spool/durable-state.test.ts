@@ -1,0 +1,68 @@
+import { test } from 'node:test'
+import assert from 'node:assert/strict'
+import fs from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
+import { DurableState } from '../../../collector/spool/durable-state.ts'
+
+function tmpdir (): string {
+  return fs.mkdtempSync(path.join(os.tmpdir(), 'krelay-state-'))
+}
+
+const seqs = (n: number, cpu = 0) => [{ channelId: 'c1', cpu, seq: n }]
+
+test('a publish whose file is in place counts, across reloads', () => {
+  const dir = tmpdir()
+  const file = path.join(dir, 'a.parquet')
+  const s = DurableState.load(dir)
+  assert.equal(s.durableSeq('records', 'c1', 0), 0)
+  s.begin(file, 'records', [...seqs(10), ...seqs(4, 1)])
+  fs.writeFileSync(file, 'x')
+  s.settle()
+  const again = DurableState.load(dir)
+  assert.equal(again.durableSeq('records', 'c1', 0), 10)
+  assert.equal(again.durableSeq('records', 'c1', 1), 4)
+  assert.equal(again.durableSeq('losses', 'c1', 0), 0, 'datasets are apart')
+  assert.equal(again.durableSeq('records', 'c2', 0), 0, 'channels are apart')
+})
+
+test('a crash after the rename, before settle: the publish counts at load', () => {
+  const dir = tmpdir()
+  const file = path.join(dir, 'r.parquet')
+  DurableState.load(dir).begin(file, 'records', seqs(10))
+  fs.writeFileSync(file, 'x')
+  assert.equal(DurableState.load(dir).durableSeq('records', 'c1', 0), 10)
+})
+
+test('a crash before the rename: nothing counts', () => {
+  const dir = tmpdir()
+  DurableState.load(dir).begin(path.join(dir, 'r.parquet'), 'records', seqs(10))
+  assert.equal(DurableState.load(dir).durableSeq('records', 'c1', 0), 0)
+})
+
+test('the next begin settles the previous publish', () => {
+  const dir = tmpdir()
+  const s = DurableState.load(dir)
+  const a = path.join(dir, 'a.parquet')
+  s.begin(a, 'records', seqs(10))
+  fs.writeFileSync(a, 'x')
+  s.begin(path.join(dir, 'b.parquet'), 'records', seqs(20))
+  assert.equal(s.durableSeq('records', 'c1', 0), 10)
+})
+
+test('durable seqs never move back', () => {
+  const dir = tmpdir()
+  const s = DurableState.load(dir)
+  const a = path.join(dir, 'a.parquet')
+  fs.writeFileSync(a, 'x')
+  s.begin(a, 'records', seqs(10))
+  s.begin(a, 'records', seqs(5))
+  s.settle()
+  assert.equal(s.durableSeq('records', 'c1', 0), 10)
+})
+
+test('a damaged state file is refused with a message that names it', () => {
+  const dir = tmpdir()
+  fs.writeFileSync(path.join(dir, 'state.json'), '{"version": 1, "dur')
+  assert.throws(() => DurableState.load(dir), /state\.json is not valid krelay spool state/)
+})

@@ -1,0 +1,80 @@
+import { test } from 'node:test'
+import assert from 'node:assert/strict'
+import fs from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
+import { SpoolWriter } from '../../../collector/spool/spool-writer.ts'
+import { listSegments, readSegment } from '../../../collector/spool/spool-reader.ts'
+import type { Segment } from '../../../collector/spool/segment.ts'
+import { meta, subbuf } from './fixtures.ts'
+
+function tmpdir (): string {
+  return fs.mkdtempSync(path.join(os.tmpdir(), 'krelay-spool-'))
+}
+
+test('sub-buffers come back byte for byte, with the channel meta, in write order', () => {
+  const dir = tmpdir()
+  const closed: Segment[] = []
+  const w = new SpoolWriter(dir, { fsync: 'always', segmentBytes: 1 << 20, segmentAgeMs: 60000 }, 1, s => closed.push(s))
+  w.open(meta())
+  const written = [subbuf(0, 1, 1, 3), subbuf(1, 1, 1, 2), subbuf(0, 2, 4, 5)]
+  w.append(0, written[0]!, 3)
+  w.append(1, written[1]!, 2)
+  w.append(0, written[2]!, 8)
+  w.close()
+  assert.equal(closed.length, 1)
+  assert.deepEqual([...closed[0]!.maxSeq], [[0, 8], [1, 2]])
+  const files = listSegments(dir)
+  assert.equal(files.length, 1)
+  const seg = readSegment(files[0]!)
+  assert.deepEqual(seg.meta, meta())
+  assert.equal(seg.tornBytes, 0)
+  assert.deepEqual(seg.subbufs.map(s => s.cpu), [0, 1, 0])
+  seg.subbufs.forEach((s, i) => assert.ok(s.bytes.equals(written[i]!), `sub-buffer ${i} differs`))
+})
+
+test('a tail cut short by a crash is reported, and the whole sub-buffers before it are kept', () => {
+  const dir = tmpdir()
+  const w = new SpoolWriter(dir, { fsync: 'never', segmentBytes: 1 << 20, segmentAgeMs: 60000 }, 7, () => {})
+  w.open(meta())
+  w.append(0, subbuf(0, 1, 1, 3), 3)
+  w.append(0, subbuf(0, 2, 4, 3), 6)
+  w.close()
+  const file = listSegments(dir)[0]!
+  assert.match(path.basename(file), /^0000000007-0123456789abcdef\.krcap$/)
+  fs.truncateSync(file, fs.statSync(file).size - 10)
+  const seg = readSegment(file)
+  assert.equal(seg.subbufs.length, 1)
+  assert.ok(seg.tornBytes > 0)
+})
+
+test('rotation by size: shouldRotate says so, and segment numbers keep increasing', () => {
+  const dir = tmpdir()
+  const w = new SpoolWriter(dir, { fsync: 100, segmentBytes: 600, segmentAgeMs: 60000 }, 1, () => {})
+  w.open(meta())
+  w.append(0, subbuf(0, 1, 1, 3), 3)
+  assert.equal(w.shouldRotate(), false)
+  w.append(0, subbuf(0, 2, 4, 6), 9)
+  assert.equal(w.shouldRotate(), true)
+  w.open(meta('fedcba9876543210'))
+  w.append(0, subbuf(0, 1, 1, 1), 1)
+  w.close()
+  const names = listSegments(dir).map(f => path.basename(f))
+  assert.deepEqual(names, ['0000000001-0123456789abcdef.krcap', '0000000002-fedcba9876543210.krcap'])
+  assert.equal(readSegment(listSegments(dir)[1]!).meta.channelId, 'fedcba9876543210')
+})
+
+test('a file that is not a capture is refused with its name', () => {
+  const dir = tmpdir()
+  const file = path.join(dir, '0000000001-0123456789abcdef.krcap')
+  fs.writeFileSync(file, Buffer.alloc(100, 7))
+  assert.throws(() => readSegment(file), new RegExp(`${file}: not a krelay capture`))
+})
+
+test('an unwritable spool directory is an error naming the file', () => {
+  const dir = tmpdir()
+  const w = new SpoolWriter(dir, { fsync: 'always', segmentBytes: 1 << 20, segmentAgeMs: 60000 }, 1, () => {})
+  fs.rmSync(dir, { recursive: true })
+  fs.writeFileSync(dir, 'not a directory')
+  assert.throws(() => w.open(meta()), /ENOTDIR/)
+})

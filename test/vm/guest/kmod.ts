@@ -1,0 +1,82 @@
+// Helpers for guest tests: load and unload the real module, talk to its files.
+// Runs inside the test VM only (KRELAY_KO is set by the harness).
+import assert from 'node:assert/strict'
+import { execFileSync, spawnSync } from 'node:child_process'
+import fs from 'node:fs'
+import { setTimeout as sleep } from 'node:timers/promises'
+import { openChannel, type Channel } from '../../../collector/source/channel.ts'
+import { ChannelReader, type CompleteSubbuf } from '../../../collector/source/reader.ts'
+
+export const DIR = '/sys/kernel/debug/krelay'
+export const CONTROL = `${DIR}/control`
+
+export function ko (): string {
+  const path = process.env.KRELAY_KO
+  assert.ok(path !== undefined && fs.existsSync(path), 'KRELAY_KO must name the built module')
+  return path
+}
+
+/** insmod with parameters; returns the exit status and stderr instead of throwing. */
+export function insmod (...params: string[]): { status: number, stderr: string } {
+  const r = spawnSync('insmod', [ko(), ...params], { encoding: 'utf8' })
+  return { status: r.status ?? -1, stderr: r.stderr }
+}
+
+export function load (...params: string[]): Channel {
+  const r = insmod(...params)
+  assert.equal(r.status, 0, `insmod ${params.join(' ')} failed: ${r.stderr}`)
+  return openChannel(DIR)
+}
+
+export function unload (): void {
+  if (fs.readFileSync('/proc/modules', 'utf8').split('\n').some(l => l.startsWith('krelay '))) {
+    execFileSync('rmmod', ['krelay'])
+  }
+}
+
+/** Writes one command in one write(); returns the errno code, or 'ok'. */
+export function control (command: string | Buffer): string {
+  try {
+    fs.writeFileSync(CONTROL, command)
+    return 'ok'
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code ?? String(err)
+  }
+}
+
+export function info (): Map<string, string> {
+  const keys = new Map<string, string>()
+  for (const line of fs.readFileSync(`${DIR}/info`, 'utf8').split('\n')) {
+    const at = line.indexOf(' ')
+    if (at > 0) keys.set(line.slice(0, at), line.slice(at + 1))
+  }
+  return keys
+}
+
+export function kernelLog (): string {
+  return execFileSync('dmesg', { encoding: 'utf8' })
+}
+
+export async function waitGeneratorIdle (timeoutMs = 120000): Promise<void> {
+  const deadline = Date.now() + timeoutMs
+  while (info().get('generator') !== 'idle') {
+    assert.ok(Date.now() < deadline, 'the generator did not finish in time')
+    await sleep(50)
+  }
+}
+
+/** Drains the channel with a reader until nothing complete is left. */
+export async function drain (reader: ChannelReader): Promise<void> {
+  for (;;) {
+    const pass = await reader.drainOnce()
+    if (pass.subbufs === 0 && !pass.more) return
+  }
+}
+
+/** Every complete sub-buffer copied out, for tests that look at them after the ack. */
+export function collect (into: CompleteSubbuf[]): (sub: CompleteSubbuf) => void {
+  return (sub) => {
+    const bytes = Buffer.from(sub.bytes)
+    into.push({ ...sub, bytes, view: new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength) })
+  }
+}
