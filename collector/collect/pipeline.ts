@@ -109,11 +109,18 @@ export class Pipeline {
     if (this.channel !== undefined) this.emit(() => this.merge.drainAll())
   }
 
-  /** A module reload: one loss row per CPU saying where the old channel's stream ended. */
+  /**
+   * The module went away: one `reload` row per CPU marks where the channel's stream ended,
+   * from its last record to now (Node's hrtime is CLOCK_MONOTONIC, the kernel's clock).
+   * Its count is 0: drops that no later record revealed are not known once the module is gone.
+   */
   reloaded (): void {
     const channelId = this.requireChannel()
+    const now = process.hrtime.bigint()
+    const nowHi = Number(now >> 32n)
+    const nowLo = Number(now & 0xffffffffn)
     for (const [cpu, pos] of this.positions) {
-      Object.assign(this.loss, { cpu, firstSeq: pos.seq + 1, count: 0, fromHi: pos.tsHi, fromLo: pos.tsLo, toHi: pos.tsHi, toLo: pos.tsLo, reason: 'reload' })
+      Object.assign(this.loss, { cpu, firstSeq: pos.seq + 1, count: 0, fromHi: pos.tsHi, fromLo: pos.tsLo, toHi: nowHi, toLo: nowLo, reason: 'reload' })
       this.appendLoss(channelId, pos)
     }
   }
