@@ -35,7 +35,7 @@ function p9(id: string, path: string, readonly: boolean): string[] {
 export function qemuArgs(s: QemuSpec): string[] {
   return [
     '-accel', 'tcg',
-    '-cpu', 'max',
+    '-cpu', process.env.KRELAY_VM_CPU_MODEL ?? 'max',
     '-smp', String(s.cpus),
     '-m', `${s.memMiB}M`,
     '-nodefaults',
