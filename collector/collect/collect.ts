@@ -42,7 +42,7 @@ export interface CollectSummary extends PipelineTotals {
 export async function collect (opts: CollectOptions): Promise<CollectSummary> {
   const pipeline = await Pipeline.open({ out: opts.out, host: opts.host, maxFileBytes: opts.maxFileBytes, maxAgeSeconds: opts.maxAgeSeconds }, opts.spoolDir)
   const segments: Segment[] = []
-  const replay = replaySpool(opts.spoolDir, pipeline)
+  const replay = await replaySpool(opts.spoolDir, pipeline)
   if (replay.subbufs > 0) opts.log(`replayed ${replay.subbufs} sub-buffers from ${replay.segments.length} spool segments (${pipeline.totals.skipped} records already archived)`)
   segments.push(...replay.segments)
   const lastNumber = replay.segments.reduce((n, s) => Math.max(n, segmentNumber(path.basename(s.file))), 0)
@@ -55,12 +55,12 @@ export async function collect (opts: CollectOptions): Promise<CollectSummary> {
       channels++
       const meta = captureMeta(channel, opts.host)
       if (meta.channelId === '') throw new Error(`${channel.dir}/info has no channel_id: this krelay module is too old for the collector`)
-      pipeline.startChannel(meta, channel.info.cpus)
+      await pipeline.startChannel(meta, channel.info.cpus)
       spool.open(meta)
       const ended = await follow(channel, meta, pipeline, spool, segments, replay.subbufSeq.get(meta.channelId), opts)
       if (ended === 'stopped') break
       opts.log(`krelay module ${ended}: channel ${meta.channelId} ended`)
-      pipeline.finishChannel()
+      await pipeline.finishChannel()
       pipeline.reloaded()
       spool.close()
       if (!opts.follow) break
@@ -92,8 +92,8 @@ async function follow (
       spool.append(sub.cpu, own, sub.lastRecordSeq)
       pipeline.addSubbuf({ ...sub, view: dataView(own) })
     },
-    onRound: round => {
-      pipeline.round(round.watermarks)
+    onRound: async round => {
+      await pipeline.round(round.watermarks)
       if (spool.shouldRotate()) spool.open(meta)
       pipeline.publishDue()
       deleteArchived(segments, pipeline)

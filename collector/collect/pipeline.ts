@@ -62,9 +62,9 @@ export class Pipeline {
   }
 
   /** Rows of `channel` follow. A different channel first empties the merge of the previous one. */
-  startChannel (channel: ChannelMeta, cpus: Iterable<number>): void {
+  async startChannel (channel: ChannelMeta, cpus: Iterable<number>): Promise<void> {
     if (this.channel?.channelId !== channel.channelId) {
-      this.finishChannel()
+      await this.finishChannel()
       this.channel = channel
       this.archive.setChannel(channel)
       this.merge = this.newMerge()
@@ -95,18 +95,21 @@ export class Pipeline {
     this.merge.setWatermark(sub.cpu, sub.header.watermarkHi, sub.header.watermarkLo)
   }
 
-  /** The watermarks of a reader pass: emits what they release. */
-  round (watermarks: readonly CpuWatermark[]): void {
+  /**
+   * The watermarks of a reader pass: emits what they release. Resolves once all of it is
+   * staged, publishing first when the archive has no room (backpressure on the reader).
+   */
+  async round (watermarks: readonly CpuWatermark[]): Promise<void> {
     for (const w of watermarks) {
       this.cpu(w.cpu)
       this.merge.setWatermark(w.cpu, w.hi, w.lo)
     }
-    this.emit(() => this.merge.drain())
+    await this.emit(() => this.merge.drain())
   }
 
   /** Emits everything of the current channel (it ended, or the collector stops). */
-  finishChannel (): void {
-    if (this.channel !== undefined) this.emit(() => this.merge.drainAll())
+  async finishChannel (): Promise<void> {
+    if (this.channel !== undefined) await this.emit(() => this.merge.drainAll())
   }
 
   /**
@@ -125,16 +128,18 @@ export class Pipeline {
     }
   }
 
-  /** Starts publishing what is due, unless a publish is under way; never waits for it. */
+  /** Starts publishing what is due, unless nothing is; never waits for it. */
   publishDue (): void {
     this.throwIfPublishFailed()
-    const { records, losses } = this.archive
-    if (!records.due) return
+    if (this.archive.records.due) this.publish(() => this.archive.records.publishDue())
+  }
+
+  /** Queues a records publish, with the staged losses after it: a deleted spool segment never takes an unpublished loss row with it. */
+  private publish (records: () => Promise<Published[]>): void {
+    const { losses } = this.archive
     this.publishing = this.publishing.then(async () => {
       try {
-        this.record(await records.publishDue())
-        // losses go out with the records they stand between, so a deleted spool segment
-        // never takes an unpublished loss row with it
+        this.record(await records())
         if (losses.stagedRows > 0) this.record(await losses.publishAll())
       } catch (err) {
         this.publishError = err
@@ -157,7 +162,7 @@ export class Pipeline {
 
   /** Publishes everything and closes the archive. */
   async close (): Promise<void> {
-    this.finishChannel()
+    await this.finishChannel()
     await this.settled()
     try {
       this.record(await this.archive.close())
@@ -166,13 +171,20 @@ export class Pipeline {
     }
   }
 
-  private emit (drain: () => number): void {
-    try {
-      drain()
-    } catch (err) {
-      if (!(err instanceof StagingFullError)) throw err
-      // backpressure: the merge keeps the record it could not hand on; the next round retries
-      this.publishDue()
+  /**
+   * Runs a merge drain; when the archive refuses a row for lack of room, the merge keeps
+   * that row, everything staged is published, and the drain goes on.
+   */
+  private async emit (drain: () => number): Promise<void> {
+    for (;;) {
+      try {
+        drain()
+        return
+      } catch (err) {
+        if (!(err instanceof StagingFullError)) throw err
+      }
+      this.publish(() => this.archive.records.publishAll())
+      await this.settled()
     }
   }
 

@@ -22,7 +22,7 @@ export interface ReplayResult {
   tornBytes: number
 }
 
-export function replaySpool (dir: string, pipeline: Pipeline): ReplayResult {
+export async function replaySpool (dir: string, pipeline: Pipeline): Promise<ReplayResult> {
   const result: ReplayResult = { segments: [], subbufSeq: new Map(), subbufs: 0, tornBytes: 0 }
   const header = createSubbufHeader()
   const rec = createRecordView()
@@ -31,7 +31,7 @@ export function replaySpool (dir: string, pipeline: Pipeline): ReplayResult {
     const seg = readSegment(file)
     const { meta } = seg
     if (meta.abiVersion !== ABI_VERSION) throw new UnsupportedAbiError(meta.abiVersion, ` (capture ${file})`)
-    pipeline.startChannel(meta, [])
+    await pipeline.startChannel(meta, [])
     const subbufSeq = result.subbufSeq.get(meta.channelId) ?? new Map<number, number>()
     result.subbufSeq.set(meta.channelId, subbufSeq)
     const maxSeq = new Map<number, number>()
@@ -48,7 +48,7 @@ export function replaySpool (dir: string, pipeline: Pipeline): ReplayResult {
       if (sub.lastRecordSeq > (maxSeq.get(cpu) ?? 0)) maxSeq.set(cpu, sub.lastRecordSeq)
       result.subbufs++
     }
-    pipeline.round([])
+    await pipeline.round([])
     result.tornBytes += seg.tornBytes
     result.segments.push({ file, meta, bytes: 0, maxSeq, closed: true })
   }
