@@ -71,8 +71,9 @@ export class LossesWriter {
     const s = this.s;
     const code = REASON_CODES.get(row.reason as LossReason);
     if (code === undefined) throw new RangeError(`archive: unknown loss reason ${JSON.stringify(row.reason)}`);
-    // count - 1 <= MAX - firstSeq: exact, where firstSeq + count - 1 could round
-    if (!isSeq(row.firstSeq) || !isSeq(row.count) || row.count < 1 || row.count - 1 > Number.MAX_SAFE_INTEGER - row.firstSeq) {
+    // count - 1 <= MAX - firstSeq: exact, where firstSeq + count - 1 could round.
+    // A `reload` row may count 0: it marks where a channel ended (ARCHIVE.md).
+    if (!isSeq(row.firstSeq) || !isSeq(row.count) || (row.count < 1 && row.reason !== 'reload') || row.count - 1 > Number.MAX_SAFE_INTEGER - row.firstSeq) {
       throw new RangeError(`archive: loss first_seq ${row.firstSeq} count ${row.count} out of range`);
     }
     const q = this.utcQ(row.fromHi, row.fromLo);

@@ -55,7 +55,7 @@ test('pathsToKeep: only paths under /tmp, deduplicated', () => {
 
 test('qemu args: TCG, qboot, no network, read-only root share, debug exit', () => {
   const a = qemuArgs({ vmlinuz: '/k', initrd: '/i', runDir: '/r', cpus: 4, memMiB: 2048, bios: '/q.rom' }).join(' ');
-  for (const s of ['-accel tcg', '-cpu max', '-smp 4', '-m 2048M', '-nic none', '-no-reboot', '-bios /q.rom']) assert.ok(a.includes(s), s);
+  for (const s of ['-accel tcg,thread=single', '-cpu max', '-smp 4', '-m 2048M', '-nic none', '-no-reboot', '-bios /q.rom']) assert.ok(a.includes(s), s);
   assert.match(a, /-fsdev local,id=hostroot,path=\/,readonly=on,security_model=none,multidevs=remap/);
   assert.match(a, /-fsdev local,id=krelayrun,path=\/r,security_model=none/);
   assert.match(a, /isa-debug-exit,iobase=0xf4/);

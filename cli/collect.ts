@@ -1,0 +1,92 @@
+// krelay collect: follow the live channel, spool every complete sub-buffer before it is
+// acknowledged, merge the CPUs by time and archive to Parquet until stopped.
+import os from 'node:os'
+import path from 'node:path'
+import type { Command } from 'commander'
+import { z } from 'zod'
+import type { CollectSummary } from '../collector/collect/collect.ts'
+import { UsageError, commanderOutput } from './errors.ts'
+import { fsyncOption, hostOption, isValidHost, MiB, parseOptions, pathOption, positiveNumber } from './options.ts'
+import { stopOnSignals } from './signals.ts'
+
+// the collector (and DuckDB) is loaded only when the command runs: --help and usage
+// errors stay fast, and less code runs at startup
+export const DEFAULT_CHANNEL_DIR = '/sys/kernel/debug/krelay'
+
+export const collectSchema = z.object({
+  channel: pathOption('--channel'),
+  out: pathOption('--out'),
+  spool: pathOption('--spool').optional(),
+  host: hostOption().optional(),
+  fsync: fsyncOption,
+  fileSize: positiveNumber('--file-size', 'MiB', 1024 * 1024),
+  fileAge: positiveNumber('--file-age', 'seconds', 86400),
+  segmentSize: positiveNumber('--segment-size', 'MiB', 1024 * 1024),
+  segmentAge: positiveNumber('--segment-age', 'seconds', 86400),
+  follow: z.boolean().default(false),
+})
+
+export type CollectCliOptions = z.output<typeof collectSchema>
+
+export function registerCollect (program: Command): void {
+  program.command('collect')
+    .configureOutput(commanderOutput('krelay collect'))
+    .description('collect records from the krelay module into a Parquet archive until SIGINT/SIGTERM (or until the module is unloaded, without --follow)')
+    .option('--channel <dir>', 'the module\'s channel directory', DEFAULT_CHANNEL_DIR)
+    .requiredOption('--out <dir>', 'archive root: <out>/records/... and <out>/losses/...')
+    .option('--spool <dir>', 'where complete sub-buffers are stored before they are acknowledged (default: <out>/.spool)')
+    .option('--host <name>', 'the host= partition (default: this machine\'s host name)')
+    .option('--fsync <when>', 'when spooled sub-buffers reach the disk: always, never or at most every <ms> milliseconds', '1000')
+    .option('--file-size <MiB>', 'start a new Parquet file beyond this many MiB of rows', '128')
+    .option('--file-age <seconds>', 'publish a Parquet file once its first row is this old', '60')
+    .option('--segment-size <MiB>', 'start a new spool segment beyond this many MiB', '64')
+    .option('--segment-age <seconds>', 'start a new spool segment when the open one is this old', '300')
+    .option('--follow', 'keep running when the module is unloaded, and attach to it when it is loaded again')
+    .action(async (raw: Record<string, unknown>) => {
+      const opts = parseOptions(collectSchema, raw)
+      const summary = await runCollect(opts)
+      process.stdout.write(`${summaryLine(summary, opts.out)}\n`)
+    })
+}
+
+export function defaultHost (): string {
+  const name = os.hostname()
+  if (!isValidHost(name)) {
+    throw new UsageError(`this machine's host name ${JSON.stringify(name)} cannot be the host= partition (1-253 characters of A-Z a-z 0-9 . _ - starting with a letter or digit): pass --host NAME`)
+  }
+  return name
+}
+
+export async function runCollect (opts: CollectCliOptions, log = (line: string): void => void process.stderr.write(`krelay collect: ${line}\n`)): Promise<CollectSummary> {
+  const out = path.resolve(opts.out)
+  const spoolDir = path.resolve(opts.spool ?? path.join(out, '.spool'))
+  const host = opts.host ?? defaultHost()
+  const stop = stopOnSignals(log)
+  try {
+    const { collect } = await import('../collector/collect/collect.ts')
+    log(`collecting from ${opts.channel} into ${out} (host ${host}, spool ${spoolDir}, fsync ${opts.fsync})`)
+    return await collect({
+      channelDir: opts.channel,
+      out,
+      spoolDir,
+      host,
+      fsync: opts.fsync,
+      segmentBytes: Math.round(opts.segmentSize * MiB),
+      segmentAgeMs: Math.round(opts.segmentAge * 1000),
+      maxFileBytes: Math.round(opts.fileSize * MiB),
+      maxAgeSeconds: opts.fileAge,
+      follow: opts.follow,
+      signal: stop.signal,
+      log,
+    })
+  } finally {
+    stop.dispose()
+  }
+}
+
+export function summaryLine (s: CollectSummary, out: string): string {
+  const replayed = s.replayedSubbufs > 0 ? `, ${s.replayedSubbufs} sub-buffers replayed from the spool` : ''
+  const skipped = s.skipped > 0 ? ` (${s.skipped} already archived skipped)` : ''
+  return `krelay collect: ${s.records} records archived${skipped}, ${s.lostRecords} records lost in ${s.losses} loss rows, ` +
+    `${s.files} files in ${out}; ${s.channels} channel${s.channels === 1 ? '' : 's'}${replayed}`
+}

@@ -1,0 +1,117 @@
+// The guest side of `krelay demo` (run in the VM by cli/demo.ts):
+//   node --import tsx cli/demo-guest.ts --records N --rate R
+// insmod with a large buffer, start `krelay collect` as a child process, wait until it
+// reads, make the generator write N records per CPU, wait for it, SIGTERM the collector,
+// wait for it, rmmod. The archive goes to $KRELAY_RESULTS/archive, a report to
+// $KRELAY_RESULTS/demo.json. Progress lines start with "krelay-demo: phase ".
+import { execFileSync, spawnSync } from 'node:child_process'
+import fs from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
+import { parseArgs } from 'node:util'
+import { setTimeout as sleep } from 'node:timers/promises'
+import { parseInfo } from '../formats/info.ts'
+import { parseStats } from '../formats/stats.ts'
+import { DEFAULT_CHANNEL_DIR } from '../collector/source/channel.ts'
+import { startCollectorReading, type CollectorProcess, describeExit } from './collector-process.ts'
+import { DEMO_ARCHIVE, DEMO_DEFAULT_RATE, DEMO_N_SUBBUFS, DEMO_REPORT, DEMO_SUBBUF_SIZE, PHASE_PREFIX, type DemoGuestReport } from './demo-common.ts'
+import { isValidHost } from './options.ts'
+
+const DIR = DEFAULT_CHANNEL_DIR
+const SPOOL = '/tmp/krelay-spool'
+
+function phase (name: string, detail = ''): void {
+  process.stdout.write(`${PHASE_PREFIX}${name}${detail === '' ? '' : ` ${detail}`}\n`)
+}
+
+function moduleLoaded (): boolean {
+  return fs.readFileSync('/proc/modules', 'utf8').split('\n').some(l => l.startsWith('krelay '))
+}
+
+/** Waits for the generator; returns the largest backlog seen (complete sub-buffers not yet acknowledged, any CPU). */
+async function waitGeneratorIdle (timeoutMs: number): Promise<number> {
+  const deadline = Date.now() + timeoutMs
+  let backlog = 0
+  for (;;) {
+    for (const r of parseStats(fs.readFileSync(path.join(DIR, 'stats'), 'latin1')).cpus) backlog = Math.max(backlog, r.produced - r.consumed)
+    if (parseInfo(fs.readFileSync(path.join(DIR, 'info'), 'latin1')).generator === 'idle') return backlog
+    if (Date.now() > deadline) throw new Error(`the generator did not finish within ${Math.round(timeoutMs / 1000)} s`)
+    await sleep(200)
+  }
+}
+
+async function main (): Promise<number> {
+  const { values } = parseArgs({
+    options: {
+      records: { type: 'string' },
+      rate: { type: 'string', default: String(DEMO_DEFAULT_RATE) },
+      'subbuf-size': { type: 'string', default: String(DEMO_SUBBUF_SIZE) },
+      'n-subbufs': { type: 'string', default: String(DEMO_N_SUBBUFS) },
+    },
+  })
+  const records = Number(values.records)
+  const rate = Number(values.rate)
+  const subbufSize = Number(values['subbuf-size'])
+  const nSubbufs = Number(values['n-subbufs'])
+  const ko = process.env.KRELAY_KO
+  const results = process.env.KRELAY_RESULTS
+  if (ko === undefined || results === undefined) throw new Error('cli/demo-guest.ts runs in the krelay test VM (KRELAY_KO and KRELAY_RESULTS unset)')
+  if (!Number.isInteger(records) || records < 1) throw new Error(`--records must be a positive integer, got ${values.records}`)
+  const host = isValidHost(os.hostname()) ? os.hostname() : `krelay-vm-${process.env.KRELAY_KERNEL ?? 'guest'}`
+  const out = path.join(results, DEMO_ARCHIVE)
+  const t0 = Date.now()
+  const report: DemoGuestReport = {
+    release: os.release(), cpus: [], records, rate, subbufSize, nSubbufs, stats: [],
+    collector: { code: null, signal: null, summary: null }, peakBacklog: 0, retries: [], timings: { startMs: 0, genMs: 0, stopMs: 0, totalMs: 0 }, host,
+  }
+  const writeReport = (): void => fs.writeFileSync(path.join(results, DEMO_REPORT), JSON.stringify(report, null, 2) + '\n')
+  let collector: CollectorProcess | undefined
+  try {
+    phase('insmod', `subbuf_size=${subbufSize} n_subbufs=${nSubbufs}`)
+    const ins = spawnSync('insmod', [ko, `subbuf_size=${subbufSize}`, `n_subbufs=${nSubbufs}`], { encoding: 'utf8' })
+    if (ins.status !== 0) throw new Error(`insmod ${ko} failed: ${ins.stderr.trim()}`)
+    report.cpus = parseInfo(fs.readFileSync(path.join(DIR, 'info'), 'latin1')).cpus
+
+    phase('collector', 'starting krelay collect')
+    fs.rmSync(SPOOL, { recursive: true, force: true })
+    collector = await startCollectorReading(['--out', out, '--spool', SPOOL, '--host', host], SPOOL, {
+      echo: line => process.stdout.write(`  | ${line}\n`),
+      log: line => { report.retries.push(line); phase('collector', line) },
+    })
+    report.timings.startMs = Date.now() - t0
+
+    phase('generate', `${records} records per CPU on ${report.cpus.length} CPUs at ${rate === 0 ? 'full speed' : `${rate}/s per CPU`}`)
+    const tGen = Date.now()
+    fs.writeFileSync(path.join(DIR, 'control'), `gen ${records} ${rate}`)
+    const expectedMs = rate > 0 ? (records / rate) * 1000 : records / 50
+    report.peakBacklog = await waitGeneratorIdle(Math.max(120_000, expectedMs * 4))
+    report.timings.genMs = Date.now() - tGen
+    report.stats = parseStats(fs.readFileSync(path.join(DIR, 'stats'), 'latin1')).cpus.map(r => ({ cpu: r.cpu, written: r.written, dropped: r.dropped }))
+    const dropped = report.stats.reduce((s, r) => s + r.dropped, 0)
+    phase('generated', `in ${(report.timings.genMs / 1000).toFixed(1)} s, kernel dropped ${dropped}, peak backlog ${report.peakBacklog} of ${nSubbufs} sub-buffers`)
+
+    phase('stop', 'SIGTERM to the collector; it drains and publishes')
+    const tStop = Date.now()
+    const exit = await collector.stop('SIGTERM', 600_000)
+    report.timings.stopMs = Date.now() - tStop
+    report.collector = { code: exit.code, signal: exit.signal, summary: collector.summary ?? null }
+    if (exit.code !== 0) throw new Error(`krelay collect ${describeExit(exit)}: ${collector.lines.filter(l => l.startsWith('krelay')).at(-1) ?? ''}`)
+
+    phase('rmmod')
+    execFileSync('rmmod', ['krelay'])
+    report.timings.totalMs = Date.now() - t0
+    phase('done', collector.summary ?? '')
+    writeReport()
+    return 0
+  } catch (err) {
+    report.error = err instanceof Error ? err.message : String(err)
+    report.timings.totalMs = Date.now() - t0
+    phase('failed', report.error.split('\n')[0])
+    if (collector?.running) await collector.stop('SIGKILL')
+    if (moduleLoaded()) spawnSync('rmmod', ['krelay'])
+    writeReport()
+    return 1
+  }
+}
+
+process.exitCode = await main()

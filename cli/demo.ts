@@ -1,0 +1,206 @@
+// krelay demo: the whole path end to end in a VM. Boots a Debian kernel under qemu with
+// the module built for it, runs cli/demo-guest.ts there (insmod, `krelay collect` as a
+// child process, the generator writes N records per CPU, SIGTERM, rmmod), moves the
+// archive to --out, checks it with DuckDB and prints one summary line.
+import fs from 'node:fs'
+import path from 'node:path'
+import type { Command } from 'commander'
+import { z } from 'zod'
+import { kernelNames, repoRoot, type KernelName } from '../test/vm/config.ts'
+import { recordsByCpu, type ArchiveContents } from './archive-check.ts'
+import { DEMO_ARCHIVE, DEMO_DEFAULT_RATE, DEMO_REPORT, PHASE_RE, type DemoGuestReport } from './demo-common.ts'
+import { CliFailure, UsageError, commanderOutput } from './errors.ts'
+import { integer, oneOf, parseOptions, pathOption, positiveNumber } from './options.ts'
+
+export const demoSchema = z.object({
+  kernel: oneOf('--kernel', kernelNames),
+  cpus: integer('--cpus', 1, 16, 'a number of CPUs from 1 to 16'),
+  records: integer('--records', 1, 1_000_000_000, 'a number of records per CPU from 1 to 1000000000'),
+  out: pathOption('--out'),
+  rate: integer('--rate', 0, 10_000_000, 'records per second per CPU from 0 (as fast as possible) to 10000000'),
+  timeout: positiveNumber('--timeout', 'seconds').optional(),
+  keep: z.boolean().default(false),
+})
+
+export type DemoOptions = z.output<typeof demoSchema>
+
+export interface DemoResult {
+  contents: ArchiveContents
+  report: DemoGuestReport
+  release: string
+  out: string
+  durationMs: number
+  line: string
+}
+
+export function registerDemo (program: Command): void {
+  program.command('demo')
+    .configureOutput(commanderOutput('krelay demo'))
+    .description('boot a Debian kernel in qemu, load the module, collect N generated records per CPU and archive them to --out')
+    .requiredOption('--kernel <version>', `kernel line: ${kernelNames.join(' or ')}`)
+    .requiredOption('--cpus <n>', 'virtual CPUs')
+    .requiredOption('--records <n>', 'records the generator writes on each CPU')
+    .requiredOption('--out <dir>', 'where the archive goes; must not exist or be an empty directory')
+    .option('--rate <n>', 'generator records per second per CPU (0: as fast as possible)', String(DEMO_DEFAULT_RATE))
+    .option('--timeout <seconds>', 'give up on the VM after this long (default: from records and rate)')
+    .option('--keep', 'keep the VM run directory (console.log, output.log) even on success')
+    .action(async (raw: Record<string, unknown>) => {
+      const opts = parseOptions(demoSchema, raw)
+      const r = await runDemo(opts)
+      process.stdout.write(`${r.line}\n`)
+    })
+}
+
+/** --out must not exist, or be an empty directory. */
+export function checkOutDir (out: string): void {
+  let stat: fs.Stats
+  try {
+    stat = fs.statSync(out)
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return
+    throw new UsageError(`--out ${out}: ${(err as Error).message}`)
+  }
+  if (!stat.isDirectory()) throw new UsageError(`--out ${out} exists and is not a directory: give a new path or an empty directory`)
+  if (fs.readdirSync(out).length > 0) throw new UsageError(`--out ${out} is not empty: give a new path or an empty directory (the demo does not mix its archive with other files)`)
+}
+
+interface Progress {
+  phase(name: string, detail: string): void
+  done(): void
+}
+
+/** A live line on a terminal; one line per phase on stderr otherwise. */
+async function progress (title: string): Promise<Progress> {
+  const t0 = Date.now()
+  const secs = (): string => `${((Date.now() - t0) / 1000).toFixed(1)} s`
+  // a live line only on a terminal with a size (log-update draws nothing in 0 rows)
+  if (!process.stdout.isTTY || !(process.stdout.rows > 0)) {
+    return {
+      phase: (name, detail) => void process.stderr.write(`krelay demo: [${secs()}] ${name}${detail === '' ? '' : `: ${detail}`}\n`),
+      done: () => {},
+    }
+  }
+  const { default: logUpdate } = await import('log-update')
+  let current = 'starting'
+  const render = (): void => logUpdate(`krelay demo ${title}: ${current} (${secs()})`)
+  const timer = setInterval(render, 200)
+  render()
+  return {
+    phase: (name, detail) => { current = detail === '' ? name : `${name}: ${detail}`; render() },
+    done: () => { clearInterval(timer); logUpdate.clear() },
+  }
+}
+
+function moveDir (from: string, to: string): void {
+  fs.mkdirSync(path.dirname(to), { recursive: true })
+  if (fs.existsSync(to)) fs.rmdirSync(to) // checked empty before the run
+  try {
+    fs.renameSync(from, to)
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EXDEV') throw err
+    fs.cpSync(from, to, { recursive: true })
+    fs.rmSync(from, { recursive: true, force: true })
+  }
+}
+
+export async function runDemo (opts: DemoOptions): Promise<DemoResult> {
+  const t0 = Date.now()
+  const out = path.resolve(opts.out)
+  checkOutDir(out)
+  const kernel: KernelName = opts.kernel
+  const title = `[${kernel}, ${opts.cpus} CPUs x ${opts.records}]`
+  const p = await progress(title)
+  let runDir: string | undefined
+  let keep = opts.keep
+  try {
+    const { moduleEnv, prepare } = await import('../test/vm/prepare.ts')
+    const { runInVm } = await import('../test/vm/vm.ts')
+    const { readArchive } = await import('./archive-check.ts')
+    p.phase('prepare', `kernel ${kernel} and the module`)
+    const prep = await prepare(kernel, { module: true, log: s => p.phase('prepare', s) })
+    const expectedS = opts.rate > 0 ? opts.records / opts.rate : opts.records / 50_000
+    const timeoutMs = (opts.timeout ?? Math.max(900, 300 + 4 * expectedS)) * 1000
+    let pending = ''
+    const boot = () => runInVm({
+      kernel,
+      tree: prep.tree,
+      cpus: opts.cpus,
+      memMiB: 2048 + 256 * opts.cpus,
+      command: ['node', '--import', 'tsx', 'cli/demo-guest.ts', '--records', String(opts.records), '--rate', String(opts.rate)],
+      cwd: repoRoot,
+      env: moduleEnv(prep),
+      timeoutMs,
+      report: false,
+      onConsole: text => {
+        const lines = (pending + text).split('\n')
+        pending = lines.pop()!
+        for (const line of lines) {
+          const m = PHASE_RE.exec(line)
+          if (m) p.phase(m[1]!, m[2]!.trim())
+        }
+      },
+    })
+    const readReport = (resultsDir: string): DemoGuestReport | undefined => {
+      try {
+        return JSON.parse(fs.readFileSync(path.join(resultsDir, DEMO_REPORT), 'utf8')) as DemoGuestReport
+      } catch {
+        return undefined
+      }
+    }
+    p.phase('boot', `${prep.tree.release}, ${opts.cpus} vCPUs`)
+    let vm = await boot()
+    let report = readReport(vm.resultsDir)
+    if (vm.exitCode === 139 && report === undefined) {
+      // node in the TCG guest now and then faults in V8's JIT code (SIGSEGV) while it
+      // starts, before the demo did anything: boot once more
+      p.phase('boot', `again: the guest's node died of SIGSEGV while starting (a qemu TCG fault), ${vm.runDir} removed`)
+      fs.rmSync(vm.runDir, { recursive: true, force: true })
+      vm = await boot()
+      report = readReport(vm.resultsDir)
+    }
+    runDir = vm.runDir
+    if (report?.error !== undefined) {
+      keep = true
+      throw new CliFailure(`in the VM (${vm.release}): ${report.error.split('\n')[0]} (logs: ${path.join(vm.runDir, 'output.log')})`)
+    }
+    if (!vm.ok || report === undefined) {
+      keep = true
+      throw new CliFailure(`the VM run failed (${vm.release}): ${vm.reason}${report === undefined ? ', no demo report' : ''} (logs: ${vm.runDir})`)
+    }
+    p.phase('move', `archive to ${out}`)
+    moveDir(path.join(vm.resultsDir, DEMO_ARCHIVE), out)
+    p.phase('check', 'reading the archive with DuckDB')
+    const contents = await readArchive(out)
+    const durationMs = Date.now() - t0
+    const cpus = report.cpus.length
+    const line = `krelay demo: ${contents.records} records archived (${cpus} CPUs x ${opts.records}), ${contents.lostRecords} losses, ` +
+      `${contents.recordFiles + contents.lossFiles} files in ${out} (${vm.release}, ${(durationMs / 1000).toFixed(1)} s)`
+    const problems = demoProblems(contents, report, opts.records)
+    if (problems.length > 0) {
+      keep = true
+      throw new CliFailure(`${line}: FAILED: ${problems.join('; ')} (logs: ${vm.runDir})`)
+    }
+    return { contents, report, release: vm.release, out, durationMs, line }
+  } finally {
+    p.done()
+    if (runDir !== undefined && !keep) fs.rmSync(runDir, { recursive: true, force: true })
+  }
+}
+
+/** Everything that makes a demo run wrong, empty when it is right. */
+export function demoProblems (c: ArchiveContents, report: DemoGuestReport, records: number): string[] {
+  const problems: string[] = []
+  const cpus = report.cpus
+  if (c.records !== records * cpus.length) problems.push(`expected ${records * cpus.length} records, found ${c.records}`)
+  const byCpu = recordsByCpu(c)
+  for (const cpu of cpus) {
+    const n = byCpu.get(cpu) ?? 0
+    if (n !== records && c.records !== records * cpus.length) problems.push(`cpu ${cpu}: ${n} records`)
+  }
+  if (c.duplicates > 0) problems.push(`${c.duplicates} duplicate (cpu, seq)`)
+  if (c.unsortedRows > 0) problems.push(`${c.unsortedRows} rows out of ts order within their file`)
+  if (c.lostRecords > 0) problems.push(`${c.lostRecords} records lost`)
+  const dropped = report.stats.reduce((s, r) => s + r.dropped, 0)
+  if (dropped > 0) problems.push(`the kernel dropped ${dropped} records (collector too slow for --rate ${report.rate})`)
+  return problems
+}

@@ -1,0 +1,23 @@
+// SIGINT/SIGTERM stop a long-running command cleanly: the first aborts the signal
+// (the command flushes, drains, publishes and exits 0); a second one exits at once.
+export function stopOnSignals (log: (line: string) => void): { signal: AbortSignal, dispose(): void } {
+  const controller = new AbortController()
+  const onSignal = (name: NodeJS.Signals): void => {
+    if (!controller.signal.aborted) {
+      log(`${name}: stopping (again to exit at once)`)
+      controller.abort()
+      return
+    }
+    log(`${name} again: exiting now; what was not archived yet stays in the spool for the next run`)
+    process.exit(130)
+  }
+  process.on('SIGINT', onSignal)
+  process.on('SIGTERM', onSignal)
+  return {
+    signal: controller.signal,
+    dispose () {
+      process.off('SIGINT', onSignal)
+      process.off('SIGTERM', onSignal)
+    },
+  }
+}
