@@ -9,11 +9,12 @@ import type { CollectorProcess } from '../../../cli/collector-process.ts'
 import { control, load, unload, waitGeneratorIdle } from './kmod.ts'
 import { freshDir, generatorRunning, readArchive, recordsByCpu, seconds, startCollector, stats, stopCollector, waitConsumed } from './demo-lib.ts'
 
-// 30 s of generator at 2000/s per CPU; a restart takes 10-20 s in TCG, during which the
+// 90 s of generator at 1000/s per CPU: a restart of node + DuckDB takes 15-30 s under
+// single-threaded TCG, and both kills must land while the generator runs. Meanwhile the
 // kernel buffers up to 512 sub-buffers of 64 KiB per CPU (the flush closes one per 100 ms:
 // about 50 s of records at this rate), so no record has to be dropped.
-const N = 60000
-const RATE = 2000
+const N = 90000
+const RATE = 1000
 // small files and segments: files are published and segments deleted between the kills
 const FAST = ['--file-age', '2', '--segment-age', '3', '--segment-size', '1']
 
