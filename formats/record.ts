@@ -1,7 +1,7 @@
 // struct krelay_record_hdr: decode into a reusable view, encode, and get comm/payload
 // only when asked (PROTOCOL.md §3.2). readRecord allocates nothing.
 import { COMM_LEN, RECORD_ALIGN, RECORD_HDR as F, RECORD_HDR_SIZE, recordLength } from './wire.ts'
-import { writeU64Halves, writeU64Number } from './u64.ts'
+import { SAFE_HI_LIMIT, TWO_POW_32, writeU64Halves, writeU64Number } from './u64.ts'
 import { asDataView, type Bytes } from './bytes.ts'
 
 export interface RecordView {
@@ -47,8 +47,6 @@ export const RECORD_STATUS_NAMES = [
   'pad above 7', 'pad larger than the payload', 'seq is 2^53 or more', 'seq does not follow',
 ] as const
 
-const SAFE_HI_LIMIT = 0x200000
-const TWO_POW_32 = 4294967296
 
 /**
  * Decodes and validates the record at `off`, which must lie before `end` (the end of the

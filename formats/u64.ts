@@ -4,7 +4,7 @@
 
 export const TWO_POW_32 = 4294967296
 /** Largest hi half of a u64 below 2^53 (2^53 / 2^32 = 2^21). */
-const SAFE_HI_LIMIT = 0x200000
+export const SAFE_HI_LIMIT = 0x200000
 
 /** -1, 0 or 1 as (aHi, aLo) is below, equal to or above (bHi, bLo). */
 export function compareU64(aHi: number, aLo: number, bHi: number, bLo: number): number {

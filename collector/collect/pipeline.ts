@@ -9,6 +9,7 @@ import type { LossEvent } from '../source/records.ts'
 import type { CompleteSubbuf, CpuWatermark } from '../source/reader.ts'
 import { RecordRowFiller } from './record-row.ts'
 import { RECORD_HDR as F } from '../../formats/wire.ts'
+import { readU64Safe } from '../../formats/u64.ts'
 import path from 'node:path'
 
 const LE = true
@@ -258,5 +259,5 @@ export class Pipeline {
 }
 
 function readSeq (view: DataView, off: number): number {
-  return view.getUint32(off + F.seq.offset + 4, LE) * 4294967296 + view.getUint32(off + F.seq.offset, LE)
+  return readU64Safe(view, off + F.seq.offset)
 }

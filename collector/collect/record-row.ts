@@ -3,6 +3,7 @@
 // comm strings are cached per CPU by their 16 bytes: a task logs many records
 // under one name, so the cache saves a string per record.
 import { COMM_LEN, KIND_TEXT, RECORD_HDR as F, RECORD_HDR_SIZE } from '../../formats/wire.ts'
+import { readU64Safe } from '../../formats/u64.ts'
 import type { RecordRow } from '../archive/index.ts'
 
 const LE = true
@@ -29,7 +30,7 @@ export class RecordRowFiller {
     row.tsLo = view.getUint32(off + F.ts.offset, LE)
     row.tsHi = view.getUint32(off + F.ts.offset + 4, LE)
     row.cpu = cpu
-    row.seq = view.getUint32(off + F.seq.offset + 4, LE) * 4294967296 + view.getUint32(off + F.seq.offset, LE)
+    row.seq = readU64Safe(view, off + F.seq.offset)
     row.level = view.getUint8(off + F.level.offset)
     row.type = view.getUint16(off + F.type.offset, LE)
     row.kind = view.getUint8(off + F.kind.offset)

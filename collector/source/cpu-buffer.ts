@@ -2,11 +2,11 @@
 import { SUBBUF_HDR } from '../../formats/wire.ts'
 import { checkSubbufHeader, readSubbufHeader, type SubbufHeader } from '../../formats/subbuf-header.ts'
 import { dataView } from '../../formats/bytes.ts'
+import { TWO_POW_32 } from '../../formats/u64.ts'
 
 /** poll() result when sub-buffer `next` is not complete yet. */
 export const NOT_READY = -1
 
-const TWO_POW_32 = 4294967296
 
 export class CpuBuffer {
   /** the mapping as u32 words, for atomic loads of commit_seq */
