@@ -47,7 +47,6 @@ export const RECORD_STATUS_NAMES = [
   'pad above 7', 'pad larger than the payload', 'seq is 2^53 or more', 'seq does not follow',
 ] as const
 
-
 /**
  * Decodes and validates the record at `off`, which must lie before `end` (the end of the
  * committed bytes). On RECORD_OK `into` holds it and the next record starts at off + into.len.
