@@ -1,12 +1,11 @@
 // What the demo's host side (cli/demo.ts) and guest side (cli/demo-guest.ts) share.
 
 /**
- * Module parameters for the demo: 32 MiB per CPU in many small sub-buffers. At a paced
- * rate the flush timer closes a sub-buffer every 100 ms whatever its size, so the number
- * of sub-buffers, not their size, is how long the collector may fall behind: 512 x 64 KiB
- * rides out about 50 s at 5000 records/s, and holds about 380,000 records per CPU when
- * the generator runs at full speed. (1 MiB x 32, the same memory, rode out only 3.2 s and
- * dropped records at 5000/s with 4 vCPUs.)
+ * Module parameters for the demo: 32 MiB per CPU, about 380,000 generator records. The
+ * flush timer closes part-filled sub-buffers only while the collector keeps up
+ * (PROTOCOL.md §4), so a collector that is behind, or dead and restarting, has the whole
+ * buffer: 75 s at 5000 records/s per CPU. Many small sub-buffers keep the latency of a
+ * collector that keeps up low and each acknowledgement small.
  */
 export const DEMO_SUBBUF_SIZE = 65536
 export const DEMO_N_SUBBUFS = 512
@@ -18,6 +17,18 @@ export const DEMO_N_SUBBUFS = 512
  * the collector.
  */
 export const DEMO_DEFAULT_RATE = 5000
+
+/** With --kill-collector: files published and spool segments rotated every few seconds, so that kills may land around them too. */
+export const DEMO_KILL_COLLECTOR_ARGS = ['--file-age', '2', '--segment-age', '3', '--segment-size', '1']
+
+/** A SIGKILL of the collector during the demo (--kill-collector), and its restart. */
+export interface DemoKill {
+  /** ms after the generator started */
+  atMs: number
+  generatorRunning: boolean
+  /** ms from the restart to reading the channel again */
+  restartMs: number
+}
 
 /** Under KRELAY_RESULTS: the archive, and the guest's report. */
 export const DEMO_ARCHIVE = 'archive'
@@ -40,6 +51,7 @@ export interface DemoGuestReport {
   peakBacklog: number
   /** collector starts that had to be repeated, and why */
   retries: string[]
+  kills: DemoKill[]
   collector: { code: number | null, signal: string | null, summary: string | null }
   /** ms: collector start to reading, generator run, collector stop */
   timings: { startMs: number, genMs: number, stopMs: number, totalMs: number }

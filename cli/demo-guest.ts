@@ -1,8 +1,8 @@
 // The guest side of `krelay demo` (run in the VM by cli/demo.ts):
-//   node --import tsx cli/demo-guest.ts --records N --rate R
+//   node --import tsx cli/demo-guest.ts --records N --rate R [--kill-collector K]
 // insmod with a large buffer, start `krelay collect` as a child process, wait until it
-// reads, make the generator write N records per CPU, wait for it, SIGTERM the collector,
-// wait for it, rmmod. The archive goes to $KRELAY_RESULTS/archive, a report to
+// reads, make the generator write N records per CPU (meanwhile SIGKILL the collector K
+// times and start it again), wait for it, SIGTERM the collector, wait for it, rmmod. The archive goes to $KRELAY_RESULTS/archive, a report to
 // $KRELAY_RESULTS/demo.json. Progress lines start with "krelay-demo: phase ".
 import { execFileSync, spawnSync } from 'node:child_process'
 import fs from 'node:fs'
@@ -14,7 +14,7 @@ import { parseInfo } from '../formats/info.ts'
 import { parseStats } from '../formats/stats.ts'
 import { DEFAULT_CHANNEL_DIR } from '../collector/source/channel.ts'
 import { startCollectorReading, type CollectorProcess, describeExit } from './collector-process.ts'
-import { DEMO_ARCHIVE, DEMO_DEFAULT_RATE, DEMO_N_SUBBUFS, DEMO_REPORT, DEMO_SUBBUF_SIZE, PHASE_PREFIX, type DemoGuestReport } from './demo-common.ts'
+import { DEMO_ARCHIVE, DEMO_DEFAULT_RATE, DEMO_KILL_COLLECTOR_ARGS, DEMO_N_SUBBUFS, DEMO_REPORT, DEMO_SUBBUF_SIZE, PHASE_PREFIX, type DemoGuestReport, type DemoKill } from './demo-common.ts'
 import { isValidHost } from './options.ts'
 
 const DIR = DEFAULT_CHANNEL_DIR
@@ -26,6 +26,34 @@ function phase (name: string, detail = ''): void {
 
 function moduleLoaded (): boolean {
   return fs.readFileSync('/proc/modules', 'utf8').split('\n').some(l => l.startsWith('krelay '))
+}
+
+function generatorRunning (): boolean {
+  return parseInfo(fs.readFileSync(path.join(DIR, 'info'), 'latin1')).generator === 'running'
+}
+
+/**
+ * SIGKILLs the collector `kills` times and starts it again each time: the first kill a
+ * random 2-8 s into the generator run, each next one 0.5-3 s after the restarted
+ * collector reads again, while it works through what the kernel kept meanwhile.
+ */
+async function killAndRestart (
+  collector: CollectorProcess, kills: number, tGen: number, start: () => Promise<CollectorProcess>, report: DemoKill[],
+): Promise<CollectorProcess> {
+  for (let i = 1; i <= kills; i++) {
+    await sleep(i === 1 ? 2000 + Math.random() * 6000 : 500 + Math.random() * 2500)
+    const kill: DemoKill = { atMs: Date.now() - tGen, generatorRunning: generatorRunning(), restartMs: 0 }
+    collector.kill('SIGKILL')
+    const exit = await collector.exited
+    if (exit.signal !== 'SIGKILL') throw new Error(`krelay collect ${describeExit(exit)} before kill ${i}: ${collector.output(5)}`)
+    phase('kill', `${i} of ${kills}: SIGKILL at ${(kill.atMs / 1000).toFixed(1)} s into the generator run (${kill.generatorRunning ? 'running' : 'already finished'}); restarting`)
+    const t = Date.now()
+    collector = await start()
+    kill.restartMs = Date.now() - t
+    report.push(kill)
+    phase('collector', `reading again after ${(kill.restartMs / 1000).toFixed(1)} s`)
+  }
+  return collector
 }
 
 /** Waits for the generator; returns the largest backlog seen (complete sub-buffers not yet acknowledged, any CPU). */
@@ -47,22 +75,25 @@ async function main (): Promise<number> {
       rate: { type: 'string', default: String(DEMO_DEFAULT_RATE) },
       'subbuf-size': { type: 'string', default: String(DEMO_SUBBUF_SIZE) },
       'n-subbufs': { type: 'string', default: String(DEMO_N_SUBBUFS) },
+      'kill-collector': { type: 'string', default: '0' },
     },
   })
   const records = Number(values.records)
   const rate = Number(values.rate)
   const subbufSize = Number(values['subbuf-size'])
   const nSubbufs = Number(values['n-subbufs'])
+  const kills = Number(values['kill-collector'])
   const ko = process.env.KRELAY_KO
   const results = process.env.KRELAY_RESULTS
   if (ko === undefined || results === undefined) throw new Error('cli/demo-guest.ts runs in the krelay test VM (KRELAY_KO and KRELAY_RESULTS unset)')
   if (!Number.isInteger(records) || records < 1) throw new Error(`--records must be a positive integer, got ${values.records}`)
+  if (!Number.isInteger(kills) || kills < 0) throw new Error(`--kill-collector must be a number of kills, got ${values['kill-collector']}`)
   const host = isValidHost(os.hostname()) ? os.hostname() : `krelay-vm-${process.env.KRELAY_KERNEL ?? 'guest'}`
   const out = path.join(results, DEMO_ARCHIVE)
   const t0 = Date.now()
   const report: DemoGuestReport = {
     release: os.release(), cpus: [], records, rate, subbufSize, nSubbufs, stats: [],
-    collector: { code: null, signal: null, summary: null }, peakBacklog: 0, retries: [], timings: { startMs: 0, genMs: 0, stopMs: 0, totalMs: 0 }, host,
+    collector: { code: null, signal: null, summary: null }, peakBacklog: 0, retries: [], kills: [], timings: { startMs: 0, genMs: 0, stopMs: 0, totalMs: 0 }, host,
   }
   const writeReport = (): void => fs.writeFileSync(path.join(results, DEMO_REPORT), JSON.stringify(report, null, 2) + '\n')
   let collector: CollectorProcess | undefined
@@ -74,16 +105,19 @@ async function main (): Promise<number> {
 
     phase('collector', 'starting krelay collect')
     fs.rmSync(SPOOL, { recursive: true, force: true })
-    collector = await startCollectorReading(['--out', out, '--spool', SPOOL, '--host', host], SPOOL, {
+    const args = ['--out', out, '--spool', SPOOL, '--host', host, ...(kills > 0 ? DEMO_KILL_COLLECTOR_ARGS : [])]
+    const start = (): Promise<CollectorProcess> => startCollectorReading(args, SPOOL, {
       echo: line => process.stdout.write(`  | ${line}\n`),
       log: line => { report.retries.push(line); phase('collector', line) },
     })
+    collector = await start()
     report.timings.startMs = Date.now() - t0
 
     phase('generate', `${records} records per CPU on ${report.cpus.length} CPUs at ${rate === 0 ? 'full speed' : `${rate}/s per CPU`}`)
     const tGen = Date.now()
     fs.writeFileSync(path.join(DIR, 'control'), `gen ${records} ${rate}`)
     const expectedMs = rate > 0 ? (records / rate) * 1000 : records / 50
+    collector = await killAndRestart(collector, kills, tGen, start, report.kills)
     report.peakBacklog = await waitGeneratorIdle(Math.max(120_000, expectedMs * 4))
     report.timings.genMs = Date.now() - tGen
     report.stats = parseStats(fs.readFileSync(path.join(DIR, 'stats'), 'latin1')).cpus.map(r => ({ cpu: r.cpu, written: r.written, dropped: r.dropped }))

@@ -1,7 +1,8 @@
 // krelay demo: the whole path end to end in a VM. Boots a Debian kernel under qemu with
 // the module built for it, runs cli/demo-guest.ts there (insmod, `krelay collect` as a
 // child process, the generator writes N records per CPU, SIGTERM, rmmod), moves the
-// archive to --out, checks it with DuckDB and prints one summary line.
+// archive to --out, checks it with DuckDB and prints one summary line. With
+// --kill-collector K the collector is killed K times during the run and restarted.
 import fs from 'node:fs'
 import path from 'node:path'
 import type { Command } from 'commander'
@@ -18,6 +19,7 @@ export const demoSchema = z.object({
   records: integer('--records', 1, 1_000_000_000, 'a number of records per CPU from 1 to 1000000000'),
   out: pathOption('--out'),
   rate: integer('--rate', 0, 10_000_000, 'records per second per CPU from 0 (as fast as possible) to 10000000'),
+  killCollector: integer('--kill-collector', 0, 10, 'a number of kills from 0 to 10'),
   timeout: positiveNumber('--timeout', 'seconds').optional(),
   keep: z.boolean().default(false),
 })
@@ -42,6 +44,7 @@ export function registerDemo (program: Command): void {
     .requiredOption('--records <n>', 'records the generator writes on each CPU')
     .requiredOption('--out <dir>', 'where the archive goes; must not exist or be an empty directory')
     .option('--rate <n>', 'generator records per second per CPU (0: as fast as possible)', String(DEMO_DEFAULT_RATE))
+    .option('--kill-collector <n>', 'SIGKILL the collector n times while the generator runs and restart it: shows that a crash loses and duplicates nothing', '0')
     .option('--timeout <seconds>', 'give up on the VM after this long (default: from records and rate)')
     .option('--keep', 'keep the VM run directory (console.log, output.log) even on success')
     .action(async (raw: Record<string, unknown>) => {
@@ -119,14 +122,15 @@ export async function runDemo (opts: DemoOptions): Promise<DemoResult> {
     p.phase('prepare', `kernel ${kernel} and the module`)
     const prep = await prepare(kernel, { module: true, log: s => p.phase('prepare', s) })
     const expectedS = opts.rate > 0 ? opts.records / opts.rate : opts.records / 50_000
-    const timeoutMs = (opts.timeout ?? Math.max(900, 300 + 4 * expectedS)) * 1000
+    const timeoutMs = (opts.timeout ?? Math.max(900, 300 + 4 * expectedS + 120 * opts.killCollector)) * 1000
     let pending = ''
     const boot = () => runInVm({
       kernel,
       tree: prep.tree,
       cpus: opts.cpus,
       memMiB: 2048 + 256 * opts.cpus,
-      command: ['node', '--import', 'tsx', 'cli/demo-guest.ts', '--records', String(opts.records), '--rate', String(opts.rate)],
+      command: ['node', '--import', 'tsx', 'cli/demo-guest.ts', '--records', String(opts.records), '--rate', String(opts.rate),
+        '--kill-collector', String(opts.killCollector)],
       cwd: repoRoot,
       env: moduleEnv(prep),
       timeoutMs,
@@ -173,8 +177,11 @@ export async function runDemo (opts: DemoOptions): Promise<DemoResult> {
     const contents = await readArchive(out)
     const durationMs = Date.now() - t0
     const cpus = report.cpus.length
+    const s1 = (ms: number): string => `${(ms / 1000).toFixed(1)} s`
+    const kills = report.kills.length === 0 ? '' : `; collector SIGKILLed at ${report.kills.map(k => s1(k.atMs)).join(' and ')} ` +
+      `of a ${s1(report.timings.genMs)} generator run, restarted each time`
     const line = `krelay demo: ${contents.records} records archived (${cpus} CPUs x ${opts.records}), ${contents.lostRecords} losses, ` +
-      `${contents.recordFiles + contents.lossFiles} files in ${out} (${vm.release}, ${(durationMs / 1000).toFixed(1)} s)`
+      `${contents.recordFiles + contents.lossFiles} files in ${out} (${vm.release}, ${(durationMs / 1000).toFixed(1)} s${kills})`
     const problems = demoProblems(contents, report, opts.records)
     if (problems.length > 0) {
       keep = true

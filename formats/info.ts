@@ -19,6 +19,8 @@ export interface ChannelInfo {
   running: boolean
   minLevel: number
   generator: 'running' | 'idle'
+  /** number of the last generator run started (§7), 0 before the first; null if not published */
+  generatorRun: number | null
   sourceSched: boolean
   /** every line as read, unknown keys included */
   keys: Map<string, string>
@@ -62,6 +64,7 @@ const infoSchema = z.object({
   running: flag,
   min_level: safeUint.pipe(z.number().max(LEVEL_MAX)),
   generator: z.enum(['running', 'idle']),
+  generator_run: safeUint.pipe(z.number().max(0xffffffff)).optional(),
   source_sched: flag,
 })
 
@@ -105,6 +108,7 @@ export function parseInfo(text: string): ChannelInfo {
     running: v.running,
     minLevel: v.min_level,
     generator: v.generator,
+    generatorRun: v.generator_run ?? null,
     sourceSched: v.source_sched,
     keys,
   }

@@ -169,10 +169,16 @@ static void krelay_flush_cpu(struct krelay_cpu *kc)
 {
 	u64 now = ktime_get_ns();
 
-	if (kc->open && kc->nrecords) {
-		kc->now = now;
+	kc->now = now;
+	/*
+	 * Drops after the buffer filled up are reported by the next sub-buffer
+	 * to open: once a slot is free, open one now rather than at the next
+	 * record, which may never come. It is closed below, records or not.
+	 */
+	if (!kc->open && kc->lost)
 		relay_switch_subbuf(kc->buf, 0);
-	}
+	if (kc->open && (kc->nrecords || kc->hdr->dropped))
+		relay_switch_subbuf(kc->buf, 0);
 	/* after the close above, see krelay_close_subbuf() */
 	smp_store_release(&kc->watermark, now);
 }
@@ -185,6 +191,26 @@ void krelay_flush_all(void)
 {
 	krelay_on_each_buf(&krelay_flush_op);
 }
+
+/*
+ * The timer's flush bounds latency for a consumer that keeps up. While the
+ * consumer is behind on a CPU it has whole sub-buffers to read first, and
+ * closing a part-filled one would only spend buffer space: a stalled
+ * consumer could then fall behind n_subbufs flush periods, not a buffer's
+ * worth of records. The watermark stays until the records are closed in;
+ * pending drops are reported once the consumer has caught up.
+ */
+static void krelay_flush_cpu_if_caught_up(struct krelay_cpu *kc)
+{
+	if ((!kc->open || kc->nrecords) &&
+	    READ_ONCE(kc->consumed) < READ_ONCE(kc->produced))
+		return;
+	krelay_flush_cpu(kc);
+}
+
+static const struct krelay_cpu_op krelay_flush_timer_op = {
+	.fn = krelay_flush_cpu_if_caught_up,
+};
 
 static void krelay_reset_cpu(struct krelay_cpu *kc)
 {
@@ -211,7 +237,7 @@ static void krelay_flush_fn(struct work_struct *work)
 	/* re-armed first so that the period does not include the flush */
 	schedule_delayed_work(&krelay_flush_work,
 			      msecs_to_jiffies(krelay_flush_ms));
-	krelay_flush_all();
+	krelay_on_each_buf(&krelay_flush_timer_op);
 }
 
 void krelay_flush_start(void)

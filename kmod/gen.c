@@ -154,6 +154,12 @@ int krelay_gen_start(u64 count, u32 rate)
 		krelay_gen_stop();
 		return err;
 	}
-	krelay_gen_runs++;
+	WRITE_ONCE(krelay_gen_runs, krelay_gen_runs + 1);
 	return 0;
+}
+
+/* The number of the last run started, 0 before the first */
+u32 krelay_gen_last_run(void)
+{
+	return READ_ONCE(krelay_gen_runs);
 }

@@ -91,6 +91,7 @@ int krelay_stats_init(struct dentry *dir);
 int krelay_gen_start(u64 count, u32 rate);
 void krelay_gen_stop(void);
 bool krelay_gen_running(void);
+u32 krelay_gen_last_run(void);
 
 /* sched_source.c */
 int krelay_sched_source_set(bool on);

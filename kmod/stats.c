@@ -37,6 +37,7 @@ static int krelay_info_show(struct seq_file *m, void *v)
 	seq_printf(m, "min_level %u\n", READ_ONCE(krelay_min_level));
 	seq_printf(m, "generator %s\n",
 		   krelay_gen_running() ? "running" : "idle");
+	seq_printf(m, "generator_run %u\n", krelay_gen_last_run());
 	seq_printf(m, "source_sched %d\n", krelay_sched_source_on());
 	return 0;
 }

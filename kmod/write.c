@@ -39,17 +39,37 @@ static u8 krelay_ctx(void)
 	return KRELAY_CTX_TASK;
 }
 
-/* Interrupts disabled. Filtered records get no sequence number. */
-static int krelay_admit(struct krelay_cpu *kc, unsigned int level)
+/*
+ * Disables interrupts and returns the local CPU's state, or NULL with
+ * interrupts restored and *err set when the record is not to be written.
+ * Filtered records get no sequence number.
+ */
+static struct krelay_cpu *krelay_admit(unsigned int level, unsigned long *flags,
+				       int *err)
 {
+	struct krelay_cpu *kc;
+
+	*err = -EINVAL;
+	if (level > KRELAY_LEVEL_MAX)
+		return NULL;
+	*err = -ENODEV;
+	if (WARN_ON_ONCE(in_nmi()))
+		return NULL;
+
+	local_irq_save(*flags);
+	kc = this_cpu_ptr(&krelay_cpus);
 	/* acquire: krelay_chan is set before writing is accepted */
 	if (!smp_load_acquire(&krelay_accepting))
-		return -ENODEV;
+		goto refuse;
+	*err = -ENODATA;
 	if (!READ_ONCE(krelay_running) || level > READ_ONCE(krelay_min_level)) {
 		kc->filtered++;
-		return -ENODATA;
+		goto refuse;
 	}
-	return 0;
+	return kc;
+refuse:
+	local_irq_restore(*flags);
+	return NULL;
 }
 
 /*
@@ -108,25 +128,16 @@ int krelay_emit(unsigned int level, u16 type, const void *data, size_t len)
 	struct krelay_cpu *kc;
 	unsigned long flags;
 	void *payload;
-	int ret;
+	int ret = 0;
 
-	if (level > KRELAY_LEVEL_MAX)
-		return -EINVAL;
-	if (WARN_ON_ONCE(in_nmi()))
-		return -ENODEV;
-
-	local_irq_save(flags);
-	kc = this_cpu_ptr(&krelay_cpus);
-	ret = krelay_admit(kc, level);
-	if (ret)
-		goto out;
+	kc = krelay_admit(level, &flags, &ret);
+	if (!kc)
+		return ret;
 	payload = krelay_reserve(kc, level, type, KRELAY_KIND_BINARY, len);
-	if (IS_ERR(payload)) {
+	if (IS_ERR(payload))
 		ret = PTR_ERR(payload);
-		goto out;
-	}
-	memcpy(payload, data, len);
-out:
+	else
+		memcpy(payload, data, len);
 	local_irq_restore(flags);
 	return ret;
 }
@@ -163,28 +174,19 @@ int krelay_vemitf(unsigned int level, u16 type, const char *fmt, va_list args)
 	va_list aq;
 	char *payload;
 	size_t len;
-	int ret;
+	int ret = 0;
 
-	if (level > KRELAY_LEVEL_MAX)
-		return -EINVAL;
-	if (WARN_ON_ONCE(in_nmi()))
-		return -ENODEV;
-
-	local_irq_save(flags);
-	kc = this_cpu_ptr(&krelay_cpus);
-	ret = krelay_admit(kc, level);
-	if (ret)
-		goto out;
+	kc = krelay_admit(level, &flags, &ret);
+	if (!kc)
+		return ret;
 	va_copy(aq, args);
 	len = vsnprintf(NULL, 0, fmt, aq);
 	va_end(aq);
 	payload = krelay_reserve(kc, level, type, KRELAY_KIND_TEXT, len);
-	if (IS_ERR(payload)) {
+	if (IS_ERR(payload))
 		ret = PTR_ERR(payload);
-		goto out;
-	}
-	krelay_format(payload, len, fmt, args);
-out:
+	else
+		krelay_format(payload, len, fmt, args);
 	local_irq_restore(flags);
 	return ret;
 }

@@ -12,6 +12,7 @@ import { parseInfo } from '../../formats/info.ts'
 import { controlFileAcker } from '../source/ack.ts'
 import { openChannel, type Channel } from '../source/channel.ts'
 import { ChannelError } from '../source/errors.ts'
+import { flushChannel } from '../source/flush.ts'
 import { ChannelReader } from '../source/reader.ts'
 import { segmentNumber, type Segment } from '../spool/segment.ts'
 import { SpoolWriter, type FsyncPolicy } from '../spool/spool-writer.ts'
@@ -87,6 +88,8 @@ async function follow (
       if (inSpool > stats.consumed) acker.ack(cpu, inSpool)
       return Math.max(stats.consumed, inSpool) + 1
     },
+    onCpuMapped: (cpu, next) => opts.log(`cpu ${cpu} came online: mapped ${channel.cpuPath(cpu)} from sub-buffer ${next}`),
+    onWatchError: err => opts.log(`watching ${channel.dir} for CPUs coming online failed (${err.message}): they are found at the next pass instead`),
     onSubbuf: sub => {
       const own = Buffer.from(sub.bytes)
       spool.append(sub.cpu, own, sub.lastRecordSeq)
@@ -101,13 +104,16 @@ async function follow (
   })
   const ended = await reader.run(opts.signal)
   if (ended !== 'stopped') return ended
-  // Stopping: make the kernel close every open sub-buffer, take them all, and only
-  // then empty the merge, so nothing still in the kernel is older than what is emitted.
+  // Stopping (PROTOCOL.md §8): make the kernel close every open sub-buffer, take them
+  // all, then flush once more for drops that waited for a free slot, and only then empty
+  // the merge, so nothing still in the kernel is older than what is emitted.
   try {
-    fs.appendFileSync(channel.controlPath, 'flush\n')
-    for (;;) {
-      const pass = await reader.drainOnce()
-      if (pass.subbufs === 0 && !pass.more) break
+    for (let flush = 0; flush < 2; flush++) {
+      await flushChannel(channel)
+      for (;;) {
+        const pass = await reader.drainOnce()
+        if (pass.subbufs === 0 && !pass.more) break
+      }
     }
   } catch (err) {
     if (!(err instanceof ChannelError) && (err as NodeJS.ErrnoException).code !== 'ENOENT') throw err

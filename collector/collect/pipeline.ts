@@ -200,15 +200,19 @@ export class Pipeline {
     const row = this.loss
     const h = sub.header
     row.cpu = loss.cpu
-    row.firstSeq = loss.firstSeq
+    // a restarted reader does not know where a gap starts; the archive does
+    row.firstSeq = loss.firstSeq === 0 && pos.seq > 0 ? pos.seq + 1 : loss.firstSeq
     row.count = loss.count
     row.reason = loss.reason
     if (loss.reason === 'dropped') {
-      // lost between the last record seen on this CPU and this sub-buffer's first
-      row.fromHi = pos.seq > 0 ? pos.tsHi : h.firstTsHi
-      row.fromLo = pos.seq > 0 ? pos.tsLo : h.firstTsLo
-      row.toHi = h.firstTsHi
-      row.toLo = h.firstTsLo
+      // lost between the last record seen on this CPU and this sub-buffer's first record,
+      // or its completion when it has none (a flush opened it to report the drops)
+      const empty = h.nrecords === 0
+      row.toHi = empty ? h.watermarkHi : h.firstTsHi
+      row.toLo = empty ? h.watermarkLo : h.firstTsLo
+      const known = pos.tsHi !== 0 || pos.tsLo !== 0
+      row.fromHi = known ? pos.tsHi : row.toHi
+      row.fromLo = known ? pos.tsLo : row.toLo
     } else {
       row.fromHi = h.firstTsHi
       row.fromLo = h.firstTsLo

@@ -244,9 +244,15 @@ export class RelaySim {
     writeGenPayload(view, at + 48, g.run, cpu, index)
   }
 
-  /** The flush timer or `flush` command: every CPU closes a non-empty sub-buffer, W = now. */
+  /** The `flush` command: every CPU closes a non-empty sub-buffer, W = now. */
   flush(): void {
     for (const c of this.cpus.values()) c.flush(this.clock.hi, this.clock.lo)
+    this.publishStats()
+  }
+
+  /** One period of the flush timer: like flush(), but skips CPUs whose consumer is behind. */
+  timerFlush(): void {
+    for (const c of this.cpus.values()) c.timerFlush(this.clock.hi, this.clock.lo)
     this.publishStats()
   }
 

@@ -22,6 +22,7 @@ export function applyCommand(sim: RelaySim, line: string): void {
       if (!sim.cpus.has(number(args[0], command))) throw einval(command)
       return sim.ack(number(args[0], command), number(args[1], command))
     case 'flush':
+      sim.advance(1) // time passes between a write and the next command
       return sim.flush()
     case 'start':
     case 'stop':

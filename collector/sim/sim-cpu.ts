@@ -12,6 +12,8 @@ export class SimCpu {
   /** write offset inside the open sub-buffer */
   private openOff = 0
   private openRecords = 0
+  /** the open sub-buffer's `dropped` */
+  private openDropped = 0
   private firstTsHi = 0
   private firstTsLo = 0
   private lastTsHi = 0
@@ -66,6 +68,7 @@ export class SimCpu {
     h.cpu = this.cpu
     h.seq = seq
     h.dropped = this.pendingDropped
+    this.openDropped = this.pendingDropped
     const staleLo = this.map.readUInt32LE(off + H.commit_seq.offset)
     const staleHi = this.map.readUInt32LE(off + H.commit_seq.offset + 4)
     writeSubbufHeader(this.view, off, h)
@@ -124,12 +127,21 @@ export class SimCpu {
     return at
   }
 
-  /** The flush of PROTOCOL.md §4: close the open sub-buffer if it holds a record, then W = now. */
+  /**
+   * The flush of PROTOCOL.md §4: open a sub-buffer if none is open and a slot is free (it
+   * reports pending drops), close it if it holds a record or reports drops, then W = now.
+   */
   flush(nowHi: number, nowLo: number): void {
-    if (this.openSeq !== 0 && this.openRecords > 0) this.switchSubbuf()
-    else this.tryOpen()
     this.watermarkHi = nowHi
     this.watermarkLo = nowLo
+    this.tryOpen()
+    if (this.openSeq !== 0 && (this.openRecords > 0 || this.openDropped > 0)) this.switchSubbuf()
+  }
+
+  /** The timer's flush (§4): nothing while the consumer is behind and records are open, or none is. */
+  timerFlush(nowHi: number, nowLo: number): void {
+    if (this.consumed < this.produced && (this.openSeq === 0 || this.openRecords > 0)) return
+    this.flush(nowHi, nowLo)
   }
 
   /** Unload: the open sub-buffer is closed even when empty. */

@@ -1,6 +1,5 @@
 // The consumer loop of PROTOCOL.md §8 for one channel: read stats, drain every complete
 // sub-buffer of every CPU, hand each on, acknowledge it only after the hand-off settled.
-import { setTimeout as sleep } from 'node:timers/promises'
 import { SUBBUF_HDR_SIZE } from '../../formats/wire.ts'
 import { UnsupportedAbiError } from '../../formats/errors.ts'
 import { createRecordView } from '../../formats/record.ts'
@@ -10,6 +9,7 @@ import { decodeSubbuf, type CompleteSubbuf } from './decode-subbuf.ts'
 import { controlFileAcker, type Acker } from './ack.ts'
 import type { Channel } from './channel.ts'
 import { CpuBuffer, NOT_READY } from './cpu-buffer.ts'
+import { watchCpuFiles } from './cpu-files.ts'
 import { ChannelError } from './errors.ts'
 import { createSeqState, type SeqState } from './records.ts'
 
@@ -34,6 +34,15 @@ export interface ReaderOptions {
   acker?: Acker
   /** First sub-buffer seq to read on `cpu`; default stats.consumed + 1. */
   startAt?(cpu: number, stats: CpuStats): number | undefined
+  /** A CPU mapped after the reader started (its file appeared: it came online); `next` is the first seq it reads. */
+  onCpuMapped?(cpu: number, next: number): void
+  /**
+   * run() watches the directory (cpu-files.ts) and passes at once when a cpu<N> file
+   * appears or the directory goes; default true. Without it, the next pass finds them.
+   */
+  watchCpuFiles?: boolean
+  /** The watch failed: new CPUs are then found at the next pass only. */
+  onWatchError?(err: Error): void
 }
 
 /** Why a reader is done: its module went away, or another instance replaced it. */
@@ -60,6 +69,9 @@ export class ChannelReader {
   private readonly rec = createRecordView()
   private readonly acker: Acker
   private ended: ReaderEnd | null = null
+  /** set by wake(): a pass is due now; `wakeIdle` ends the current sleep */
+  private woken = false
+  private wakeIdle: (() => void) | null = null
 
   constructor(readonly channel: Channel, private readonly options: ReaderOptions) {
     this.acker = options.acker ?? controlFileAcker(channel.controlPath, channel.sys)
@@ -72,13 +84,14 @@ export class ChannelReader {
     return this.cpus.get(cpu)?.buffer.next
   }
 
-  private addCpu(cpu: number, stats: ChannelStats): void {
+  private addCpu(cpu: number, stats: ChannelStats): number {
     const row = stats.byCpu.get(cpu)
     if (!row) throw new ChannelError('not-a-channel', `stats has no row for cpu ${cpu}`)
     const next = this.options.startAt?.(cpu, row) ?? row.consumed + 1
     const { subbufSize, nSubbufs } = this.channel.info
     const buffer = new CpuBuffer(cpu, this.channel.mapCpu(cpu), subbufSize, nSubbufs, next)
     this.cpus.set(cpu, { buffer, seq: createSeqState(), header: createSubbufHeader() })
+    return next
   }
 
   /**
@@ -117,7 +130,17 @@ export class ChannelReader {
    */
   async drainOnce(): Promise<PassResult> {
     const stats = this.ended ? null : this.readStatsOrEnd()
-    if (stats) for (const row of stats.cpus) if (!this.cpus.has(row.cpu)) this.addCpu(row.cpu, stats)
+    // The guarantee for CPUs that come online (§8): every CPU with a stats row is mapped
+    // here, before its watermark is taken, so a watermark is never used before its file is
+    // mapped. Only a row gives `consumed`, and relay creates the file just before the row,
+    // so the watcher in run() never maps anything: it only makes this pass come sooner.
+    if (stats) {
+      for (const row of stats.cpus) {
+        if (this.cpus.has(row.cpu)) continue
+        const next = this.addCpu(row.cpu, stats)
+        this.options.onCpuMapped?.(row.cpu, next)
+      }
+    }
     const watermarks: CpuWatermark[] = []
     for (const cpu of this.cpus.keys()) {
       const row = stats?.byCpu.get(cpu)
@@ -167,14 +190,16 @@ export class ChannelReader {
   }
 
   /**
-   * An ack that fails because the module went away (ENOENT on open, or EIO through a
-   * descriptor to a removed debugfs file) ends the reader; any other failure is thrown.
+   * An ack that fails because the module went away (ENOENT on open, EIO through a
+   * descriptor to a removed debugfs file, ENODEV while it unloads: ChannelError
+   * 'not-a-channel') ends the reader; any other failure is thrown.
    */
   private async ackOrEnd(cpu: number, seq: number): Promise<void> {
     try {
       await this.acker.ack(cpu, seq)
     } catch (err) {
-      this.ended = this.goneReason()
+      const unloading = err instanceof ChannelError && err.code === 'not-a-channel'
+      this.ended = this.goneReason() ?? (unloading ? 'unloaded' : null)
       if (!this.ended) throw err
     }
   }
@@ -191,22 +216,52 @@ export class ChannelReader {
 
   /**
    * Passes until the module goes (then drains the mappings and returns why) or `signal`
-   * aborts ('stopped'), sleeping about one flush interval after a pass that left nothing.
+   * aborts ('stopped'), sleeping about one flush interval after a pass that left nothing,
+   * unless a CPU file appeared or the directory went meanwhile.
    */
   async run(signal?: AbortSignal): Promise<ReaderEnd | 'stopped'> {
+    const watcher = this.options.watchCpuFiles === false ? null : watchCpuFiles(this.channel.dir, {
+      onCpuFile: (cpu) => { if (!this.cpus.has(cpu)) this.wake() },
+      onGone: () => this.wake(),
+      onError: (err) => this.options.onWatchError?.(err),
+    })
     try {
       while (!signal?.aborted) {
         const started = performance.now()
+        this.woken = false
         const pass = await this.drainOnce()
         if (pass.ended) return pass.ended
-        if (pass.more) continue
+        if (pass.more || this.woken) continue
         const wait = this.channel.info.flushIntervalMs - (performance.now() - started)
-        if (wait > 0) await sleep(wait, undefined, { signal }).catch(() => undefined)
+        if (wait > 0) await this.idle(wait, signal)
       }
       return 'stopped'
     } finally {
+      await watcher?.close()
       this.acker.close?.()
     }
+  }
+
+  /** Makes run() pass now instead of sleeping out the flush interval. */
+  wake(): void {
+    this.woken = true
+    this.wakeIdle?.()
+  }
+
+  /** Sleeps `ms`, less if woken or aborted. */
+  private idle(ms: number, signal?: AbortSignal): Promise<void> {
+    if (signal?.aborted) return Promise.resolve()
+    return new Promise((resolve) => {
+      const done = (): void => {
+        clearTimeout(timer)
+        signal?.removeEventListener('abort', done)
+        this.wakeIdle = null
+        resolve()
+      }
+      const timer = setTimeout(done, ms)
+      signal?.addEventListener('abort', done, { once: true })
+      this.wakeIdle = done
+    })
   }
 
   close(): void {

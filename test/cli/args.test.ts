@@ -78,12 +78,14 @@ test('collect options: defaults and each bad value named', () => {
 })
 
 test('demo options: --kernel, --cpus, --records, --rate ranges', () => {
-  const base = { kernel: '6.1', cpus: '2', records: '200000', out: '/x', rate: '5000' }
+  const base = { kernel: '6.1', cpus: '2', records: '200000', out: '/x', rate: '5000', killCollector: '0' }
   assert.equal(parseOptions(demoSchema, base).records, 200000)
   assert.throws(() => parseOptions(demoSchema, { ...base, kernel: '5.10' }), usage(/^--kernel must be 6\.1 or 6\.12, got "5\.10"$/))
   assert.throws(() => parseOptions(demoSchema, { ...base, records: '0' }), usage(/^--records must be a number of records per CPU from 1 to 1000000000, got "0"$/))
   assert.throws(() => parseOptions(demoSchema, { ...base, cpus: '0' }), usage(/^--cpus must be a number of CPUs from 1 to 16, got "0"$/))
   assert.throws(() => parseOptions(demoSchema, { ...base, rate: 'fast' }), usage(/^--rate must be records per second per CPU from 0/))
+  assert.equal(parseOptions(demoSchema, { ...base, killCollector: '2' }).killCollector, 2)
+  assert.throws(() => parseOptions(demoSchema, { ...base, killCollector: '11' }), usage(/^--kill-collector must be a number of kills from 0 to 10, got "11"$/))
 })
 
 test('demo --out: a new path or an empty directory; anything else is refused before the VM boots', () => {

@@ -18,6 +18,7 @@ cpus 0 1 2 3
 running 1
 min_level 7
 generator idle
+generator_run 3
 source_sched 0
 `
 
@@ -38,6 +39,7 @@ test('info: the example of PROTOCOL.md §2, unknown keys ignored but kept', () =
   assert.equal(info.running, true)
   assert.equal(info.minLevel, 7)
   assert.equal(info.generator, 'idle')
+  assert.equal(info.generatorRun, 3)
   assert.equal(info.sourceSched, false)
   assert.equal(info.keys.get('future_key'), 'some value')
   assert.equal(info.channelId, '9f3c2a71d04b5e86')
@@ -47,6 +49,7 @@ test('info: the example of PROTOCOL.md §2, unknown keys ignored but kept', () =
 test('info: channel_id may be absent (older modules); mono_to_realtime_ns may be negative', () => {
   const info = parseInfo(withKey('mono_to_realtime_ns', '-5').replace(/^channel_id .*\n/m, ''))
   assert.equal(info.channelId, null)
+  assert.equal(parseInfo(withKey('generator_run', null)).generatorRun, null, 'generator_run is newer than ABI 1')
   assert.equal(readChannelId(withKey('channel_id', null)), null)
   assert.equal(info.monoToRealtimeNs, -5n)
 })
@@ -74,6 +77,7 @@ test('info: bad or missing keys are named', () => {
     ['cpus', '1 1', /key cpus: a CPU is listed twice/],
     ['min_level', '8', /key min_level/],
     ['generator', 'busy', /key generator/],
+    ['generator_run', '-1', /key generator_run/],
     ['channel_id', '9F3C2A71D04B5E86', /key channel_id: expected 16 lowercase hex digits/],
     ['channel_id', '1234', /key channel_id/],
     ['mono_to_realtime_ns', '1e9', /key mono_to_realtime_ns/],
@@ -85,8 +89,8 @@ test('info: bad or missing keys are named', () => {
       return true
     })
   }
-  assert.throws(() => parseInfo(`${INFO}lonely\n`), /info line 15: expected "key value"/)
-  assert.throws(() => parseInfo(`${INFO}running 0\n`), /info line 15: key running appears twice/)
+  assert.throws(() => parseInfo(`${INFO}lonely\n`), /info line 16: expected "key value"/)
+  assert.throws(() => parseInfo(`${INFO}running 0\n`), /info line 16: key running appears twice/)
 })
 
 const STATS = `cpu online written dropped too_big filtered produced consumed watermark_ns

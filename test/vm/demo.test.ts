@@ -1,8 +1,11 @@
 // npm run test:demo: `krelay demo` end to end on the host, as a user runs it, for both
 // kernels with 2 and 4 CPUs and 200,000 records per CPU, each archive then checked with
 // DuckDB on the host: exactly N x CPUs records, no duplicate (cpu, seq), every file sorted
-// by ts, no losses. Env: KRELAY_DEMO_RECORDS (200000), KRELAY_VM_KERNELS ("6.1,6.12"),
-// KRELAY_DEMO_CPUS ("2,4").
+// by ts, no losses. Then the same with the collector killed with SIGKILL twice during the
+// generator run and restarted (--kill-collector 2), at a rate that makes the run outlast
+// two restarts of node + DuckDB in the emulated guest.
+// Env: KRELAY_DEMO_RECORDS (200000), KRELAY_VM_KERNELS ("6.1,6.12"), KRELAY_DEMO_CPUS ("2,4"),
+// KRELAY_DEMO_KILL_RATE (2500 records/s per CPU).
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { spawn } from 'node:child_process'
@@ -15,42 +18,58 @@ import { KRELAY_BIN } from '../../cli/collector-process.ts'
 import { kernelNames } from './config.ts'
 
 const N = Number(process.env.KRELAY_DEMO_RECORDS ?? '200000')
+const KILL_RATE = Number(process.env.KRELAY_DEMO_KILL_RATE ?? '2500')
 const kernels = (process.env.KRELAY_VM_KERNELS ?? kernelNames.join(',')).split(/[\s,]+/).filter(Boolean)
 const cpuCounts = (process.env.KRELAY_DEMO_CPUS ?? '2,4').split(/[\s,]+/).filter(Boolean).map(Number)
 
+async function demo (kernel: string, cpus: number, extra: string[]): Promise<void> {
+  const parent = fs.mkdtempSync(path.join(os.tmpdir(), 'krelay-demo-test-'))
+  const out = path.join(parent, 'archive')
+  const t0 = Date.now()
+  const child = spawn(process.execPath, [KRELAY_BIN, 'demo', '--kernel', kernel, '--cpus', String(cpus), '--records', String(N), '--out', out, ...extra],
+    { stdio: ['ignore', 'pipe', 'pipe'] })
+  let stdout = ''
+  let stderr = ''
+  child.stdout.on('data', (b: Buffer) => { stdout += b.toString() })
+  child.stderr.on('data', (b: Buffer) => { stderr += b.toString(); process.stderr.write(b) })
+  const [code] = await once(child, 'close') as [number | null]
+  const seconds = (Date.now() - t0) / 1000
+  assert.equal(code, 0, `krelay demo failed:\n${stdout}${stderr}`)
+  // one summary line on stdout, nothing else (stdout is not a TTY: no live view)
+  const lines = stdout.trimEnd().split('\n')
+  assert.equal(lines.length, 1, stdout)
+  const m = new RegExp(`^krelay demo: ${N * cpus} records archived \\(${cpus} CPUs x ${N}\\), 0 losses, \\d+ files in ${out} ` +
+    `\\(${kernel.replace('.', '\\.')}\\.\\S+, \\d+\\.\\d s(?:; collector SIGKILLed at (.+) of a (\\d+\\.\\d) s generator run, restarted each time)?\\)$`).exec(lines[0]!)
+  assert.ok(m, lines[0])
+  if (extra.includes('--kill-collector')) {
+    assert.ok(m[1] !== undefined, `no kills reported: ${lines[0]}`)
+    const kills = m[1].split(' and ').map(s => Number.parseFloat(s))
+    assert.equal(kills.length, 2)
+    for (const at of kills) assert.ok(at < Number(m[2]), `a kill at ${at} s landed after the ${m[2]} s generator run`)
+  }
+
+  const a = await readArchive(out)
+  assert.equal(a.records, N * cpus)
+  const byCpu = recordsByCpu(a)
+  assert.deepEqual([...byCpu.keys()].sort((x, y) => x - y), Array.from({ length: cpus }, (_, i) => i))
+  for (const [cpu, n] of byCpu) assert.equal(n, N, `cpu ${cpu}`)
+  assert.ok(a.perCpu.every(p => p.minSeq === 1 && p.maxSeq === N && p.distinctSeqs === N), JSON.stringify(a.perCpu))
+  assert.equal(a.duplicates, 0, 'no duplicate (cpu, seq)')
+  assert.equal(a.unsortedRows, 0, 'ts non-decreasing within every file')
+  assert.equal(a.unsortedKeyRows, 0, '(ts, cpu, seq) order within every file')
+  assert.deepEqual(a.losses, [], 'no loss rows')
+  assert.equal(new Set(a.perCpu.map(p => p.channelId)).size, 1)
+  process.stderr.write(`  ${kernel}, ${cpus} CPUs: ${lines[0]}; test ${seconds.toFixed(1)} s\n`)
+  fs.rmSync(parent, { recursive: true, force: true })
+}
+
 for (const kernel of kernels) {
   for (const cpus of cpuCounts) {
-    test(`krelay demo --kernel ${kernel} --cpus ${cpus} --records ${N}: every record archived once, sorted, no losses`, async () => {
-      const parent = fs.mkdtempSync(path.join(os.tmpdir(), 'krelay-demo-test-'))
-      const out = path.join(parent, 'archive')
-      const t0 = Date.now()
-      const child = spawn(process.execPath, [KRELAY_BIN, 'demo', '--kernel', kernel, '--cpus', String(cpus), '--records', String(N), '--out', out],
-        { stdio: ['ignore', 'pipe', 'pipe'] })
-      let stdout = ''
-      let stderr = ''
-      child.stdout.on('data', (b: Buffer) => { stdout += b.toString() })
-      child.stderr.on('data', (b: Buffer) => { stderr += b.toString(); process.stderr.write(b) })
-      const [code] = await once(child, 'close') as [number | null]
-      const seconds = (Date.now() - t0) / 1000
-      assert.equal(code, 0, `krelay demo failed:\n${stdout}${stderr}`)
-      // one summary line on stdout, nothing else (stdout is not a TTY: no live view)
-      const lines = stdout.trimEnd().split('\n')
-      assert.equal(lines.length, 1, stdout)
-      assert.match(lines[0]!, new RegExp(`^krelay demo: ${N * cpus} records archived \\(${cpus} CPUs x ${N}\\), 0 losses, \\d+ files in ${out} \\(${kernel.replace('.', '\\.')}\\.\\S+, \\d+\\.\\d s\\)$`))
-
-      const a = await readArchive(out)
-      assert.equal(a.records, N * cpus)
-      const byCpu = recordsByCpu(a)
-      assert.deepEqual([...byCpu.keys()].sort((x, y) => x - y), Array.from({ length: cpus }, (_, i) => i))
-      for (const [cpu, n] of byCpu) assert.equal(n, N, `cpu ${cpu}`)
-      assert.ok(a.perCpu.every(p => p.minSeq === 1 && p.maxSeq === N && p.distinctSeqs === N), JSON.stringify(a.perCpu))
-      assert.equal(a.duplicates, 0, 'no duplicate (cpu, seq)')
-      assert.equal(a.unsortedRows, 0, 'ts non-decreasing within every file')
-      assert.equal(a.unsortedKeyRows, 0, '(ts, cpu, seq) order within every file')
-      assert.deepEqual(a.losses, [], 'no loss rows')
-      assert.equal(new Set(a.perCpu.map(p => p.channelId)).size, 1)
-      process.stderr.write(`  ${kernel}, ${cpus} CPUs: ${lines[0]}; test ${seconds.toFixed(1)} s\n`)
-      fs.rmSync(parent, { recursive: true, force: true })
-    })
+    test(`krelay demo --kernel ${kernel} --cpus ${cpus} --records ${N}: every record archived once, sorted, no losses`,
+      () => demo(kernel, cpus, []))
+  }
+  for (const cpus of cpuCounts) {
+    test(`krelay demo --kernel ${kernel} --cpus ${cpus} --records ${N} --kill-collector 2: still every record once, no losses`,
+      () => demo(kernel, cpus, ['--kill-collector', '2', '--rate', String(KILL_RATE)]))
   }
 }

@@ -31,7 +31,7 @@ test('SIGKILL at random moments, restart on the same spool: every record archive
     left = sim.genStep(16)
     written += 16
     pump(sim)
-    sim.flush()
+    sim.timerFlush()
     await sleep(1)
     if (written >= next && kills < 5) {
       await sleep(Math.random() * 40)

@@ -10,7 +10,7 @@ export async function driveGenerator (sim: RelaySim, count: number, perStep = 64
   for (let left = count; left > 0;) {
     left = sim.genStep(perStep)
     pump(sim)
-    sim.flush()
+    sim.timerFlush()
     await sleep(1)
   }
   sim.flush()

@@ -1,7 +1,7 @@
 import { test, after } from 'node:test'
 import assert from 'node:assert/strict'
 import fs from 'node:fs'
-import { ackCommand, controlFileAcker } from '../../../collector/source/ack.ts'
+import { ackCommand, controlFileAcker, writeControl } from '../../../collector/source/ack.ts'
 import { ChannelError, DEFAULT_SYSTEM_PATHS } from '../../../collector/source/errors.ts'
 import { RelaySim } from '../../../collector/sim/relay-sim.ts'
 
@@ -26,4 +26,20 @@ test('one command per write, in the format of PROTOCOL.md §6, applied by the si
 test('a control file that vanished means the module is gone', () => {
   const acker = controlFileAcker(`${sim.dir}/gone/control`, DEFAULT_SYSTEM_PATHS)
   assert.throws(() => acker.ack(0, 1), (err: Error) => err instanceof ChannelError && err.code === 'not-a-channel')
+})
+
+test('ENODEV (the module is unloading) and EIO (its file was removed) mean the channel is gone', () => {
+  // a regular file cannot fail with these: fs.writeSync is made to, as the module's file would
+  for (const code of ['ENODEV', 'EIO']) {
+    const original = fs.writeSync
+    const sys = DEFAULT_SYSTEM_PATHS
+    fs.writeFileSync(`${sim.dir}/control-${code}`, '')
+    ;(fs as { writeSync: unknown }).writeSync = () => { throw Object.assign(new Error(code), { code }) }
+    try {
+      assert.throws(() => writeControl(`${sim.dir}/control-${code}`, 'flush\n', sys),
+        (err: Error) => err instanceof ChannelError && err.code === 'not-a-channel' && err.message.includes(`(${code}): the module is being unloaded`))
+    } finally {
+      (fs as { writeSync: unknown }).writeSync = original
+    }
+  }
 })

@@ -13,7 +13,7 @@ import { ChannelReader, type CompleteSubbuf, type ReaderOptions, type Round } fr
 import { forEachRecord, type LossEvent } from '../../../collector/source/records.ts'
 import { GenVerifier } from '../../../collector/source/verify-gen.ts'
 import { controlFileAcker } from '../../../collector/source/ack.ts'
-import { DEFAULT_SYSTEM_PATHS } from '../../../collector/source/errors.ts'
+import { ChannelError, DEFAULT_SYSTEM_PATHS } from '../../../collector/source/errors.ts'
 import { RelaySim, type SimOptions } from '../../../collector/sim/relay-sim.ts'
 
 const sims: RelaySim[] = []
@@ -292,6 +292,99 @@ test('a CPU that comes online later is picked up on the next pass', async () => 
   assert.deepEqual(seen.map((s) => [s.cpu, s.seq, s.records]), [[5, 1, [1]]])
 })
 
+async function until(what: string, cond: () => boolean, timeoutMs = 5000): Promise<void> {
+  const deadline = performance.now() + timeoutMs
+  while (!cond()) {
+    assert.ok(performance.now() < deadline, `timed out waiting for ${what}`)
+    await new Promise((resolve) => setTimeout(resolve, 5))
+  }
+}
+
+const fsWatches = (): number => process.getActiveResourcesInfo().filter((r) => r === 'FSEventWrap').length
+
+// A flush interval of a minute: anything run() does within seconds, a watch made it do.
+test('run(): a CPU file that appears is mapped and read at once, not a flush interval later', async () => {
+  const sim = makeSim({ cpus: [0], flushIntervalMs: 60000 })
+  const mapped: Array<[number, number]> = []
+  const { reader, seen, rounds } = collector(sim, { onCpuMapped: (cpu, next) => { mapped.push([cpu, next]) } })
+  const stop = new AbortController()
+  const running = reader.run(stop.signal)
+  await until('the first pass', () => rounds.length === 1)
+  await new Promise((resolve) => setTimeout(resolve, 100)) // the watch's initial scan: cpu0 is mapped, no pass
+  assert.equal(rounds.length, 1)
+  sim.addCpu(3)
+  sim.writeText(3, 'from the new cpu')
+  sim.writeText(0, 'from cpu 0')
+  sim.flush()
+  await until('cpu 3 read', () => seen.some((s) => s.cpu === 3))
+  assert.deepEqual(mapped, [[3, 1]])
+  assert.deepEqual(seen.map((s) => [s.cpu, s.seq, s.records]), [[0, 1, [1]], [3, 1, [1]]])
+  assert.deepEqual(rounds.at(-1)!.watermarks.map((w) => w.cpu), [0, 3])
+  const started = performance.now()
+  stop.abort()
+  assert.equal(await running, 'stopped')
+  assert.ok(performance.now() - started < 1000, 'an abort ends the sleep')
+})
+
+test('run() with watchCpuFiles false: a new CPU waits for the next pass', async () => {
+  const sim = makeSim({ cpus: [0], flushIntervalMs: 60000 })
+  const { reader, seen, rounds } = collector(sim, { watchCpuFiles: false })
+  const stop = new AbortController()
+  const running = reader.run(stop.signal)
+  await until('the first pass', () => rounds.length === 1)
+  sim.addCpu(3)
+  sim.writeText(3, 'from the new cpu')
+  sim.flush()
+  await new Promise((resolve) => setTimeout(resolve, 500))
+  assert.deepEqual(seen, [])
+  assert.equal(reader.next(3), undefined)
+  stop.abort()
+  assert.equal(await running, 'stopped')
+  assert.deepEqual((await reader.drainOnce()).subbufs, 1, 'the next pass maps and reads it')
+  assert.equal(reader.next(3), 2)
+})
+
+test('a cpu file without its stats row yet is not mapped and holds no watermark; the row maps it', async () => {
+  const sim = makeSim({ cpus: [0], flushIntervalMs: 60000 })
+  const mapped: Array<[number, number]> = []
+  const { reader, rounds } = collector(sim, { onCpuMapped: (cpu, next) => { mapped.push([cpu, next]) } })
+  const stop = new AbortController()
+  const running = reader.run(stop.signal)
+  await until('the first pass', () => rounds.length === 1)
+  // relay creates the file just before the module publishes the CPU's row
+  fs.writeFileSync(sim.cpuPath(7), Buffer.alloc(sim.subbufSize * sim.nSubbufs))
+  await until('the pass the file woke', () => rounds.length === 2)
+  assert.equal(reader.next(7), undefined)
+  assert.deepEqual(rounds.at(-1)!.watermarks.map((w) => w.cpu), [0])
+  sim.addCpu(7) // rewrites the file: a change, not an appearance, so no wake
+  reader.wake()
+  await until('cpu 7 mapped', () => mapped.length === 1)
+  assert.deepEqual(mapped, [[7, 1]])
+  assert.deepEqual(rounds.at(-1)!.watermarks.map((w) => w.cpu), [0, 7])
+  stop.abort()
+  assert.equal(await running, 'stopped')
+})
+
+test('run(): the directory going away ends it at once; the watch is released at every end', async () => {
+  await new Promise((resolve) => setTimeout(resolve, 20)) // the watches of the tests above, closing
+  const before = fsWatches()
+  assert.equal(before, 0, 'the runs above released their watches')
+  const sim = makeSim({ cpus: [0, 1], flushIntervalMs: 60000 })
+  const { reader, seen, rounds } = collector(sim)
+  const running = reader.run()
+  await until('the first pass', () => rounds.length === 1)
+  await until('the watch', () => fsWatches() > before)
+  sim.writeText(1, 'last words')
+  sim.unload()
+  fs.rmdirSync(sim.dir)
+  const started = performance.now()
+  assert.equal(await running, 'unloaded')
+  assert.ok(performance.now() - started < 5000)
+  assert.deepEqual(seen.map((s) => [s.cpu, s.seq, s.records]), [[0, 1, []], [1, 1, [1]]])
+  await new Promise((resolve) => setTimeout(resolve, 20)) // handles close on the next turn of the loop
+  assert.equal(fsWatches(), before, 'no watch left behind (it would keep node alive)')
+})
+
 test('unload: the reader drains its mappings, then ends with a final round', async () => {
   const sim = makeSim({ cpus: [0, 1] })
   const { reader, seen, rounds } = collector(sim)
@@ -397,4 +490,17 @@ test('a module that vanishes mid-pass (ack fails with ENOENT) is still drained t
   assert.equal(rounds.length, 1)
   assert.equal(rounds[0]!.final, true)
   assert.deepEqual([rounds[0]!.minHi, rounds[0]!.minLo], [0xffffffff, 0xffffffff])
+})
+
+test('an ack refused because the module is unloading (ENODEV) ends the reader, which drains its mappings', async () => {
+  const sim = makeSim({ cpus: [0] })
+  for (let i = 0; i < 3; i++) { sim.writeText(0, `r${i}`); sim.flush() }
+  let acks = 0
+  const { reader, seen } = collector(sim, {
+    acker: { ack: () => { acks++; throw new ChannelError('not-a-channel', 'control refused "ack 0 1" (ENODEV): the module is being unloaded') } },
+  })
+  const pass = await reader.drainOnce()
+  assert.equal(pass.ended, 'unloaded')
+  assert.equal(acks, 1, 'no ack after the first refusal')
+  assert.deepEqual(seen.map((s) => s.seq), [1, 2, 3], 'every complete sub-buffer is still handed on')
 })

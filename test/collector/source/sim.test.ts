@@ -77,6 +77,23 @@ test('flush closes only sub-buffers holding a record and sets every watermark to
   for (const row of stats.cpus) assert.equal(u64ToBigInt(row.watermarkHi, row.watermarkLo), (1n << 60n) + 5n + 1000n + 777n)
 })
 
+test('the timer flush skips a CPU whose consumer is behind while its open sub-buffer holds records', () => {
+  const sim = makeSim({ cpus: [0, 1] })
+  for (const cpu of [0, 1]) sim.write(cpu, { payload: PAYLOAD })
+  sim.flush()
+  sim.ack(1, 1) // cpu 1 caught up, cpu 0 behind
+  for (const cpu of [0, 1]) sim.write(cpu, { payload: PAYLOAD })
+  const w0 = [sim.cpu(0).watermarkHi, sim.cpu(0).watermarkLo]
+  sim.advance(500)
+  sim.timerFlush()
+  assert.equal(sim.cpu(0).produced, 1, 'cpu 0: the open sub-buffer stays open')
+  assert.deepEqual([sim.cpu(0).watermarkHi, sim.cpu(0).watermarkLo], w0, 'cpu 0: its watermark stays')
+  assert.equal(sim.cpu(1).produced, 2, 'cpu 1: closed')
+  sim.ack(0, 1)
+  sim.timerFlush()
+  assert.equal(sim.cpu(0).produced, 2, 'cpu 0: closed once it caught up')
+})
+
 test('filtered and too_big records take no sequence number', () => {
   const sim = makeSim({ cpus: [0] })
   sim.minLevel = 3
