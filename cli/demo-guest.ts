@@ -2,16 +2,16 @@
 //   node --import tsx cli/demo-guest.ts --records N --rate R [--kill-collector K]
 // insmod with a large buffer, start `krelay collect` as a child process, wait until it
 // reads, make the generator write N records per CPU (meanwhile SIGKILL the collector K
-// times and start it again), wait for it, SIGTERM the collector, wait for it, rmmod. The archive goes to $KRELAY_RESULTS/archive, a report to
-// $KRELAY_RESULTS/demo.json. Progress lines start with "krelay-demo: phase ".
+// times and start it again), wait for it, SIGTERM the collector, wait for it, rmmod. The
+// archive goes to $KRELAY_RESULTS/archive, a report to $KRELAY_RESULTS/demo.json. Progress lines start with "krelay-demo: phase ".
 import { execFileSync, spawnSync } from 'node:child_process'
 import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { parseArgs } from 'node:util'
 import { setTimeout as sleep } from 'node:timers/promises'
-import { parseInfo } from '../formats/info.ts'
-import { parseStats } from '../formats/stats.ts'
+import { parseInfo, type ChannelInfo } from '../formats/info.ts'
+import { parseStats, type CpuStats } from '../formats/stats.ts'
 import { DEFAULT_CHANNEL_DIR } from '../collector/source/channel.ts'
 import { startCollectorReading, type CollectorProcess, describeExit } from './collector-process.ts'
 import { DEMO_ARCHIVE, DEMO_DEFAULT_RATE, DEMO_KILL_COLLECTOR_ARGS, DEMO_N_SUBBUFS, DEMO_REPORT, DEMO_SUBBUF_SIZE, PHASE_PREFIX, type DemoGuestReport, type DemoKill } from './demo-common.ts'
@@ -28,8 +28,16 @@ function moduleLoaded (): boolean {
   return fs.readFileSync('/proc/modules', 'utf8').split('\n').some(l => l.startsWith('krelay '))
 }
 
+function readInfo (): ChannelInfo {
+  return parseInfo(fs.readFileSync(path.join(DIR, 'info'), 'latin1'))
+}
+
+function readStats (): CpuStats[] {
+  return parseStats(fs.readFileSync(path.join(DIR, 'stats'), 'latin1')).cpus
+}
+
 function generatorRunning (): boolean {
-  return parseInfo(fs.readFileSync(path.join(DIR, 'info'), 'latin1')).generator === 'running'
+  return readInfo().generator === 'running'
 }
 
 /**
@@ -61,8 +69,8 @@ async function waitGeneratorIdle (timeoutMs: number): Promise<number> {
   const deadline = Date.now() + timeoutMs
   let backlog = 0
   for (;;) {
-    for (const r of parseStats(fs.readFileSync(path.join(DIR, 'stats'), 'latin1')).cpus) backlog = Math.max(backlog, r.produced - r.consumed)
-    if (parseInfo(fs.readFileSync(path.join(DIR, 'info'), 'latin1')).generator === 'idle') return backlog
+    for (const r of readStats()) backlog = Math.max(backlog, r.produced - r.consumed)
+    if (!generatorRunning()) return backlog
     if (Date.now() > deadline) throw new Error(`the generator did not finish within ${Math.round(timeoutMs / 1000)} s`)
     await sleep(200)
   }
@@ -101,7 +109,7 @@ async function main (): Promise<number> {
     phase('insmod', `subbuf_size=${subbufSize} n_subbufs=${nSubbufs}`)
     const ins = spawnSync('insmod', [ko, `subbuf_size=${subbufSize}`, `n_subbufs=${nSubbufs}`], { encoding: 'utf8' })
     if (ins.status !== 0) throw new Error(`insmod ${ko} failed: ${ins.stderr.trim()}`)
-    report.cpus = parseInfo(fs.readFileSync(path.join(DIR, 'info'), 'latin1')).cpus
+    report.cpus = readInfo().cpus
 
     phase('collector', 'starting krelay collect')
     fs.rmSync(SPOOL, { recursive: true, force: true })
@@ -120,7 +128,7 @@ async function main (): Promise<number> {
     collector = await killAndRestart(collector, kills, tGen, start, report.kills)
     report.peakBacklog = await waitGeneratorIdle(Math.max(120_000, expectedMs * 4))
     report.timings.genMs = Date.now() - tGen
-    report.stats = parseStats(fs.readFileSync(path.join(DIR, 'stats'), 'latin1')).cpus.map(r => ({ cpu: r.cpu, written: r.written, dropped: r.dropped }))
+    report.stats = readStats().map(r => ({ cpu: r.cpu, written: r.written, dropped: r.dropped }))
     const dropped = report.stats.reduce((s, r) => s + r.dropped, 0)
     phase('generated', `in ${(report.timings.genMs / 1000).toFixed(1)} s, kernel dropped ${dropped}, peak backlog ${report.peakBacklog} of ${nSubbufs} sub-buffers`)
 
