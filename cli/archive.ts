@@ -11,7 +11,7 @@ import type { PipelineTotals } from '../collector/collect/pipeline.ts'
 import type { ReplayResult } from '../collector/collect/replay.ts'
 import { listSegments } from '../collector/spool/spool-reader.ts'
 import { CliFailure, UsageError, commanderOutput } from './errors.ts'
-import { hostOption, isValidHost, MiB, parseOptions, pathOption, positiveNumber } from './options.ts'
+import { defaultHostPartition, hostOption, MiB, parseOptions, pathOption, positiveNumber } from './options.ts'
 
 export const STATE_DIR_NAME = '.krelay-archive-state'
 
@@ -81,10 +81,7 @@ export async function runArchive (opts: ArchiveCliOptions): Promise<ArchiveResul
   if (host === undefined) {
     const hosts = captureHosts(segments)
     if (hosts.length > 1) throw new UsageError(`the capture holds segments of several hosts (${hosts.join(', ')}): archive them separately with --host NAME`)
-    host = hosts[0]!
-    if (!isValidHost(host)) {
-      throw new UsageError(`the capture's host name ${JSON.stringify(host)} cannot be the host= partition (1-253 characters of A-Z a-z 0-9 . _ - starting with a letter or digit): pass --host NAME`)
-    }
+    host = defaultHostPartition(hosts[0]!, 'the capture\'s')
   }
   const { Pipeline } = await import('../collector/collect/pipeline.ts')
   const { replaySpool } = await import('../collector/collect/replay.ts')

@@ -5,8 +5,8 @@ import path from 'node:path'
 import type { Command } from 'commander'
 import { z } from 'zod'
 import type { CollectSummary } from '../collector/collect/collect.ts'
-import { UsageError, commanderOutput } from './errors.ts'
-import { fsyncOption, hostOption, isValidHost, MiB, parseOptions, pathOption, positiveNumber } from './options.ts'
+import { commanderOutput } from './errors.ts'
+import { defaultHostPartition, fsyncOption, hostOption, MiB, parseOptions, pathOption, positiveNumber } from './options.ts'
 import { stopOnSignals } from './signals.ts'
 
 // the collector (and DuckDB) is loaded only when the command runs: --help and usage
@@ -50,11 +50,7 @@ export function registerCollect (program: Command): void {
 }
 
 export function defaultHost (): string {
-  const name = os.hostname()
-  if (!isValidHost(name)) {
-    throw new UsageError(`this machine's host name ${JSON.stringify(name)} cannot be the host= partition (1-253 characters of A-Z a-z 0-9 . _ - starting with a letter or digit): pass --host NAME`)
-  }
-  return name
+  return defaultHostPartition(os.hostname(), 'this machine\'s')
 }
 
 export async function runCollect (opts: CollectCliOptions, log = (line: string): void => void process.stderr.write(`krelay collect: ${line}\n`)): Promise<CollectSummary> {

@@ -54,15 +54,23 @@ export const fsyncOption = optionValue<Fsync>('--fsync', 'always, never or a num
   return undefined
 })
 
+const HOST_RULE = '1-253 characters of A-Z a-z 0-9 . _ - starting with a letter or digit'
+
 /** A host name that is safe as the archive's `host=` partition. */
 export function hostOption (flag = '--host') {
-  return optionValue(flag, '1-253 characters of A-Z a-z 0-9 . _ - starting with a letter or digit', s => {
+  return optionValue(flag, HOST_RULE, s => {
     try { return checkHost(s) } catch { return undefined }
   })
 }
 
 export function isValidHost (s: string): boolean {
   try { checkHost(s); return true } catch { return false }
+}
+
+/** `name` if it can be the `host=` partition; else a UsageError asking for --host. `whose` says where the name came from. */
+export function defaultHostPartition (name: string, whose: string): string {
+  if (!isValidHost(name)) throw new UsageError(`${whose} host name ${quote(name)} cannot be the host= partition (${HOST_RULE}): pass --host NAME`)
+  return name
 }
 
 /** A non-empty path. */
