@@ -4,10 +4,10 @@ import assert from 'node:assert/strict'
 import { execFileSync, spawnSync } from 'node:child_process'
 import fs from 'node:fs'
 import { setTimeout as sleep } from 'node:timers/promises'
-import { openChannel, type Channel } from '../../../collector/source/channel.ts'
+import { DEFAULT_CHANNEL_DIR, openChannel, type Channel } from '../../../collector/source/channel.ts'
 import { ChannelReader, type CompleteSubbuf } from '../../../collector/source/reader.ts'
 
-export const DIR = '/sys/kernel/debug/krelay'
+export const DIR = DEFAULT_CHANNEL_DIR
 export const CONTROL = `${DIR}/control`
 
 export function ko (): string {
