@@ -4,21 +4,14 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import fs from 'node:fs'
-import os from 'node:os'
 import path from 'node:path'
 import { readArchive } from '../../cli/archive-check.ts'
 import { STATE_DIR_NAME } from '../../cli/archive.ts'
 import { CHANNEL_A, CHANNEL_B, writeCapture, type CaptureTruth } from './capture.ts'
+import { tempDir } from './temp-dir.ts'
 import { krelay } from './run.ts'
 
-const made: string[] = []
-test.after(() => { for (const dir of made) fs.rmSync(dir, { recursive: true, force: true }) })
-
-function tmp (): string {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'krelay-cli-archive-'))
-  made.push(dir)
-  return dir
-}
+const tmp = (): string => tempDir('krelay-cli-archive-')
 
 /** Every file under dir with its size and mtime, to prove the capture is only read. */
 function snapshot (dir: string): string[] {

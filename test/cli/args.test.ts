@@ -4,23 +4,16 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import fs from 'node:fs'
-import os from 'node:os'
 import path from 'node:path'
 import { z } from 'zod'
 import { fsyncOption, integer, oneOf, parseOptions, positiveNumber } from '../../cli/options.ts'
 import { collectSchema } from '../../cli/collect.ts'
 import { demoSchema, checkOutDir } from '../../cli/demo.ts'
 import { UsageError } from '../../cli/errors.ts'
+import { tempDir } from './temp-dir.ts'
 import { krelay, type Run } from './run.ts'
 
-const made: string[] = []
-test.after(() => { for (const dir of made) fs.rmSync(dir, { recursive: true, force: true }) })
-
-function tmp (): string {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'krelay-cli-'))
-  made.push(dir)
-  return dir
-}
+const tmp = (): string => tempDir('krelay-cli-')
 
 /** A UsageError whose message matches. */
 function usage (re: RegExp): (err: unknown) => boolean {
