@@ -1,6 +1,6 @@
 // What an archive directory holds, read back with DuckDB as an analyst would: record
 // counts per channel and CPU, duplicates, per-file order, losses. Used by `krelay demo`
-// (host), the guest tests and the CLI tests.
+// (host), the guest tests, the CLI tests and the collector tests.
 import fs from 'node:fs'
 import path from 'node:path'
 
@@ -33,6 +33,10 @@ export interface ArchiveContents {
   unsortedKeyRows: number
   /** loss rows whose ts_from is below the previous row's in the same file */
   unsortedLossRows: number
+  /** loss rows whose seq range holds an archived record of their channel and CPU */
+  lossOverlaps: number
+  /** loss rows whose time range is reversed or not a plausible wall-clock time */
+  badLossRanges: number
   perCpu: CpuCount[]
   losses: LossSum[]
   lostRecords: number
@@ -57,7 +61,7 @@ export async function readArchive (out: string): Promise<ArchiveContents> {
   const recordFiles = parquetFiles(path.join(out, 'records'))
   const lossFiles = parquetFiles(path.join(out, 'losses'))
   const result: ArchiveContents = {
-    records: 0, duplicates: 0, unsortedRows: 0, unsortedKeyRows: 0, unsortedLossRows: 0, perCpu: [], losses: [], lostRecords: 0,
+    records: 0, duplicates: 0, unsortedRows: 0, unsortedKeyRows: 0, unsortedLossRows: 0, lossOverlaps: 0, badLossRanges: 0, perCpu: [], losses: [], lostRecords: 0,
     recordFiles: recordFiles.length, lossFiles: lossFiles.length, hosts: [],
   }
   const { DuckDBInstance } = await import('@duckdb/node-api')
@@ -68,9 +72,9 @@ export async function readArchive (out: string): Promise<ArchiveContents> {
       (await conn.runAndReadAll(sql)).getRowObjectsJS() as Record<string, unknown>[]
     const num = (v: unknown): number => Number(v ?? 0)
     const hosts = new Set<string>()
+    const recordsGlob = `read_parquet(${sqlString(path.join(out, 'records/**/*.parquet'))}, hive_partitioning = true, hive_types = {'host': 'VARCHAR'}`
+    const R = `${recordsGlob})`
     if (recordFiles.length > 0) {
-      const glob = `read_parquet(${sqlString(path.join(out, 'records/**/*.parquet'))}, hive_partitioning = true, hive_types = {'host': 'VARCHAR'}`
-      const R = `${glob})`
       for (const r of await rows(`SELECT channel_id, cpu, count(*) AS n, count(DISTINCT seq) AS d, min(seq) AS lo, max(seq) AS hi FROM ${R} GROUP BY ALL ORDER BY ALL`)) {
         result.perCpu.push({ channelId: String(r.channel_id), cpu: num(r.cpu), records: num(r.n), distinctSeqs: num(r.d), minSeq: num(r.lo), maxSeq: num(r.hi) })
       }
@@ -81,7 +85,7 @@ export async function readArchive (out: string): Promise<ArchiveContents> {
                count(*) FILTER (WHERE (ts, cpu, seq) < (prev_ts, prev_cpu, prev_seq)) AS unsorted_key
         FROM (SELECT ts, cpu, seq,
                      lag(ts) OVER w AS prev_ts, lag(cpu) OVER w AS prev_cpu, lag(seq) OVER w AS prev_seq
-              FROM ${glob}, filename = true, file_row_number = true)
+              FROM ${recordsGlob}, filename = true, file_row_number = true)
               WINDOW w AS (PARTITION BY filename ORDER BY file_row_number))
         WHERE prev_ts IS NOT NULL`)
       result.unsortedRows = num(order[0]?.unsorted)
@@ -100,6 +104,13 @@ export async function readArchive (out: string): Promise<ArchiveContents> {
         FROM (SELECT ts_from, lag(ts_from) OVER (PARTITION BY filename ORDER BY file_row_number) AS prev
               FROM ${glob}, filename = true, file_row_number = true))`)
       result.unsortedLossRows = num(order[0]?.unsorted)
+      if (recordFiles.length > 0) {
+        const overlaps = await rows(`SELECT count(*) AS n FROM ${R} r JOIN ${L} l
+          ON r.channel_id = l.channel_id AND r.cpu = l.cpu AND r.seq >= l.first_seq AND r.seq < l.first_seq + l.count`)
+        result.lossOverlaps = num(overlaps[0]?.n)
+      }
+      const bad = await rows(`SELECT count(*) AS n FROM ${L} WHERE ts_from > ts_to OR ts_from < TIMESTAMP '2000-01-01'`)
+      result.badLossRanges = num(bad[0]?.n)
       for (const r of await rows(`SELECT DISTINCT host FROM ${L}`)) hosts.add(String(r.host))
     }
     result.hosts = [...hosts].sort()
