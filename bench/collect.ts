@@ -64,9 +64,18 @@ async function collectAll (): Promise<number> {
   }, 1)
   const t0 = performance.now()
   const summary = await collect({
-    channelDir: sim.dir, out, spoolDir: spool, host: 'bench', fsync: 1000,
-    segmentBytes: 64 << 20, segmentAgeMs: 300_000, maxFileBytes: 128 << 20, maxAgeSeconds: 60,
-    follow: false, signal: stop.signal, log: () => {},
+    channelDir: sim.dir,
+    out,
+    spoolDir: spool,
+    host: 'bench',
+    fsync: 1000,
+    segmentBytes: 64 << 20,
+    segmentAgeMs: 300_000,
+    maxFileBytes: 128 << 20,
+    maxAgeSeconds: 60,
+    follow: false,
+    signal: stop.signal,
+    log: () => {},
   })
   const ms = performance.now() - t0
   clearInterval(pump)

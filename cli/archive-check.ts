@@ -61,8 +61,19 @@ export async function readArchive (out: string): Promise<ArchiveContents> {
   const recordFiles = parquetFiles(path.join(out, 'records'))
   const lossFiles = parquetFiles(path.join(out, 'losses'))
   const result: ArchiveContents = {
-    records: 0, duplicates: 0, unsortedRows: 0, unsortedKeyRows: 0, unsortedLossRows: 0, lossOverlaps: 0, badLossRanges: 0, perCpu: [], losses: [], lostRecords: 0,
-    recordFiles: recordFiles.length, lossFiles: lossFiles.length, hosts: [],
+    records: 0,
+    duplicates: 0,
+    unsortedRows: 0,
+    unsortedKeyRows: 0,
+    unsortedLossRows: 0,
+    lossOverlaps: 0,
+    badLossRanges: 0,
+    perCpu: [],
+    losses: [],
+    lostRecords: 0,
+    recordFiles: recordFiles.length,
+    lossFiles: lossFiles.length,
+    hosts: [],
   }
   const { DuckDBInstance } = await import('@duckdb/node-api')
   const instance = await DuckDBInstance.create(':memory:')

@@ -53,7 +53,7 @@ export function defaultHost (): string {
   return defaultHostPartition(os.hostname(), 'this machine\'s')
 }
 
-export async function runCollect (opts: CollectCliOptions, log = (line: string): void => void process.stderr.write(`krelay collect: ${line}\n`)): Promise<CollectSummary> {
+export async function runCollect (opts: CollectCliOptions, log = (line: string): void => { process.stderr.write(`krelay collect: ${line}\n`) }): Promise<CollectSummary> {
   const out = path.resolve(opts.out)
   const spoolDir = path.resolve(opts.spool ?? path.join(out, '.spool'))
   const host = opts.host ?? defaultHost()

@@ -123,7 +123,7 @@ export function describeExit (e: CollectorExit): string {
  */
 export async function startCollectorReading (
   args: readonly string[], spoolDir: string,
-  opts: { echo?: (line: string) => void, log: (line: string) => void, attempts?: number, timeoutMs?: number },
+  opts: { echo?: (line: string) => void, log: (line: string) => void, attempts?: number, timeoutMs?: number }
 ): Promise<CollectorProcess> {
   const attempts = opts.attempts ?? 3
   for (let attempt = 1; ; attempt++) {

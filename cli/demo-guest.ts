@@ -46,7 +46,7 @@ function generatorRunning (): boolean {
  * collector reads again, while it works through what the kernel kept meanwhile.
  */
 async function killAndRestart (
-  collector: CollectorProcess, kills: number, tGen: number, start: () => Promise<CollectorProcess>, report: DemoKill[],
+  collector: CollectorProcess, kills: number, tGen: number, start: () => Promise<CollectorProcess>, report: DemoKill[]
 ): Promise<CollectorProcess> {
   for (let i = 1; i <= kills; i++) {
     await sleep(i === 1 ? 2000 + Math.random() * 6000 : 500 + Math.random() * 2500)
@@ -100,8 +100,19 @@ async function main (): Promise<number> {
   const out = path.join(results, DEMO_ARCHIVE)
   const t0 = Date.now()
   const report: DemoGuestReport = {
-    release: os.release(), cpus: [], records, rate, subbufSize, nSubbufs, stats: [],
-    collector: { code: null, signal: null, summary: null }, peakBacklog: 0, retries: [], kills: [], timings: { startMs: 0, genMs: 0, stopMs: 0, totalMs: 0 }, host,
+    release: os.release(),
+    cpus: [],
+    records,
+    rate,
+    subbufSize,
+    nSubbufs,
+    stats: [],
+    collector: { code: null, signal: null, summary: null },
+    peakBacklog: 0,
+    retries: [],
+    kills: [],
+    timings: { startMs: 0, genMs: 0, stopMs: 0, totalMs: 0 },
+    host,
   }
   const writeReport = (): void => fs.writeFileSync(path.join(results, DEMO_REPORT), JSON.stringify(report, null, 2) + '\n')
   let collector: CollectorProcess | undefined

@@ -79,7 +79,7 @@ async function progress (title: string): Promise<Progress> {
   // a live line only on a terminal with a size (log-update draws nothing in 0 rows)
   if (!process.stdout.isTTY || !(process.stdout.rows > 0)) {
     return {
-      phase: (name, detail) => void process.stderr.write(`krelay demo: [${secs()}] ${name}${detail === '' ? '' : `: ${detail}`}\n`),
+      phase: (name, detail) => { process.stderr.write(`krelay demo: [${secs()}] ${name}${detail === '' ? '' : `: ${detail}`}\n`) },
       done: () => {},
     }
   }
@@ -178,7 +178,9 @@ export async function runDemo (opts: DemoOptions): Promise<DemoResult> {
     const durationMs = Date.now() - t0
     const cpus = report.cpus.length
     const s1 = (ms: number): string => `${(ms / 1000).toFixed(1)} s`
-    const kills = report.kills.length === 0 ? '' : `; collector SIGKILLed at ${report.kills.map(k => s1(k.atMs)).join(' and ')} ` +
+    const kills = report.kills.length === 0
+      ? ''
+      : `; collector SIGKILLed at ${report.kills.map(k => s1(k.atMs)).join(' and ')} ` +
       `of a ${s1(report.timings.genMs)} generator run, restarted each time`
     const line = `krelay demo: ${contents.records} records archived (${cpus} CPUs x ${opts.records}), ${contents.lostRecords} losses, ` +
       `${contents.recordFiles + contents.lossFiles} files in ${out} (${vm.release}, ${(durationMs / 1000).toFixed(1)} s${kills})`

@@ -10,7 +10,7 @@ export type ArchiveType =
   | 'UBIGINT'
   | 'INTEGER'
   | 'VARCHAR'
-  | 'BLOB';
+  | 'BLOB'
 
 export interface ArchiveColumn {
   readonly name: string;
@@ -24,10 +24,10 @@ export interface ArchiveColumn {
 /** Level names by wire value (PROTOCOL.md §3.2). */
 export const LEVEL_NAMES = [
   'emerg', 'alert', 'crit', 'err', 'warning', 'notice', 'info', 'debug',
-] as const;
+] as const
 
 /** Execution context names by wire value (PROTOCOL.md §3.2). */
-export const CTX_NAMES = ['task', 'softirq', 'hardirq'] as const;
+export const CTX_NAMES = ['task', 'softirq', 'hardirq'] as const
 
 /** Record types that have a name; every other type is written `0x` + 4 lowercase hex digits. */
 export const TYPE_NAMES: ReadonlyMap<number, string> = new Map([
@@ -35,136 +35,162 @@ export const TYPE_NAMES: ReadonlyMap<number, string> = new Map([
   [0xff01, 'gen'],
   [0xff10, 'sched_exec'],
   [0xff11, 'sched_fork'],
-]);
+])
 
 /** Why records were lost (`losses.reason`). */
-export const LOSS_REASONS = ['dropped', 'corrupt', 'reload', 'collector'] as const;
-export type LossReason = (typeof LOSS_REASONS)[number];
+export const LOSS_REASONS = ['dropped', 'corrupt', 'reload', 'collector'] as const
+export type LossReason = (typeof LOSS_REASONS)[number]
 
 export const LOSS_REASON_MEANINGS: Readonly<Record<LossReason, string>> = {
   dropped: 'the kernel buffer was full: the records consumed sequence numbers but were never written (PROTOCOL.md §3.3)',
   corrupt: 'a sub-buffer or record header failed validation; the rest of that sub-buffer is counted here (PROTOCOL.md §3.3)',
   reload: 'the module was unloaded (and maybe loaded again): one row per CPU of the ended channel, `first_seq` the first sequence number it never delivered, `ts_from` its last record, `ts_to` when the collector noticed. `count` is 0: records the kernel dropped after its last delivered sub-buffer cannot be known once it is gone (its `stats` `dropped` counter, read before the unload, tells)',
   collector: 'anything else: the collector itself could not store them',
-};
+}
 
 /** The name the archive gives a record type (the `type` column). */
-export function typeName(type: number): string {
-  const name = TYPE_NAMES.get(type);
-  return name ?? '0x' + type.toString(16).padStart(4, '0');
+export function typeName (type: number): string {
+  const name = TYPE_NAMES.get(type)
+  return name ?? '0x' + type.toString(16).padStart(4, '0')
 }
 
 /** The name the archive gives a level; values outside 0..7 are written as their decimal number. */
-export function levelName(level: number): string {
-  return LEVEL_NAMES[level] ?? String(level);
+export function levelName (level: number): string {
+  return LEVEL_NAMES[level] ?? String(level)
 }
 
 /** The name the archive gives a context; values outside 0..2 are written as their decimal number. */
-export function ctxName(ctx: number): string {
-  return CTX_NAMES[ctx] ?? String(ctx);
+export function ctxName (ctx: number): string {
+  return CTX_NAMES[ctx] ?? String(ctx)
 }
 
 export const RECORDS_COLUMNS = [
   {
-    name: 'ts', type: 'TIMESTAMP_NS', nullable: false,
+    name: 'ts',
+    type: 'TIMESTAMP_NS',
+    nullable: false,
     meaning: 'UTC wall-clock time the record was written, in nanoseconds: `mono_ns` plus the channel\'s `mono_to_realtime_ns` (PROTOCOL.md §2). Files are sorted by it',
   },
   {
-    name: 'mono_ns', type: 'BIGINT', nullable: false,
+    name: 'mono_ns',
+    type: 'BIGINT',
+    nullable: false,
     meaning: 'the record\'s `ts` as the kernel wrote it: `CLOCK_MONOTONIC` nanoseconds since boot',
   },
   { name: 'cpu', type: 'INTEGER', nullable: false, meaning: 'CPU whose buffer held the record' },
   {
-    name: 'seq', type: 'UBIGINT', nullable: false,
+    name: 'seq',
+    type: 'UBIGINT',
+    nullable: false,
     meaning: 'record sequence number on that CPU, 1 for the first record after a module load; a gap is a loss (see `losses`)',
   },
   {
-    name: 'level', type: 'VARCHAR', nullable: false,
+    name: 'level',
+    type: 'VARCHAR',
+    nullable: false,
     meaning: '`emerg`, `alert`, `crit`, `err`, `warning`, `notice`, `info` or `debug` (a wire value above 7, which ABI v1 never writes, as its decimal number)',
   },
   {
-    name: 'type', type: 'VARCHAR', nullable: false,
+    name: 'type',
+    type: 'VARCHAR',
+    nullable: false,
     meaning: '`text` (0x0000), `gen` (0xff01), `sched_exec` (0xff10), `sched_fork` (0xff11), else `0x` and 4 lowercase hex digits, e.g. `0x0102`',
   },
   { name: 'ctx', type: 'VARCHAR', nullable: false, meaning: '`task`, `softirq` or `hardirq` (a wire value above 2 as its decimal number)' },
   {
-    name: 'pid', type: 'INTEGER', nullable: false,
+    name: 'pid',
+    type: 'INTEGER',
+    nullable: false,
     meaning: 'pid of the task that wrote the record (in interrupt context: the interrupted task)',
   },
   { name: 'comm', type: 'VARCHAR', nullable: false, meaning: 'command name of that task, at most 16 bytes' },
   {
-    name: 'msg', type: 'VARCHAR', nullable: true,
+    name: 'msg',
+    type: 'VARCHAR',
+    nullable: true,
     meaning: 'the message of a text record (no trailing newline added); NULL for binary records',
   },
   {
-    name: 'data', type: 'BLOB', nullable: true,
+    name: 'data',
+    type: 'BLOB',
+    nullable: true,
     meaning: 'the payload of a binary record, whose meaning is given by `type`; NULL for text records',
   },
   {
-    name: 'channel_id', type: 'VARCHAR', nullable: false,
+    name: 'channel_id',
+    type: 'VARCHAR',
+    nullable: false,
     meaning: '16 hex digits, new at every module load: (`channel_id`, `cpu`, `seq`) identifies a record forever',
   },
-] as const satisfies readonly ArchiveColumn[];
+] as const satisfies readonly ArchiveColumn[]
 
 export const LOSSES_COLUMNS = [
   { name: 'cpu', type: 'INTEGER', nullable: false, meaning: 'CPU whose records were lost' },
   { name: 'first_seq', type: 'UBIGINT', nullable: false, meaning: 'sequence number of the first lost record' },
   {
-    name: 'count', type: 'UBIGINT', nullable: false,
+    name: 'count',
+    type: 'UBIGINT',
+    nullable: false,
     meaning: 'how many consecutive sequence numbers were lost: `first_seq` .. `first_seq + count - 1`',
   },
   {
-    name: 'ts_from', type: 'TIMESTAMP_NS', nullable: false,
+    name: 'ts_from',
+    type: 'TIMESTAMP_NS',
+    nullable: false,
     meaning: 'UTC; the lost records were written at or after this time (usually the `ts` of the last record kept before the gap)',
   },
   {
-    name: 'ts_to', type: 'TIMESTAMP_NS', nullable: false,
+    name: 'ts_to',
+    type: 'TIMESTAMP_NS',
+    nullable: false,
     meaning: 'UTC; the lost records were written at or before this time (usually the `ts` of the first record kept after the gap)',
   },
   {
-    name: 'reason', type: 'VARCHAR', nullable: false,
+    name: 'reason',
+    type: 'VARCHAR',
+    nullable: false,
     meaning: '`dropped`, `corrupt`, `reload` or `collector`, see "What a loss row means"',
   },
   { name: 'channel_id', type: 'VARCHAR', nullable: false, meaning: 'channel (module load) the lost sequence numbers belong to' },
-] as const satisfies readonly ArchiveColumn[];
+] as const satisfies readonly ArchiveColumn[]
 
 /** Hive partition columns: not stored in the files, taken from the directory names. */
 export const PARTITION_COLUMNS = [
   { name: 'host', type: 'VARCHAR', meaning: 'name of the machine the collector ran on' },
   { name: 'date', type: 'DATE', meaning: 'UTC date of every row\'s time (`ts`, or `ts_from` for losses) in the file, `YYYY-MM-DD`' },
   { name: 'hour', type: 'VARCHAR', meaning: 'UTC hour of that time, `00`..`23` (two digits; DuckDB reads it as text, compare with `hour = \'07\'`)' },
-] as const;
+] as const
 
-export type RecordsColumnName = (typeof RECORDS_COLUMNS)[number]['name'];
-export type LossesColumnName = (typeof LOSSES_COLUMNS)[number]['name'];
+export type RecordsColumnName = (typeof RECORDS_COLUMNS)[number]['name']
+export type LossesColumnName = (typeof LOSSES_COLUMNS)[number]['name']
 
 export const DATASETS = {
   records: { dir: 'records', columns: RECORDS_COLUMNS, sortKey: ['ts', 'cpu', 'seq'], partitionTime: 'ts' },
   losses: { dir: 'losses', columns: LOSSES_COLUMNS, sortKey: ['ts_from', 'cpu', 'first_seq'], partitionTime: 'ts_from' },
-} as const;
+} as const
 
-export type DatasetName = keyof typeof DATASETS;
+export type DatasetName = keyof typeof DATASETS
 
 /** Archive format version, written into every file's key/value metadata as `krelay.archive`. */
-export const ARCHIVE_FORMAT_VERSION = '1';
+export const ARCHIVE_FORMAT_VERSION = '1'
 
 /** The Markdown table ARCHIVE.md shows for a dataset (kept verbatim there; a test compares). */
-export function columnsMarkdown(columns: readonly ArchiveColumn[]): string {
-  const lines = ['| column | type | NULL | meaning |', '|---|---|---|---|'];
+export function columnsMarkdown (columns: readonly ArchiveColumn[]): string {
+  const lines = ['| column | type | NULL | meaning |', '|---|---|---|---|']
   for (const c of columns) {
-    lines.push(`| \`${c.name}\` | \`${c.type}\` | ${c.nullable ? 'yes' : 'no'} | ${c.meaning} |`);
+    lines.push(`| \`${c.name}\` | \`${c.type}\` | ${c.nullable ? 'yes' : 'no'} | ${c.meaning} |`)
   }
-  return lines.join('\n');
+  return lines.join('\n')
 }
 
-export function reasonsMarkdown(): string {
-  const lines = ['| `reason` | meaning |', '|---|---|'];
-  for (const r of LOSS_REASONS) lines.push(`| \`${r}\` | ${LOSS_REASON_MEANINGS[r]} |`);
-  return lines.join('\n');
+export function reasonsMarkdown (): string {
+  const lines = ['| `reason` | meaning |', '|---|---|']
+  for (const r of LOSS_REASONS) lines.push(`| \`${r}\` | ${LOSS_REASON_MEANINGS[r]} |`)
+  return lines.join('\n')
 }
 
-export function partitionsMarkdown(): string {
-  const lines = ['| column | DuckDB type | meaning |', '|---|---|---|'];
-  for (const c of PARTITION_COLUMNS) lines.push(`| \`${c.name}\` | \`${c.type}\` | ${c.meaning} |`);
-  return lines.join('\n');
+export function partitionsMarkdown (): string {
+  const lines = ['| column | DuckDB type | meaning |', '|---|---|---|']
+  for (const c of PARTITION_COLUMNS) lines.push(`| \`${c.name}\` | \`${c.type}\` | ${c.meaning} |`)
+  return lines.join('\n')
 }

@@ -9,7 +9,7 @@ export class KrelayFormatError extends Error {
 /** Another ABI version (PROTOCOL.md §2): the consumer must stop and acknowledge nothing. */
 export class UnsupportedAbiError extends Error {
   override name = 'UnsupportedAbiError'
-  constructor(readonly version: number | string, where = '') {
+  constructor (readonly version: number | string, where = '') {
     super(`krelay ABI version ${version} is not supported by this collector (it reads version ${ABI_VERSION})${where}`)
   }
 }

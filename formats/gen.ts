@@ -5,15 +5,15 @@ import { readU64Safe, writeU64Number } from './u64.ts'
 import type { RecordView } from './record.ts'
 import { asDataView, type Bytes } from './bytes.ts'
 
-export function genKind(index: number): number {
+export function genKind (index: number): number {
   return index % 2 === 0 ? KIND_BINARY : KIND_TEXT
 }
 
-export function genLevel(index: number): number {
+export function genLevel (index: number): number {
   return index % 8
 }
 
-function decimalDigits(value: number): number {
+function decimalDigits (value: number): number {
   let digits = 1
   while (value >= 10) { value = Math.floor(value / 10); digits++ }
   return digits
@@ -23,19 +23,19 @@ const TEXT_RUN = Buffer.from('gen run=', 'latin1')
 const TEXT_CPU = Buffer.from(' cpu=', 'latin1')
 const TEXT_INDEX = Buffer.from(' index=', 'latin1')
 
-export function genPayloadLength(run: number, cpu: number, index: number): number {
+export function genPayloadLength (run: number, cpu: number, index: number): number {
   if (index % 2 === 0) return GEN_PAYLOAD_SIZE + (index % GEN_FILL_MOD)
   return TEXT_RUN.length + decimalDigits(run) + TEXT_CPU.length + decimalDigits(cpu) +
     TEXT_INDEX.length + decimalDigits(index)
 }
 
-function writeBytes(view: DataView, off: number, bytes: Buffer): number {
+function writeBytes (view: DataView, off: number, bytes: Buffer): number {
   for (let i = 0; i < bytes.length; i++) view.setUint8(off + i, bytes[i]!)
   return bytes.length
 }
 
 /** Writes `value` (a non-negative integer) in decimal at `off`; returns the bytes written. */
-function writeDecimal(view: DataView, off: number, value: number): number {
+function writeDecimal (view: DataView, off: number, value: number): number {
   const digits = decimalDigits(value)
   for (let i = digits - 1; i >= 0; i--) {
     view.setUint8(off + i, 0x30 + (value % 10))
@@ -45,7 +45,7 @@ function writeDecimal(view: DataView, off: number, value: number): number {
 }
 
 /** Writes the payload of generator record `index` at `off`; returns its length. */
-export function writeGenPayload(bytes: Bytes, off: number, run: number, cpu: number, index: number): number {
+export function writeGenPayload (bytes: Bytes, off: number, run: number, cpu: number, index: number): number {
   const view = asDataView(bytes)
   if (index % 2 === 0) {
     writeU64Number(view, off + P.index.offset, index)
@@ -66,14 +66,14 @@ export function writeGenPayload(bytes: Bytes, off: number, run: number, cpu: num
 }
 
 /** Offset after `expected` if the bytes at `off` are it, else -1. */
-function matchBytes(view: DataView, off: number, end: number, expected: Buffer): number {
+function matchBytes (view: DataView, off: number, end: number, expected: Buffer): number {
   if (off < 0 || end - off < expected.length) return -1
   for (let i = 0; i < expected.length; i++) if (view.getUint8(off + i) !== expected[i]) return -1
   return off + expected.length
 }
 
 /** Offset after the decimal spelling of `value` if the bytes at `off` are it, else -1. */
-function matchDecimal(view: DataView, off: number, end: number, value: number): number {
+function matchDecimal (view: DataView, off: number, end: number, value: number): number {
   const digits = decimalDigits(value)
   if (off < 0 || end - off < digits) return -1
   for (let i = digits - 1; i >= 0; i--) {
@@ -86,12 +86,12 @@ function matchDecimal(view: DataView, off: number, end: number, value: number): 
 /** Which generator record a record claims to be. */
 export interface GenIdentity { run: number, cpu: number, index: number }
 
-export function createGenIdentity(): GenIdentity {
+export function createGenIdentity (): GenIdentity {
   return { run: 0, cpu: 0, index: 0 }
 }
 
 /** Parses 1 to 15 decimal digits at `off` into `into[field]`; the offset after them, or -1. */
-function readDecimal(view: DataView, off: number, end: number, into: GenIdentity, field: keyof GenIdentity): number {
+function readDecimal (view: DataView, off: number, end: number, into: GenIdentity, field: keyof GenIdentity): number {
   if (off < 0) return -1
   let value = 0
   let at = off
@@ -110,7 +110,7 @@ function readDecimal(view: DataView, off: number, end: number, into: GenIdentity
  * Reads run, cpu and index from a generator record's payload (the binary struct, or the
  * text); false if the payload has neither shape. Checks nothing else.
  */
-export function readGenIdentity(view: DataView, rec: RecordView, into: GenIdentity): boolean {
+export function readGenIdentity (view: DataView, rec: RecordView, into: GenIdentity): boolean {
   const start = rec.payloadOff
   const end = start + rec.payloadLen
   if (rec.kind === KIND_BINARY) {
@@ -130,7 +130,7 @@ export function readGenIdentity(view: DataView, rec: RecordView, into: GenIdenti
 }
 
 /** Whether `rec` is exactly generator record `index` of `cpu` in `run`: type, kind, level, payload. */
-export function isGenRecord(view: DataView, rec: RecordView, run: number, cpu: number, index: number): boolean {
+export function isGenRecord (view: DataView, rec: RecordView, run: number, cpu: number, index: number): boolean {
   if (rec.type !== TYPE_GEN || rec.kind !== genKind(index) || rec.level !== genLevel(index)) return false
   if (rec.payloadLen !== genPayloadLength(run, cpu, index)) return false
   const start = rec.payloadOff

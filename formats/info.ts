@@ -27,7 +27,7 @@ export interface ChannelInfo {
 }
 
 /** Splits `key value` lines; the value is everything after the first space. */
-export function parseKeyValueLines(text: string, file: string): Map<string, string> {
+export function parseKeyValueLines (text: string, file: string): Map<string, string> {
   const keys = new Map<string, string>()
   const lines = text.split('\n')
   for (let i = 0; i < lines.length; i++) {
@@ -69,19 +69,19 @@ const infoSchema = z.object({
 })
 
 /** Throws UnsupportedAbiError unless the `abi_version` key is this collector's version. */
-export function checkAbiVersion(keys: Map<string, string>): void {
+export function checkAbiVersion (keys: Map<string, string>): void {
   const version = keys.get('abi_version')
   if (version === undefined) throw new KrelayFormatError('info: key abi_version is missing')
   if (version !== String(ABI_VERSION)) throw new UnsupportedAbiError(version)
 }
 
 /** The channel_id line alone, cheap enough to check on every pass; null if absent. */
-export function readChannelId(text: string): string | null {
+export function readChannelId (text: string): string | null {
   return /^channel_id (\S+)$/m.exec(text)?.[1] ?? null
 }
 
 /** Parses `info` text; the ABI version is checked before anything else. */
-export function parseInfo(text: string): ChannelInfo {
+export function parseInfo (text: string): ChannelInfo {
   const keys = parseKeyValueLines(text, 'info')
   checkAbiVersion(keys)
   const parsed = infoSchema.safeParse(Object.fromEntries(keys))

@@ -23,10 +23,22 @@ export interface RecordView {
   payloadLen: number
 }
 
-export function createRecordView(): RecordView {
+export function createRecordView (): RecordView {
   return {
-    off: 0, len: 0, type: 0, kind: 0, level: 0, seq: 0, tsHi: 0, tsLo: 0, pid: 0,
-    pad: 0, ctx: 0, reserved: 0, payloadOff: 0, payloadLen: 0,
+    off: 0,
+    len: 0,
+    type: 0,
+    kind: 0,
+    level: 0,
+    seq: 0,
+    tsHi: 0,
+    tsLo: 0,
+    pid: 0,
+    pad: 0,
+    ctx: 0,
+    reserved: 0,
+    payloadOff: 0,
+    payloadLen: 0,
   }
 }
 
@@ -52,7 +64,7 @@ export const RECORD_STATUS_NAMES = [
  * committed bytes). On RECORD_OK `into` holds it and the next record starts at off + into.len.
  * Fields are left partly written on other statuses.
  */
-export function readRecord(view: DataView, off: number, end: number, into: RecordView): number {
+export function readRecord (view: DataView, off: number, end: number, into: RecordView): number {
   if (end - off < RECORD_HDR_SIZE) return RECORD_TRUNCATED
   const len = view.getUint32(off + F.len.offset, true)
   if (len < RECORD_HDR_SIZE) return RECORD_LEN_TOO_SMALL
@@ -81,17 +93,17 @@ export function readRecord(view: DataView, off: number, end: number, into: Recor
 }
 
 /** The payload bytes, a view into `bytes` (no copy): valid only as long as the bytes are. */
-export function recordPayload(bytes: Buffer, rec: RecordView): Buffer {
+export function recordPayload (bytes: Buffer, rec: RecordView): Buffer {
   return bytes.subarray(rec.payloadOff, rec.payloadOff + rec.payloadLen)
 }
 
 /** The payload decoded as UTF-8 (text records). Allocates a string. */
-export function recordText(bytes: Buffer, rec: RecordView): string {
+export function recordText (bytes: Buffer, rec: RecordView): string {
   return bytes.toString('utf8', rec.payloadOff, rec.payloadOff + rec.payloadLen)
 }
 
 /** comm up to its first NUL (it may fill all 16 bytes with none). Allocates a string. */
-export function recordComm(bytes: Buffer, rec: RecordView, encoding: 'latin1' | 'utf8' = 'utf8'): string {
+export function recordComm (bytes: Buffer, rec: RecordView, encoding: 'latin1' | 'utf8' = 'utf8'): string {
   const start = rec.off + F.comm.offset
   let end = start
   while (end < start + COMM_LEN && bytes[end] !== 0) end++
@@ -114,7 +126,7 @@ export interface RecordFields {
 
 const commCache = new Map<string, Buffer>()
 
-function commBytes(comm: string): Buffer {
+function commBytes (comm: string): Buffer {
   let bytes = commCache.get(comm)
   if (!bytes) {
     if (commCache.size >= 1024) commCache.clear()
@@ -129,7 +141,7 @@ function commBytes(comm: string): Buffer {
  * Writes a record header for a payload of `payloadLen` bytes that the caller writes at
  * off + 48, and zeroes the padding. Returns the record length.
  */
-export function writeRecordHeader(bytes: Bytes, off: number, fields: RecordFields, payloadLen: number): number {
+export function writeRecordHeader (bytes: Bytes, off: number, fields: RecordFields, payloadLen: number): number {
   const view = asDataView(bytes)
   const len = recordLength(payloadLen)
   const pad = len - RECORD_HDR_SIZE - payloadLen
@@ -150,7 +162,7 @@ export function writeRecordHeader(bytes: Bytes, off: number, fields: RecordField
 }
 
 /** Writes a whole record (header, payload, padding). Returns its length. */
-export function writeRecord(bytes: Bytes, off: number, fields: RecordFields, payload: Uint8Array): number {
+export function writeRecord (bytes: Bytes, off: number, fields: RecordFields, payload: Uint8Array): number {
   const view = asDataView(bytes)
   const len = writeRecordHeader(view, off, fields, payload.length)
   new Uint8Array(view.buffer, view.byteOffset + off + RECORD_HDR_SIZE, payload.length).set(payload)

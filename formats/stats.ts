@@ -28,7 +28,7 @@ const COLUMNS = ['cpu', 'online', 'written', 'dropped', 'too_big', 'filtered', '
 type Column = typeof COLUMNS[number]
 const U64_LIMIT = 1n << 64n
 
-export function parseStats(text: string): ChannelStats {
+export function parseStats (text: string): ChannelStats {
   const lines = text.split('\n').filter((line) => line !== '')
   if (lines.length === 0) throw new KrelayFormatError('stats: empty, expected a header line of column names')
   const names = lines[0]!.split(' ')

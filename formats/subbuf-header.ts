@@ -27,21 +27,36 @@ export interface SubbufHeader {
   reserved2Lo: number
 }
 
-export function createSubbufHeader(): SubbufHeader {
+export function createSubbufHeader (): SubbufHeader {
   return {
-    magic: 0, version: 0, hdrSize: 0, cpu: 0, nrecords: 0, seq: 0, commitSeq: 0, committed: 0,
-    reserved: 0, firstTsHi: 0, firstTsLo: 0, lastTsHi: 0, lastTsLo: 0, dropped: 0,
-    watermarkHi: 0, watermarkLo: 0, reserved2Hi: 0, reserved2Lo: 0,
+    magic: 0,
+    version: 0,
+    hdrSize: 0,
+    cpu: 0,
+    nrecords: 0,
+    seq: 0,
+    commitSeq: 0,
+    committed: 0,
+    reserved: 0,
+    firstTsHi: 0,
+    firstTsLo: 0,
+    lastTsHi: 0,
+    lastTsLo: 0,
+    dropped: 0,
+    watermarkHi: 0,
+    watermarkLo: 0,
+    reserved2Hi: 0,
+    reserved2Lo: 0,
   }
 }
 
 /** commit_seq of the header at `off` as an exact number, -1 if 2^53 or more. */
-export function readCommitSeq(view: DataView, off: number): number {
+export function readCommitSeq (view: DataView, off: number): number {
   return readU64Safe(view, off + F.commit_seq.offset)
 }
 
 /** Decodes every field of the header at `off` into `into`; validates nothing. */
-export function readSubbufHeader(view: DataView, off: number, into: SubbufHeader): SubbufHeader {
+export function readSubbufHeader (view: DataView, off: number, into: SubbufHeader): SubbufHeader {
   into.magic = view.getUint32(off + F.magic.offset, true)
   into.version = view.getUint16(off + F.version.offset, true)
   into.hdrSize = view.getUint16(off + F.hdr_size.offset, true)
@@ -81,7 +96,7 @@ export const HEADER_STATUS_NAMES = [
  * Validates a header read from the slot of sub-buffer `commitSeq` of `cpu` (§3.3).
  * Checks magic before version so that garbage is reported as corruption, not as an ABI change.
  */
-export function checkSubbufHeader(h: SubbufHeader, cpu: number, subbufSize: number): number {
+export function checkSubbufHeader (h: SubbufHeader, cpu: number, subbufSize: number): number {
   if (h.magic !== SUBBUF_MAGIC) return HEADER_BAD_MAGIC
   if (h.version !== ABI_VERSION) return HEADER_BAD_VERSION
   if (h.hdrSize !== SUBBUF_HDR_SIZE) return HEADER_BAD_HDR_SIZE
@@ -93,7 +108,7 @@ export function checkSubbufHeader(h: SubbufHeader, cpu: number, subbufSize: numb
 }
 
 /** Writes every field of `h` at `off` (for the simulator and tests). seq/commitSeq/dropped must be below 2^53. */
-export function writeSubbufHeader(bytes: Bytes, off: number, h: SubbufHeader): void {
+export function writeSubbufHeader (bytes: Bytes, off: number, h: SubbufHeader): void {
   const view = asDataView(bytes)
   view.setUint32(off + F.magic.offset, h.magic, true)
   view.setUint16(off + F.version.offset, h.version, true)
@@ -112,6 +127,6 @@ export function writeSubbufHeader(bytes: Bytes, off: number, h: SubbufHeader): v
 }
 
 /** Stores commit_seq alone, as the module does last when it closes a sub-buffer. */
-export function writeCommitSeq(bytes: Bytes, off: number, commitSeq: number): void {
+export function writeCommitSeq (bytes: Bytes, off: number, commitSeq: number): void {
   writeU64Number(asDataView(bytes), off + F.commit_seq.offset, commitSeq)
 }

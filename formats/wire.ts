@@ -117,6 +117,6 @@ export const ABI_CONSTANTS: Readonly<Record<string, number>> = {
 }
 
 /** Bytes a record with `payloadLength` payload bytes occupies, padding included. */
-export function recordLength(payloadLength: number): number {
+export function recordLength (payloadLength: number): number {
   return (RECORD_HDR_SIZE + payloadLength + RECORD_ALIGN - 1) & ~(RECORD_ALIGN - 1)
 }

@@ -1,15 +1,15 @@
 // The archive stage: Parquet files of records and losses, see formats/ARCHIVE.md.
 
-import { LossesWriter } from './losses-writer.ts';
-import { RecordsWriter } from './records-writer.ts';
-import { createInstance, type StagerHooks } from './stager.ts';
-import type { ChannelContext, Published, WriterOptions } from './types.ts';
+import { LossesWriter } from './losses-writer.ts'
+import { RecordsWriter } from './records-writer.ts'
+import { createInstance, type StagerHooks } from './stager.ts'
+import type { ChannelContext, Published, WriterOptions } from './types.ts'
 
-export { RecordsWriter } from './records-writer.ts';
-export { LossesWriter } from './losses-writer.ts';
-export { ArchiveWriteError, StagingFullError } from './errors.ts';
-export { removePartialFiles } from './durable.ts';
-export type { ChannelContext, LossRow, Published, RecordRow, WriterOptions } from './types.ts';
+export { RecordsWriter } from './records-writer.ts'
+export { LossesWriter } from './losses-writer.ts'
+export { ArchiveWriteError, StagingFullError } from './errors.ts'
+export { removePartialFiles } from './durable.ts'
+export type { ChannelContext, LossRow, Published, RecordRow, WriterOptions } from './types.ts'
 
 export interface Archive {
   readonly records: RecordsWriter;
@@ -21,25 +21,25 @@ export interface Archive {
 }
 
 /** Opens both writers on one shared in-memory DuckDB instance. */
-export async function openArchive(opts: Omit<WriterOptions, 'instance'>, hooks?: StagerHooks): Promise<Archive> {
-  const instance = await createInstance(opts);
-  const records = await RecordsWriter.open({ ...opts, instance }, hooks);
-  const losses = await LossesWriter.open({ ...opts, instance }, hooks);
-  let recordsClosed = false;
+export async function openArchive (opts: Omit<WriterOptions, 'instance'>, hooks?: StagerHooks): Promise<Archive> {
+  const instance = await createInstance(opts)
+  const records = await RecordsWriter.open({ ...opts, instance }, hooks)
+  const losses = await LossesWriter.open({ ...opts, instance }, hooks)
+  let recordsClosed = false
   return {
     records,
     losses,
-    setChannel(ctx) {
-      records.setChannel(ctx);
-      losses.setChannel(ctx);
+    setChannel (ctx) {
+      records.setChannel(ctx)
+      losses.setChannel(ctx)
     },
-    async close() {
+    async close () {
       // Retrying after a failure must not close the records writer twice.
-      const a = recordsClosed ? [] : await records.close();
-      recordsClosed = true;
-      const b = await losses.close();
-      instance.closeSync();
-      return [...a, ...b];
+      const a = recordsClosed ? [] : await records.close()
+      recordsClosed = true
+      const b = await losses.close()
+      instance.closeSync()
+      return [...a, ...b]
     },
-  };
+  }
 }

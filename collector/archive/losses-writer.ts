@@ -1,16 +1,16 @@
 // The `losses` dataset writer: one row per run of lost sequence numbers. Same staging,
 // rotation and publication as records (stager.ts); partitioned by the hour of ts_from.
 
-import { LOSS_REASONS, type LossReason } from '../../formats/archive-schema.ts';
-import { Stager, type StagerHooks } from './stager.ts';
-import { lossesSelect, LOSSES_STAGING } from './sql.ts';
-import { inRange, Q_UNIT } from './time.ts';
-import type { ChannelContext, LossRow, Published, WriterOptions } from './types.ts';
+import { LOSS_REASONS, type LossReason } from '../../formats/archive-schema.ts'
+import { Stager, type StagerHooks } from './stager.ts'
+import { lossesSelect, LOSSES_STAGING } from './sql.ts'
+import { inRange, Q_UNIT } from './time.ts'
+import type { ChannelContext, LossRow, Published, WriterOptions } from './types.ts'
 
 /** Bytes counted per loss row. */
-export const LOSS_ROW_BYTES = 48;
+export const LOSS_ROW_BYTES = 48
 
-const REASON_CODES: ReadonlyMap<string, number> = new Map(LOSS_REASONS.map((r, i) => [r, i]));
+const REASON_CODES: ReadonlyMap<string, number> = new Map(LOSS_REASONS.map((r, i) => [r, i]))
 
 export const LOSSES_SPEC = {
   dataset: 'losses',
@@ -20,46 +20,46 @@ export const LOSSES_SPEC = {
   timeHi: 'from_hi',
   timeLo: 'from_lo',
   rawMaxSeqSql: 'first_seq + "count" - 1',
-} as const;
+} as const
 
-function isSeq(x: number): boolean {
-  return Number.isInteger(x) && x >= 0 && x <= Number.MAX_SAFE_INTEGER;
+function isSeq (x: number): boolean {
+  return Number.isInteger(x) && x >= 0 && x <= Number.MAX_SAFE_INTEGER
 }
 
-function isMonoHalves(hi: number, lo: number): boolean {
-  return Number.isInteger(hi) && hi >= 0 && hi <= 0x7fffffff && lo >>> 0 === lo;
+function isMonoHalves (hi: number, lo: number): boolean {
+  return Number.isInteger(hi) && hi >= 0 && hi <= 0x7fffffff && lo >>> 0 === lo
 }
 
 export class LossesWriter {
-  private readonly s: Stager;
-  private readonly cpu: Int32Array;
-  private readonly firstSeq: Float64Array;
-  private readonly count: Float64Array;
-  private readonly fromHi: Uint32Array;
-  private readonly fromLo: Uint32Array;
-  private readonly toHi: Uint32Array;
-  private readonly toLo: Uint32Array;
-  private readonly reason: Uint8Array;
+  private readonly s: Stager
+  private readonly cpu: Int32Array
+  private readonly firstSeq: Float64Array
+  private readonly count: Float64Array
+  private readonly fromHi: Uint32Array
+  private readonly fromLo: Uint32Array
+  private readonly toHi: Uint32Array
+  private readonly toLo: Uint32Array
+  private readonly reason: Uint8Array
 
-  private constructor(s: Stager) {
-    this.s = s;
-    this.cpu = s.array('cpu') as Int32Array;
-    this.firstSeq = s.array('first_seq') as Float64Array;
-    this.count = s.array('count') as Float64Array;
-    this.fromHi = s.array('from_hi') as Uint32Array;
-    this.fromLo = s.array('from_lo') as Uint32Array;
-    this.toHi = s.array('to_hi') as Uint32Array;
-    this.toLo = s.array('to_lo') as Uint32Array;
-    this.reason = s.array('reason') as Uint8Array;
+  private constructor (s: Stager) {
+    this.s = s
+    this.cpu = s.array('cpu') as Int32Array
+    this.firstSeq = s.array('first_seq') as Float64Array
+    this.count = s.array('count') as Float64Array
+    this.fromHi = s.array('from_hi') as Uint32Array
+    this.fromLo = s.array('from_lo') as Uint32Array
+    this.toHi = s.array('to_hi') as Uint32Array
+    this.toLo = s.array('to_lo') as Uint32Array
+    this.reason = s.array('reason') as Uint8Array
   }
 
-  static async open(opts: WriterOptions, hooks?: StagerHooks): Promise<LossesWriter> {
-    return new LossesWriter(await Stager.open(LOSSES_SPEC, opts, hooks));
+  static async open (opts: WriterOptions, hooks?: StagerHooks): Promise<LossesWriter> {
+    return new LossesWriter(await Stager.open(LOSSES_SPEC, opts, hooks))
   }
 
   /** Sets the channel the lost sequence numbers belong to (for `reload`: the old channel). */
-  setChannel(ctx: ChannelContext): void {
-    this.s.setChannel(ctx);
+  setChannel (ctx: ChannelContext): void {
+    this.s.setChannel(ctx)
   }
 
   /**
@@ -67,67 +67,67 @@ export class LossesWriter {
    * a sequence range beyond 2^53-1, times that do not fit the archive, no channel, or
    * StagingFullError.
    */
-  append(row: LossRow): void {
-    const s = this.s;
-    const code = REASON_CODES.get(row.reason as LossReason);
-    if (code === undefined) throw new RangeError(`archive: unknown loss reason ${JSON.stringify(row.reason)}`);
+  append (row: LossRow): void {
+    const s = this.s
+    const code = REASON_CODES.get(row.reason as LossReason)
+    if (code === undefined) throw new RangeError(`archive: unknown loss reason ${JSON.stringify(row.reason)}`)
     // count - 1 <= MAX - firstSeq: exact, where firstSeq + count - 1 could round.
     // A `reload` row may count 0: it marks where a channel ended (ARCHIVE.md).
     if (!isSeq(row.firstSeq) || !isSeq(row.count) || (row.count < 1 && row.reason !== 'reload') || row.count - 1 > Number.MAX_SAFE_INTEGER - row.firstSeq) {
-      throw new RangeError(`archive: loss first_seq ${row.firstSeq} count ${row.count} out of range`);
+      throw new RangeError(`archive: loss first_seq ${row.firstSeq} count ${row.count} out of range`)
     }
-    const q = this.utcQ(row.fromHi, row.fromLo);
-    const qTo = this.utcQ(row.toHi, row.toLo);
+    const q = this.utcQ(row.fromHi, row.fromLo)
+    const qTo = this.utcQ(row.toHi, row.toLo)
     if (Number.isNaN(q) || Number.isNaN(qTo)) {
       throw new RangeError(
-        `archive: loss cpu ${row.cpu} first_seq ${row.firstSeq}: ts ${row.fromHi}:${row.fromLo}..${row.toHi}:${row.toLo} out of the archive's range`,
-      );
+        `archive: loss cpu ${row.cpu} first_seq ${row.firstSeq}: ts ${row.fromHi}:${row.fromLo}..${row.toHi}:${row.toLo} out of the archive's range`
+      )
     }
-    const i = s.beginRow(q, LOSS_ROW_BYTES);
-    this.cpu[i] = row.cpu;
-    this.firstSeq[i] = row.firstSeq;
-    this.count[i] = row.count;
-    this.fromHi[i] = row.fromHi;
-    this.fromLo[i] = row.fromLo;
-    this.toHi[i] = row.toHi;
-    this.toLo[i] = row.toLo;
-    this.reason[i] = code;
-    s.endRow(LOSS_ROW_BYTES);
+    const i = s.beginRow(q, LOSS_ROW_BYTES)
+    this.cpu[i] = row.cpu
+    this.firstSeq[i] = row.firstSeq
+    this.count[i] = row.count
+    this.fromHi[i] = row.fromHi
+    this.fromLo[i] = row.fromLo
+    this.toHi[i] = row.toHi
+    this.toLo[i] = row.toLo
+    this.reason[i] = code
+    s.endRow(LOSS_ROW_BYTES)
   }
 
   /** q of mono + offset (time.ts), or NaN when the time does not fit the archive. */
-  private utcQ(hi: number, lo: number): number {
-    if (!isMonoHalves(hi, lo)) return NaN;
-    let r = (lo & 4095) + this.s.offR;
-    let q = hi * 1048576 + (lo >>> 12) + this.s.offQ;
+  private utcQ (hi: number, lo: number): number {
+    if (!isMonoHalves(hi, lo)) return NaN
+    let r = (lo & 4095) + this.s.offR
+    let q = hi * 1048576 + (lo >>> 12) + this.s.offQ
     if (r >= Q_UNIT) {
-      r -= Q_UNIT;
-      q += 1;
+      r -= Q_UNIT
+      q += 1
     }
-    return inRange(q, r) ? q : NaN;
+    return inRange(q, r) ? q : NaN
   }
 
-  get due(): boolean {
-    return this.s.due();
+  get due (): boolean {
+    return this.s.due()
   }
 
-  publishDue(nowMs?: number): Promise<Published[]> {
-    return this.s.publishDue(nowMs);
+  publishDue (nowMs?: number): Promise<Published[]> {
+    return this.s.publishDue(nowMs)
   }
 
-  publishAll(): Promise<Published[]> {
-    return this.s.publishAll();
+  publishAll (): Promise<Published[]> {
+    return this.s.publishAll()
   }
 
-  close(): Promise<Published[]> {
-    return this.s.close();
+  close (): Promise<Published[]> {
+    return this.s.close()
   }
 
-  get stagedRows(): number {
-    return this.s.stagedRows;
+  get stagedRows (): number {
+    return this.s.stagedRows
   }
 
-  get stagedBytes(): number {
-    return this.s.staged;
+  get stagedBytes (): number {
+    return this.s.staged
   }
 }

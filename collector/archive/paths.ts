@@ -7,44 +7,44 @@
 // sort by time; <rand> is 8 random hex digits, so two writers never pick the same name.
 // The partial name starts with a dot and ends in .partial: no `*.parquet` glob matches it.
 
-import { randomBytes } from 'node:crypto';
-import { join } from 'node:path';
-import { hourPartition } from './time.ts';
+import { randomBytes } from 'node:crypto'
+import { join } from 'node:path'
+import { hourPartition } from './time.ts'
 
-export const PARQUET_SUFFIX = '.parquet';
-export const PARTIAL_SUFFIX = '.parquet.partial';
+export const PARQUET_SUFFIX = '.parquet'
+export const PARTIAL_SUFFIX = '.parquet.partial'
 
-const HOST_RE = /^[A-Za-z0-9][A-Za-z0-9._-]{0,252}$/;
-const STAMP_RE = /^[0-9]{8}T[0-9]{6}\.[0-9]{9}$/;
+const HOST_RE = /^[A-Za-z0-9][A-Za-z0-9._-]{0,252}$/
+const STAMP_RE = /^[0-9]{8}T[0-9]{6}\.[0-9]{9}$/
 
 /** Refuses a host name that is not safe as one Hive path component. */
-export function checkHost(host: string): string {
+export function checkHost (host: string): string {
   if (!HOST_RE.test(host)) {
     throw new RangeError(
-      `archive host ${JSON.stringify(host)} must be 1-253 characters of A-Z a-z 0-9 . _ - and start with a letter or digit`,
-    );
+      `archive host ${JSON.stringify(host)} must be 1-253 characters of A-Z a-z 0-9 . _ - and start with a letter or digit`
+    )
   }
-  return host;
+  return host
 }
 
-export function partitionDir(out: string, dataset: string, host: string, hour: number): string {
-  const p = hourPartition(hour);
-  return join(out, dataset, `host=${host}`, `date=${p.date}`, `hour=${p.hour}`);
+export function partitionDir (out: string, dataset: string, host: string, hour: number): string {
+  const p = hourPartition(hour)
+  return join(out, dataset, `host=${host}`, `date=${p.date}`, `hour=${p.hour}`)
 }
 
-export function fileBaseName(stamp: string, rand: string = randomBytes(4).toString('hex')): string {
-  if (!STAMP_RE.test(stamp)) throw new RangeError(`bad file stamp ${JSON.stringify(stamp)}`);
-  return `${stamp}-${rand}`;
+export function fileBaseName (stamp: string, rand: string = randomBytes(4).toString('hex')): string {
+  if (!STAMP_RE.test(stamp)) throw new RangeError(`bad file stamp ${JSON.stringify(stamp)}`)
+  return `${stamp}-${rand}`
 }
 
-export function finalName(base: string): string {
-  return base + PARQUET_SUFFIX;
+export function finalName (base: string): string {
+  return base + PARQUET_SUFFIX
 }
 
-export function partialName(base: string): string {
-  return '.' + base + PARTIAL_SUFFIX;
+export function partialName (base: string): string {
+  return '.' + base + PARTIAL_SUFFIX
 }
 
-export function isPartialName(name: string): boolean {
-  return name.startsWith('.') && name.endsWith(PARTIAL_SUFFIX);
+export function isPartialName (name: string): boolean {
+  return name.startsWith('.') && name.endsWith(PARTIAL_SUFFIX)
 }

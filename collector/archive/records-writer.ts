@@ -2,16 +2,16 @@
 // row's numbers into typed arrays and its strings/bytes into the DuckDB chunk, and
 // allocates nothing (no BigInt, no objects). See stager.ts for staging and publishing.
 
-import duckdb from '@duckdb/node-bindings';
-import { Stager, type StagerHooks } from './stager.ts';
-import { recordsSelect, RECORDS_STAGING } from './sql.ts';
-import { MAX_Q, MAX_R_AT_MAX_Q, Q_UNIT } from './time.ts';
-import type { ChannelContext, Published, RecordRow, WriterOptions } from './types.ts';
+import duckdb from '@duckdb/node-bindings'
+import { Stager, type StagerHooks } from './stager.ts'
+import { recordsSelect, RECORDS_STAGING } from './sql.ts'
+import { MAX_Q, MAX_R_AT_MAX_Q, Q_UNIT } from './time.ts'
+import type { ChannelContext, Published, RecordRow, WriterOptions } from './types.ts'
 
 /** Bytes counted per row besides payload and comm (the wire header size). */
-export const ROW_OVERHEAD_BYTES = 48;
-const MAX_SEQ = Number.MAX_SAFE_INTEGER;
-const EMPTY = new Uint8Array(0);
+export const ROW_OVERHEAD_BYTES = 48
+const MAX_SEQ = Number.MAX_SAFE_INTEGER
+const EMPTY = new Uint8Array(0)
 
 export const RECORDS_SPEC = {
   dataset: 'records',
@@ -21,44 +21,44 @@ export const RECORDS_SPEC = {
   timeHi: 'ts_hi',
   timeLo: 'ts_lo',
   rawMaxSeqSql: 'seq',
-} as const;
+} as const
 
 export class RecordsWriter {
-  private readonly s: Stager;
-  private readonly tsHi: Uint32Array;
-  private readonly tsLo: Uint32Array;
-  private readonly cpu: Int32Array;
-  private readonly seq: Float64Array;
-  private readonly level: Uint8Array;
-  private readonly type: Uint16Array;
-  private readonly ctx: Uint8Array;
-  private readonly pk: Uint8Array;
-  private readonly pid: Int32Array;
-  private readonly commVec: duckdb.Vector;
-  private readonly payloadVec: duckdb.Vector;
+  private readonly s: Stager
+  private readonly tsHi: Uint32Array
+  private readonly tsLo: Uint32Array
+  private readonly cpu: Int32Array
+  private readonly seq: Float64Array
+  private readonly level: Uint8Array
+  private readonly type: Uint16Array
+  private readonly ctx: Uint8Array
+  private readonly pk: Uint8Array
+  private readonly pid: Int32Array
+  private readonly commVec: duckdb.Vector
+  private readonly payloadVec: duckdb.Vector
 
-  private constructor(s: Stager) {
-    this.s = s;
-    this.tsHi = s.array('ts_hi') as Uint32Array;
-    this.tsLo = s.array('ts_lo') as Uint32Array;
-    this.cpu = s.array('cpu') as Int32Array;
-    this.seq = s.array('seq') as Float64Array;
-    this.level = s.array('level') as Uint8Array;
-    this.type = s.array('type') as Uint16Array;
-    this.ctx = s.array('ctx') as Uint8Array;
-    this.pk = s.array('pk') as Uint8Array;
-    this.pid = s.array('pid') as Int32Array;
-    this.commVec = s.vector('comm');
-    this.payloadVec = s.vector('payload');
+  private constructor (s: Stager) {
+    this.s = s
+    this.tsHi = s.array('ts_hi') as Uint32Array
+    this.tsLo = s.array('ts_lo') as Uint32Array
+    this.cpu = s.array('cpu') as Int32Array
+    this.seq = s.array('seq') as Float64Array
+    this.level = s.array('level') as Uint8Array
+    this.type = s.array('type') as Uint16Array
+    this.ctx = s.array('ctx') as Uint8Array
+    this.pk = s.array('pk') as Uint8Array
+    this.pid = s.array('pid') as Int32Array
+    this.commVec = s.vector('comm')
+    this.payloadVec = s.vector('payload')
   }
 
-  static async open(opts: WriterOptions, hooks?: StagerHooks): Promise<RecordsWriter> {
-    return new RecordsWriter(await Stager.open(RECORDS_SPEC, opts, hooks));
+  static async open (opts: WriterOptions, hooks?: StagerHooks): Promise<RecordsWriter> {
+    return new RecordsWriter(await Stager.open(RECORDS_SPEC, opts, hooks))
   }
 
   /** Sets the channel of the rows appended from now on. Cheap when nothing changed. */
-  setChannel(ctx: ChannelContext): void {
-    this.s.setChannel(ctx);
+  setChannel (ctx: ChannelContext): void {
+    this.s.setChannel(ctx)
   }
 
   /**
@@ -67,89 +67,89 @@ export class RecordsWriter {
    * no channel is set, or StagingFullError when maxStagedBytes are waiting to be published.
    * May seal the current file (hour change, or maxFileBytes reached by the previous row).
    */
-  append(row: RecordRow): void {
-    const s = this.s;
-    const hi = row.tsHi;
-    const lo = row.tsLo;
+  append (row: RecordRow): void {
+    const s = this.s
+    const hi = row.tsHi
+    const lo = row.tsLo
     // UTC = mono + offset as q = floor(UTC / 4096), r = UTC mod 4096 (time.ts)
-    let r = (lo & 4095) + s.offR;
-    let q = hi * 1048576 + (lo >>> 12) + s.offQ;
+    let r = (lo & 4095) + s.offR
+    let q = hi * 1048576 + (lo >>> 12) + s.offQ
     if (r >= Q_UNIT) {
-      r -= Q_UNIT;
-      q += 1;
+      r -= Q_UNIT
+      q += 1
     }
-    const seq = row.seq;
+    const seq = row.seq
     if (
       !(hi >= 0 && hi <= 0x7fffffff && lo >>> 0 === lo && (hi | 0) === hi) ||
       !(q >= 0 && (q < MAX_Q || (q === MAX_Q && r <= MAX_R_AT_MAX_Q))) ||
       !(seq >= 0 && seq <= MAX_SEQ && Number.isInteger(seq))
     ) {
       throw new RangeError(
-        `archive: record cpu ${row.cpu} seq ${seq} has ts ${hi}:${lo} or seq out of the archive's range`,
-      );
+        `archive: record cpu ${row.cpu} seq ${seq} has ts ${hi}:${lo} or seq out of the archive's range`
+      )
     }
-    const kind = row.kind;
-    const msg = row.msg;
-    const data = row.data;
-    const comm = row.comm;
-    let pk: number;
-    let bytes: number;
+    const kind = row.kind
+    const msg = row.msg
+    const data = row.data
+    const comm = row.comm
+    let pk: number
+    let bytes: number
     if (kind === 1) {
-      pk = 1;
-      bytes = msg === null ? 0 : msg.length;
+      pk = 1
+      bytes = msg === null ? 0 : msg.length
     } else if (kind === 2 || data !== null) {
-      pk = 2;
-      bytes = data === null ? 0 : data.byteLength;
+      pk = 2
+      bytes = data === null ? 0 : data.byteLength
     } else if (msg !== null) {
-      pk = 1;
-      bytes = msg.length;
+      pk = 1
+      bytes = msg.length
     } else {
-      pk = 0;
-      bytes = 0;
+      pk = 0
+      bytes = 0
     }
-    bytes += ROW_OVERHEAD_BYTES + comm.length;
+    bytes += ROW_OVERHEAD_BYTES + comm.length
 
-    const i = s.beginRow(q, bytes);
-    this.tsHi[i] = hi;
-    this.tsLo[i] = lo;
-    this.cpu[i] = row.cpu;
-    this.seq[i] = seq;
-    this.level[i] = row.level;
-    this.type[i] = row.type;
-    this.ctx[i] = row.ctx;
-    this.pk[i] = pk;
-    this.pid[i] = row.pid;
-    duckdb.vector_assign_string_element(this.commVec, i, comm);
-    if (pk === 1) duckdb.vector_assign_string_element(this.payloadVec, i, msg === null ? '' : msg);
-    else duckdb.vector_assign_string_element_len(this.payloadVec, i, pk === 2 && data !== null ? data : EMPTY);
-    s.endRow(bytes);
+    const i = s.beginRow(q, bytes)
+    this.tsHi[i] = hi
+    this.tsLo[i] = lo
+    this.cpu[i] = row.cpu
+    this.seq[i] = seq
+    this.level[i] = row.level
+    this.type[i] = row.type
+    this.ctx[i] = row.ctx
+    this.pk[i] = pk
+    this.pid[i] = row.pid
+    duckdb.vector_assign_string_element(this.commVec, i, comm)
+    if (pk === 1) duckdb.vector_assign_string_element(this.payloadVec, i, msg === null ? '' : msg)
+    else duckdb.vector_assign_string_element_len(this.payloadVec, i, pk === 2 && data !== null ? data : EMPTY)
+    s.endRow(bytes)
   }
 
   /** True when publishDue() would write a file now (a sealed file waits, or the open one is too old). */
-  get due(): boolean {
-    return this.s.due();
+  get due (): boolean {
+    return this.s.due()
   }
 
   /** Publishes sealed files, and the open one if it is older than maxAgeSeconds. Cheap when nothing is due. */
-  publishDue(nowMs?: number): Promise<Published[]> {
-    return this.s.publishDue(nowMs);
+  publishDue (nowMs?: number): Promise<Published[]> {
+    return this.s.publishDue(nowMs)
   }
 
   /** Publishes everything staged, the open file included. */
-  publishAll(): Promise<Published[]> {
-    return this.s.publishAll();
+  publishAll (): Promise<Published[]> {
+    return this.s.publishAll()
   }
 
   /** Publishes everything staged and releases DuckDB. On failure the writer stays open (retry close()). */
-  close(): Promise<Published[]> {
-    return this.s.close();
+  close (): Promise<Published[]> {
+    return this.s.close()
   }
 
-  get stagedRows(): number {
-    return this.s.stagedRows;
+  get stagedRows (): number {
+    return this.s.stagedRows
   }
 
-  get stagedBytes(): number {
-    return this.s.staged;
+  get stagedBytes (): number {
+    return this.s.staged
   }
 }

@@ -11,37 +11,37 @@ import {
   TYPE_NAMES,
   type LossesColumnName,
   type RecordsColumnName,
-} from '../../formats/archive-schema.ts';
-import type { StageChannels } from './stager.ts';
+} from '../../formats/archive-schema.ts'
+import type { StageChannels } from './stager.ts'
 
-function lit(s: string): string {
-  return `'${s.replaceAll("'", "''")}'`;
+function lit (s: string): string {
+  return `'${s.replaceAll("'", "''")}'`
 }
 
 /** CASE mapping small codes to names; unknown codes become their decimal text. */
-function codeNames(col: string, names: readonly string[]): string {
-  const whens = names.map((n, i) => `WHEN ${i} THEN ${lit(n)}`).join(' ');
-  return `CASE ${col} ${whens} ELSE CAST(${col} AS VARCHAR) END`;
+function codeNames (col: string, names: readonly string[]): string {
+  const whens = names.map((n, i) => `WHEN ${i} THEN ${lit(n)}`).join(' ')
+  return `CASE ${col} ${whens} ELSE CAST(${col} AS VARCHAR) END`
 }
 
 /** Exact u64 from two u32 columns; hi < 2^31 is checked at append, so it fits BIGINT. */
-export function mono(hi: string, lo: string): string {
-  return `((CAST(${hi} AS BIGINT) << 32) | ${lo})`;
+export function mono (hi: string, lo: string): string {
+  return `((CAST(${hi} AS BIGINT) << 32) | ${lo})`
 }
 
 /** TIMESTAMP_NS of mono + offset; the sum's range is checked at append. */
-export function utc(hi: string, lo: string, offsetSql: string): string {
-  return `make_timestamp_ns(${mono(hi, lo)} + ${offsetSql})`;
+export function utc (hi: string, lo: string, offsetSql: string): string {
+  return `make_timestamp_ns(${mono(hi, lo)} + ${offsetSql})`
 }
 
-function selectList<N extends string>(columns: readonly { readonly name: N }[], exprs: Record<N, string>): string {
-  return columns.map((c) => `${exprs[c.name]} AS "${c.name}"`).join(',\n  ');
+function selectList<N extends string> (columns: readonly { readonly name: N }[], exprs: Record<N, string>): string {
+  return columns.map((c) => `${exprs[c.name]} AS "${c.name}"`).join(',\n  ')
 }
 
 export const typeNameSql = (() => {
-  const whens = [...TYPE_NAMES].map(([t, n]) => `WHEN ${t} THEN ${lit(n)}`).join(' ');
-  return `CASE "type" ${whens} ELSE printf('0x%04x', "type") END`;
-})();
+  const whens = [...TYPE_NAMES].map(([t, n]) => `WHEN ${t} THEN ${lit(n)}`).join(' ')
+  return `CASE "type" ${whens} ELSE printf('0x%04x', "type") END`
+})()
 
 /** Staged record columns (besides `stage` and `ch`). `pk`: 1 payload is msg text, 2 payload is data bytes, 0 neither. */
 export const RECORDS_STAGING = [
@@ -56,9 +56,9 @@ export const RECORDS_STAGING = [
   { name: 'pid', kind: 'i32' },
   { name: 'comm', kind: 'varchar' },
   { name: 'payload', kind: 'blob' },
-] as const;
+] as const
 
-export function recordsSelect(table: string, stage: number, ch: StageChannels): string {
+export function recordsSelect (table: string, stage: number, ch: StageChannels): string {
   const exprs: Record<RecordsColumnName, string> = {
     ts: utc('ts_hi', 'ts_lo', ch.offsetSql),
     mono_ns: mono('ts_hi', 'ts_lo'),
@@ -73,8 +73,8 @@ export function recordsSelect(table: string, stage: number, ch: StageChannels): 
     msg: 'CASE WHEN pk = 1 THEN decode(payload) END',
     data: 'CASE WHEN pk = 2 THEN payload END',
     channel_id: ch.channelIdSql,
-  };
-  return `SELECT\n  ${selectList(RECORDS_COLUMNS, exprs)}\nFROM ${table} WHERE stage = ${stage}`;
+  }
+  return `SELECT\n  ${selectList(RECORDS_COLUMNS, exprs)}\nFROM ${table} WHERE stage = ${stage}`
 }
 
 export const LOSSES_STAGING = [
@@ -86,9 +86,9 @@ export const LOSSES_STAGING = [
   { name: 'to_hi', kind: 'u32' },
   { name: 'to_lo', kind: 'u32' },
   { name: 'reason', kind: 'u8' },
-] as const;
+] as const
 
-export function lossesSelect(table: string, stage: number, ch: StageChannels): string {
+export function lossesSelect (table: string, stage: number, ch: StageChannels): string {
   const exprs: Record<LossesColumnName, string> = {
     cpu: 'cpu',
     first_seq: 'CAST(first_seq AS UBIGINT)',
@@ -97,6 +97,6 @@ export function lossesSelect(table: string, stage: number, ch: StageChannels): s
     ts_to: utc('to_hi', 'to_lo', ch.offsetSql),
     reason: codeNames('reason', LOSS_REASONS),
     channel_id: ch.channelIdSql,
-  };
-  return `SELECT\n  ${selectList(LOSSES_COLUMNS, exprs)}\nFROM ${table} WHERE stage = ${stage}`;
+  }
+  return `SELECT\n  ${selectList(LOSSES_COLUMNS, exprs)}\nFROM ${table} WHERE stage = ${stage}`
 }

@@ -18,9 +18,9 @@
 // whole instance (staging table, appender buffer, the COPY's sort and Parquet buffers) is
 // capped by its memory_limit (1GB by default, spilling to tempDirectory beyond it).
 
-import { randomBytes } from 'node:crypto';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { randomBytes } from 'node:crypto'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import {
   DuckDBAppender,
   DuckDBBlobType,
@@ -34,19 +34,19 @@ import {
   DuckDBUTinyIntType,
   DuckDBVarCharType,
   type DuckDBType,
-} from '@duckdb/node-api';
+} from '@duckdb/node-api'
 // The vector-level C API (fill a chunk column with one copy, assign a string or bytes to
 // one slot) is only exposed by the bindings package @duckdb/node-api itself is built on.
-import duckdb from '@duckdb/node-bindings';
-import { ARCHIVE_FORMAT_VERSION } from '../../formats/archive-schema.ts';
-import { ensureDurableDir, publishFile, removeQuietly } from './durable.ts';
-import { ArchiveWriteError, StagingFullError } from './errors.ts';
-import { checkHost, fileBaseName, finalName, partialName, partitionDir } from './paths.ts';
-import { hourOfQ, isoNs, Q_PER_HOUR, splitNs, stampNs, toNs } from './time.ts';
-import type { ChannelContext, Published, WriterOptions } from './types.ts';
+import duckdb from '@duckdb/node-bindings'
+import { ARCHIVE_FORMAT_VERSION } from '../../formats/archive-schema.ts'
+import { ensureDurableDir, publishFile, removeQuietly } from './durable.ts'
+import { ArchiveWriteError, StagingFullError } from './errors.ts'
+import { checkHost, fileBaseName, finalName, partialName, partitionDir } from './paths.ts'
+import { hourOfQ, isoNs, Q_PER_HOUR, splitNs, stampNs, toNs } from './time.ts'
+import type { ChannelContext, Published, WriterOptions } from './types.ts'
 
-export type NumKind = 'u8' | 'u16' | 'u32' | 'i32' | 'f64';
-export type StagingKind = NumKind | 'varchar' | 'blob';
+export type NumKind = 'u8' | 'u16' | 'u32' | 'i32' | 'f64'
+export type StagingKind = NumKind | 'varchar' | 'blob'
 
 export interface StagingColumn {
   readonly name: string;
@@ -84,7 +84,7 @@ export interface StagerHooks {
   afterCopy?(partialPath: string, finalPath: string, published: Published): void | Promise<void>;
 }
 
-export const CHUNK_ROWS = duckdb.vector_size();
+export const CHUNK_ROWS = duckdb.vector_size()
 
 const DUCK_TYPES: Record<StagingKind, DuckDBType> = {
   u8: DuckDBUTinyIntType.instance,
@@ -94,18 +94,18 @@ const DUCK_TYPES: Record<StagingKind, DuckDBType> = {
   f64: DuckDBDoubleType.instance,
   varchar: DuckDBVarCharType.instance,
   blob: DuckDBBlobType.instance,
-};
+}
 const SQL_TYPES: Record<StagingKind, string> = {
   u8: 'UTINYINT', u16: 'USMALLINT', u32: 'UINTEGER', i32: 'INTEGER', f64: 'DOUBLE', varchar: 'VARCHAR', blob: 'BLOB',
-};
-type NumArray = Uint8Array | Uint16Array | Uint32Array | Int32Array | Float64Array;
-function makeArray(kind: NumKind, n: number): NumArray {
+}
+type NumArray = Uint8Array | Uint16Array | Uint32Array | Int32Array | Float64Array
+function makeArray (kind: NumKind, n: number): NumArray {
   switch (kind) {
-    case 'u8': return new Uint8Array(n);
-    case 'u16': return new Uint16Array(n);
-    case 'u32': return new Uint32Array(n);
-    case 'i32': return new Int32Array(n);
-    case 'f64': return new Float64Array(n);
+    case 'u8': return new Uint8Array(n)
+    case 'u16': return new Uint16Array(n)
+    case 'u32': return new Uint32Array(n)
+    case 'i32': return new Int32Array(n)
+    case 'f64': return new Float64Array(n)
   }
 }
 
@@ -128,272 +128,272 @@ interface Channel {
   readonly offsetNs: bigint;
 }
 
-const DEFAULT_FILE_BYTES = 128 * 1024 * 1024;
+const DEFAULT_FILE_BYTES = 128 * 1024 * 1024
 
-function sqlString(s: string): string {
-  return `'${s.replaceAll("'", "''")}'`;
+function sqlString (s: string): string {
+  return `'${s.replaceAll("'", "''")}'`
 }
 
 /** The in-memory DuckDB instance a writer stages in, with its memory bounded. */
-export function createInstance(opts: Pick<WriterOptions, 'memoryLimit' | 'tempDirectory'>): Promise<DuckDBInstance> {
+export function createInstance (opts: Pick<WriterOptions, 'memoryLimit' | 'tempDirectory'>): Promise<DuckDBInstance> {
   return DuckDBInstance.create(':memory:', {
     memory_limit: opts.memoryLimit ?? '1GB',
     temp_directory: opts.tempDirectory ?? join(tmpdir(), 'krelay-duckdb'),
-  });
+  })
 }
 
 export class Stager {
-  readonly spec: DatasetSpec;
-  readonly out: string;
-  readonly host: string;
-  readonly maxFileBytes: number;
-  readonly maxAgeMs: number;
-  readonly maxStagedBytes: number;
-  readonly rowGroupSize: number;
-  readonly zstdLevel: number;
-  readonly hooks: StagerHooks;
-  private readonly now: () => number;
+  readonly spec: DatasetSpec
+  readonly out: string
+  readonly host: string
+  readonly maxFileBytes: number
+  readonly maxAgeMs: number
+  readonly maxStagedBytes: number
+  readonly rowGroupSize: number
+  readonly zstdLevel: number
+  readonly hooks: StagerHooks
+  private readonly now: () => number
 
   // DuckDB
-  private readonly instance: DuckDBInstance;
-  private readonly ownsInstance: boolean;
-  private readonly appendConn: DuckDBConnection;
-  private readonly queryConn: DuckDBConnection;
-  private readonly appender: DuckDBAppender;
-  readonly table: string;
-  private readonly chunk: DuckDBDataChunk;
-  private readonly vectors: duckdb.Vector[];
-  private readonly numeric: { readonly index: number; readonly array: NumArray }[];
-  private readonly byName: Map<string, number>;
-  private readonly stageArray: Uint32Array;
-  private readonly chArray: Uint32Array;
+  private readonly instance: DuckDBInstance
+  private readonly ownsInstance: boolean
+  private readonly appendConn: DuckDBConnection
+  private readonly queryConn: DuckDBConnection
+  private readonly appender: DuckDBAppender
+  readonly table: string
+  private readonly chunk: DuckDBDataChunk
+  private readonly vectors: duckdb.Vector[]
+  private readonly numeric: { readonly index: number; readonly array: NumArray }[]
+  private readonly byName: Map<string, number>
+  private readonly stageArray: Uint32Array
+  private readonly chArray: Uint32Array
 
   /** rows in the chunk not yet appended to the table */
-  private n = 0;
+  private n = 0
   /** offset of the current channel, split (time.ts); read by the writers' append */
-  offQ = 0;
-  offR = 0;
-  private channelIndex = -1;
-  private readonly channels = new Map<number, Channel>();
+  offQ = 0
+  offR = 0
+  private channelIndex = -1
+  private readonly channels = new Map<number, Channel>()
 
-  private cur: Stage;
-  private nextStageId = 1;
-  private readonly sealed: Stage[] = [];
-  private sealPending = false;
+  private cur: Stage
+  private nextStageId = 1
+  private readonly sealed: Stage[] = []
+  private sealPending = false
   /** bytes of all unpublished rows (sealed stages and the current one) */
-  private stagedBytes = 0;
-  private chain: Promise<unknown> = Promise.resolve();
-  private readonly knownDirs = new Set<string>();
-  private readonly undeleted: number[] = [];
-  private closed = false;
+  private stagedBytes = 0
+  private chain: Promise<unknown> = Promise.resolve()
+  private readonly knownDirs = new Set<string>()
+  private readonly undeleted: number[] = []
+  private closed = false
 
-  private constructor(
+  private constructor (
     spec: DatasetSpec, opts: WriterOptions, hooks: StagerHooks,
     instance: DuckDBInstance, ownsInstance: boolean,
-    appendConn: DuckDBConnection, queryConn: DuckDBConnection, appender: DuckDBAppender, table: string,
+    appendConn: DuckDBConnection, queryConn: DuckDBConnection, appender: DuckDBAppender, table: string
   ) {
-    this.spec = spec;
-    this.out = opts.out;
-    this.host = checkHost(opts.host);
-    this.maxFileBytes = opts.maxFileBytes ?? DEFAULT_FILE_BYTES;
-    this.maxAgeMs = (opts.maxAgeSeconds ?? 60) * 1000;
-    this.maxStagedBytes = opts.maxStagedBytes ?? 4 * this.maxFileBytes;
-    this.rowGroupSize = opts.rowGroupSize ?? 122_880;
-    this.zstdLevel = opts.zstdLevel ?? 3;
-    this.now = opts.now ?? Date.now;
-    this.hooks = hooks;
-    this.instance = instance;
-    this.ownsInstance = ownsInstance;
-    this.appendConn = appendConn;
-    this.queryConn = queryConn;
-    this.appender = appender;
-    this.table = table;
+    this.spec = spec
+    this.out = opts.out
+    this.host = checkHost(opts.host)
+    this.maxFileBytes = opts.maxFileBytes ?? DEFAULT_FILE_BYTES
+    this.maxAgeMs = (opts.maxAgeSeconds ?? 60) * 1000
+    this.maxStagedBytes = opts.maxStagedBytes ?? 4 * this.maxFileBytes
+    this.rowGroupSize = opts.rowGroupSize ?? 122_880
+    this.zstdLevel = opts.zstdLevel ?? 3
+    this.now = opts.now ?? Date.now
+    this.hooks = hooks
+    this.instance = instance
+    this.ownsInstance = ownsInstance
+    this.appendConn = appendConn
+    this.queryConn = queryConn
+    this.appender = appender
+    this.table = table
 
-    const all: StagingColumn[] = [{ name: 'stage', kind: 'u32' }, { name: 'ch', kind: 'u32' }, ...spec.columns];
-    this.chunk = DuckDBDataChunk.create(all.map((c) => DUCK_TYPES[c.kind]));
-    this.vectors = all.map((_, i) => duckdb.data_chunk_get_vector(this.chunk.chunk, i));
-    this.byName = new Map(all.map((c, i) => [c.name, i]));
-    this.numeric = [];
+    const all: StagingColumn[] = [{ name: 'stage', kind: 'u32' }, { name: 'ch', kind: 'u32' }, ...spec.columns]
+    this.chunk = DuckDBDataChunk.create(all.map((c) => DUCK_TYPES[c.kind]))
+    this.vectors = all.map((_, i) => duckdb.data_chunk_get_vector(this.chunk.chunk, i))
+    this.byName = new Map(all.map((c, i) => [c.name, i]))
+    this.numeric = []
     for (let i = 0; i < all.length; i++) {
-      const k = all[i]!.kind;
-      if (k !== 'varchar' && k !== 'blob') this.numeric.push({ index: i, array: makeArray(k, CHUNK_ROWS) });
+      const k = all[i]!.kind
+      if (k !== 'varchar' && k !== 'blob') this.numeric.push({ index: i, array: makeArray(k, CHUNK_ROWS) })
     }
-    this.stageArray = this.numeric[0]!.array as Uint32Array;
-    this.chArray = this.numeric[1]!.array as Uint32Array;
-    this.cur = this.newStage();
+    this.stageArray = this.numeric[0]!.array as Uint32Array
+    this.chArray = this.numeric[1]!.array as Uint32Array
+    this.cur = this.newStage()
   }
 
-  static async open(spec: DatasetSpec, opts: WriterOptions, hooks: StagerHooks = {}): Promise<Stager> {
-    checkHost(opts.host);
-    const maxFileBytes = opts.maxFileBytes ?? DEFAULT_FILE_BYTES;
-    if (!(maxFileBytes > 0)) throw new RangeError('maxFileBytes must be > 0');
+  static async open (spec: DatasetSpec, opts: WriterOptions, hooks: StagerHooks = {}): Promise<Stager> {
+    checkHost(opts.host)
+    const maxFileBytes = opts.maxFileBytes ?? DEFAULT_FILE_BYTES
+    if (!(maxFileBytes > 0)) throw new RangeError('maxFileBytes must be > 0')
     if (opts.maxStagedBytes !== undefined && !(opts.maxStagedBytes >= maxFileBytes)) {
-      throw new RangeError('maxStagedBytes must be at least maxFileBytes');
+      throw new RangeError('maxStagedBytes must be at least maxFileBytes')
     }
-    if (opts.maxAgeSeconds !== undefined && !(opts.maxAgeSeconds > 0)) throw new RangeError('maxAgeSeconds must be > 0');
-    const zl = opts.zstdLevel ?? 3;
-    if (!(Number.isInteger(zl) && zl >= 1 && zl <= 22)) throw new RangeError('zstdLevel must be 1..22');
-    const rg = opts.rowGroupSize ?? 122_880;
-    if (!(Number.isInteger(rg) && rg >= 1)) throw new RangeError('rowGroupSize must be a positive integer');
+    if (opts.maxAgeSeconds !== undefined && !(opts.maxAgeSeconds > 0)) throw new RangeError('maxAgeSeconds must be > 0')
+    const zl = opts.zstdLevel ?? 3
+    if (!(Number.isInteger(zl) && zl >= 1 && zl <= 22)) throw new RangeError('zstdLevel must be 1..22')
+    const rg = opts.rowGroupSize ?? 122_880
+    if (!(Number.isInteger(rg) && rg >= 1)) throw new RangeError('rowGroupSize must be a positive integer')
 
-    const ownsInstance = opts.instance === undefined;
-    const instance = opts.instance ?? (await createInstance(opts));
-    const appendConn = await instance.connect();
-    const queryConn = await instance.connect();
-    const table = `krelay_stage_${spec.dataset}_${randomBytes(4).toString('hex')}`;
+    const ownsInstance = opts.instance === undefined
+    const instance = opts.instance ?? (await createInstance(opts))
+    const appendConn = await instance.connect()
+    const queryConn = await instance.connect()
+    const table = `krelay_stage_${spec.dataset}_${randomBytes(4).toString('hex')}`
     const cols = [{ name: 'stage', kind: 'u32' as const }, { name: 'ch', kind: 'u32' as const }, ...spec.columns]
-      .map((c) => `"${c.name}" ${SQL_TYPES[c.kind]} NOT NULL`).join(', ');
-    await queryConn.run(`CREATE TABLE ${table} (${cols})`);
-    const appender = await appendConn.createAppender(table);
-    return new Stager(spec, opts, hooks, instance, ownsInstance, appendConn, queryConn, appender, table);
+      .map((c) => `"${c.name}" ${SQL_TYPES[c.kind]} NOT NULL`).join(', ')
+    await queryConn.run(`CREATE TABLE ${table} (${cols})`)
+    const appender = await appendConn.createAppender(table)
+    return new Stager(spec, opts, hooks, instance, ownsInstance, appendConn, queryConn, appender, table)
   }
 
   // ---- column access for the dataset writers (once, at construction) ----
 
-  array(name: string): NumArray {
-    const i = this.byName.get(name);
-    const a = this.numeric.find((x) => x.index === i);
-    if (a === undefined) throw new Error(`no numeric staging column ${name}`);
-    return a.array;
+  array (name: string): NumArray {
+    const i = this.byName.get(name)
+    const a = this.numeric.find((x) => x.index === i)
+    if (a === undefined) throw new Error(`no numeric staging column ${name}`)
+    return a.array
   }
 
-  vector(name: string): duckdb.Vector {
-    const i = this.byName.get(name);
-    if (i === undefined) throw new Error(`no staging column ${name}`);
-    return this.vectors[i]!;
+  vector (name: string): duckdb.Vector {
+    const i = this.byName.get(name)
+    if (i === undefined) throw new Error(`no staging column ${name}`)
+    return this.vectors[i]!
   }
 
   // ---- channel ----
 
-  setChannel(ctx: ChannelContext): void {
-    this.checkOpen();
+  setChannel (ctx: ChannelContext): void {
+    this.checkOpen()
     if (!/^[0-9a-f]{16}$/.test(ctx.channelId)) {
-      throw new RangeError(`channel_id ${JSON.stringify(ctx.channelId)} is not 16 lowercase hex digits`);
+      throw new RangeError(`channel_id ${JSON.stringify(ctx.channelId)} is not 16 lowercase hex digits`)
     }
-    const offsetNs = toNs(ctx.monoToRealtimeNs);
-    const off = splitNs(offsetNs);
-    const c = this.channels.get(this.channelIndex);
-    if (c !== undefined && c.id === ctx.channelId && c.offsetNs === offsetNs) return;
+    const offsetNs = toNs(ctx.monoToRealtimeNs)
+    const off = splitNs(offsetNs)
+    const c = this.channels.get(this.channelIndex)
+    if (c !== undefined && c.id === ctx.channelId && c.offsetNs === offsetNs) return
     // The chunk's `ch` column is filled when the chunk is appended: rows already in it
     // belong to the channel that was current when they were written.
-    this.flushChunk();
-    this.channelIndex += 1;
-    this.channels.set(this.channelIndex, { id: ctx.channelId, offsetNs });
-    this.offQ = off.q;
-    this.offR = off.r;
+    this.flushChunk()
+    this.channelIndex += 1
+    this.channels.set(this.channelIndex, { id: ctx.channelId, offsetNs })
+    this.offQ = off.q
+    this.offR = off.r
   }
 
   // ---- the row protocol: i = beginRow(q, bytes); write column i; endRow(bytes) ----
   // Anything that can throw happens in beginRow, before the row is taken.
 
-  beginRow(q: number, bytes: number): number {
-    if (this.sealPending) this.seal();
-    if (this.n === CHUNK_ROWS) this.flushChunk();
+  beginRow (q: number, bytes: number): number {
+    if (this.sealPending) this.seal()
+    if (this.n === CHUNK_ROWS) this.flushChunk()
     if (this.stagedBytes + bytes > this.maxStagedBytes && this.stagedBytes > 0) {
-      throw new StagingFullError(this.stagedBytes, this.maxStagedBytes);
+      throw new StagingFullError(this.stagedBytes, this.maxStagedBytes)
     }
-    let st = this.cur;
+    let st = this.cur
     if (st.rows !== 0 && (q < st.qStart || q >= st.qStart + Q_PER_HOUR)) {
-      this.seal();
-      st = this.cur;
+      this.seal()
+      st = this.cur
     }
     if (st.rows === 0) {
-      if (this.channelIndex < 0) throw new Error('archive: setChannel() must be called before append()');
-      if (this.closed) throw new Error('archive: writer is closed');
-      st.hour = hourOfQ(q);
-      st.qStart = st.hour * Q_PER_HOUR;
-      st.firstRowAt = this.now();
-      st.firstCh = this.channelIndex;
+      if (this.channelIndex < 0) throw new Error('archive: setChannel() must be called before append()')
+      if (this.closed) throw new Error('archive: writer is closed')
+      st.hour = hourOfQ(q)
+      st.qStart = st.hour * Q_PER_HOUR
+      st.firstRowAt = this.now()
+      st.firstCh = this.channelIndex
     }
-    return this.n;
+    return this.n
   }
 
-  endRow(bytes: number): void {
-    this.n += 1;
-    const st = this.cur;
-    st.rows += 1;
-    st.bytes += bytes;
-    this.stagedBytes += bytes;
-    if (st.bytes >= this.maxFileBytes) this.sealPending = true;
+  endRow (bytes: number): void {
+    this.n += 1
+    const st = this.cur
+    st.rows += 1
+    st.bytes += bytes
+    this.stagedBytes += bytes
+    if (st.bytes >= this.maxFileBytes) this.sealPending = true
   }
 
   // ---- staging ----
 
-  private newStage(): Stage {
-    return { id: this.nextStageId++, rows: 0, bytes: 0, hour: 0, qStart: 0, firstRowAt: 0, firstCh: 0, lastCh: 0 };
+  private newStage (): Stage {
+    return { id: this.nextStageId++, rows: 0, bytes: 0, hour: 0, qStart: 0, firstRowAt: 0, firstCh: 0, lastCh: 0 }
   }
 
   /** Appends the chunk's rows to the staging table (through the appender's buffer). */
-  private flushChunk(): void {
-    const n = this.n;
-    if (n === 0) return;
-    this.stageArray.fill(this.cur.id, 0, n);
-    this.chArray.fill(this.channelIndex, 0, n);
+  private flushChunk (): void {
+    const n = this.n
+    if (n === 0) return
+    this.stageArray.fill(this.cur.id, 0, n)
+    this.chArray.fill(this.channelIndex, 0, n)
     for (const { index, array } of this.numeric) {
-      duckdb.copy_data_to_vector(this.vectors[index]!, 0, array.buffer as ArrayBuffer, array.byteOffset, n * array.BYTES_PER_ELEMENT);
+      duckdb.copy_data_to_vector(this.vectors[index]!, 0, array.buffer as ArrayBuffer, array.byteOffset, n * array.BYTES_PER_ELEMENT)
     }
-    this.chunk.rowCount = n;
-    this.appender.appendDataChunk(this.chunk);
-    this.chunk.reset();
-    this.n = 0;
+    this.chunk.rowCount = n
+    this.appender.appendDataChunk(this.chunk)
+    this.chunk.reset()
+    this.n = 0
   }
 
   /** Ends the current stage: its rows are committed to the table and it joins the publish queue. */
-  private seal(): void {
-    this.flushChunk();
-    this.appender.flushSync();
-    const st = this.cur;
+  private seal (): void {
+    this.flushChunk()
+    this.appender.flushSync()
+    const st = this.cur
     if (st.rows > 0) {
-      st.lastCh = this.channelIndex;
-      this.sealed.push(st);
-      this.cur = this.newStage();
+      st.lastCh = this.channelIndex
+      this.sealed.push(st)
+      this.cur = this.newStage()
     }
-    this.sealPending = false;
+    this.sealPending = false
   }
 
   // ---- publishing ----
 
   /** True when publishDue() would write a file now. */
-  due(now: number = this.now()): boolean {
-    return this.sealed.length > 0 || this.sealPending || (this.cur.rows > 0 && now - this.cur.firstRowAt >= this.maxAgeMs);
+  due (now: number = this.now()): boolean {
+    return this.sealed.length > 0 || this.sealPending || (this.cur.rows > 0 && now - this.cur.firstRowAt >= this.maxAgeMs)
   }
 
-  get stagedRows(): number {
-    let r = this.cur.rows;
-    for (const s of this.sealed) r += s.rows;
-    return r;
+  get stagedRows (): number {
+    let r = this.cur.rows
+    for (const s of this.sealed) r += s.rows
+    return r
   }
 
-  get staged(): number {
-    return this.stagedBytes;
+  get staged (): number {
+    return this.stagedBytes
   }
 
-  publishDue(now: number = this.now()): Promise<Published[]> {
-    this.checkOpen();
-    if (this.cur.rows > 0 && (this.sealPending || now - this.cur.firstRowAt >= this.maxAgeMs)) this.seal();
-    return this.drain();
+  publishDue (now: number = this.now()): Promise<Published[]> {
+    this.checkOpen()
+    if (this.cur.rows > 0 && (this.sealPending || now - this.cur.firstRowAt >= this.maxAgeMs)) this.seal()
+    return this.drain()
   }
 
-  publishAll(): Promise<Published[]> {
-    this.checkOpen();
-    if (this.cur.rows > 0) this.seal();
-    return this.drain();
+  publishAll (): Promise<Published[]> {
+    this.checkOpen()
+    if (this.cur.rows > 0) this.seal()
+    return this.drain()
   }
 
-  async close(): Promise<Published[]> {
-    this.checkOpen();
-    const published = await this.publishAll();
-    this.closed = true;
-    this.appender.closeSync();
-    await this.queryConn.run(`DROP TABLE IF EXISTS ${this.table}`);
-    this.appendConn.closeSync();
-    this.queryConn.closeSync();
-    if (this.ownsInstance) this.instance.closeSync();
-    return published;
+  async close (): Promise<Published[]> {
+    this.checkOpen()
+    const published = await this.publishAll()
+    this.closed = true
+    this.appender.closeSync()
+    await this.queryConn.run(`DROP TABLE IF EXISTS ${this.table}`)
+    this.appendConn.closeSync()
+    this.queryConn.closeSync()
+    if (this.ownsInstance) this.instance.closeSync()
+    return published
   }
 
-  private checkOpen(): void {
-    if (this.closed) throw new Error('archive: writer is closed');
+  private checkOpen (): void {
+    if (this.closed) throw new Error('archive: writer is closed')
   }
 
   /**
@@ -401,115 +401,115 @@ export class Stager {
    * failure. Stages sealed while it runs are left to the next call, so a steady stream of
    * appends cannot keep one call running forever.
    */
-  private drain(): Promise<Published[]> {
-    const last = this.sealed.at(-1)?.id ?? 0;
+  private drain (): Promise<Published[]> {
+    const last = this.sealed.at(-1)?.id ?? 0
     const run = async (): Promise<Published[]> => {
-      const done: Published[] = [];
+      const done: Published[] = []
       while (this.sealed.length > 0 && this.sealed[0]!.id <= last) {
-        const st = this.sealed[0]!;
-        let p: Published;
+        const st = this.sealed[0]!
+        let p: Published
         try {
-          p = await this.publishStage(st);
+          p = await this.publishStage(st)
         } catch (e) {
-          const path = (e as { archivePath?: string }).archivePath ?? partitionDir(this.out, this.spec.dataset, this.host, st.hour);
-          throw new ArchiveWriteError(path, (e as { archiveCause?: unknown }).archiveCause ?? e, done);
+          const path = (e as { archivePath?: string }).archivePath ?? partitionDir(this.out, this.spec.dataset, this.host, st.hour)
+          throw new ArchiveWriteError(path, (e as { archiveCause?: unknown }).archiveCause ?? e, done)
         }
-        this.sealed.shift();
-        this.stagedBytes -= st.bytes;
-        done.push(p);
-        await this.forget(st);
+        this.sealed.shift()
+        this.stagedBytes -= st.bytes
+        done.push(p)
+        await this.forget(st)
       }
-      return done;
-    };
-    const p = this.chain.then(run, run);
-    this.chain = p.catch(() => undefined);
-    return p;
+      return done
+    }
+    const p = this.chain.then(run, run)
+    this.chain = p.catch(() => undefined)
+    return p
   }
 
-  private stageChannels(st: Stage): StageChannels {
-    const used: [number, Channel][] = [];
+  private stageChannels (st: Stage): StageChannels {
+    const used: [number, Channel][] = []
     for (let i = st.firstCh; i <= st.lastCh; i++) {
-      const c = this.channels.get(i);
-      if (c !== undefined) used.push([i, c]);
+      const c = this.channels.get(i)
+      if (c !== undefined) used.push([i, c])
     }
     if (used.length === 1) {
-      const c = used[0]![1];
-      return { offsetSql: `CAST(${c.offsetNs} AS BIGINT)`, channelIdSql: sqlString(c.id) };
+      const c = used[0]![1]
+      return { offsetSql: `CAST(${c.offsetNs} AS BIGINT)`, channelIdSql: sqlString(c.id) }
     }
-    const off = used.map(([i, c]) => `WHEN ${i} THEN CAST(${c.offsetNs} AS BIGINT)`).join(' ');
-    const id = used.map(([i, c]) => `WHEN ${i} THEN ${sqlString(c.id)}`).join(' ');
-    return { offsetSql: `(CASE ch ${off} END)`, channelIdSql: `(CASE ch ${id} END)` };
+    const off = used.map(([i, c]) => `WHEN ${i} THEN CAST(${c.offsetNs} AS BIGINT)`).join(' ')
+    const id = used.map(([i, c]) => `WHEN ${i} THEN ${sqlString(c.id)}`).join(' ')
+    return { offsetSql: `(CASE ch ${off} END)`, channelIdSql: `(CASE ch ${id} END)` }
   }
 
-  private async publishStage(st: Stage): Promise<Published> {
-    const spec = this.spec;
+  private async publishStage (st: Stage): Promise<Published> {
+    const spec = this.spec
     // What the caller and the file name need, from the raw staged columns (a cheap
     // scan: no conversion of the whole stage just to learn a few numbers).
-    const mono = `((CAST(${spec.timeHi} AS BIGINT) << 32) | ${spec.timeLo})`;
+    const mono = `((CAST(${spec.timeHi} AS BIGINT) << 32) | ${spec.timeLo})`
     const meta = await this.queryConn.runAndReadAll(
       `SELECT ch, cpu, max(${spec.rawMaxSeqSql})::DOUBLE, count(*)::DOUBLE, min(${mono}), max(${mono})
-       FROM ${this.table} WHERE stage = ${st.id} GROUP BY ch, cpu ORDER BY ch, cpu`,
-    );
-    let rows = 0;
-    let first: bigint | undefined;
-    let last: bigint | undefined;
-    const bySeq = new Map<string, { channelId: string; cpu: number; seq: number }>();
+       FROM ${this.table} WHERE stage = ${st.id} GROUP BY ch, cpu ORDER BY ch, cpu`
+    )
+    let rows = 0
+    let first: bigint | undefined
+    let last: bigint | undefined
+    const bySeq = new Map<string, { channelId: string; cpu: number; seq: number }>()
     for (const r of meta.getRows()) {
-      const c = this.channels.get(Number(r[0]));
-      if (c === undefined) throw new Error(`stage ${st.id} has rows of unknown channel index ${String(r[0])}`);
-      const cpu = r[1] as number;
-      const seq = r[2] as number;
-      rows += r[3] as number;
-      const lo = (r[4] as bigint) + c.offsetNs;
-      const hi = (r[5] as bigint) + c.offsetNs;
-      if (first === undefined || lo < first) first = lo;
-      if (last === undefined || hi > last) last = hi;
-      const key = `${c.id}/${cpu}`;
-      const prev = bySeq.get(key);
-      if (prev === undefined) bySeq.set(key, { channelId: c.id, cpu, seq });
-      else if (seq > prev.seq) prev.seq = seq;
+      const c = this.channels.get(Number(r[0]))
+      if (c === undefined) throw new Error(`stage ${st.id} has rows of unknown channel index ${String(r[0])}`)
+      const cpu = r[1] as number
+      const seq = r[2] as number
+      rows += r[3] as number
+      const lo = (r[4] as bigint) + c.offsetNs
+      const hi = (r[5] as bigint) + c.offsetNs
+      if (first === undefined || lo < first) first = lo
+      if (last === undefined || hi > last) last = hi
+      const key = `${c.id}/${cpu}`
+      const prev = bySeq.get(key)
+      if (prev === undefined) bySeq.set(key, { channelId: c.id, cpu, seq })
+      else if (seq > prev.seq) prev.seq = seq
     }
     if (rows !== st.rows || first === undefined || last === undefined) {
-      throw new Error(`staged ${st.rows} rows for stage ${st.id} but found ${rows}`);
+      throw new Error(`staged ${st.rows} rows for stage ${st.id} but found ${rows}`)
     }
-    const maxSeq = [...bySeq.values()];
-    const firstTs = isoNs(first);
-    const lastTs = isoNs(last);
-    const stamp = stampNs(first);
-    const select = spec.select(this.table, st.id, this.stageChannels(st));
+    const maxSeq = [...bySeq.values()]
+    const firstTs = isoNs(first)
+    const lastTs = isoNs(last)
+    const stamp = stampNs(first)
+    const select = spec.select(this.table, st.id, this.stageChannels(st))
 
-    const dir = partitionDir(this.out, spec.dataset, this.host, st.hour);
-    const base = fileBaseName(stamp);
-    const tmp = join(dir, partialName(base));
-    const final = join(dir, finalName(base));
-    const published: Published = { dataset: spec.dataset, path: final, rows, firstTs, lastTs, maxSeq };
+    const dir = partitionDir(this.out, spec.dataset, this.host, st.hour)
+    const base = fileBaseName(stamp)
+    const tmp = join(dir, partialName(base))
+    const final = join(dir, finalName(base))
+    const published: Published = { dataset: spec.dataset, path: final, rows, firstTs, lastTs, maxSeq }
     try {
-      await ensureDurableDir(dir, this.knownDirs);
+      await ensureDurableDir(dir, this.knownDirs)
       await this.queryConn.run(
         `COPY (${select} ORDER BY ${spec.orderBy}) TO ${sqlString(tmp)} (FORMAT parquet, COMPRESSION zstd, ` +
           `COMPRESSION_LEVEL ${this.zstdLevel}, ROW_GROUP_SIZE ${this.rowGroupSize}, ` +
-          `KV_METADATA {'krelay.archive': '${ARCHIVE_FORMAT_VERSION}', 'krelay.dataset': '${spec.dataset}'})`,
-      );
-      await this.hooks.afterCopy?.(tmp, final, published);
-      await publishFile(tmp, final);
+          `KV_METADATA {'krelay.archive': '${ARCHIVE_FORMAT_VERSION}', 'krelay.dataset': '${spec.dataset}'})`
+      )
+      await this.hooks.afterCopy?.(tmp, final, published)
+      await publishFile(tmp, final)
     } catch (e) {
-      await removeQuietly(tmp);
-      throw Object.assign(new Error('publish failed'), { archivePath: final, archiveCause: e });
+      await removeQuietly(tmp)
+      throw Object.assign(new Error('publish failed'), { archivePath: final, archiveCause: e })
     }
-    return published;
+    return published
   }
 
   /** Deletes a published stage's rows and the channels no unpublished row can use. */
-  private async forget(st: Stage): Promise<void> {
-    this.undeleted.push(st.id);
+  private async forget (st: Stage): Promise<void> {
+    this.undeleted.push(st.id)
     try {
-      await this.queryConn.run(`DELETE FROM ${this.table} WHERE stage IN (${this.undeleted.join(', ')})`);
-      this.undeleted.length = 0;
+      await this.queryConn.run(`DELETE FROM ${this.table} WHERE stage IN (${this.undeleted.join(', ')})`)
+      this.undeleted.length = 0
     } catch {
       // The file is published; the rows only cost memory until the next try.
     }
-    let keep = this.cur.rows > 0 ? this.cur.firstCh : this.channelIndex;
-    for (const s of this.sealed) keep = Math.min(keep, s.firstCh);
-    for (const i of this.channels.keys()) if (i < keep) this.channels.delete(i);
+    let keep = this.cur.rows > 0 ? this.cur.firstCh : this.channelIndex
+    for (const s of this.sealed) keep = Math.min(keep, s.firstCh)
+    for (const i of this.channels.keys()) if (i < keep) this.channels.delete(i)
   }
 }

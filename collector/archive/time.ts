@@ -7,17 +7,17 @@
 // whole q values and the hour of t is floor(q / 878906250): no BigInt, no rounding.
 // BigInt appears only in functions that run once per channel or per file.
 
-export const Q_UNIT = 4096;
+export const Q_UNIT = 4096
 /** ns per hour / Q_UNIT */
-export const Q_PER_HOUR = 878_906_250;
-const TWO_32 = 4294967296;
-const TWO_20 = 1048576;
+export const Q_PER_HOUR = 878_906_250
+const TWO_32 = 4294967296
+const TWO_20 = 1048576
 
 /** Largest t the archive accepts: DuckDB's TIMESTAMP_NS stops at 2^63 - 2 (2^63 - 1 is `infinity`). */
-export const MAX_TS_NS = (1n << 63n) - 2n;
+export const MAX_TS_NS = (1n << 63n) - 2n
 /** q and r of MAX_TS_NS */
-export const MAX_Q = 2 ** 51 - 1;
-export const MAX_R_AT_MAX_Q = 4094;
+export const MAX_Q = 2 ** 51 - 1
+export const MAX_R_AT_MAX_Q = 4094
 
 /** A signed 64-bit nanosecond offset, split once for the hot path. */
 export interface SplitNs {
@@ -28,88 +28,88 @@ export interface SplitNs {
 }
 
 /** Parses an offset given as a decimal string, a bigint, or two u32 halves (two's complement). */
-export function toNs(v: string | bigint | { readonly hi: number; readonly lo: number }): bigint {
-  if (typeof v === 'bigint') return v;
+export function toNs (v: string | bigint | { readonly hi: number; readonly lo: number }): bigint {
+  if (typeof v === 'bigint') return v
   if (typeof v === 'string') {
-    if (!/^-?[0-9]{1,20}$/.test(v)) throw new RangeError(`not a decimal nanosecond value: ${JSON.stringify(v)}`);
-    return BigInt(v);
+    if (!/^-?[0-9]{1,20}$/.test(v)) throw new RangeError(`not a decimal nanosecond value: ${JSON.stringify(v)}`)
+    return BigInt(v)
   }
   if (!isU32(v.hi) && !(Number.isInteger(v.hi) && v.hi < 0 && v.hi >= -0x80000000)) {
-    throw new RangeError(`hi half ${v.hi} is not a 32-bit integer`);
+    throw new RangeError(`hi half ${v.hi} is not a 32-bit integer`)
   }
-  if (!isU32(v.lo)) throw new RangeError(`lo half ${v.lo} is not a u32`);
-  return BigInt.asIntN(64, (BigInt(v.hi >>> 0) << 32n) | BigInt(v.lo));
+  if (!isU32(v.lo)) throw new RangeError(`lo half ${v.lo} is not a u32`)
+  return BigInt.asIntN(64, (BigInt(v.hi >>> 0) << 32n) | BigInt(v.lo))
 }
 
-export function splitNs(ns: bigint): SplitNs {
-  if (ns < -(1n << 63n) || ns >= 1n << 63n) throw new RangeError(`${ns} does not fit in a signed 64-bit value`);
-  const q = ns >= 0n ? ns / 4096n : -((-ns + 4095n) / 4096n);
-  return { q: Number(q), r: Number(ns - q * 4096n), ns };
+export function splitNs (ns: bigint): SplitNs {
+  if (ns < -(1n << 63n) || ns >= 1n << 63n) throw new RangeError(`${ns} does not fit in a signed 64-bit value`)
+  const q = ns >= 0n ? ns / 4096n : -((-ns + 4095n) / 4096n)
+  return { q: Number(q), r: Number(ns - q * 4096n), ns }
 }
 
-function isU32(x: number): boolean {
-  return x >>> 0 === x;
+function isU32 (x: number): boolean {
+  return x >>> 0 === x
 }
 
 /** floor(a / b) for integers a, b > 0 with |a| < 2^53, exact. */
-export function floorDiv(a: number, b: number): number {
-  let d = Math.floor(a / b);
-  const m = a - d * b;
-  if (m < 0) d -= 1;
-  else if (m >= b) d += 1;
-  return d;
+export function floorDiv (a: number, b: number): number {
+  let d = Math.floor(a / b)
+  const m = a - d * b
+  if (m < 0) d -= 1
+  else if (m >= b) d += 1
+  return d
 }
 
 /** Hour index (hours since the epoch) of the time with the given q. */
-export function hourOfQ(q: number): number {
-  return floorDiv(q, Q_PER_HOUR);
+export function hourOfQ (q: number): number {
+  return floorDiv(q, Q_PER_HOUR)
 }
 
 /** An exact u64 built from two u32 halves, for tests and once-per-file use. */
-export function halvesToBigInt(hi: number, lo: number): bigint {
-  return (BigInt(hi >>> 0) << 32n) | BigInt(lo >>> 0);
+export function halvesToBigInt (hi: number, lo: number): bigint {
+  return (BigInt(hi >>> 0) << 32n) | BigInt(lo >>> 0)
 }
 
-export function bigIntToHalves(v: bigint): { hi: number; lo: number } {
-  const u = BigInt.asUintN(64, v);
-  return { hi: Number(u >> 32n), lo: Number(u & 0xffffffffn) };
+export function bigIntToHalves (v: bigint): { hi: number; lo: number } {
+  const u = BigInt.asUintN(64, v)
+  return { hi: Number(u >> 32n), lo: Number(u & 0xffffffffn) }
 }
 
 /** q and r of (hi:lo + off); the caller checks the range. Kept here for reference and tests;
  *  the writers inline the same arithmetic. */
-export function addQ(hi: number, lo: number, off: SplitNs): { q: number; r: number } {
-  const r = (lo & 4095) + off.r;
-  const carry = r >= Q_UNIT ? 1 : 0;
-  return { q: hi * TWO_20 + (lo >>> 12) + off.q + carry, r: r - carry * Q_UNIT };
+export function addQ (hi: number, lo: number, off: SplitNs): { q: number; r: number } {
+  const r = (lo & 4095) + off.r
+  const carry = r >= Q_UNIT ? 1 : 0
+  return { q: hi * TWO_20 + (lo >>> 12) + off.q + carry, r: r - carry * Q_UNIT }
 }
 
 /** True when q:r is a time the archive can store (0 <= t <= MAX_TS_NS). */
-export function inRange(q: number, r: number): boolean {
-  return q >= 0 && (q < MAX_Q || (q === MAX_Q && r <= MAX_R_AT_MAX_Q));
+export function inRange (q: number, r: number): boolean {
+  return q >= 0 && (q < MAX_Q || (q === MAX_Q && r <= MAX_R_AT_MAX_Q))
 }
 
 /** `YYYY-MM-DD` and `HH` of an hour index. */
-export function hourPartition(hour: number): { date: string; hour: string } {
-  const iso = new Date(hour * 3_600_000).toISOString();
-  return { date: iso.slice(0, 10), hour: iso.slice(11, 13) };
+export function hourPartition (hour: number): { date: string; hour: string } {
+  const iso = new Date(hour * 3_600_000).toISOString()
+  return { date: iso.slice(0, 10), hour: iso.slice(11, 13) }
 }
 
-function splitIso(ns: bigint): { iso: string; frac: string } {
-  if (ns < 0n) throw new RangeError(`negative time ${ns}`);
-  const iso = new Date(Number(ns / 1_000_000n)).toISOString(); // YYYY-MM-DDTHH:MM:SS.mmmZ
-  return { iso, frac: (ns % 1_000_000_000n).toString().padStart(9, '0') };
+function splitIso (ns: bigint): { iso: string; frac: string } {
+  if (ns < 0n) throw new RangeError(`negative time ${ns}`)
+  const iso = new Date(Number(ns / 1_000_000n)).toISOString() // YYYY-MM-DDTHH:MM:SS.mmmZ
+  return { iso, frac: (ns % 1_000_000_000n).toString().padStart(9, '0') }
 }
 
 /** `YYYY-MM-DDTHH:MM:SS.nnnnnnnnnZ` of UTC ns since the epoch (once per file, BigInt is fine). */
-export function isoNs(ns: bigint): string {
-  const { iso, frac } = splitIso(ns);
-  return `${iso.slice(0, 19)}.${frac}Z`;
+export function isoNs (ns: bigint): string {
+  const { iso, frac } = splitIso(ns)
+  return `${iso.slice(0, 19)}.${frac}Z`
 }
 
 /** `YYYYMMDDTHHMMSS.nnnnnnnnn`: the sortable stamp file names start with. */
-export function stampNs(ns: bigint): string {
-  const { iso, frac } = splitIso(ns);
-  return `${iso.slice(0, 4)}${iso.slice(5, 7)}${iso.slice(8, 10)}T${iso.slice(11, 13)}${iso.slice(14, 16)}${iso.slice(17, 19)}.${frac}`;
+export function stampNs (ns: bigint): string {
+  const { iso, frac } = splitIso(ns)
+  return `${iso.slice(0, 4)}${iso.slice(5, 7)}${iso.slice(8, 10)}T${iso.slice(11, 13)}${iso.slice(14, 16)}${iso.slice(17, 19)}.${frac}`
 }
 
-export { TWO_32, TWO_20 };
+export { TWO_32, TWO_20 }

@@ -1,5 +1,5 @@
-import type { DuckDBInstance } from '@duckdb/node-api';
-import type { LossReason } from '../../formats/archive-schema.ts';
+import type { DuckDBInstance } from '@duckdb/node-api'
+import type { LossReason } from '../../formats/archive-schema.ts'
 
 /**
  * One record, as the caller hands it to `RecordsWriter.append`. The caller owns the

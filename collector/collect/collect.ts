@@ -77,7 +77,7 @@ export async function collect (opts: CollectOptions): Promise<CollectSummary> {
 /** Reads one channel until it ends or the collector stops; returns how it ended. */
 async function follow (
   channel: Channel, meta: CaptureMeta, pipeline: Pipeline, spool: SpoolWriter, segments: Segment[],
-  spooled: Map<number, number> | undefined, opts: CollectOptions,
+  spooled: Map<number, number> | undefined, opts: CollectOptions
 ): Promise<'stopped' | 'unloaded' | 'reloaded'> {
   const acker = controlFileAcker(channel.controlPath, channel.sys)
   const reader = new ChannelReader(channel, {

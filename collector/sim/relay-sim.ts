@@ -41,7 +41,7 @@ export interface SimOptions {
 }
 
 /** tmpfs when there is one: relay buffers live in memory, and disk writeback would only add noise. */
-function defaultRoot(): string {
+function defaultRoot (): string {
   try {
     fs.accessSync('/dev/shm', fs.constants.W_OK)
     return '/dev/shm'
@@ -85,7 +85,7 @@ export class RelaySim {
   private readonly fields: RecordFields = { type: 0, kind: 0, level: 0, seq: 0, tsHi: 0, tsLo: 0, pid: 0, ctx: 0, comm: '' }
   private readonly options: SimOptions
 
-  constructor(options: SimOptions = {}) {
+  constructor (options: SimOptions = {}) {
     this.options = options
     this.dir = options.dir ?? fs.mkdtempSync(path.join(defaultRoot(), 'krelay-sim-'))
     fs.mkdirSync(this.dir, { recursive: true })
@@ -101,16 +101,16 @@ export class RelaySim {
     this.writeInfo()
   }
 
-  get controlPath(): string {
+  get controlPath (): string {
     return path.join(this.dir, 'control')
   }
 
-  cpuPath(cpu: number): string {
+  cpuPath (cpu: number): string {
     return path.join(this.dir, `cpu${cpu}`)
   }
 
   /** Creates cpu<N> (a CPU coming online) and publishes it in info and stats. */
-  addCpu(cpu: number): SimCpu {
+  addCpu (cpu: number): SimCpu {
     if (this.cpus.has(cpu)) throw new Error(`cpu ${cpu} exists`)
     const size = this.subbufSize * this.nSubbufs
     const file = this.cpuPath(cpu)
@@ -129,27 +129,27 @@ export class RelaySim {
     return simCpu
   }
 
-  cpu(cpu: number): SimCpu {
+  cpu (cpu: number): SimCpu {
     const c = this.cpus.get(cpu)
     if (!c) throw Object.assign(new Error(`no cpu ${cpu}`), { code: 'EINVAL' })
     return c
   }
 
   /** The writable mapping of cpu<N>, for tests that corrupt bytes on purpose. */
-  mapping(cpu: number): Buffer {
+  mapping (cpu: number): Buffer {
     return this.cpu(cpu).map
   }
 
-  slotOffset(seq: number): number {
+  slotOffset (seq: number): number {
     return ((seq - 1) % this.nSubbufs) * this.subbufSize
   }
 
-  advance(ns: number): void {
+  advance (ns: number): void {
     addToU64(this.clock, ns)
   }
 
   /** Writes one record on `cpu` through the module's write path (filter, size, drops). */
-  write(cpu: number, record: SimRecord): WriteResult {
+  write (cpu: number, record: SimRecord): WriteResult {
     const payloadLen = record.payload.length
     const at = this.reserve(cpu, record.level ?? LEVEL_INFO, payloadLen)
     if (at < 0) return at === -1 ? 'dropped' : at === -2 ? 'filtered' : 'too_big'
@@ -166,12 +166,12 @@ export class RelaySim {
     return 'written'
   }
 
-  writeText(cpu: number, text: string, level: number = LEVEL_INFO): WriteResult {
+  writeText (cpu: number, text: string, level: number = LEVEL_INFO): WriteResult {
     return this.write(cpu, { payload: Buffer.from(text, 'utf8'), level })
   }
 
   /** -1 dropped, -2 filtered, -3 too big, else the offset; sets fields.seq and fields.ts. */
-  private reserve(cpu: number, level: number, payloadLen: number): number {
+  private reserve (cpu: number, level: number, payloadLen: number): number {
     if (this.unloaded) throw new Error('the simulated module is unloaded')
     const c = this.cpu(cpu)
     if (!this.running || level > this.minLevel) { c.filtered++; return -2 }
@@ -185,7 +185,7 @@ export class RelaySim {
   }
 
   /** `gen <count> 0`: starts a generator run on every online CPU; returns its run number. */
-  startGen(count: number): number {
+  startGen (count: number): number {
     if (this.gen) throw Object.assign(new Error('a generator run is in progress'), { code: 'EBUSY' })
     const run = ++this.runs
     const next = new Map<number, number>()
@@ -197,7 +197,7 @@ export class RelaySim {
   }
 
   /** Writes up to `perCpu` more generator records on each CPU, interleaved; returns how many remain per CPU. */
-  genStep(perCpu: number): number {
+  genStep (perCpu: number): number {
     const g = this.gen
     if (!g) return 0
     let remaining = 0
@@ -216,18 +216,18 @@ export class RelaySim {
   }
 
   /** A whole generator run, written at once. */
-  runGen(count: number): number {
+  runGen (count: number): number {
     const run = this.startGen(count)
     this.genStep(count)
     return run
   }
 
-  stopGen(): void {
+  stopGen (): void {
     this.gen = null
     this.writeInfo()
   }
 
-  private writeGen(cpu: number, g: GenRun, index: number): void {
+  private writeGen (cpu: number, g: GenRun, index: number): void {
     const payloadLen = genPayloadLength(g.run, cpu, index)
     const level = genLevel(index)
     const at = this.reserve(cpu, level, payloadLen)
@@ -245,29 +245,29 @@ export class RelaySim {
   }
 
   /** The `flush` command: every CPU closes a non-empty sub-buffer, W = now. */
-  flush(): void {
+  flush (): void {
     for (const c of this.cpus.values()) c.flush(this.clock.hi, this.clock.lo)
     this.publishStats()
   }
 
   /** One period of the flush timer: like flush(), but skips CPUs whose consumer is behind. */
-  timerFlush(): void {
+  timerFlush (): void {
     for (const c of this.cpus.values()) c.timerFlush(this.clock.hi, this.clock.lo)
     this.publishStats()
   }
 
-  ack(cpu: number, seq: number): void {
+  ack (cpu: number, seq: number): void {
     this.cpu(cpu).ack(seq)
     this.publishStats()
   }
 
   /** An Acker that calls the simulator directly. */
-  get acker(): Acker {
+  get acker (): Acker {
     return { ack: (cpu, seq) => this.ack(cpu, seq) }
   }
 
   /** Applies the commands appended to the control file since the last call; returns errors. */
-  pumpControl(): Error[] {
+  pumpControl (): Error[] {
     const text = fs.readFileSync(this.controlPath, 'latin1').slice(this.controlOffset)
     const complete = text.lastIndexOf('\n') + 1
     this.controlOffset += complete
@@ -280,7 +280,7 @@ export class RelaySim {
   }
 
   /** Unload: close every open sub-buffer (even empty), then remove every file. Mappings stay. */
-  unload(): void {
+  unload (): void {
     for (const c of this.cpus.values()) c.unload(this.clock.hi, this.clock.lo)
     this.unloaded = true
     this.closeTextFiles()
@@ -288,13 +288,13 @@ export class RelaySim {
   }
 
   /** Removes the directory; the simulator is unusable afterwards. */
-  destroy(): void {
+  destroy (): void {
     this.unloaded = true
     this.closeTextFiles()
     fs.rmSync(this.dir, { recursive: true, force: true })
   }
 
-  writeInfo(): void {
+  writeInfo (): void {
     if (this.unloaded) return
     this.replace('info', renderInfo({
       channelId: this.channelId,
@@ -311,7 +311,7 @@ export class RelaySim {
     }))
   }
 
-  publishStats(): void {
+  publishStats (): void {
     if (this.unloaded) return
     this.replace('stats', renderStats([...this.cpus.values()].sort((a, b) => a.cpu - b.cpu)))
   }
@@ -321,7 +321,7 @@ export class RelaySim {
    * (Replacing a file by rename or O_TRUNC costs milliseconds on ext4, which flushes it.) A
    * reader in another process could see a mix for an instant; readers in this one cannot.
    */
-  private replace(name: string, text: string): void {
+  private replace (name: string, text: string): void {
     let fd = this.textFds.get(name)
     if (fd === undefined) {
       fd = fs.openSync(path.join(this.dir, name), 'w')
@@ -332,9 +332,8 @@ export class RelaySim {
     fs.ftruncateSync(fd, bytes.length)
   }
 
-  private closeTextFiles(): void {
+  private closeTextFiles (): void {
     for (const fd of this.textFds.values()) fs.closeSync(fd)
     this.textFds.clear()
   }
-
 }

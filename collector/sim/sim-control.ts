@@ -3,16 +3,16 @@
 import { LEVEL_MAX, LEVEL_NAMES } from '../../formats/wire.ts'
 import type { RelaySim } from './relay-sim.ts'
 
-function einval(command: string): Error {
+function einval (command: string): Error {
   return Object.assign(new Error(`${JSON.stringify(command)}: EINVAL`), { code: 'EINVAL' })
 }
 
-function number(text: string | undefined, command: string): number {
+function number (text: string | undefined, command: string): number {
   if (text === undefined || !/^\d+$/.test(text)) throw einval(command)
   return Number(text)
 }
 
-export function applyCommand(sim: RelaySim, line: string): void {
+export function applyCommand (sim: RelaySim, line: string): void {
   const command = line.endsWith('\n') ? line.slice(0, -1) : line
   if (command.length > 127) throw einval(command)
   const [verb, ...args] = command.split(' ')

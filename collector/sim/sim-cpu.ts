@@ -40,23 +40,23 @@ export class SimCpu {
    * @param staleCommitOnOpen leave the previous lap's commit_seq in a slot when opening it,
    *   as a module may, instead of clearing it
    */
-  constructor(
+  constructor (
     readonly cpu: number,
     readonly map: Buffer,
     readonly subbufSize: number,
     readonly nSubbufs: number,
-    private readonly staleCommitOnOpen: boolean,
+    private readonly staleCommitOnOpen: boolean
   ) {
     this.view = dataView(map)
     this.tryOpen()
   }
 
-  slotOffset(seq: number): number {
+  slotOffset (seq: number): number {
     return ((seq - 1) % this.nSubbufs) * this.subbufSize
   }
 
   /** Opens sub-buffer produced + 1 unless every slot holds an unconsumed one. */
-  tryOpen(): boolean {
+  tryOpen (): boolean {
     if (this.openSeq !== 0) return true
     if (this.produced - this.consumed >= this.nSubbufs) return false
     const seq = this.produced + 1
@@ -81,7 +81,7 @@ export class SimCpu {
   }
 
   /** Fills in the open sub-buffer's header and stores commit_seq last. */
-  close(): void {
+  close (): void {
     const seq = this.openSeq
     if (seq === 0) return
     const off = this.slotOffset(seq)
@@ -98,7 +98,7 @@ export class SimCpu {
   }
 
   /** Closes the open sub-buffer and opens the next, as relay's sub-buffer switch does. */
-  switchSubbuf(): void {
+  switchSubbuf (): void {
     this.close()
     this.tryOpen()
   }
@@ -108,7 +108,7 @@ export class SimCpu {
    * mapping where it goes, or -1 when it is dropped (every sub-buffer unconsumed). The caller
    * writes the record there with seq `nextRecordSeq - 1`.
    */
-  reserve(len: number, tsHi: number, tsLo: number): number {
+  reserve (len: number, tsHi: number, tsLo: number): number {
     this.nextRecordSeq++
     if (this.openSeq !== 0 && this.openOff + len > this.subbufSize) this.switchSubbuf()
     else if (this.openSeq === 0) this.tryOpen()
@@ -131,7 +131,7 @@ export class SimCpu {
    * The flush of PROTOCOL.md §4: open a sub-buffer if none is open and a slot is free (it
    * reports pending drops), close it if it holds a record or reports drops, then W = now.
    */
-  flush(nowHi: number, nowLo: number): void {
+  flush (nowHi: number, nowLo: number): void {
     this.watermarkHi = nowHi
     this.watermarkLo = nowLo
     this.tryOpen()
@@ -139,20 +139,20 @@ export class SimCpu {
   }
 
   /** The timer's flush (§4): nothing while the consumer is behind and records are open, or none is. */
-  timerFlush(nowHi: number, nowLo: number): void {
+  timerFlush (nowHi: number, nowLo: number): void {
     if (this.consumed < this.produced && (this.openSeq === 0 || this.openRecords > 0)) return
     this.flush(nowHi, nowLo)
   }
 
   /** Unload: the open sub-buffer is closed even when empty. */
-  unload(nowHi: number, nowLo: number): void {
+  unload (nowHi: number, nowLo: number): void {
     this.watermarkHi = nowHi
     this.watermarkLo = nowLo
     this.close()
   }
 
   /** `ack <cpu> <seq>`; throws an EINVAL error above produced, ignores seq at or below consumed. */
-  ack(seq: number): void {
+  ack (seq: number): void {
     if (!Number.isSafeInteger(seq) || seq < 0 || seq > this.produced) {
       throw Object.assign(new Error(`ack ${this.cpu} ${seq}: EINVAL (produced is ${this.produced})`), { code: 'EINVAL' })
     }

@@ -18,7 +18,7 @@ export interface InfoState {
   overrides: Record<string, string>
 }
 
-export function renderInfo(s: InfoState): string {
+export function renderInfo (s: InfoState): string {
   const keys: Record<string, string> = {
     abi_version: String(ABI_VERSION),
     channel_id: s.channelId,
@@ -39,7 +39,7 @@ export function renderInfo(s: InfoState): string {
   return Object.entries(keys).map(([key, value]) => `${key} ${value}\n`).join('')
 }
 
-export function renderStats(cpus: Iterable<SimCpu>): string {
+export function renderStats (cpus: Iterable<SimCpu>): string {
   let text = 'cpu online written dropped too_big filtered produced consumed watermark_ns\n'
   for (const c of cpus) {
     text += `${c.cpu} ${c.online ? 1 : 0} ${c.written} ${c.dropped} ${c.tooBig} ${c.filtered} ` +

@@ -2,7 +2,7 @@
 // header whose commit_seq is seq - n_subbufs (wrapped), never the seq a consumer expects.
 import { ABI_VERSION, SUBBUF_HDR as H, SUBBUF_HDR_SIZE, SUBBUF_MAGIC } from '../../formats/wire.ts'
 
-function xorshift32(seed: number): () => number {
+function xorshift32 (seed: number): () => number {
   let x = seed >>> 0 || 0x9e3779b9
   return () => {
     x ^= x << 13; x >>>= 0
@@ -12,7 +12,7 @@ function xorshift32(seed: number): () => number {
   }
 }
 
-export function fillStale(map: Buffer, cpu: number, subbufSize: number, nSubbufs: number, seed: number): void {
+export function fillStale (map: Buffer, cpu: number, subbufSize: number, nSubbufs: number, seed: number): void {
   const next = xorshift32(seed * 7919 + cpu + 1)
   for (let i = 0; i + 4 <= map.length; i += 4) map.writeUInt32LE(next(), i)
   for (let slot = 0; slot < nSubbufs; slot++) {

@@ -10,7 +10,7 @@ export interface Acker {
   close?(): void
 }
 
-export function ackCommand(cpu: number, seq: number): string {
+export function ackCommand (cpu: number, seq: number): string {
   return `ack ${cpu} ${seq}\n`
 }
 
@@ -19,7 +19,7 @@ export function ackCommand(cpu: number, seq: number): string {
  * descriptor to its removed file fails with EIO: both throw ChannelError 'not-a-channel',
  * like a control file that is gone.
  */
-export function writeControl(controlPath: string, command: string, sys: SystemPaths, einvalMeans = 'malformed or out of range'): void {
+export function writeControl (controlPath: string, command: string, sys: SystemPaths, einvalMeans = 'malformed or out of range'): void {
   const bytes = Buffer.from(command, 'latin1')
   let fd = -1
   try {
@@ -39,9 +39,9 @@ export function writeControl(controlPath: string, command: string, sys: SystemPa
   }
 }
 
-export function controlFileAcker(controlPath: string, sys: SystemPaths): Acker {
+export function controlFileAcker (controlPath: string, sys: SystemPaths): Acker {
   return {
-    ack(cpu, seq) {
+    ack (cpu, seq) {
       writeControl(controlPath, ackCommand(cpu, seq), sys, 'no such cpu or seq above produced')
     },
   }

@@ -24,7 +24,7 @@ export interface Channel {
   mapCpu(cpu: number): Buffer
 }
 
-function readText(file: string, sys: SystemPaths): string {
+function readText (file: string, sys: SystemPaths): string {
   try {
     return fs.readFileSync(file, 'latin1')
   } catch (err) {
@@ -32,7 +32,7 @@ function readText(file: string, sys: SystemPaths): string {
   }
 }
 
-export function openChannel(dir = DEFAULT_CHANNEL_DIR, sys: Partial<SystemPaths> = {}): Channel {
+export function openChannel (dir = DEFAULT_CHANNEL_DIR, sys: Partial<SystemPaths> = {}): Channel {
   const paths = { ...DEFAULT_SYSTEM_PATHS, ...sys }
   try {
     if (!fs.statSync(dir).isDirectory()) throw new ChannelError('no-directory', `${dir} is not a directory`)

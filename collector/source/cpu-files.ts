@@ -28,7 +28,7 @@ export interface CpuFileWatcher {
 
 const CPU_FILE = /^cpu(\d+)$/
 
-export function watchCpuFiles(dir: string, events: CpuFileEvents): CpuFileWatcher {
+export function watchCpuFiles (dir: string, events: CpuFileEvents): CpuFileWatcher {
   const root = path.resolve(dir)
   const watcher = watch(root, {
     depth: 0,

@@ -49,29 +49,49 @@ export interface CompleteSubbuf {
  * checkSubbufHeader result (HEADER_BAD_VERSION excluded: that stops the consumer). `bytes`
  * holds the header and, when the header is good, the committed bytes.
  */
-export function decodeSubbuf(
+export function decodeSubbuf (
   cpu: number, seq: number, bytes: Buffer, header: SubbufHeader, status: number,
-  state: SeqState, rec: RecordView, watermarkHi: number, watermarkLo: number,
+  state: SeqState, rec: RecordView, watermarkHi: number, watermarkLo: number
 ): CompleteSubbuf {
   const view = dataView(bytes)
   if (status !== HEADER_OK) {
     skipCorruptSubbuf(state)
     return {
-      cpu, seq, bytes, view, header: { ...header },
-      recordsStart: SUBBUF_HDR_SIZE, recordsEnd: SUBBUF_HDR_SIZE, records: 0,
-      firstRecordSeq: 0, lastRecordSeq: 0, losses: [],
+      cpu,
+      seq,
+      bytes,
+      view,
+      header: { ...header },
+      recordsStart: SUBBUF_HDR_SIZE,
+      recordsEnd: SUBBUF_HDR_SIZE,
+      records: 0,
+      firstRecordSeq: 0,
+      lastRecordSeq: 0,
+      losses: [],
       fault: { where: 'header', status, description: HEADER_STATUS_NAMES[status] ?? 'unknown', offset: 0 },
-      watermarkHi, watermarkLo,
+      watermarkHi,
+      watermarkLo,
     }
   }
   const walk = walkSubbuf(view, header, state, rec)
   return {
-    cpu, seq, bytes, view, header: { ...header },
-    recordsStart: SUBBUF_HDR_SIZE, recordsEnd: walk.validEnd, records: walk.records,
-    firstRecordSeq: walk.firstSeq, lastRecordSeq: walk.lastSeq, losses: walk.losses,
-    fault: walk.status === RECORD_OK ? null : {
-      where: 'record', status: walk.status, description: RECORD_STATUS_NAMES[walk.status] ?? 'unknown', offset: walk.faultOffset,
-    },
-    watermarkHi, watermarkLo,
+    cpu,
+    seq,
+    bytes,
+    view,
+    header: { ...header },
+    recordsStart: SUBBUF_HDR_SIZE,
+    recordsEnd: walk.validEnd,
+    records: walk.records,
+    firstRecordSeq: walk.firstSeq,
+    lastRecordSeq: walk.lastSeq,
+    losses: walk.losses,
+    fault: walk.status === RECORD_OK
+      ? null
+      : {
+          where: 'record', status: walk.status, description: RECORD_STATUS_NAMES[walk.status] ?? 'unknown', offset: walk.faultOffset,
+        },
+    watermarkHi,
+    watermarkLo,
   }
 }

@@ -8,7 +8,7 @@ export type ChannelErrorCode =
 
 export class ChannelError extends Error {
   override name = 'ChannelError'
-  constructor(readonly code: ChannelErrorCode, message: string, options?: { cause?: unknown }) {
+  constructor (readonly code: ChannelErrorCode, message: string, options?: { cause?: unknown }) {
     super(message, options)
   }
 }
@@ -28,17 +28,17 @@ export const DEFAULT_SYSTEM_PATHS: SystemPaths = {
   lockdown: '/sys/kernel/security/lockdown',
 }
 
-function readOr(file: string, fallback: string): string {
+function readOr (file: string, fallback: string): string {
   try { return fs.readFileSync(file, 'latin1') } catch { return fallback }
 }
 
-function isUnder(dir: string, root: string): boolean {
+function isUnder (dir: string, root: string): boolean {
   const rel = path.relative(root, dir)
   return rel === '' || (!rel.startsWith('..') && !path.isAbsolute(rel))
 }
 
 /** Mount points of debugfs in /proc/mounts (fields: device mountpoint fstype ...). */
-export function debugfsMountPoints(procMountsText: string): string[] {
+export function debugfsMountPoints (procMountsText: string): string[] {
   return procMountsText.split('\n')
     .map((line) => line.split(' '))
     .filter((fields) => fields[2] === 'debugfs')
@@ -46,7 +46,7 @@ export function debugfsMountPoints(procMountsText: string): string[] {
 }
 
 /** The channel directory does not exist: say which of its preconditions is missing. */
-export function explainMissingDirectory(dir: string, sys: SystemPaths): ChannelError {
+export function explainMissingDirectory (dir: string, sys: SystemPaths): ChannelError {
   const mounts = debugfsMountPoints(readOr(sys.procMounts, ''))
   const mounted = mounts.some((mountPoint) => isUnder(dir, mountPoint))
   if (!mounted && isUnder(dir, sys.debugfsRoot)) {
@@ -62,13 +62,13 @@ export function explainMissingDirectory(dir: string, sys: SystemPaths): ChannelE
     (mounted ? ` although krelay is loaded (${sys.sysModule} exists): is this the right channel directory?` : ''))
 }
 
-function lockdownMode(sys: SystemPaths): string {
+function lockdownMode (sys: SystemPaths): string {
   const text = readOr(sys.lockdown, '')
   return /\[(\w+)\]/.exec(text)?.[1] ?? 'unknown'
 }
 
 /** An errno from open/read/mmap of a channel file, explained. `errno` is the code name (EPERM ...). */
-export function explainFileError(file: string, errno: string, what: string, sys: SystemPaths, cause?: unknown): ChannelError {
+export function explainFileError (file: string, errno: string, what: string, sys: SystemPaths, cause?: unknown): ChannelError {
   switch (errno) {
     case 'EACCES':
       return new ChannelError('not-root',
@@ -78,23 +78,23 @@ export function explainFileError(file: string, errno: string, what: string, sys:
       return new ChannelError('locked-down',
         `${what} ${file}: operation not permitted (EPERM): the kernel is locked down ` +
         `(lockdown mode: ${lockdownMode(sys)}, see ${sys.lockdown}) and debugfs refuses to open or mmap ` +
-        `files that can be mapped; krelay needs a kernel booted without lockdown ` +
-        `(no lockdown= on the command line, Secure Boot off)`, { cause })
+        'files that can be mapped; krelay needs a kernel booted without lockdown ' +
+        '(no lockdown= on the command line, Secure Boot off)', { cause })
     case 'ENOENT':
       return new ChannelError('not-a-channel', `${what} ${file}: no such file: the module is unloading or this is not a krelay channel directory`, { cause })
     case 'EINVAL':
       return new ChannelError('mmap-refused',
         `${what} ${file}: invalid argument (EINVAL): the mapping length (subbuf_size * n_subbufs from info) ` +
-        `is not the buffer's size`, { cause })
+        'is not the buffer\'s size', { cause })
     case 'ENODEV':
       return new ChannelError('mmap-refused',
         `${what} ${file}: the file does not support mmap (ENODEV): the module must create cpu files ` +
-        `with debugfs_create_file_unsafe()`, { cause })
+        'with debugfs_create_file_unsafe()', { cause })
     default:
       return new ChannelError('io', `${what} ${file}: ${errno}`, { cause })
   }
 }
 
-export function errnoOf(err: unknown): string {
+export function errnoOf (err: unknown): string {
   return (err as NodeJS.ErrnoException | null)?.code ?? 'EUNKNOWN'
 }

@@ -6,7 +6,7 @@ import { writeControl } from './ack.ts'
 import type { Channel } from './channel.ts'
 
 /** Writes `flush` (throws ChannelError 'not-a-channel' if the module is going) and resolves once every CPU's watermark in `stats` moved past its value before (at once with the module). */
-export async function flushChannel(channel: Channel, timeoutMs = 5000): Promise<void> {
+export async function flushChannel (channel: Channel, timeoutMs = 5000): Promise<void> {
   const before = channel.readStats()
   writeControl(channel.controlPath, 'flush\n', channel.sys)
   const deadline = Date.now() + timeoutMs

@@ -5,7 +5,7 @@ import { mmap } from './mmap-io.ts'
 import { errnoOf, explainFileError, type SystemPaths } from './errors.ts'
 
 /** mmap-io reports failures as "mmap failed, <errno number>". */
-function mmapErrno(err: unknown): string {
+function mmapErrno (err: unknown): string {
   const number = /mmap failed, (\d+)/.exec(String((err as Error)?.message))?.[1]
   if (number === undefined) return 'EUNKNOWN'
   const name = Object.entries(os.constants.errno).find(([, value]) => value === Number(number))?.[0]
@@ -16,7 +16,7 @@ function mmapErrno(err: unknown): string {
  * Maps `length` bytes of `file` from offset 0. The descriptor is closed at once: the mapping
  * stays valid until the returned Buffer is garbage collected.
  */
-export function mapFileReadOnly(file: string, length: number, sys: SystemPaths): Buffer {
+export function mapFileReadOnly (file: string, length: number, sys: SystemPaths): Buffer {
   let fd: number
   try {
     fd = fs.openSync(file, 'r')

@@ -73,18 +73,18 @@ export class ChannelReader {
   private woken = false
   private wakeIdle: (() => void) | null = null
 
-  constructor(readonly channel: Channel, private readonly options: ReaderOptions) {
+  constructor (readonly channel: Channel, private readonly options: ReaderOptions) {
     this.acker = options.acker ?? controlFileAcker(channel.controlPath, channel.sys)
     const stats = channel.readStats()
     for (const cpu of channel.info.cpus) this.addCpu(cpu, stats)
   }
 
   /** Next sub-buffer seq the reader will take on `cpu`. */
-  next(cpu: number): number | undefined {
+  next (cpu: number): number | undefined {
     return this.cpus.get(cpu)?.buffer.next
   }
 
-  private addCpu(cpu: number, stats: ChannelStats): number {
+  private addCpu (cpu: number, stats: ChannelStats): number {
     const row = stats.byCpu.get(cpu)
     if (!row) throw new ChannelError('not-a-channel', `stats has no row for cpu ${cpu}`)
     const next = this.options.startAt?.(cpu, row) ?? row.consumed + 1
@@ -98,7 +98,7 @@ export class ChannelReader {
    * Stats, or null once the module is gone: info and stats vanish at unload, and a new
    * instance shows a new channel_id or sequences below what was already read.
    */
-  private readStatsOrEnd(): ChannelStats | null {
+  private readStatsOrEnd (): ChannelStats | null {
     try {
       const { channelId } = this.channel.info
       if (channelId !== null && this.channel.readChannelId() !== channelId) {
@@ -128,7 +128,7 @@ export class ChannelReader {
    * at most n_subbufs per CPU (all that can be complete when stats was read), then onRound.
    * The pass in which the module turns out to be gone drains every mapping to the end.
    */
-  async drainOnce(): Promise<PassResult> {
+  async drainOnce (): Promise<PassResult> {
     const stats = this.ended ? null : this.readStatsOrEnd()
     // The guarantee for CPUs that come online (§8): every CPU with a stats row is mapped
     // here, before its watermark is taken, so a watermark is never used before its file is
@@ -162,7 +162,7 @@ export class ChannelReader {
     return result
   }
 
-  private async drainCpus(watermarks: CpuWatermark[], result: PassResult): Promise<void> {
+  private async drainCpus (watermarks: CpuWatermark[], result: PassResult): Promise<void> {
     for (const { cpu, hi, lo } of watermarks) {
       const reader = this.cpus.get(cpu)!
       const limit = this.ended ? Infinity : this.channel.info.nSubbufs
@@ -174,7 +174,7 @@ export class ChannelReader {
   }
 
   /** Takes sub-buffer `next` of one CPU if it is complete; false if it is not. */
-  private async takeOne(reader: CpuReader, watermarkHi: number, watermarkLo: number): Promise<boolean> {
+  private async takeOne (reader: CpuReader, watermarkHi: number, watermarkLo: number): Promise<boolean> {
     const { buffer, header } = reader
     const status = buffer.poll(header)
     if (status === NOT_READY) return false
@@ -194,7 +194,7 @@ export class ChannelReader {
    * descriptor to a removed debugfs file, ENODEV while it unloads: ChannelError
    * 'not-a-channel') ends the reader; any other failure is thrown.
    */
-  private async ackOrEnd(cpu: number, seq: number): Promise<void> {
+  private async ackOrEnd (cpu: number, seq: number): Promise<void> {
     try {
       await this.acker.ack(cpu, seq)
     } catch (err) {
@@ -204,7 +204,7 @@ export class ChannelReader {
     }
   }
 
-  private goneReason(): ReaderEnd | null {
+  private goneReason (): ReaderEnd | null {
     try {
       const channelId = this.channel.readChannelId()
       return channelId !== this.channel.info.channelId ? 'reloaded' : null
@@ -219,12 +219,14 @@ export class ChannelReader {
    * aborts ('stopped'), sleeping about one flush interval after a pass that left nothing,
    * unless a CPU file appeared or the directory went meanwhile.
    */
-  async run(signal?: AbortSignal): Promise<ReaderEnd | 'stopped'> {
-    const watcher = this.options.watchCpuFiles === false ? null : watchCpuFiles(this.channel.dir, {
-      onCpuFile: (cpu) => { if (!this.cpus.has(cpu)) this.wake() },
-      onGone: () => this.wake(),
-      onError: (err) => this.options.onWatchError?.(err),
-    })
+  async run (signal?: AbortSignal): Promise<ReaderEnd | 'stopped'> {
+    const watcher = this.options.watchCpuFiles === false
+      ? null
+      : watchCpuFiles(this.channel.dir, {
+        onCpuFile: (cpu) => { if (!this.cpus.has(cpu)) this.wake() },
+        onGone: () => this.wake(),
+        onError: (err) => this.options.onWatchError?.(err),
+      })
     try {
       while (!signal?.aborted) {
         const started = performance.now()
@@ -243,13 +245,13 @@ export class ChannelReader {
   }
 
   /** Makes run() pass now instead of sleeping out the flush interval. */
-  wake(): void {
+  wake (): void {
     this.woken = true
     this.wakeIdle?.()
   }
 
   /** Sleeps `ms`, less if woken or aborted. */
-  private idle(ms: number, signal?: AbortSignal): Promise<void> {
+  private idle (ms: number, signal?: AbortSignal): Promise<void> {
     if (signal?.aborted) return Promise.resolve()
     return new Promise((resolve) => {
       const done = (): void => {
@@ -264,7 +266,7 @@ export class ChannelReader {
     })
   }
 
-  close(): void {
+  close (): void {
     this.acker.close?.()
   }
 }

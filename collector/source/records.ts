@@ -26,7 +26,7 @@ export interface SeqState {
   exact: boolean
 }
 
-export function createSeqState(): SeqState {
+export function createSeqState (): SeqState {
   return { expectSeq: 0, exact: false }
 }
 
@@ -44,7 +44,7 @@ export interface SubbufWalk {
   losses: LossEvent[]
 }
 
-function loss(walk: SubbufWalk, cpu: number, subbufSeq: number, firstSeq: number, count: number, reason: LossEvent['reason']): void {
+function loss (walk: SubbufWalk, cpu: number, subbufSeq: number, firstSeq: number, count: number, reason: LossEvent['reason']): void {
   if (count > 0) walk.losses.push({ cpu, subbufSeq, firstSeq, count, reason })
 }
 
@@ -52,7 +52,7 @@ function loss(walk: SubbufWalk, cpu: number, subbufSeq: number, firstSeq: number
  * Walks the records of a sub-buffer whose header passed checkSubbufHeader. `view` starts at
  * the header and holds at least hdr_size + committed bytes. Updates `state`.
  */
-export function walkSubbuf(view: DataView, header: SubbufHeader, state: SeqState, rec: RecordView): SubbufWalk {
+export function walkSubbuf (view: DataView, header: SubbufHeader, state: SeqState, rec: RecordView): SubbufWalk {
   const { cpu, seq: subbufSeq, dropped } = header
   const end = SUBBUF_HDR_SIZE + header.committed
   const known = state.expectSeq > 0
@@ -112,7 +112,7 @@ export function walkSubbuf(view: DataView, header: SubbufHeader, state: SeqState
  * A sub-buffer whose header failed validation: nothing in it can be trusted. The records it
  * held are reported as lost to corruption when the next good record shows how many they were.
  */
-export function skipCorruptSubbuf(state: SeqState): void {
+export function skipCorruptSubbuf (state: SeqState): void {
   state.exact = false
 }
 
@@ -120,7 +120,7 @@ export function skipCorruptSubbuf(state: SeqState): void {
  * Calls `fn` for each record in [start, end) of `view`, which must already have been
  * validated (by walkSubbuf). `rec` is reused for every record.
  */
-export function forEachRecord(view: DataView, start: number, end: number, rec: RecordView, fn: (rec: RecordView) => void): void {
+export function forEachRecord (view: DataView, start: number, end: number, rec: RecordView, fn: (rec: RecordView) => void): void {
   for (let off = start; off < end; off += rec.len) {
     if (readRecord(view, off, end, rec) !== RECORD_OK) throw new Error(`record at ${off} is not valid: walk the sub-buffer first`)
     fn(rec)

@@ -48,14 +48,24 @@ class CpuCheck {
   gaps: Array<[number, number]> = []
   report: GenCpuReport
 
-  constructor(cpu: number, count: number) {
+  constructor (cpu: number, count: number) {
     this.report = {
-      cpu, expected: count, received: 0, missing: [], missingCount: 0, duplicates: 0, outOfOrder: 0,
-      badContent: 0, seqNotIncreasing: 0, otherRuns: 0, dropped: 0, corrupt: 0,
+      cpu,
+      expected: count,
+      received: 0,
+      missing: [],
+      missingCount: 0,
+      duplicates: 0,
+      outOfOrder: 0,
+      badContent: 0,
+      seqNotIncreasing: 0,
+      otherRuns: 0,
+      dropped: 0,
+      corrupt: 0,
     }
   }
 
-  index(index: number): void {
+  index (index: number): void {
     const r = this.report
     if (index === this.nextIndex) {
       this.nextIndex++
@@ -84,18 +94,18 @@ export class GenVerifier {
   private readonly rec = createRecordView()
 
   /** @param cpus the CPUs the run wrote on (every online CPU) */
-  constructor(readonly run: number, readonly count: number, cpus: Iterable<number>) {
+  constructor (readonly run: number, readonly count: number, cpus: Iterable<number>) {
     for (const cpu of cpus) this.checks.set(cpu, new CpuCheck(cpu, count))
   }
 
-  private check(cpu: number): CpuCheck {
+  private check (cpu: number): CpuCheck {
     let c = this.checks.get(cpu)
     if (!c) { c = new CpuCheck(cpu, 0); this.checks.set(cpu, c) }
     return c
   }
 
   /** One record read from cpu<cpu>'s buffer (any type; only generator records are checked). */
-  addRecord(cpu: number, view: DataView, rec: RecordView): void {
+  addRecord (cpu: number, view: DataView, rec: RecordView): void {
     const c = this.check(cpu)
     if (rec.seq <= c.lastSeq) c.report.seqNotIncreasing++
     c.lastSeq = rec.seq
@@ -110,19 +120,19 @@ export class GenVerifier {
     c.index(id.index)
   }
 
-  addLoss(loss: LossEvent): void {
+  addLoss (loss: LossEvent): void {
     const r = this.check(loss.cpu).report
     if (loss.reason === 'dropped') r.dropped += loss.count
     else r.corrupt += loss.count
   }
 
   /** Every good record and every loss of a sub-buffer the reader handed on. */
-  addSubbuf(sub: CompleteSubbuf): void {
+  addSubbuf (sub: CompleteSubbuf): void {
     for (const loss of sub.losses) this.addLoss(loss)
     forEachRecord(sub.view, sub.recordsStart, sub.recordsEnd, this.rec, (rec) => this.addRecord(sub.cpu, sub.view, rec))
   }
 
-  report(): GenReport {
+  report (): GenReport {
     const cpus: GenCpuReport[] = []
     const problems: string[] = []
     for (const c of [...this.checks.values()].sort((a, b) => a.report.cpu - b.report.cpu)) {

@@ -34,7 +34,7 @@ export class SpoolWriter {
     private readonly dir: string,
     private readonly opts: SpoolWriterOptions,
     private nextNumber: number,
-    private readonly onSegmentClosed: (segment: Segment) => void,
+    private readonly onSegmentClosed: (segment: Segment) => void
   ) {
     fs.mkdirSync(dir, { recursive: true })
   }

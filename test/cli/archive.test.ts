@@ -7,7 +7,7 @@ import fs from 'node:fs'
 import path from 'node:path'
 import { readArchive } from '../../cli/archive-check.ts'
 import { STATE_DIR_NAME } from '../../cli/archive.ts'
-import { CHANNEL_A, CHANNEL_B, writeCapture, type CaptureTruth } from './capture.ts'
+import { CHANNEL_A, writeCapture, type CaptureTruth } from './capture.ts'
 import { tempDir } from './temp-dir.ts'
 import { krelay } from './run.ts'
 

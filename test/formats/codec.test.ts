@@ -18,16 +18,27 @@ import { compareU64, u64FromBigInt, u64ToBigInt, u64ToSafeNumber, isBelowU64, ad
 
 const SUBBUF_SIZE = 4096
 
-function sampleHeader(): SubbufHeader {
+function sampleHeader (): SubbufHeader {
   const ts1 = u64FromBigInt((1n << 60n) + 123n)
   const ts2 = u64FromBigInt((1n << 60n) + 456n)
   const wm = u64FromBigInt(0xfedcba9876543210n)
   return {
     ...createSubbufHeader(),
-    magic: SUBBUF_MAGIC, version: ABI_VERSION, hdrSize: SUBBUF_HDR_SIZE, cpu: 3, nrecords: 7,
-    seq: 2 ** 40 + 5, commitSeq: 2 ** 40 + 5, committed: 1000,
-    firstTsHi: ts1.hi, firstTsLo: ts1.lo, lastTsHi: ts2.hi, lastTsLo: ts2.lo,
-    dropped: 2 ** 33 + 1, watermarkHi: wm.hi, watermarkLo: wm.lo,
+    magic: SUBBUF_MAGIC,
+    version: ABI_VERSION,
+    hdrSize: SUBBUF_HDR_SIZE,
+    cpu: 3,
+    nrecords: 7,
+    seq: 2 ** 40 + 5,
+    commitSeq: 2 ** 40 + 5,
+    committed: 1000,
+    firstTsHi: ts1.hi,
+    firstTsLo: ts1.lo,
+    lastTsHi: ts2.hi,
+    lastTsLo: ts2.lo,
+    dropped: 2 ** 33 + 1,
+    watermarkHi: wm.hi,
+    watermarkLo: wm.lo,
   }
 }
 
@@ -75,7 +86,7 @@ test('sub-buffer header: a seq of 2^53 or more decodes as -1 and fails the check
   assert.equal(readCommitSeq(dataView(buf), 0), -1)
 })
 
-function fields(over: Partial<RecordFields> = {}): RecordFields {
+function fields (over: Partial<RecordFields> = {}): RecordFields {
   const ts = u64FromBigInt((1n << 53n) + 1n)
   return { type: TYPE_SCHED_EXEC, kind: KIND_TEXT, level: 6, seq: 2 ** 53 - 1, tsHi: ts.hi, tsLo: ts.lo, pid: 31337, ctx: CTX_HARDIRQ, comm: 'kworker/3:1', ...over }
 }

@@ -5,7 +5,7 @@ import { GEN_FILL_MOD, KIND_BINARY, KIND_TEXT, TYPE_GEN, TYPE_TEXT } from '../..
 import { createGenIdentity, genKind, genLevel, genPayloadLength, isGenRecord, readGenIdentity, writeGenPayload } from '../../formats/gen.ts'
 import { createRecordView, readRecord, recordText, writeRecordHeader } from '../../formats/record.ts'
 
-function genRecord(run: number, cpu: number, index: number): { buf: Buffer, rec: ReturnType<typeof createRecordView> } {
+function genRecord (run: number, cpu: number, index: number): { buf: Buffer, rec: ReturnType<typeof createRecordView> } {
   const buf = Buffer.alloc(256)
   const payloadLen = genPayloadLength(run, cpu, index)
   const len = writeRecordHeader(buf, 0, { type: TYPE_GEN, kind: genKind(index), level: genLevel(index), seq: index + 1, tsHi: 0, tsLo: 1, pid: 1, ctx: 0, comm: 'g' }, payloadLen)

@@ -22,7 +22,7 @@ generator_run 3
 source_sched 0
 `
 
-function withKey(key: string, value: string | null): string {
+function withKey (key: string, value: string | null): string {
   const lines = INFO.split('\n').filter((line) => !line.startsWith(`${key} `))
   if (value !== null) lines.splice(1, 0, `${key} ${value}`)
   return lines.join('\n')
@@ -103,8 +103,17 @@ test('stats: the example of PROTOCOL.md §5; watermark exact as u64 halves', () 
   assert.equal(stats.cpus.length, 2)
   const c0 = stats.byCpu.get(0)!
   assert.deepEqual({ ...c0, watermark: u64ToBigInt(c0.watermarkHi, c0.watermarkLo) }, {
-    cpu: 0, online: true, written: 200000, dropped: 0, tooBig: 0, filtered: 0, produced: 12, consumed: 12,
-    watermarkHi: c0.watermarkHi, watermarkLo: c0.watermarkLo, watermark: 84123456789n,
+    cpu: 0,
+    online: true,
+    written: 200000,
+    dropped: 0,
+    tooBig: 0,
+    filtered: 0,
+    produced: 12,
+    consumed: 12,
+    watermarkHi: c0.watermarkHi,
+    watermarkLo: c0.watermarkLo,
+    watermark: 84123456789n,
   })
   const c1 = stats.byCpu.get(1)!
   assert.equal(c1.online, false)

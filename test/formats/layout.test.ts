@@ -14,7 +14,7 @@ const headerText = fs.readFileSync(path.join(formatsDir, 'krelay_abi.h'), 'utf8'
 const withoutComments = headerText.replace(/\/\*[\s\S]*?\*\//g, '').replace(/\/\/.*$/gm, '')
 
 /** Field names of each struct, in declaration order, read from the header text. */
-function headerStructs(): Map<string, string[]> {
+function headerStructs (): Map<string, string[]> {
   const structs = new Map<string, string[]>()
   for (const m of withoutComments.matchAll(/struct\s+(\w+)\s*\{([^}]*)\}\s*;/g)) {
     const fields = [...m[2]!.matchAll(/(\w+)\s*(?:\[[^\]]*\])?\s*;/g)].map((f) => f[1]!)
@@ -24,7 +24,7 @@ function headerStructs(): Map<string, string[]> {
 }
 
 /** Every object-like #define except the include guard. */
-function headerConstants(): string[] {
+function headerConstants (): string[] {
   return [...withoutComments.matchAll(/^\s*#define\s+(\w+)\s+\S/gm)].map((m) => m[1]!)
 }
 
@@ -33,7 +33,7 @@ interface CLayout {
   constants: Map<string, number>
 }
 
-function compileAndRun(structs: Map<string, string[]>, constants: string[]): CLayout {
+function compileAndRun (structs: Map<string, string[]>, constants: string[]): CLayout {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'krelay-layout-'))
   try {
     const lines: string[] = []

@@ -1,5 +1,5 @@
 // The qemu command line for one run (pure).
-import { debugExit, tags } from './layout.ts';
+import { debugExit, tags } from './layout.ts'
 
 export interface QemuSpec {
   vmlinuz: string;
@@ -21,18 +21,18 @@ export const kernelParams = [
   // TCG is 10-50x slower than hardware: keep the stall/lockup detectors from firing on emulation lag.
   'rcupdate.rcu_cpu_stall_timeout=120',
   'watchdog_thresh=60',
-] as const;
+] as const
 
-function p9(id: string, path: string, readonly: boolean): string[] {
-  if (path.includes(',')) throw new Error(`9p share path must not contain a comma: ${path}`);
-  const ro = readonly ? ',readonly=on' : '';
+function p9 (id: string, path: string, readonly: boolean): string[] {
+  if (path.includes(',')) throw new Error(`9p share path must not contain a comma: ${path}`)
+  const ro = readonly ? ',readonly=on' : ''
   return [
     '-fsdev', `local,id=${id},path=${path}${ro},security_model=none,multidevs=remap`,
     '-device', `virtio-9p-pci,fsdev=${id},mount_tag=${id}`,
-  ];
+  ]
 }
 
-export function qemuArgs(s: QemuSpec): string[] {
+export function qemuArgs (s: QemuSpec): string[] {
   return [
     // one host thread for all vCPUs: under qemu 7.2's multi-threaded TCG, node in the guest
     // died of SIGSEGV in JIT code in about 1 of 5 heavy starts (0 of 30 single-threaded)
@@ -52,5 +52,5 @@ export function qemuArgs(s: QemuSpec): string[] {
     ...p9(tags.hostRoot, '/', true),
     ...p9(tags.run, s.runDir, false),
     '-device', `isa-debug-exit,iobase=0x${debugExit.iobase.toString(16)},iosize=0x04`,
-  ];
+  ]
 }

@@ -9,14 +9,14 @@ export interface TestCounts {
   todo: number;
 }
 
-export function parseTestCounts(output: string): TestCounts | null {
+export function parseTestCounts (output: string): TestCounts | null {
   const get = (key: string): number | undefined => {
-    const all = [...output.matchAll(new RegExp(String.raw`^(?:ℹ|#) ${key} (\d+)\s*$`, 'gm'))];
-    const last = all[all.length - 1];
-    return last?.[1] === undefined ? undefined : Number(last[1]);
-  };
-  const tests = get('tests');
-  if (tests === undefined) return null;
+    const all = [...output.matchAll(new RegExp(String.raw`^(?:ℹ|#) ${key} (\d+)\s*$`, 'gm'))]
+    const last = all[all.length - 1]
+    return last?.[1] === undefined ? undefined : Number(last[1])
+  }
+  const tests = get('tests')
+  if (tests === undefined) return null
   return {
     tests,
     pass: get('pass') ?? 0,
@@ -24,5 +24,5 @@ export function parseTestCounts(output: string): TestCounts | null {
     skipped: get('skipped') ?? 0,
     cancelled: get('cancelled') ?? 0,
     todo: get('todo') ?? 0,
-  };
+  }
 }

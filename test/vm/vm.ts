@@ -1,18 +1,18 @@
 // runInVm: boot a Debian kernel under qemu TCG and run one command in the checkout, in the guest.
-import { randomBytes } from 'node:crypto';
-import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, readdir, readFile, writeFile } from 'node:fs/promises';
-import os from 'node:os';
-import path from 'node:path';
-import { qbootRom, repoRoot, type KernelName } from './config.ts';
-import { tail } from './exec.ts';
-import { ensureInitramfs } from './initramfs.ts';
-import { cmdScript, jobEnv, pathsToKeep } from './job.ts';
-import { ensureKernel, type KernelTree } from './kernels.ts';
-import { guestResultsDir, runFiles } from './layout.ts';
-import { qemuArgs } from './qemu-args.ts';
-import { runQemu } from './qemu-run.ts';
-import { guestWarnings, judge } from './verdict.ts';
+import { randomBytes } from 'node:crypto'
+import { existsSync } from 'node:fs'
+import { mkdir, mkdtemp, readdir, readFile, writeFile } from 'node:fs/promises'
+import os from 'node:os'
+import path from 'node:path'
+import { qbootRom, repoRoot, type KernelName } from './config.ts'
+import { tail } from './exec.ts'
+import { ensureInitramfs } from './initramfs.ts'
+import { cmdScript, jobEnv, pathsToKeep } from './job.ts'
+import { ensureKernel, type KernelTree } from './kernels.ts'
+import { guestResultsDir, runFiles } from './layout.ts'
+import { qemuArgs } from './qemu-args.ts'
+import { runQemu } from './qemu-run.ts'
+import { guestWarnings, judge } from './verdict.ts'
 
 export interface VmRunOptions {
   kernel: KernelName;
@@ -60,23 +60,23 @@ export interface VmRunResult {
 const guestPath = (): string =>
   [path.dirname(process.execPath), '/usr/local/sbin', '/usr/local/bin', '/usr/sbin', '/usr/bin', '/sbin', '/bin']
     .filter((p, i, all) => all.indexOf(p) === i)
-    .join(':');
+    .join(':')
 
-async function readOrNull(p: string): Promise<string | null> {
-  return existsSync(p) ? readFile(p, 'utf8') : null;
+async function readOrNull (p: string): Promise<string | null> {
+  return existsSync(p) ? readFile(p, 'utf8') : null
 }
 
-export async function runInVm(o: VmRunOptions): Promise<VmRunResult> {
-  const cpus = o.cpus ?? 2;
-  const timeoutMs = o.timeoutMs ?? 10 * 60_000;
-  const k = o.tree ?? (await ensureKernel(o.kernel));
-  const initrd = await ensureInitramfs(k);
-  const runDir = o.runDir ?? (await mkdtemp(path.join(os.tmpdir(), `krelay-vm-${o.kernel}-`)));
-  if ((await readdir(runDir)).length) throw new Error(`run dir ${runDir} is not empty`);
-  await mkdir(path.join(runDir, runFiles.results), { recursive: true });
+export async function runInVm (o: VmRunOptions): Promise<VmRunResult> {
+  const cpus = o.cpus ?? 2
+  const timeoutMs = o.timeoutMs ?? 10 * 60_000
+  const k = o.tree ?? (await ensureKernel(o.kernel))
+  const initrd = await ensureInitramfs(k)
+  const runDir = o.runDir ?? (await mkdtemp(path.join(os.tmpdir(), `krelay-vm-${o.kernel}-`)))
+  if ((await readdir(runDir)).length) throw new Error(`run dir ${runDir} is not empty`)
+  await mkdir(path.join(runDir, runFiles.results), { recursive: true })
 
-  const cwd = path.resolve(o.cwd ?? repoRoot);
-  const nonce = randomBytes(12).toString('hex');
+  const cwd = path.resolve(o.cwd ?? repoRoot)
+  const nonce = randomBytes(12).toString('hex')
   const env: Record<string, string> = {
     PATH: guestPath(),
     HOME: '/tmp',
@@ -89,17 +89,17 @@ export async function runInVm(o: VmRunOptions): Promise<VmRunResult> {
     KRELAY_VM_CPUS: String(cpus),
     KRELAY_RESULTS: guestResultsDir,
     ...o.env,
-  };
-  const keep = pathsToKeep([cwd, k.dir, ...(o.hostPaths ?? [])]);
-  const job = { nonce, cwd, command: o.command, env, keep };
-  await writeFile(path.join(runDir, runFiles.job), jobEnv(job));
-  await writeFile(path.join(runDir, runFiles.cmd), cmdScript(job));
+  }
+  const keep = pathsToKeep([cwd, k.dir, ...(o.hostPaths ?? [])])
+  const job = { nonce, cwd, command: o.command, env, keep }
+  await writeFile(path.join(runDir, runFiles.job), jobEnv(job))
+  await writeFile(path.join(runDir, runFiles.cmd), cmdScript(job))
 
-  const args = qemuArgs({ vmlinuz: k.vmlinuz, initrd, runDir, cpus, memMiB: o.memMiB ?? 2048, bios: qbootRom });
-  const consolePath = path.join(runDir, runFiles.console);
-  const q = await runQemu({ args, consolePath, timeoutMs, onConsole: o.onConsole });
+  const args = qemuArgs({ vmlinuz: k.vmlinuz, initrd, runDir, cpus, memMiB: o.memMiB ?? 2048, bios: qbootRom })
+  const consolePath = path.join(runDir, runFiles.console)
+  const q = await runQemu({ args, consolePath, timeoutMs, onConsole: o.onConsole })
 
-  const read = (f: string): Promise<string | null> => readOrNull(path.join(runDir, f));
+  const read = (f: string): Promise<string | null> => readOrNull(path.join(runDir, f))
   const verdict = judge({
     nonce,
     console: q.console,
@@ -111,7 +111,7 @@ export async function runInVm(o: VmRunOptions): Promise<VmRunResult> {
     qemuStderr: q.stderr,
     timedOut: q.timedOut,
     timeoutMs,
-  });
+  })
   const result: VmRunResult = {
     ...verdict,
     console: q.console,
@@ -122,12 +122,12 @@ export async function runInVm(o: VmRunOptions): Promise<VmRunResult> {
     warnings: guestWarnings(q.console),
     timings: { initMs: q.marks.init, commandStartMs: q.marks.start, commandEndMs: q.marks.end },
     release: k.release,
-  };
+  }
   if (!result.ok && o.report !== false) {
     process.stderr.write(
       `\n--- krelay-vm ${o.kernel} (${k.release}): last 150 console lines (${consolePath}) ---\n` +
-        `${tail(q.console, 150)}\n--- FAILED: ${result.reason} ---\n`,
-    );
+        `${tail(q.console, 150)}\n--- FAILED: ${result.reason} ---\n`
+    )
   }
-  return result;
+  return result
 }

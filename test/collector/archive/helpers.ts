@@ -1,73 +1,73 @@
 // Shared by the archive tests: temporary directories, a reader, row builders.
 
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
-import type { RecordRow } from '../../../collector/archive/types.ts';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api'
+import type { RecordRow } from '../../../collector/archive/types.ts'
 
-export function tempDir(prefix = 'krelay-archive-'): { dir: string; cleanup(): void } {
-  const dir = mkdtempSync(join(tmpdir(), prefix));
-  return { dir, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
+export function tempDir (prefix = 'krelay-archive-'): { dir: string; cleanup(): void } {
+  const dir = mkdtempSync(join(tmpdir(), prefix))
+  return { dir, cleanup: () => rmSync(dir, { recursive: true, force: true }) }
 }
 
 /** Every file under dir (relative paths, sorted), hidden ones included. */
-export function listFiles(dir: string): string[] {
+export function listFiles (dir: string): string[] {
   try {
     return readdirSync(dir, { recursive: true, withFileTypes: true })
       .filter((e) => e.isFile())
       .map((e) => join(e.parentPath, e.name).slice(dir.length + 1))
-      .sort();
+      .sort()
   } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return [];
-    throw e;
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return []
+    throw e
   }
 }
 
-export function parquetFiles(dir: string): string[] {
-  return listFiles(dir).filter((f) => f.endsWith('.parquet'));
+export function parquetFiles (dir: string): string[] {
+  return listFiles(dir).filter((f) => f.endsWith('.parquet'))
 }
 
-let reader: Promise<DuckDBConnection> | undefined;
+let reader: Promise<DuckDBConnection> | undefined
 /** A DuckDB connection of its own, as an analyst would have. */
-export function readerConn(): Promise<DuckDBConnection> {
-  reader ??= DuckDBInstance.create(':memory:').then((i) => i.connect());
-  return reader;
+export function readerConn (): Promise<DuckDBConnection> {
+  reader ??= DuckDBInstance.create(':memory:').then((i) => i.connect())
+  return reader
 }
 
 /** Rows as arrays of JSON-ish values (BIGINT etc. as strings). */
-export async function query(sql: string): Promise<unknown[][]> {
-  const c = await readerConn();
-  const r = await c.runAndReadAll(sql);
-  return r.getRowsJson() as unknown[][];
+export async function query (sql: string): Promise<unknown[][]> {
+  const c = await readerConn()
+  const r = await c.runAndReadAll(sql)
+  return r.getRowsJson() as unknown[][]
 }
 
-export async function queryObjects(sql: string): Promise<Record<string, unknown>[]> {
-  const c = await readerConn();
-  const r = await c.runAndReadAll(sql);
-  return r.getRowObjectsJson() as Record<string, unknown>[];
+export async function queryObjects (sql: string): Promise<Record<string, unknown>[]> {
+  const c = await readerConn()
+  const r = await c.runAndReadAll(sql)
+  return r.getRowObjectsJson() as Record<string, unknown>[]
 }
 
-export function records(out: string): string {
-  return `read_parquet('${out}/records/**/*.parquet', hive_partitioning=true)`;
+export function records (out: string): string {
+  return `read_parquet('${out}/records/**/*.parquet', hive_partitioning=true)`
 }
 
-export function losses(out: string): string {
-  return `read_parquet('${out}/losses/**/*.parquet', hive_partitioning=true)`;
+export function losses (out: string): string {
+  return `read_parquet('${out}/losses/**/*.parquet', hive_partitioning=true)`
 }
 
-export function blankRow(): RecordRow {
-  return { tsHi: 0, tsLo: 0, cpu: 0, seq: 0, level: 6, type: 0, kind: 1, ctx: 0, pid: 1, comm: 'test', msg: '', data: null };
+export function blankRow (): RecordRow {
+  return { tsHi: 0, tsLo: 0, cpu: 0, seq: 0, level: 6, type: 0, kind: 1, ctx: 0, pid: 1, comm: 'test', msg: '', data: null }
 }
 
 /** Sets a row's monotonic time from a bigint (tests only). */
-export function setMono(row: { tsHi: number; tsLo: number }, mono: bigint): void {
-  row.tsHi = Number(mono >> 32n);
-  row.tsLo = Number(mono & 0xffffffffn);
+export function setMono (row: { tsHi: number; tsLo: number }, mono: bigint): void {
+  row.tsHi = Number(mono >> 32n)
+  row.tsLo = Number(mono & 0xffffffffn)
 }
 
-export const CH_A = '9f3c2a71d04b5e86';
-export const CH_B = '0123456789abcdef';
+export const CH_A = '9f3c2a71d04b5e86'
+export const CH_B = '0123456789abcdef'
 /** 2025-11-25T01:00:00.123456789Z minus some boot time: a realistic offset */
-export const OFFSET = 1764032400123456789n;
-export const HOUR_NS = 3_600_000_000_000n;
+export const OFFSET = 1764032400123456789n
+export const HOUR_NS = 3_600_000_000_000n

@@ -38,9 +38,18 @@ test('a CPU that comes online under the collector: mapped once, its records arch
   const stop = new AbortController()
   const stopServing = serveControl(sim)
   const running = collect({
-    channelDir: sim.dir, out, spoolDir: path.join(out, '.spool'), host: 'sim', fsync: 'never',
-    segmentBytes: 64 * 1024, segmentAgeMs: 60000, maxFileBytes: 256 * 1024, maxAgeSeconds: 60,
-    follow: false, signal: stop.signal, log: line => { lines.push(line) },
+    channelDir: sim.dir,
+    out,
+    spoolDir: path.join(out, '.spool'),
+    host: 'sim',
+    fsync: 'never',
+    segmentBytes: 64 * 1024,
+    segmentAgeMs: 60000,
+    maxFileBytes: 256 * 1024,
+    maxAgeSeconds: 60,
+    follow: false,
+    signal: stop.signal,
+    log: line => { lines.push(line) },
   })
   await collectorReading(path.join(out, '.spool'))
   await driveGenerator(sim, N, 16)

@@ -12,9 +12,18 @@ import { collectorReading, driveGenerator, serveControl } from './sim-driver.ts'
 function options (sim: RelaySim, signal: AbortSignal): CollectOptions {
   const out = fs.mkdtempSync(path.join(os.tmpdir(), 'krelay-collect-'))
   return {
-    channelDir: sim.dir, out, spoolDir: path.join(out, '.spool'), host: 'sim', fsync: 'never',
-    segmentBytes: 64 * 1024, segmentAgeMs: 60000, maxFileBytes: 256 * 1024, maxAgeSeconds: 60,
-    follow: false, signal, log: () => {},
+    channelDir: sim.dir,
+    out,
+    spoolDir: path.join(out, '.spool'),
+    host: 'sim',
+    fsync: 'never',
+    segmentBytes: 64 * 1024,
+    segmentAgeMs: 60000,
+    maxFileBytes: 256 * 1024,
+    maxAgeSeconds: 60,
+    follow: false,
+    signal,
+    log: () => {},
   }
 }
 

@@ -17,7 +17,7 @@ after(() => {
 })
 
 /** A fake system: a debugfs root under tmp, a mount table, a /sys/module entry or not. */
-function fakeSystem(name: string, opts: { debugfsMounted: boolean, moduleLoaded: boolean }): SystemPaths {
+function fakeSystem (name: string, opts: { debugfsMounted: boolean, moduleLoaded: boolean }): SystemPaths {
   const root = path.join(tmp, name)
   const debugfsRoot = path.join(root, 'debug')
   fs.mkdirSync(debugfsRoot, { recursive: true })
@@ -30,7 +30,7 @@ function fakeSystem(name: string, opts: { debugfsMounted: boolean, moduleLoaded:
   return { procMounts, debugfsRoot, sysModule, lockdown }
 }
 
-function expectChannelError(fn: () => unknown, code: string, message: RegExp): void {
+function expectChannelError (fn: () => unknown, code: string, message: RegExp): void {
   assert.throws(fn, (err: Error) => {
     assert.ok(err instanceof ChannelError, String(err))
     assert.equal(err.code, code)

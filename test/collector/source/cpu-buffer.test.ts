@@ -10,7 +10,7 @@ import { RelaySim } from '../../../collector/sim/relay-sim.ts'
 const sims: RelaySim[] = []
 after(() => { for (const sim of sims) sim.destroy() })
 
-function setup(): { sim: RelaySim, buffer: CpuBuffer } {
+function setup (): { sim: RelaySim, buffer: CpuBuffer } {
   const sim = new RelaySim({ cpus: [1], subbufSize: 1024, nSubbufs: 4 })
   sims.push(sim)
   const channel = openChannel(sim.dir)

@@ -11,14 +11,14 @@ import { watchCpuFiles } from '../../../collector/source/cpu-files.ts'
 const dirs: string[] = []
 after(() => { for (const dir of dirs) fs.rmSync(dir, { recursive: true, force: true }) })
 
-function channelDir(...names: string[]): string {
+function channelDir (...names: string[]): string {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'krelay-cpu-files-'))
   dirs.push(dir)
   for (const name of names) fs.writeFileSync(path.join(dir, name), '')
   return dir
 }
 
-function watched(dir: string) {
+function watched (dir: string) {
   const cpus: Array<[number, string]> = []
   const errors: Error[] = []
   let gone = 0
@@ -30,7 +30,7 @@ function watched(dir: string) {
   return { watcher, cpus, errors, gone: () => gone }
 }
 
-async function until(what: string, cond: () => boolean, timeoutMs = 5000): Promise<void> {
+async function until (what: string, cond: () => boolean, timeoutMs = 5000): Promise<void> {
   const deadline = performance.now() + timeoutMs
   while (!cond()) {
     assert.ok(performance.now() < deadline, `timed out waiting for ${what}`)

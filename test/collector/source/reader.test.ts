@@ -3,7 +3,6 @@
 import { test, after } from 'node:test'
 import assert from 'node:assert/strict'
 import fs from 'node:fs'
-import { dataView } from '../../../formats/bytes.ts'
 import { SUBBUF_HDR, RECORD_HDR, SUBBUF_HDR_SIZE } from '../../../formats/wire.ts'
 import { HEADER_BAD_MAGIC } from '../../../formats/subbuf-header.ts'
 import { createRecordView, RECORD_LEN_UNALIGNED } from '../../../formats/record.ts'
@@ -19,7 +18,7 @@ import { RelaySim, type SimOptions } from '../../../collector/sim/relay-sim.ts'
 const sims: RelaySim[] = []
 after(() => { for (const sim of sims) sim.destroy() })
 
-function makeSim(options: SimOptions = {}): RelaySim {
+function makeSim (options: SimOptions = {}): RelaySim {
   const sim = new RelaySim({ subbufSize: 2048, nSubbufs: 4, ...options })
   sims.push(sim)
   return sim
@@ -28,13 +27,13 @@ function makeSim(options: SimOptions = {}): RelaySim {
 /** Sub-buffers as seen in the callback (records copied out while the bytes are valid). */
 interface Seen { cpu: number, seq: number, records: number[], losses: LossEvent[], fault: CompleteSubbuf['fault'] }
 
-function collector(sim: RelaySim, options: Partial<ReaderOptions> = {}) {
+function collector (sim: RelaySim, options: Partial<ReaderOptions> = {}) {
   const seen: Seen[] = []
   const rounds: Round[] = []
   const rec = createRecordView()
   const reader = new ChannelReader(openChannel(sim.dir), {
     acker: sim.acker,
-    onSubbuf(sub) {
+    onSubbuf (sub) {
       const records: number[] = []
       forEachRecord(sub.view, sub.recordsStart, sub.recordsEnd, rec, (r) => records.push(r.seq))
       seen.push({ cpu: sub.cpu, seq: sub.seq, records, losses: sub.losses, fault: sub.fault })
@@ -258,7 +257,7 @@ test('timestamps beyond 2^53 stay exact and ordered; watermarks come from stats 
   const rounds: Round[] = []
   const reader = new ChannelReader(openChannel(sim.dir), {
     acker: sim.acker,
-    onSubbuf(sub) {
+    onSubbuf (sub) {
       watermarksSeen.push(u64ToBigInt(sub.watermarkHi, sub.watermarkLo))
       forEachRecord(sub.view, sub.recordsStart, sub.recordsEnd, rec, (r) => {
         assert.equal(compareU64(previous.hi, previous.lo, r.tsHi, r.tsLo), -1)
@@ -292,7 +291,7 @@ test('a CPU that comes online later is picked up on the next pass', async () => 
   assert.deepEqual(seen.map((s) => [s.cpu, s.seq, s.records]), [[5, 1, [1]]])
 })
 
-async function until(what: string, cond: () => boolean, timeoutMs = 5000): Promise<void> {
+async function until (what: string, cond: () => boolean, timeoutMs = 5000): Promise<void> {
   const deadline = performance.now() + timeoutMs
   while (!cond()) {
     assert.ok(performance.now() < deadline, `timed out waiting for ${what}`)
@@ -472,7 +471,7 @@ test('a module that vanishes mid-pass (ack fails with ENOENT) is still drained t
   const rounds: Round[] = []
   const reader = new ChannelReader(openChannel(sim.dir), {
     acker: {
-      ack(cpu, seq) {
+      ack (cpu, seq) {
         if (cpu === 0) return sim.ack(cpu, seq)
         sim.unload() // the module goes just before this ack, which then fails as on debugfs
         throw Object.assign(new Error('EIO: i/o error, write'), { code: 'EIO' })

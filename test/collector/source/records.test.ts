@@ -14,7 +14,7 @@ import { createSeqState, forEachRecord, skipCorruptSubbuf, walkSubbuf, type SeqS
 const SIZE = 2048
 
 /** A complete sub-buffer with one 64-byte record per seq; returns its bytes and decoded header. */
-function subbuf(seq: number, recordSeqs: number[], dropped = 0): { bytes: Buffer, header: SubbufHeader, offsets: number[] } {
+function subbuf (seq: number, recordSeqs: number[], dropped = 0): { bytes: Buffer, header: SubbufHeader, offsets: number[] } {
   const bytes = Buffer.alloc(SIZE, 0x5a)
   let off = SUBBUF_HDR_SIZE
   const offsets: number[] = []
@@ -23,13 +23,21 @@ function subbuf(seq: number, recordSeqs: number[], dropped = 0): { bytes: Buffer
     off += writeRecord(bytes, off, { type: 0, kind: KIND_TEXT, level: 6, seq: s, tsHi: 1, tsLo: s, pid: 1, ctx: 0, comm: 't' }, Buffer.from(`record ${s}`))
   }
   writeSubbufHeader(bytes, 0, {
-    ...createSubbufHeader(), magic: SUBBUF_MAGIC, version: ABI_VERSION, hdrSize: SUBBUF_HDR_SIZE, cpu: 1,
-    nrecords: recordSeqs.length, seq, commitSeq: seq, committed: off - SUBBUF_HDR_SIZE, dropped,
+    ...createSubbufHeader(),
+    magic: SUBBUF_MAGIC,
+    version: ABI_VERSION,
+    hdrSize: SUBBUF_HDR_SIZE,
+    cpu: 1,
+    nrecords: recordSeqs.length,
+    seq,
+    commitSeq: seq,
+    committed: off - SUBBUF_HDR_SIZE,
+    dropped,
   })
   return { bytes, header: readSubbufHeader(dataView(bytes), 0, createSubbufHeader()), offsets }
 }
 
-function walk(state: SeqState, s: ReturnType<typeof subbuf>) {
+function walk (state: SeqState, s: ReturnType<typeof subbuf>) {
   return walkSubbuf(dataView(s.bytes), readSubbufHeader(dataView(s.bytes), 0, s.header), state, createRecordView())
 }
 

@@ -14,7 +14,7 @@ import { RelaySim } from '../../../collector/sim/relay-sim.ts'
 
 const sims: RelaySim[] = []
 after(() => { for (const sim of sims) sim.destroy() })
-function makeSim(options: ConstructorParameters<typeof RelaySim>[0] = {}): RelaySim {
+function makeSim (options: ConstructorParameters<typeof RelaySim>[0] = {}): RelaySim {
   const sim = new RelaySim({ subbufSize: 1024, nSubbufs: 4, ...options })
   sims.push(sim)
   return sim

@@ -9,7 +9,7 @@ import { GenVerifier } from '../../../collector/source/verify-gen.ts'
 
 let seq = 0
 /** Generator record `index` of `cpu` in `run`, as a decoded view over its own buffer. */
-function gen(run: number, cpu: number, index: number, spoil?: (b: Buffer) => void): [DataView, RecordView] {
+function gen (run: number, cpu: number, index: number, spoil?: (b: Buffer) => void): [DataView, RecordView] {
   const buf = Buffer.alloc(256)
   const len = writeRecordHeader(buf, 0, { type: TYPE_GEN, kind: genKind(index), level: genLevel(index), seq: ++seq, tsHi: 0, tsLo: seq, pid: 1, ctx: 0, comm: 'g' }, genPayloadLength(run, cpu, index))
   writeGenPayload(buf, 48, run, cpu, index)
@@ -19,7 +19,7 @@ function gen(run: number, cpu: number, index: number, spoil?: (b: Buffer) => voi
   return [dataView(buf), rec]
 }
 
-function feed(v: GenVerifier, cpu: number, run: number, indexes: number[]): void {
+function feed (v: GenVerifier, cpu: number, run: number, indexes: number[]): void {
   for (const index of indexes) v.addRecord(cpu, ...gen(run, cpu, index))
 }
 

@@ -26,8 +26,17 @@ export function subbuf (cpu: number, seq: number, firstSeq: number, n: number): 
   }
   const h = createSubbufHeader()
   Object.assign(h, {
-    magic: SUBBUF_MAGIC, version: ABI_VERSION, hdrSize: SUBBUF_HDR_SIZE, cpu, nrecords: n, seq, commitSeq: seq,
-    committed: off - SUBBUF_HDR_SIZE, firstTsLo: firstSeq * 10, lastTsLo: (firstSeq + n - 1) * 10, watermarkLo: (firstSeq + n) * 10,
+    magic: SUBBUF_MAGIC,
+    version: ABI_VERSION,
+    hdrSize: SUBBUF_HDR_SIZE,
+    cpu,
+    nrecords: n,
+    seq,
+    commitSeq: seq,
+    committed: off - SUBBUF_HDR_SIZE,
+    firstTsLo: firstSeq * 10,
+    lastTsLo: (firstSeq + n - 1) * 10,
+    watermarkLo: (firstSeq + n) * 10,
   })
   writeSubbufHeader(buf, 0, h)
   return buf.subarray(0, off)
