@@ -2,7 +2,7 @@
 // (replay after a crash), merges the CPU streams, turns losses into loss rows,
 // and publishes files with the durable state bracketing every publish. The
 // live collector and `krelay archive --from` both feed it.
-import { Merge, type MergeStats } from '../merge/merge.ts'
+import { Merge, type MergeStats, type ReleaseMode } from '../merge/merge.ts'
 import { openArchive, removePartialFiles, StagingFullError, type Archive, type LossRow, type Published, type WriterOptions } from '../archive/index.ts'
 import { DurableState } from '../spool/durable-state.ts'
 import type { LossEvent } from '../source/records.ts'
@@ -105,12 +105,12 @@ export class Pipeline {
       this.cpu(w.cpu)
       this.merge.setWatermark(w.cpu, w.hi, w.lo)
     }
-    await this.emit(() => this.merge.drain())
+    await this.release('watermark')
   }
 
   /** Emits everything of the current channel (it ended, or the collector stops). */
   async finishChannel (): Promise<void> {
-    if (this.channel !== undefined) await this.emit(() => this.merge.drainAll())
+    if (this.channel !== undefined) await this.release('all')
   }
 
   /**
@@ -173,13 +173,13 @@ export class Pipeline {
   }
 
   /**
-   * Runs a merge drain; when the archive refuses a row for lack of room, the merge keeps
-   * that row, everything staged is published, and the drain goes on.
+   * Releases from the merge; when the archive refuses a row for lack of room, the merge
+   * keeps that row, everything staged is published, and the release goes on.
    */
-  private async emit (drain: () => number): Promise<void> {
+  private async release (mode: ReleaseMode): Promise<void> {
     for (;;) {
       try {
-        drain()
+        this.merge.release(mode)
         return
       } catch (err) {
         if (!(err instanceof StagingFullError)) throw err

@@ -26,6 +26,19 @@ export interface MergeStats {
   late: number
 }
 
+/**
+ * What release() emits, one mode per occasion (as perf's ordered-events flush modes):
+ *
+ *   'watermark'  every record older than all CPUs' watermarks: after each reader pass,
+ *                once its watermarks are set
+ *   'all'        everything queued, in order, whatever the watermarks: at the end of a
+ *                channel, or when the collector stops
+ *   'memory'     the oldest records, whatever the watermarks, until at most half of
+ *                maxQueuedBytes is queued: when push() takes the queue above
+ *                maxQueuedBytes; each record counts in stats.forced
+ */
+export type ReleaseMode = 'watermark' | 'all' | 'memory'
+
 export class Merge {
   readonly stats: MergeStats = { emitted: 0, forced: 0, late: 0 }
   private readonly queues: ChunkQueue[] = []
@@ -39,7 +52,7 @@ export class Merge {
   private lastLo = 0
   private queued = 0
 
-  /** @param maxQueuedBytes beyond this, the oldest records are emitted regardless of watermarks */
+  /** @param maxQueuedBytes beyond this, the oldest records are emitted regardless of watermarks ('memory') */
   constructor (private readonly emit: EmitRecord, private readonly maxQueuedBytes = 256 * 1024 * 1024) {}
 
   /** A CPU takes part from now on: nothing passes its watermark until it reports one. */
@@ -63,7 +76,7 @@ export class Merge {
     queue.push(view, start, end)
     this.queued += end - start
     if (!this.inHeap[cpu]) this.heapInsert(cpu)
-    if (this.queued > this.maxQueuedBytes) this.drainUntilBelow(this.maxQueuedBytes / 2)
+    if (this.queued > this.maxQueuedBytes) this.release('memory')
   }
 
   /** No record of `cpu` still to come has a ts below (hi, lo). Watermarks only move forward. */
@@ -75,8 +88,18 @@ export class Merge {
     }
   }
 
-  /** Emits every record older than all watermarks; returns how many. */
-  drain (): number {
+  /** Emits what `mode` releases (see ReleaseMode), in order; returns how many records. */
+  release (mode: ReleaseMode): number {
+    if (mode === 'all') return this.releaseAll()
+    if (mode === 'memory') return this.releaseUntilBelow(this.maxQueuedBytes / 2)
+    return this.releaseBelowWatermarks()
+  }
+
+  queuedBytes (): number {
+    return this.queued
+  }
+
+  private releaseBelowWatermarks (): number {
     if (this.cpus.length === 0) return 0
     let minHi = Infinity
     let minLo = Infinity
@@ -98,22 +121,20 @@ export class Merge {
     return n
   }
 
-  /** Emits everything queued, in order, whatever the watermarks say (at shutdown). */
-  drainAll (): number {
+  private releaseAll (): number {
     let n = 0
     while (this.heap.length > 0) { this.emitHead(); n++ }
     return n
   }
 
-  queuedBytes (): number {
-    return this.queued
-  }
-
-  private drainUntilBelow (bytes: number): void {
+  private releaseUntilBelow (bytes: number): number {
+    let n = 0
     while (this.heap.length > 0 && this.queued > bytes) {
       this.emitHead()
       this.stats.forced++
+      n++
     }
+    return n
   }
 
   private emitHead (): void {
