@@ -8,11 +8,8 @@ import { DurableState } from '../spool/durable-state.ts'
 import type { CompleteSubbuf, CpuWatermark } from '../source/reader.ts'
 import { RecordRowFiller } from './record-row.ts'
 import { createLossRow, fillLossRow, fillReloadRow, lastLostSeq, type LastRecord } from './loss-row.ts'
-import { RECORD_HDR as F } from '../../formats/wire.ts'
-import { readU64Safe } from '../../formats/u64.ts'
+import { recordLen, recordSeq, recordTsHi, recordTsLo } from '../../formats/record.ts'
 import path from 'node:path'
-
-const LE = true
 
 export interface ChannelMeta {
   channelId: string
@@ -82,16 +79,16 @@ export class Pipeline {
     for (const loss of sub.losses) this.appendLoss(channelId, pos, fillLossRow(this.loss, loss, sub.header, pos))
     const view = sub.view
     let off = sub.recordsStart
-    while (off < sub.recordsEnd && readSeq(view, off) <= pos.seq) {
-      off += view.getUint32(off + F.len.offset, LE)
+    while (off < sub.recordsEnd && recordSeq(view, off) <= pos.seq) {
+      off += recordLen(view, off)
       this.totals.skipped++
     }
     if (off < sub.recordsEnd) {
       let last = off
-      for (let o = off; o < sub.recordsEnd; o += view.getUint32(o + F.len.offset, LE)) last = o
-      pos.seq = readSeq(view, last)
-      pos.tsLo = view.getUint32(last + F.ts.offset, LE)
-      pos.tsHi = view.getUint32(last + F.ts.offset + 4, LE)
+      for (let o = off; o < sub.recordsEnd; o += recordLen(view, o)) last = o
+      pos.seq = recordSeq(view, last)
+      pos.tsLo = recordTsLo(view, last)
+      pos.tsHi = recordTsHi(view, last)
       this.merge.push(sub.cpu, view, off, sub.recordsEnd)
     }
     this.merge.setWatermark(sub.cpu, sub.header.watermarkHi, sub.header.watermarkLo)
@@ -231,8 +228,4 @@ export class Pipeline {
       throw err
     }
   }
-}
-
-function readSeq (view: DataView, off: number): number {
-  return readU64Safe(view, off + F.seq.offset)
 }

@@ -5,14 +5,9 @@
 // when no CPU can still produce an older one. Records stay in the chunk buffers
 // they arrived in (DataView reads: several times faster than Buffer's here);
 // nothing is allocated per record.
-import { RECORD_HDR } from '../../formats/wire.ts'
+import { recordLen } from '../../formats/record.ts'
 import { isBelowU64 } from '../../formats/u64.ts'
 import { ChunkQueue } from './chunk-queue.ts'
-
-const LEN = RECORD_HDR.len.offset
-const TS_LO = RECORD_HDR.ts.offset
-const TS_HI = RECORD_HDR.ts.offset + 4
-const LE = true
 
 /** Receives each record in order: a view of the chunk holding it and its offset. */
 export type EmitRecord = (view: DataView, off: number, cpu: number) => void
@@ -112,9 +107,7 @@ export class Merge {
     while (this.heap.length > 0) {
       const cpu = this.heap[0]!
       const q = this.queues[cpu]!
-      const hi = q.view.getUint32(q.off + TS_HI, LE)
-      const lo = q.view.getUint32(q.off + TS_LO, LE)
-      if (!isBelowU64(hi, lo, minHi, minLo)) break
+      if (!isBelowU64(q.tsHi, q.tsLo, minHi, minLo)) break
       this.emitHead()
       n++
     }
@@ -142,13 +135,13 @@ export class Merge {
     const q = this.queues[cpu]!
     const view = q.view
     const off = q.off
-    const hi = view.getUint32(off + TS_HI, LE)
-    const lo = view.getUint32(off + TS_LO, LE)
+    const hi = q.tsHi
+    const lo = q.tsLo
     if (isBelowU64(hi, lo, this.lastHi, this.lastLo)) this.stats.late++
     else { this.lastHi = hi; this.lastLo = lo }
     this.emit(view, off, cpu)
     this.stats.emitted++
-    const len = view.getUint32(off + LEN, LE)
+    const len = recordLen(view, off)
     this.queued -= len
     if (q.advance(len)) this.siftDown(0)
     else this.heapRemoveTop()
@@ -163,12 +156,8 @@ export class Merge {
   private before (a: number, b: number): boolean {
     const qa = this.queues[a]!
     const qb = this.queues[b]!
-    const aHi = qa.view.getUint32(qa.off + TS_HI, LE)
-    const bHi = qb.view.getUint32(qb.off + TS_HI, LE)
-    if (aHi !== bHi) return aHi < bHi
-    const aLo = qa.view.getUint32(qa.off + TS_LO, LE)
-    const bLo = qb.view.getUint32(qb.off + TS_LO, LE)
-    if (aLo !== bLo) return aLo < bLo
+    if (qa.tsHi !== qb.tsHi) return qa.tsHi < qb.tsHi
+    if (qa.tsLo !== qb.tsLo) return qa.tsLo < qb.tsLo
     return a < b
   }
 

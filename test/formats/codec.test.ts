@@ -11,6 +11,8 @@ import {
 } from '../../formats/subbuf-header.ts'
 import {
   createRecordView, readRecord, recordComm, recordPayload, recordText, writeRecord,
+  recordCommOffset, recordCtx, recordKind, recordLen, recordLevel, recordPad, recordPayloadOffset, recordPid,
+  recordReserved, recordSeq, recordTsHi, recordTsLo, recordType,
   RECORD_LEN_PAST_END, RECORD_LEN_TOO_SMALL, RECORD_LEN_UNALIGNED, RECORD_OK, RECORD_PAD_PAST_PAYLOAD,
   RECORD_PAD_TOO_LARGE, RECORD_SEQ_TOO_LARGE, RECORD_TRUNCATED, type RecordFields,
 } from '../../formats/record.ts'
@@ -115,6 +117,25 @@ test('record: round trip, padding, comm and payload without copies', () => {
   const view = recordPayload(buf, rec)
   assert.equal(view.buffer, buf.buffer, 'payload is a view, not a copy')
   for (let i = 8 + 48 + payload.length; i < 8 + len; i++) assert.equal(buf[i], 0, 'pad bytes are zero')
+})
+
+test('record: the field accessors read what readRecord reads, at any offset', () => {
+  const buf = Buffer.alloc(512, 0xee)
+  const payload = Buffer.from('exec filename=/bin/true pid=1 old_pid=1')
+  const off = 24
+  writeRecord(buf, off, fields({ pid: 0xfffffffe }), payload)
+  const view = dataView(buf)
+  const rec = createRecordView()
+  assert.equal(readRecord(view, off, buf.length, rec), RECORD_OK)
+  assert.deepEqual(
+    [recordLen(view, off), recordType(view, off), recordKind(view, off), recordLevel(view, off), recordSeq(view, off),
+      recordTsHi(view, off), recordTsLo(view, off), recordPid(view, off), recordPad(view, off), recordCtx(view, off),
+      recordReserved(view, off), recordPayloadOffset(off)],
+    [rec.len, rec.type, rec.kind, rec.level, rec.seq, rec.tsHi, rec.tsLo, rec.pid, rec.pad, rec.ctx, rec.reserved, rec.payloadOff])
+  assert.equal(recordPid(view, off), 0xfffffffe, 'pid as its u32')
+  assert.equal(buf.toString('latin1', recordCommOffset(off), recordCommOffset(off) + 11), 'kworker/3:1')
+  buf.writeBigUInt64LE(1n << 53n, off + RECORD_HDR.seq.offset)
+  assert.equal(recordSeq(view, off), -1, 'a seq of 2^53 or more reads as -1')
 })
 
 test('record: a comm of 16 bytes without NUL', () => {

@@ -1,8 +1,7 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { Merge } from '../../../collector/merge/merge.ts'
-import { RECORD_HDR } from '../../../formats/wire.ts'
-import { writeRecord } from '../../../formats/record.ts'
+import { recordSeq, recordTsHi, recordTsLo, writeRecord } from '../../../formats/record.ts'
 import { compareU64 } from '../../../formats/u64.ts'
 
 interface Rec { cpu: number, seq: number, hi: number, lo: number }
@@ -41,9 +40,9 @@ function decodeEmitted (out: Rec[]) {
   return (view: DataView, off: number, cpu: number): void => {
     out.push({
       cpu,
-      seq: view.getUint32(off + RECORD_HDR.seq.offset, true),
-      lo: view.getUint32(off + RECORD_HDR.ts.offset, true),
-      hi: view.getUint32(off + RECORD_HDR.ts.offset + 4, true),
+      seq: recordSeq(view, off),
+      lo: recordTsLo(view, off),
+      hi: recordTsHi(view, off),
     })
   }
 }
