@@ -60,10 +60,6 @@ export class Merge {
     this.cpus.push(cpu)
   }
 
-  hasCpu (cpu: number): boolean {
-    return this.queues[cpu] !== undefined
-  }
-
   /** Queues the records in buf[start, end) of one CPU, which follow its earlier ones. */
   push (cpu: number, view: DataView, start: number, end: number): void {
     const queue = this.queueOf(cpu)
