@@ -1,6 +1,6 @@
 // The TypeScript spelling of formats/krelay_abi.h (PROTOCOL.md §3).
 // Every decoder and encoder reads its offsets from the layout tables below;
-// test/formats/layout.test.ts compiles the C header and compares both ways.
+// test/formats/wire.test.ts compiles the C header and compares both ways.
 
 export const ABI_VERSION = 1
 export const SUBBUF_MAGIC = 0x4253524b // "KRSB" as a little-endian u32

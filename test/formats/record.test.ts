@@ -1,14 +1,10 @@
-// Encode/decode round trips and every corruption case of PROTOCOL.md §3.3 that a single
-// header or record shows (seq continuity is the walker's: test/collector/source/records.test.ts).
+// struct krelay_record_hdr: round trip, field accessors, and every corruption case of
+// PROTOCOL.md §3.3 that a single record shows (seq continuity is the walker's:
+// test/collector/source/records.test.ts).
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { dataView } from '../../formats/bytes.ts'
-import { ABI_VERSION, CTX_HARDIRQ, KIND_BINARY, KIND_TEXT, RECORD_HDR, SUBBUF_HDR, SUBBUF_HDR_SIZE, SUBBUF_MAGIC, TYPE_SCHED_EXEC, recordLength } from '../../formats/wire.ts'
-import {
-  checkSubbufHeader, createSubbufHeader, readCommitSeq, readSubbufHeader, writeSubbufHeader,
-  HEADER_BAD_CPU, HEADER_BAD_HDR_SIZE, HEADER_BAD_MAGIC, HEADER_BAD_VERSION, HEADER_COMMITTED_TOO_LARGE,
-  HEADER_OK, HEADER_SEQ_MISMATCH, type SubbufHeader,
-} from '../../formats/subbuf-header.ts'
+import { CTX_HARDIRQ, KIND_BINARY, KIND_TEXT, RECORD_HDR, TYPE_SCHED_EXEC, recordLength } from '../../formats/wire.ts'
 import {
   createRecordView, readRecord, recordComm, recordPayload, recordText, writeRecord,
   recordCommOffset, recordCtx, recordKind, recordLen, recordLevel, recordPad, recordPayloadOffset, recordPid,
@@ -16,77 +12,7 @@ import {
   RECORD_LEN_PAST_END, RECORD_LEN_TOO_SMALL, RECORD_LEN_UNALIGNED, RECORD_OK, RECORD_PAD_PAST_PAYLOAD,
   RECORD_PAD_TOO_LARGE, RECORD_SEQ_TOO_LARGE, RECORD_TRUNCATED, type RecordFields,
 } from '../../formats/record.ts'
-import { compareU64, u64FromBigInt, u64ToBigInt, u64ToSafeNumber, isBelowU64, addToU64 } from '../../formats/u64.ts'
-
-const SUBBUF_SIZE = 4096
-
-function sampleHeader (): SubbufHeader {
-  const ts1 = u64FromBigInt((1n << 60n) + 123n)
-  const ts2 = u64FromBigInt((1n << 60n) + 456n)
-  const wm = u64FromBigInt(0xfedcba9876543210n)
-  return {
-    ...createSubbufHeader(),
-    magic: SUBBUF_MAGIC,
-    version: ABI_VERSION,
-    hdrSize: SUBBUF_HDR_SIZE,
-    cpu: 3,
-    nrecords: 7,
-    seq: 2 ** 40 + 5,
-    commitSeq: 2 ** 40 + 5,
-    committed: 1000,
-    firstTsHi: ts1.hi,
-    firstTsLo: ts1.lo,
-    lastTsHi: ts2.hi,
-    lastTsLo: ts2.lo,
-    dropped: 2 ** 33 + 1,
-    watermarkHi: wm.hi,
-    watermarkLo: wm.lo,
-  }
-}
-
-test('sub-buffer header: round trip at an offset, every field exact', () => {
-  const buf = Buffer.alloc(SUBBUF_SIZE * 2, 0xaa)
-  const h = sampleHeader()
-  writeSubbufHeader(buf, SUBBUF_SIZE, h)
-  const back = readSubbufHeader(dataView(buf), SUBBUF_SIZE, createSubbufHeader())
-  assert.deepEqual(back, h)
-  assert.equal(checkSubbufHeader(back, 3, SUBBUF_SIZE), HEADER_OK)
-  assert.equal(readCommitSeq(dataView(buf), SUBBUF_SIZE), 2 ** 40 + 5)
-  assert.equal(buf.readUInt32LE(SUBBUF_SIZE), 0x4253524b)
-  assert.equal(buf.toString('latin1', SUBBUF_SIZE, SUBBUF_SIZE + 4), 'KRSB')
-  assert.equal(buf[SUBBUF_SIZE + SUBBUF_HDR_SIZE], 0xaa, 'nothing written past the header')
-})
-
-test('sub-buffer header: each corruption of §3.3 is detected', () => {
-  const cases: Array<[string, (h: SubbufHeader) => void, number]> = [
-    ['magic', (h) => { h.magic = 0x4253524c }, HEADER_BAD_MAGIC],
-    ['version', (h) => { h.version = 2 }, HEADER_BAD_VERSION],
-    ['hdr_size', (h) => { h.hdrSize = 88 }, HEADER_BAD_HDR_SIZE],
-    ['cpu', (h) => { h.cpu = 4 }, HEADER_BAD_CPU],
-    ['committed', (h) => { h.committed = SUBBUF_SIZE - SUBBUF_HDR_SIZE + 1 }, HEADER_COMMITTED_TOO_LARGE],
-    ['seq', (h) => { h.seq = h.commitSeq - 8 }, HEADER_SEQ_MISMATCH],
-  ]
-  for (const [what, spoil, status] of cases) {
-    const buf = Buffer.alloc(SUBBUF_SIZE)
-    const h = sampleHeader()
-    spoil(h)
-    writeSubbufHeader(buf, 0, h)
-    assert.equal(checkSubbufHeader(readSubbufHeader(dataView(buf), 0, createSubbufHeader()), 3, SUBBUF_SIZE), status, what)
-  }
-  const full = sampleHeader()
-  full.committed = SUBBUF_SIZE - SUBBUF_HDR_SIZE
-  assert.equal(checkSubbufHeader(full, 3, SUBBUF_SIZE), HEADER_OK, 'committed may fill the sub-buffer')
-})
-
-test('sub-buffer header: a seq of 2^53 or more decodes as -1 and fails the check', () => {
-  const buf = Buffer.alloc(SUBBUF_SIZE)
-  writeSubbufHeader(buf, 0, sampleHeader())
-  buf.writeBigUInt64LE(1n << 53n, SUBBUF_HDR.seq.offset)
-  buf.writeBigUInt64LE(1n << 53n, SUBBUF_HDR.commit_seq.offset)
-  const h = readSubbufHeader(dataView(buf), 0, createSubbufHeader())
-  assert.equal(h.seq, -1)
-  assert.equal(readCommitSeq(dataView(buf), 0), -1)
-})
+import { u64FromBigInt, u64ToBigInt } from '../../formats/u64.ts'
 
 function fields (over: Partial<RecordFields> = {}): RecordFields {
   const ts = u64FromBigInt((1n << 53n) + 1n)
@@ -165,21 +91,4 @@ test('record: each corruption of §3.3 is detected', () => {
     spoil(buf)
     assert.equal(readRecord(dataView(buf), 0, end ?? 64, createRecordView()), status, what)
   }
-})
-
-test('u64 halves: ordering of timestamps beyond 2^53 is exact where numbers are not', () => {
-  const a = u64FromBigInt(1n << 53n)
-  const b = u64FromBigInt((1n << 53n) + 1n)
-  assert.equal(a.hi * 2 ** 32 + a.lo, b.hi * 2 ** 32 + b.lo, 'as numbers they collide')
-  assert.equal(compareU64(a.hi, a.lo, b.hi, b.lo), -1)
-  assert.equal(compareU64(b.hi, b.lo, a.hi, a.lo), 1)
-  assert.equal(compareU64(a.hi, a.lo, a.hi, a.lo), 0)
-  assert.ok(isBelowU64(a.hi, a.lo, b.hi, b.lo))
-  assert.ok(!isBelowU64(b.hi, b.lo, a.hi, a.lo))
-  assert.equal(u64ToSafeNumber(a.hi, a.lo), -1)
-  const c = { hi: 0, lo: 0xffffffff }
-  addToU64(c, 1)
-  assert.deepEqual(c, { hi: 1, lo: 0 })
-  addToU64(c, 2 ** 33 + 5)
-  assert.equal(u64ToBigInt(c.hi, c.lo), (1n << 32n) + (1n << 33n) + 5n)
 })
