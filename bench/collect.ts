@@ -43,7 +43,7 @@ async function read (): Promise<number> {
     onSubbuf: sub => forEachRecord(sub.view, sub.recordsStart, sub.recordsEnd, rec, () => { records++ }),
   })
   for (;;) {
-    const pass = await reader.drainOnce()
+    const pass = await reader.pass()
     if (pass.subbufs === 0 && !pass.more) break
   }
   const ms = performance.now() - t0

@@ -80,9 +80,9 @@ function runMerge (chunks: Chunk[]): Float64Array {
       merge.push(ch.cpu, ch.view, 0, ch.end)
       merge.setWatermark(ch.cpu, ch.lastHi, ch.lastLo)
     }
-    merge.drain()
+    merge.release('watermark')
   }
-  merge.drainAll()
+  merge.release('all')
   return order.subarray(0, i)
 }
 

@@ -42,6 +42,7 @@
 
 /* Record types below 0xff00 belong to callers; these are krelay's own */
 #define KRELAY_TYPE_TEXT		0x0000
+#define KRELAY_TYPE_KRELAY_FIRST	0xff00	/* krelay's own from here up */
 #define KRELAY_TYPE_GEN			0xff01
 #define KRELAY_TYPE_SCHED_EXEC		0xff10
 #define KRELAY_TYPE_SCHED_FORK		0xff11

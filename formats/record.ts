@@ -1,8 +1,43 @@
 // struct krelay_record_hdr: decode into a reusable view, encode, and get comm/payload
 // only when asked (PROTOCOL.md §3.2). readRecord allocates nothing.
 import { COMM_LEN, RECORD_ALIGN, RECORD_HDR as F, RECORD_HDR_SIZE, recordLength } from './wire.ts'
-import { SAFE_HI_LIMIT, TWO_POW_32, writeU64Halves, writeU64Number } from './u64.ts'
+import { readU64Safe, writeU64Halves, writeU64Number } from './u64.ts'
 import { asDataView, type Bytes } from './bytes.ts'
+
+const LEN = F.len.offset
+const TYPE = F.type.offset
+const KIND = F.kind.offset
+const LEVEL = F.level.offset
+const SEQ = F.seq.offset
+const TS_LO = F.ts.offset
+const TS_HI = F.ts.offset + 4
+const PID = F.pid.offset
+const PAD = F.pad.offset
+const CTX = F.ctx.offset
+const RESERVED = F.reserved.offset
+const COMM = F.comm.offset
+
+// One field of the record header at `off`, read straight from the view: for hot paths
+// that need a field or two (the merge, the pipeline, row filling) without readRecord's
+// checks, so only on records already validated. Plain functions that V8 inlines; none
+// allocates.
+export function recordLen (view: DataView, off: number): number { return view.getUint32(off + LEN, true) }
+export function recordType (view: DataView, off: number): number { return view.getUint16(off + TYPE, true) }
+export function recordKind (view: DataView, off: number): number { return view.getUint8(off + KIND) }
+export function recordLevel (view: DataView, off: number): number { return view.getUint8(off + LEVEL) }
+/** Exact below 2^53 (as readRecord requires), else -1. */
+export function recordSeq (view: DataView, off: number): number { return readU64Safe(view, off + SEQ) }
+export function recordTsHi (view: DataView, off: number): number { return view.getUint32(off + TS_HI, true) }
+export function recordTsLo (view: DataView, off: number): number { return view.getUint32(off + TS_LO, true) }
+/** pid as the u32 it is stored as */
+export function recordPid (view: DataView, off: number): number { return view.getUint32(off + PID, true) }
+export function recordPad (view: DataView, off: number): number { return view.getUint8(off + PAD) }
+export function recordCtx (view: DataView, off: number): number { return view.getUint8(off + CTX) }
+export function recordReserved (view: DataView, off: number): number { return view.getUint16(off + RESERVED, true) }
+/** Where comm's COMM_LEN bytes start. */
+export function recordCommOffset (off: number): number { return off + COMM }
+/** Where the payload starts; it ends at off + len - pad. */
+export function recordPayloadOffset (off: number): number { return off + RECORD_HDR_SIZE }
 
 export interface RecordView {
   /** byte offset of the record in the buffer it was read from */
@@ -66,28 +101,28 @@ export const RECORD_STATUS_NAMES = [
  */
 export function readRecord (view: DataView, off: number, end: number, into: RecordView): number {
   if (end - off < RECORD_HDR_SIZE) return RECORD_TRUNCATED
-  const len = view.getUint32(off + F.len.offset, true)
+  const len = recordLen(view, off)
   if (len < RECORD_HDR_SIZE) return RECORD_LEN_TOO_SMALL
   if ((len & (RECORD_ALIGN - 1)) !== 0) return RECORD_LEN_UNALIGNED
   if (len > end - off) return RECORD_LEN_PAST_END
-  const pad = view.getUint8(off + F.pad.offset)
+  const pad = recordPad(view, off)
   if (pad >= RECORD_ALIGN) return RECORD_PAD_TOO_LARGE
   if (pad > len - RECORD_HDR_SIZE) return RECORD_PAD_PAST_PAYLOAD
-  const seqHi = view.getUint32(off + F.seq.offset + 4, true)
-  if (seqHi >= SAFE_HI_LIMIT) return RECORD_SEQ_TOO_LARGE
+  const seq = recordSeq(view, off)
+  if (seq < 0) return RECORD_SEQ_TOO_LARGE
   into.off = off
   into.len = len
-  into.type = view.getUint16(off + F.type.offset, true)
-  into.kind = view.getUint8(off + F.kind.offset)
-  into.level = view.getUint8(off + F.level.offset)
-  into.seq = seqHi * TWO_POW_32 + view.getUint32(off + F.seq.offset, true)
-  into.tsLo = view.getUint32(off + F.ts.offset, true)
-  into.tsHi = view.getUint32(off + F.ts.offset + 4, true)
-  into.pid = view.getUint32(off + F.pid.offset, true)
+  into.type = recordType(view, off)
+  into.kind = recordKind(view, off)
+  into.level = recordLevel(view, off)
+  into.seq = seq
+  into.tsLo = recordTsLo(view, off)
+  into.tsHi = recordTsHi(view, off)
+  into.pid = recordPid(view, off)
   into.pad = pad
-  into.ctx = view.getUint8(off + F.ctx.offset)
-  into.reserved = view.getUint16(off + F.reserved.offset, true)
-  into.payloadOff = off + RECORD_HDR_SIZE
+  into.ctx = recordCtx(view, off)
+  into.reserved = recordReserved(view, off)
+  into.payloadOff = recordPayloadOffset(off)
   into.payloadLen = len - RECORD_HDR_SIZE - pad
   return RECORD_OK
 }
@@ -104,7 +139,7 @@ export function recordText (bytes: Buffer, rec: RecordView): string {
 
 /** comm up to its first NUL (it may fill all 16 bytes with none). Allocates a string. */
 export function recordComm (bytes: Buffer, rec: RecordView, encoding: 'latin1' | 'utf8' = 'utf8'): string {
-  const start = rec.off + F.comm.offset
+  const start = recordCommOffset(rec.off)
   let end = start
   while (end < start + COMM_LEN && bytes[end] !== 0) end++
   return bytes.toString(encoding, start, end)

@@ -1,6 +1,6 @@
 // u64 values as two u32 halves (hi, lo). Timestamps are CLOCK_MONOTONIC ns and pass
 // 2^53 after 104 days of uptime, so they are kept exact this way; ordering must use
-// compareU64, never the approximate number.
+// compareU64 or isBelowU64, never a number made of both halves.
 
 export const TWO_POW_32 = 4294967296
 /** Largest hi half of a u64 below 2^53 (2^53 / 2^32 = 2^21). */
@@ -15,11 +15,6 @@ export function compareU64 (aHi: number, aLo: number, bHi: number, bLo: number):
 
 export function isBelowU64 (aHi: number, aLo: number, bHi: number, bLo: number): boolean {
   return aHi < bHi || (aHi === bHi && aLo < bLo)
-}
-
-/** Nearest number: fine for display and durations, never for ordering. */
-export function u64ToApproxNumber (hi: number, lo: number): number {
-  return hi * TWO_POW_32 + lo
 }
 
 /** Exact number if below 2^53, else -1. */

@@ -1,6 +1,6 @@
 // The TypeScript spelling of formats/krelay_abi.h (PROTOCOL.md §3).
 // Every decoder and encoder reads its offsets from the layout tables below;
-// test/formats/layout.test.ts compiles the C header and compares both ways.
+// test/formats/wire.test.ts compiles the C header and compares both ways.
 
 export const ABI_VERSION = 1
 export const SUBBUF_MAGIC = 0x4253524b // "KRSB" as a little-endian u32
@@ -110,6 +110,7 @@ export const ABI_CONSTANTS: Readonly<Record<string, number>> = {
   KRELAY_LEVEL_DEBUG: LEVEL_DEBUG,
   KRELAY_LEVEL_MAX: LEVEL_MAX,
   KRELAY_TYPE_TEXT: TYPE_TEXT,
+  KRELAY_TYPE_KRELAY_FIRST: TYPE_KRELAY_FIRST,
   KRELAY_TYPE_GEN: TYPE_GEN,
   KRELAY_TYPE_SCHED_EXEC: TYPE_SCHED_EXEC,
   KRELAY_TYPE_SCHED_FORK: TYPE_SCHED_FORK,

@@ -28,8 +28,6 @@ bool krelay_accepting;
 bool krelay_running = true;
 unsigned int krelay_min_level = KRELAY_LEVEL_MAX;
 
-#define KRELAY_TYPE_OWN_FIRST	0xff00
-
 static u8 krelay_ctx(void)
 {
 	if (in_hardirq())
@@ -222,7 +220,7 @@ EXPORT_SYMBOL_GPL(krelay_printk);
 
 int krelay_write(unsigned int level, u16 type, const void *data, size_t len)
 {
-	if (type == KRELAY_TYPE_TEXT || type >= KRELAY_TYPE_OWN_FIRST)
+	if (type == KRELAY_TYPE_TEXT || type >= KRELAY_TYPE_KRELAY_FIRST)
 		return -EINVAL;
 	return krelay_emit(level, type, data, len);
 }

@@ -111,7 +111,7 @@ async function follow (
     for (let flush = 0; flush < 2; flush++) {
       await flushChannel(channel)
       for (;;) {
-        const pass = await reader.drainOnce()
+        const pass = await reader.pass()
         if (pass.subbufs === 0 && !pass.more) break
       }
     }

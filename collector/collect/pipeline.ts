@@ -2,17 +2,14 @@
 // (replay after a crash), merges the CPU streams, turns losses into loss rows,
 // and publishes files with the durable state bracketing every publish. The
 // live collector and `krelay archive --from` both feed it.
-import { Merge, type MergeStats } from '../merge/merge.ts'
+import { Merge, type MergeStats, type ReleaseMode } from '../merge/merge.ts'
 import { openArchive, removePartialFiles, StagingFullError, type Archive, type LossRow, type Published, type WriterOptions } from '../archive/index.ts'
 import { DurableState } from '../spool/durable-state.ts'
-import type { LossEvent } from '../source/records.ts'
 import type { CompleteSubbuf, CpuWatermark } from '../source/reader.ts'
 import { RecordRowFiller } from './record-row.ts'
-import { RECORD_HDR as F } from '../../formats/wire.ts'
-import { readU64Safe } from '../../formats/u64.ts'
+import { createLossRow, fillLossRow, fillReloadRow, lastLostSeq, type LastRecord } from './loss-row.ts'
+import { recordLen, recordSeq, recordTsHi, recordTsLo } from '../../formats/record.ts'
 import path from 'node:path'
-
-const LE = true
 
 export interface ChannelMeta {
   channelId: string
@@ -32,7 +29,8 @@ export interface PipelineTotals {
   files: number
 }
 
-interface CpuPosition { seq: number, tsHi: number, tsLo: number, lossSeq: number }
+/** Per CPU: the last record queued, and the last seq covered by a loss row appended. */
+interface CpuPosition extends LastRecord { lossSeq: number }
 
 export class Pipeline {
   readonly totals: PipelineTotals = { records: 0, losses: 0, lostRecords: 0, skipped: 0, files: 0 }
@@ -41,7 +39,7 @@ export class Pipeline {
   private merge: Merge
   private positions = new Map<number, CpuPosition>()
   private readonly filler = new RecordRowFiller()
-  private readonly loss: LossRow = { cpu: 0, firstSeq: 0, count: 0, fromHi: 0, fromLo: 0, toHi: 0, toLo: 0, reason: 'dropped' }
+  private readonly loss: LossRow = createLossRow()
   private publishing: Promise<void> = Promise.resolve()
   private publishError: unknown
 
@@ -78,19 +76,19 @@ export class Pipeline {
   addSubbuf (sub: SubbufInput): void {
     const channelId = this.requireChannel()
     const pos = this.cpu(sub.cpu)
-    for (const loss of sub.losses) this.addLoss(channelId, pos, loss, sub)
+    for (const loss of sub.losses) this.appendLoss(channelId, pos, fillLossRow(this.loss, loss, sub.header, pos))
     const view = sub.view
     let off = sub.recordsStart
-    while (off < sub.recordsEnd && readSeq(view, off) <= pos.seq) {
-      off += view.getUint32(off + F.len.offset, LE)
+    while (off < sub.recordsEnd && recordSeq(view, off) <= pos.seq) {
+      off += recordLen(view, off)
       this.totals.skipped++
     }
     if (off < sub.recordsEnd) {
       let last = off
-      for (let o = off; o < sub.recordsEnd; o += view.getUint32(o + F.len.offset, LE)) last = o
-      pos.seq = readSeq(view, last)
-      pos.tsLo = view.getUint32(last + F.ts.offset, LE)
-      pos.tsHi = view.getUint32(last + F.ts.offset + 4, LE)
+      for (let o = off; o < sub.recordsEnd; o += recordLen(view, o)) last = o
+      pos.seq = recordSeq(view, last)
+      pos.tsLo = recordTsLo(view, last)
+      pos.tsHi = recordTsHi(view, last)
       this.merge.push(sub.cpu, view, off, sub.recordsEnd)
     }
     this.merge.setWatermark(sub.cpu, sub.header.watermarkHi, sub.header.watermarkLo)
@@ -105,28 +103,24 @@ export class Pipeline {
       this.cpu(w.cpu)
       this.merge.setWatermark(w.cpu, w.hi, w.lo)
     }
-    await this.emit(() => this.merge.drain())
+    await this.release('watermark')
   }
 
   /** Emits everything of the current channel (it ended, or the collector stops). */
   async finishChannel (): Promise<void> {
-    if (this.channel !== undefined) await this.emit(() => this.merge.drainAll())
+    if (this.channel !== undefined) await this.release('all')
   }
 
   /**
    * The module went away: one `reload` row per CPU marks where the channel's stream ended,
    * from its last record to now (Node's hrtime is CLOCK_MONOTONIC, the kernel's clock).
-   * Its count is 0: drops that no later record revealed are not known once the module is gone.
    */
   reloaded (): void {
     const channelId = this.requireChannel()
     const now = process.hrtime.bigint()
     const nowHi = Number(now >> 32n)
     const nowLo = Number(now & 0xffffffffn)
-    for (const [cpu, pos] of this.positions) {
-      Object.assign(this.loss, { cpu, firstSeq: pos.seq + 1, count: 0, fromHi: pos.tsHi, fromLo: pos.tsLo, toHi: nowHi, toLo: nowLo, reason: 'reload' })
-      this.appendLoss(channelId, pos)
-    }
+    for (const [cpu, pos] of this.positions) this.appendLoss(channelId, pos, fillReloadRow(this.loss, cpu, pos, nowHi, nowLo))
   }
 
   /** Starts publishing what is due, unless nothing is; never waits for it. */
@@ -173,13 +167,13 @@ export class Pipeline {
   }
 
   /**
-   * Runs a merge drain; when the archive refuses a row for lack of room, the merge keeps
-   * that row, everything staged is published, and the drain goes on.
+   * Releases from the merge; when the archive refuses a row for lack of room, the merge
+   * keeps that row, everything staged is published, and the release goes on.
    */
-  private async emit (drain: () => number): Promise<void> {
+  private async release (mode: ReleaseMode): Promise<void> {
     for (;;) {
       try {
-        drain()
+        this.merge.release(mode)
         return
       } catch (err) {
         if (!(err instanceof StagingFullError)) throw err
@@ -196,35 +190,9 @@ export class Pipeline {
     })
   }
 
-  private addLoss (channelId: string, pos: CpuPosition, loss: LossEvent, sub: SubbufInput): void {
-    const row = this.loss
-    const h = sub.header
-    row.cpu = loss.cpu
-    // a restarted reader does not know where a gap starts; the archive does
-    row.firstSeq = loss.firstSeq === 0 && pos.seq > 0 ? pos.seq + 1 : loss.firstSeq
-    row.count = loss.count
-    row.reason = loss.reason
-    if (loss.reason === 'dropped') {
-      // lost between the last record seen on this CPU and this sub-buffer's first record,
-      // or its completion when it has none (a flush opened it to report the drops)
-      const empty = h.nrecords === 0
-      row.toHi = empty ? h.watermarkHi : h.firstTsHi
-      row.toLo = empty ? h.watermarkLo : h.firstTsLo
-      const known = pos.tsHi !== 0 || pos.tsLo !== 0
-      row.fromHi = known ? pos.tsHi : row.toHi
-      row.fromLo = known ? pos.tsLo : row.toLo
-    } else {
-      row.fromHi = h.firstTsHi
-      row.fromLo = h.firstTsLo
-      row.toHi = h.lastTsHi
-      row.toLo = h.lastTsLo
-    }
-    this.appendLoss(channelId, pos)
-  }
-
-  private appendLoss (channelId: string, pos: CpuPosition): void {
-    const row = this.loss
-    const last = row.firstSeq + Math.max(row.count, 1) - 1
+  /** Appends a filled loss row unless the archive holds it already (replay) or it repeats. */
+  private appendLoss (channelId: string, pos: CpuPosition, row: LossRow): void {
+    const last = lastLostSeq(row)
     if (last <= Math.max(pos.lossSeq, this.state.durableSeq('losses', channelId, row.cpu))) return
     pos.lossSeq = last
     this.archive.losses.append(row)
@@ -260,8 +228,4 @@ export class Pipeline {
       throw err
     }
   }
-}
-
-function readSeq (view: DataView, off: number): number {
-  return readU64Safe(view, off + F.seq.offset)
 }

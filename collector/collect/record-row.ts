@@ -2,8 +2,11 @@
 // chunk's Buffer (for strings and payload views) is made once per chunk, and
 // comm strings are cached per CPU by their 16 bytes: a task logs many records
 // under one name, so the cache saves a string per record.
-import { COMM_LEN, KIND_TEXT, RECORD_HDR as F, RECORD_HDR_SIZE } from '../../formats/wire.ts'
-import { readU64Safe } from '../../formats/u64.ts'
+import { COMM_LEN, KIND_TEXT } from '../../formats/wire.ts'
+import {
+  recordCommOffset, recordCtx, recordKind, recordLen, recordLevel, recordPad, recordPayloadOffset, recordPid, recordSeq,
+  recordTsHi, recordTsLo, recordType,
+} from '../../formats/record.ts'
 import type { RecordRow } from '../archive/index.ts'
 
 const LE = true
@@ -26,19 +29,19 @@ export class RecordRowFiller {
       this.buf = Buffer.from(view.buffer, view.byteOffset, view.byteLength)
     }
     const row = this.row
-    const len = view.getUint32(off + F.len.offset, LE)
-    row.tsLo = view.getUint32(off + F.ts.offset, LE)
-    row.tsHi = view.getUint32(off + F.ts.offset + 4, LE)
+    const len = recordLen(view, off)
+    row.tsLo = recordTsLo(view, off)
+    row.tsHi = recordTsHi(view, off)
     row.cpu = cpu
-    row.seq = readU64Safe(view, off + F.seq.offset)
-    row.level = view.getUint8(off + F.level.offset)
-    row.type = view.getUint16(off + F.type.offset, LE)
-    row.kind = view.getUint8(off + F.kind.offset)
-    row.ctx = view.getUint8(off + F.ctx.offset)
-    row.pid = view.getUint32(off + F.pid.offset, LE) | 0
-    row.comm = this.comm(view, off + F.comm.offset, cpu)
-    const start = off + RECORD_HDR_SIZE
-    const end = off + len - view.getUint8(off + F.pad.offset)
+    row.seq = recordSeq(view, off)
+    row.level = recordLevel(view, off)
+    row.type = recordType(view, off)
+    row.kind = recordKind(view, off)
+    row.ctx = recordCtx(view, off)
+    row.pid = recordPid(view, off) | 0
+    row.comm = this.comm(view, recordCommOffset(off), cpu)
+    const start = recordPayloadOffset(off)
+    const end = off + len - recordPad(view, off)
     if (row.kind === KIND_TEXT) {
       row.msg = this.buf.toString('utf8', start, end)
       row.data = null

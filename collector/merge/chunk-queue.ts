@@ -1,6 +1,8 @@
 // One CPU's pending records: a FIFO of chunks (the records of one sub-buffer
-// each) and a cursor on the head record. Chunks are consumed in order and
-// dropped once their last record has been passed on.
+// each) and a cursor on the head record, whose ts is kept at hand: the merge's
+// heap compares heads far more often than they change. Chunks are consumed in
+// order and dropped once their last record has been passed on.
+import { recordTsHi, recordTsLo } from '../../formats/record.ts'
 
 const EMPTY = new DataView(new ArrayBuffer(0))
 
@@ -8,6 +10,9 @@ export class ChunkQueue {
   /** view and offset of the head record while the queue is not empty */
   view: DataView = EMPTY
   off = 0
+  /** ts of the head record while the queue is not empty */
+  tsHi = 0
+  tsLo = 0
   /** record bytes still queued, the head record included */
   bytes = 0
   private end = 0
@@ -30,7 +35,10 @@ export class ChunkQueue {
   advance (len: number): boolean {
     this.off += len
     this.bytes -= len
-    if (this.off < this.end) return true
+    if (this.off < this.end) {
+      this.readTs()
+      return true
+    }
     if (this.first === this.views.length) {
       this.views.length = this.starts.length = this.ends.length = this.first = 0
       this.view = EMPTY
@@ -47,6 +55,12 @@ export class ChunkQueue {
     this.view = view
     this.off = start
     this.end = end
+    this.readTs()
+  }
+
+  private readTs (): void {
+    this.tsHi = recordTsHi(this.view, this.off)
+    this.tsLo = recordTsLo(this.view, this.off)
   }
 
   private compact (): void {

@@ -5,14 +5,9 @@
 // when no CPU can still produce an older one. Records stay in the chunk buffers
 // they arrived in (DataView reads: several times faster than Buffer's here);
 // nothing is allocated per record.
-import { RECORD_HDR } from '../../formats/wire.ts'
+import { recordLen } from '../../formats/record.ts'
 import { isBelowU64 } from '../../formats/u64.ts'
 import { ChunkQueue } from './chunk-queue.ts'
-
-const LEN = RECORD_HDR.len.offset
-const TS_LO = RECORD_HDR.ts.offset
-const TS_HI = RECORD_HDR.ts.offset + 4
-const LE = true
 
 /** Receives each record in order: a view of the chunk holding it and its offset. */
 export type EmitRecord = (view: DataView, off: number, cpu: number) => void
@@ -25,6 +20,19 @@ export interface MergeStats {
   /** records that arrived older than a record already emitted */
   late: number
 }
+
+/**
+ * What release() emits, one mode per occasion (as perf's ordered-events flush modes):
+ *
+ *   'watermark'  every record older than all CPUs' watermarks: after each reader pass,
+ *                once its watermarks are set
+ *   'all'        everything queued, in order, whatever the watermarks: at the end of a
+ *                channel, or when the collector stops
+ *   'memory'     the oldest records, whatever the watermarks, until at most half of
+ *                maxQueuedBytes is queued: when push() takes the queue above
+ *                maxQueuedBytes; each record counts in stats.forced
+ */
+export type ReleaseMode = 'watermark' | 'all' | 'memory'
 
 export class Merge {
   readonly stats: MergeStats = { emitted: 0, forced: 0, late: 0 }
@@ -39,7 +47,7 @@ export class Merge {
   private lastLo = 0
   private queued = 0
 
-  /** @param maxQueuedBytes beyond this, the oldest records are emitted regardless of watermarks */
+  /** @param maxQueuedBytes beyond this, the oldest records are emitted regardless of watermarks ('memory') */
   constructor (private readonly emit: EmitRecord, private readonly maxQueuedBytes = 256 * 1024 * 1024) {}
 
   /** A CPU takes part from now on: nothing passes its watermark until it reports one. */
@@ -52,10 +60,6 @@ export class Merge {
     this.cpus.push(cpu)
   }
 
-  hasCpu (cpu: number): boolean {
-    return this.queues[cpu] !== undefined
-  }
-
   /** Queues the records in buf[start, end) of one CPU, which follow its earlier ones. */
   push (cpu: number, view: DataView, start: number, end: number): void {
     const queue = this.queueOf(cpu)
@@ -63,7 +67,7 @@ export class Merge {
     queue.push(view, start, end)
     this.queued += end - start
     if (!this.inHeap[cpu]) this.heapInsert(cpu)
-    if (this.queued > this.maxQueuedBytes) this.drainUntilBelow(this.maxQueuedBytes / 2)
+    if (this.queued > this.maxQueuedBytes) this.release('memory')
   }
 
   /** No record of `cpu` still to come has a ts below (hi, lo). Watermarks only move forward. */
@@ -75,8 +79,18 @@ export class Merge {
     }
   }
 
-  /** Emits every record older than all watermarks; returns how many. */
-  drain (): number {
+  /** Emits what `mode` releases (see ReleaseMode), in order; returns how many records. */
+  release (mode: ReleaseMode): number {
+    if (mode === 'all') return this.releaseAll()
+    if (mode === 'memory') return this.releaseUntilBelow(this.maxQueuedBytes / 2)
+    return this.releaseBelowWatermarks()
+  }
+
+  queuedBytes (): number {
+    return this.queued
+  }
+
+  private releaseBelowWatermarks (): number {
     if (this.cpus.length === 0) return 0
     let minHi = Infinity
     let minLo = Infinity
@@ -89,31 +103,27 @@ export class Merge {
     while (this.heap.length > 0) {
       const cpu = this.heap[0]!
       const q = this.queues[cpu]!
-      const hi = q.view.getUint32(q.off + TS_HI, LE)
-      const lo = q.view.getUint32(q.off + TS_LO, LE)
-      if (!isBelowU64(hi, lo, minHi, minLo)) break
+      if (!isBelowU64(q.tsHi, q.tsLo, minHi, minLo)) break
       this.emitHead()
       n++
     }
     return n
   }
 
-  /** Emits everything queued, in order, whatever the watermarks say (at shutdown). */
-  drainAll (): number {
+  private releaseAll (): number {
     let n = 0
     while (this.heap.length > 0) { this.emitHead(); n++ }
     return n
   }
 
-  queuedBytes (): number {
-    return this.queued
-  }
-
-  private drainUntilBelow (bytes: number): void {
+  private releaseUntilBelow (bytes: number): number {
+    let n = 0
     while (this.heap.length > 0 && this.queued > bytes) {
       this.emitHead()
       this.stats.forced++
+      n++
     }
+    return n
   }
 
   private emitHead (): void {
@@ -121,13 +131,13 @@ export class Merge {
     const q = this.queues[cpu]!
     const view = q.view
     const off = q.off
-    const hi = view.getUint32(off + TS_HI, LE)
-    const lo = view.getUint32(off + TS_LO, LE)
+    const hi = q.tsHi
+    const lo = q.tsLo
     if (isBelowU64(hi, lo, this.lastHi, this.lastLo)) this.stats.late++
     else { this.lastHi = hi; this.lastLo = lo }
     this.emit(view, off, cpu)
     this.stats.emitted++
-    const len = view.getUint32(off + LEN, LE)
+    const len = recordLen(view, off)
     this.queued -= len
     if (q.advance(len)) this.siftDown(0)
     else this.heapRemoveTop()
@@ -142,12 +152,8 @@ export class Merge {
   private before (a: number, b: number): boolean {
     const qa = this.queues[a]!
     const qb = this.queues[b]!
-    const aHi = qa.view.getUint32(qa.off + TS_HI, LE)
-    const bHi = qb.view.getUint32(qb.off + TS_HI, LE)
-    if (aHi !== bHi) return aHi < bHi
-    const aLo = qa.view.getUint32(qa.off + TS_LO, LE)
-    const bLo = qb.view.getUint32(qb.off + TS_LO, LE)
-    if (aLo !== bLo) return aLo < bLo
+    if (qa.tsHi !== qb.tsHi) return qa.tsHi < qb.tsHi
+    if (qa.tsLo !== qb.tsLo) return qa.tsLo < qb.tsLo
     return a < b
   }
 

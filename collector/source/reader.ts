@@ -1,4 +1,4 @@
-// The consumer loop of PROTOCOL.md §8 for one channel: read stats, drain every complete
+// The consumer loop of PROTOCOL.md §8 for one channel: read stats, take every complete
 // sub-buffer of every CPU, hand each on, acknowledge it only after the hand-off settled.
 import { SUBBUF_HDR_SIZE } from '../../formats/wire.ts'
 import { UnsupportedAbiError } from '../../formats/errors.ts'
@@ -17,7 +17,7 @@ export type { CompleteSubbuf, SubbufFault } from './decode-subbuf.ts'
 
 export interface CpuWatermark { cpu: number, hi: number, lo: number }
 
-/** After a pass drained every CPU: the merge may emit records with ts below the minimum. */
+/** After a pass over every CPU: the merge may emit records with ts below the minimum. */
 export interface Round {
   watermarks: CpuWatermark[]
   minHi: number
@@ -52,7 +52,7 @@ export interface PassResult {
   subbufs: number
   /** some CPU had more complete sub-buffers than one pass takes */
   more: boolean
-  /** set once the module is gone (this pass drained the mappings to the end); open the channel again after 'reloaded' */
+  /** set once the module is gone (this pass read the mappings to the end); open the channel again after 'reloaded' */
   ended: ReaderEnd | null
 }
 
@@ -126,9 +126,9 @@ export class ChannelReader {
   /**
    * One pass: read stats (watermarks), then take every complete sub-buffer of every CPU,
    * at most n_subbufs per CPU (all that can be complete when stats was read), then onRound.
-   * The pass in which the module turns out to be gone drains every mapping to the end.
+   * The pass in which the module turns out to be gone reads every mapping to the end.
    */
-  async drainOnce (): Promise<PassResult> {
+  async pass (): Promise<PassResult> {
     const stats = this.ended ? null : this.readStatsOrEnd()
     // The guarantee for CPUs that come online (§8): every CPU with a stats row is mapped
     // here, before its watermark is taken, so a watermark is never used before its file is
@@ -147,10 +147,10 @@ export class ChannelReader {
       watermarks.push(row ? { cpu, hi: row.watermarkHi, lo: row.watermarkLo } : { cpu, hi: MAX_U32, lo: MAX_U32 })
     }
     const result: PassResult = { subbufs: 0, more: false, ended: null }
-    await this.drainCpus(watermarks, result)
+    await this.readCpus(watermarks, result)
     if (this.ended && stats) {
       for (const w of watermarks) { w.hi = MAX_U32; w.lo = MAX_U32 }
-      await this.drainCpus(watermarks, result)
+      await this.readCpus(watermarks, result)
     }
     result.ended = this.ended
     let minHi = MAX_U32
@@ -162,7 +162,7 @@ export class ChannelReader {
     return result
   }
 
-  private async drainCpus (watermarks: CpuWatermark[], result: PassResult): Promise<void> {
+  private async readCpus (watermarks: CpuWatermark[], result: PassResult): Promise<void> {
     for (const { cpu, hi, lo } of watermarks) {
       const reader = this.cpus.get(cpu)!
       const limit = this.ended ? Infinity : this.channel.info.nSubbufs
@@ -215,7 +215,7 @@ export class ChannelReader {
   }
 
   /**
-   * Passes until the module goes (then drains the mappings and returns why) or `signal`
+   * Passes until the module goes (then reads the mappings to the end and returns why) or `signal`
    * aborts ('stopped'), sleeping about one flush interval after a pass that left nothing,
    * unless a CPU file appeared or the directory went meanwhile.
    */
@@ -231,7 +231,7 @@ export class ChannelReader {
       while (!signal?.aborted) {
         const started = performance.now()
         this.woken = false
-        const pass = await this.drainOnce()
+        const pass = await this.pass()
         if (pass.ended) return pass.ended
         if (pass.more || this.woken) continue
         const wait = this.channel.info.flushIntervalMs - (performance.now() - started)

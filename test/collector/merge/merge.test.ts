@@ -1,8 +1,7 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { Merge } from '../../../collector/merge/merge.ts'
-import { RECORD_HDR } from '../../../formats/wire.ts'
-import { writeRecord } from '../../../formats/record.ts'
+import { recordSeq, recordTsHi, recordTsLo, writeRecord } from '../../../formats/record.ts'
 import { compareU64 } from '../../../formats/u64.ts'
 
 interface Rec { cpu: number, seq: number, hi: number, lo: number }
@@ -41,9 +40,9 @@ function decodeEmitted (out: Rec[]) {
   return (view: DataView, off: number, cpu: number): void => {
     out.push({
       cpu,
-      seq: view.getUint32(off + RECORD_HDR.seq.offset, true),
-      lo: view.getUint32(off + RECORD_HDR.ts.offset, true),
-      hi: view.getUint32(off + RECORD_HDR.ts.offset + 4, true),
+      seq: recordSeq(view, off),
+      lo: recordTsLo(view, off),
+      hi: recordTsHi(view, off),
     })
   }
 }
@@ -97,7 +96,7 @@ function runRandom (seed: number): void {
     if (next !== undefined) merge.setWatermark(cpu, next.hi, next.lo)
     else merge.setWatermark(cpu, base + 1000, 0)
     const before = out.length
-    merge.drain()
+    merge.release('watermark')
     // nothing emitted may be at or above a CPU's watermark
     for (const r of out.slice(before)) {
       for (let c = 0; c < ncpu; c++) {
@@ -107,7 +106,7 @@ function runRandom (seed: number): void {
     }
   }
   for (let cpu = 0; cpu < ncpu; cpu++) merge.setWatermark(cpu, base + 2000, 0)
-  merge.drain()
+  merge.release('watermark')
   const total = streams.reduce((a, s) => a + s.length, 0)
   assert.equal(out.length, total, `seed ${seed}: every record emitted once`)
   assert.equal(new Set(out.map(key)).size, total, `seed ${seed}: no duplicates`)
@@ -129,13 +128,13 @@ test('an idle CPU holds records back only until its watermark passes them', () =
   const rand = rng(7)
   pushChunk(merge, 0, [{ cpu: 0, seq: 1, hi: 0, lo: 100 }, { cpu: 0, seq: 2, hi: 0, lo: 200 }], rand)
   merge.setWatermark(0, 0, 1000)
-  assert.equal(merge.drain(), 0, 'CPU 1 has reported nothing yet')
+  assert.equal(merge.release('watermark'), 0, 'CPU 1 has reported nothing yet')
   merge.setWatermark(1, 0, 150)
-  assert.equal(merge.drain(), 1)
+  assert.equal(merge.release('watermark'), 1)
   merge.setWatermark(1, 0, 200)
-  assert.equal(merge.drain(), 0, 'a record at exactly the watermark waits: an equal ts may still come from a lower CPU')
+  assert.equal(merge.release('watermark'), 0, 'a record at exactly the watermark waits: an equal ts may still come from a lower CPU')
   merge.setWatermark(1, 0, 201)
-  assert.equal(merge.drain(), 1)
+  assert.equal(merge.release('watermark'), 1)
   assert.deepEqual(out.map(key), ['0:1', '0:2'])
 })
 
@@ -146,7 +145,7 @@ test('watermarks never move back', () => {
   pushChunk(merge, 0, [{ cpu: 0, seq: 1, hi: 5, lo: 0 }], rng(1))
   merge.setWatermark(0, 6, 0)
   merge.setWatermark(0, 1, 0)
-  assert.equal(merge.drain(), 1)
+  assert.equal(merge.release('watermark'), 1)
 })
 
 test('equal timestamps across CPUs come out by CPU number', () => {
@@ -158,7 +157,7 @@ test('equal timestamps across CPUs come out by CPU number', () => {
     pushChunk(merge, cpu, [{ cpu, seq: 1, hi: 9, lo: 9 }, { cpu, seq: 2, hi: 9, lo: 9 }], rand)
     merge.setWatermark(cpu, 10, 0)
   }
-  merge.drain()
+  merge.release('watermark')
   assert.deepEqual(out.map(key), ['1:1', '1:2', '2:1', '2:2', '3:1', '3:2'])
 })
 
@@ -185,9 +184,9 @@ test('a record older than one already emitted is passed on and counted as late',
   merge.addCpu(1)
   const rand = rng(4)
   pushChunk(merge, 0, [{ cpu: 0, seq: 1, hi: 0, lo: 500 }], rand)
-  merge.drainAll()
+  merge.release('all')
   pushChunk(merge, 1, [{ cpu: 1, seq: 1, hi: 0, lo: 100 }], rand)
-  merge.drainAll()
+  merge.release('all')
   assert.equal(out.length, 2)
   assert.equal(merge.stats.late, 1)
 })

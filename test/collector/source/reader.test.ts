@@ -55,11 +55,11 @@ test('a generator run on 3 CPUs over many laps arrives exactly once, in order, e
     onSubbuf: (sub) => { subbufs++; verifier.addSubbuf(sub) },
   })
   while (sim.genStep(40) > 0) {
-    await reader.drainOnce()
+    await reader.pass()
     if (Math.random() < 0.3) sim.flush()
   }
   sim.flush()
-  await reader.drainOnce()
+  await reader.pass()
   const report = verifier.report()
   assert.deepEqual(report.problems, [])
   assert.ok(report.ok)
@@ -78,15 +78,15 @@ test('a consumer that stops acking sees drops equal to the counters, as a seq ga
   const run = sim.startGen(3000)
   for (let i = 0; i < 10; i++) {
     sim.genStep(10)
-    await reader.drainOnce()
+    await reader.pass()
   }
   sim.flush()
-  await reader.drainOnce()
+  await reader.pass()
   assert.equal(sim.cpu(0).dropped, 0)
   acking = false
   sim.genStep(400) // fills the 4 sub-buffers, then drops
   sim.flush()
-  await reader.drainOnce() // reads what is complete, acks nothing
+  await reader.pass() // reads what is complete, acks nothing
   const dropped = sim.cpu(0).dropped
   assert.ok(dropped > 0, 'the buffer overflowed')
   const lastBeforeGap = seen.at(-1)!.records.at(-1)!
@@ -94,7 +94,7 @@ test('a consumer that stops acking sees drops equal to the counters, as a seq ga
   sim.ack(0, sim.cpu(0).produced) // a late ack, as the consumer recovers
   sim.genStep(3000)
   sim.flush()
-  await reader.drainOnce()
+  await reader.pass()
   const losses = seen.flatMap((s) => s.losses)
   assert.deepEqual(losses, [{ cpu: 0, subbufSeq: losses[0]!.subbufSeq, firstSeq: lastBeforeGap + 1, count: dropped, reason: 'dropped' }])
   const gapAt = seen.findIndex((s) => s.losses.length > 0)
@@ -112,9 +112,9 @@ test('the verifier sees the missing generator indexes match the drops', async ()
   const verifier = new GenVerifier(run, 2000, [0, 1])
   const reader = new ChannelReader(openChannel(sim.dir), { acker: sim.acker, onSubbuf: (sub) => verifier.addSubbuf(sub) })
   sim.genStep(1000) // nobody reads: 4 sub-buffers kept, the rest dropped
-  while (sim.genStep(10) > 0) await reader.drainOnce()
+  while (sim.genStep(10) > 0) await reader.pass()
   sim.flush()
-  await reader.drainOnce()
+  await reader.pass()
   const report = verifier.report()
   assert.equal(report.ok, false)
   for (const cpu of report.cpus) {
@@ -132,15 +132,15 @@ test('stale laps are never mistaken for data: passes after catching up take noth
   for (let i = 0; i < 30; i++) {
     sim.writeText(0, `line ${i} `.padEnd(200, '.'))
     if (i % 3 === 0) sim.flush()
-    await reader.drainOnce()
+    await reader.pass()
   }
   sim.flush()
-  await reader.drainOnce()
+  await reader.pass()
   const taken = seen.length
   assert.ok(sim.cpu(0).produced >= 8, 'more than one lap')
-  for (let i = 0; i < 5; i++) assert.equal((await reader.drainOnce()).subbufs, 0)
+  for (let i = 0; i < 5; i++) assert.equal((await reader.pass()).subbufs, 0)
   sim.writeText(0, 'one more')
-  assert.equal((await reader.drainOnce()).subbufs, 0, 'the open sub-buffer is not taken')
+  assert.equal((await reader.pass()).subbufs, 0, 'the open sub-buffer is not taken')
   assert.equal(seen.length, taken)
   assert.deepEqual(seen.flatMap((s) => s.records), Array.from({ length: 30 }, (_, i) => i + 1))
   assert.deepEqual(seen.map((s) => s.seq), Array.from({ length: taken }, (_, i) => i + 1))
@@ -155,7 +155,7 @@ test('a corrupt record: records before it kept, the rest lost as corrupt, acked,
   sim.mapping(0).writeUInt32LE(65, at + RECORD_HDR.len.offset)
   for (let i = 5; i < 8; i++) sim.writeText(0, `record ${i}`)
   sim.flush()
-  await reader.drainOnce()
+  await reader.pass()
   assert.deepEqual(seen.map((s) => s.records), [[1, 2], [6, 7, 8]])
   assert.deepEqual(seen[0]!.fault, { where: 'record', status: RECORD_LEN_UNALIGNED, description: 'len not a multiple of 8', offset: SUBBUF_HDR_SIZE + 112 })
   assert.deepEqual(seen[0]!.losses, [{ cpu: 0, subbufSeq: 1, firstSeq: 3, count: 3, reason: 'corrupt' }])
@@ -171,7 +171,7 @@ test('a corrupt header: nothing trusted, acked, and the next sub-buffer reports 
     sim.flush()
   }
   sim.mapping(0).writeUInt32LE(0, sim.slotOffset(2) + SUBBUF_HDR.magic.offset)
-  await reader.drainOnce()
+  await reader.pass()
   assert.deepEqual(seen.map((s) => s.records), [[1, 2, 3], [], [8, 9]])
   assert.equal(seen[1]!.fault?.where, 'header')
   assert.equal(seen[1]!.fault?.status, HEADER_BAD_MAGIC)
@@ -187,7 +187,7 @@ test('a sub-buffer of another ABI version stops the reader without acknowledging
   sim.writeText(0, 'b')
   sim.flush()
   sim.mapping(0).writeUInt16LE(2, sim.slotOffset(2) + SUBBUF_HDR.version.offset)
-  await assert.rejects(reader.drainOnce(), {
+  await assert.rejects(reader.pass(), {
     name: 'UnsupportedAbiError',
     message: 'krelay ABI version 2 is not supported by this collector (it reads version 1) (sub-buffer 2 of cpu 0)',
   })
@@ -204,7 +204,7 @@ test('ack only after an async hand-off resolved; a failed hand-off is never acke
     acker: sim.acker,
     onSubbuf: () => new Promise<void>((resolve) => { release = resolve }),
   })
-  const pass = reader.drainOnce()
+  const pass = reader.pass()
   await new Promise((resolve) => setImmediate(resolve))
   assert.equal(sim.cpu(0).consumed, 0, 'not acked while the hand-off is pending')
   release()
@@ -217,7 +217,7 @@ test('ack only after an async hand-off resolved; a failed hand-off is never acke
     acker: sim.acker,
     onSubbuf: async () => { throw new Error('disk full') },
   })
-  await assert.rejects(failing.drainOnce(), /disk full/)
+  await assert.rejects(failing.pass(), /disk full/)
   assert.equal(sim.cpu(0).consumed, 1)
   assert.equal(failing.next(0), 2, 'will retry the same sub-buffer')
 })
@@ -229,7 +229,7 @@ test('a restarted reader starts at stats.consumed + 1 and reads unacknowledged s
   const { reader, seen } = collector(sim)
   assert.equal(reader.next(0), 3)
   assert.equal(reader.next(1), 1)
-  await reader.drainOnce()
+  await reader.pass()
   assert.deepEqual(seen.map((s) => [s.cpu, s.seq]), [[0, 3], [1, 1], [1, 2], [1, 3]])
   const custom = collector(sim, { startAt: (cpu, stats) => (cpu === 0 ? stats.consumed : undefined) })
   assert.equal(custom.reader.next(0), 3)
@@ -240,7 +240,7 @@ test('the default acker writes the control file, one command per sub-buffer', as
   const sim = makeSim({ cpus: [0] })
   const reader = new ChannelReader(openChannel(sim.dir), { onSubbuf: () => undefined })
   for (let i = 0; i < 2; i++) { sim.writeText(0, 'x'); sim.flush() }
-  await reader.drainOnce()
+  await reader.pass()
   reader.close()
   assert.equal(fs.readFileSync(sim.controlPath, 'latin1'), 'ack 0 1\nack 0 2\n')
   sim.pumpControl()
@@ -272,7 +272,7 @@ test('timestamps beyond 2^53 stay exact and ordered; watermarks come from stats 
   sim.flush()
   const flushedAt = u64ToBigInt(sim.clock.hi, sim.clock.lo)
   sim.writeText(1, 'late') // after the flush: not complete, not covered by the watermark
-  await reader.drainOnce()
+  await reader.pass()
   assert.deepEqual(stamps, [start + 1n, start + 2n, start + 3n, start + 4n], 'consecutive nanoseconds, exact')
   assert.deepEqual(watermarksSeen, [flushedAt])
   const round = rounds.at(-1)!
@@ -287,7 +287,7 @@ test('a CPU that comes online later is picked up on the next pass', async () => 
   sim.addCpu(5)
   sim.writeText(5, 'hello from a new cpu')
   sim.flush()
-  await reader.drainOnce()
+  await reader.pass()
   assert.deepEqual(seen.map((s) => [s.cpu, s.seq, s.records]), [[5, 1, [1]]])
 })
 
@@ -339,7 +339,7 @@ test('run() with watchCpuFiles false: a new CPU waits for the next pass', async 
   assert.equal(reader.next(3), undefined)
   stop.abort()
   assert.equal(await running, 'stopped')
-  assert.deepEqual((await reader.drainOnce()).subbufs, 1, 'the next pass maps and reads it')
+  assert.deepEqual((await reader.pass()).subbufs, 1, 'the next pass maps and reads it')
   assert.equal(reader.next(3), 2)
 })
 
@@ -384,7 +384,7 @@ test('run(): the directory going away ends it at once; the watch is released at 
   assert.equal(fsWatches(), before, 'no watch left behind (it would keep node alive)')
 })
 
-test('unload: the reader drains its mappings, then ends with a final round', async () => {
+test('unload: the reader reads its mappings to the end, then ends with a final round', async () => {
   const sim = makeSim({ cpus: [0, 1] })
   const { reader, seen, rounds } = collector(sim)
   sim.writeText(0, 'a')
@@ -400,7 +400,7 @@ test('unload: the reader drains its mappings, then ends with a final round', asy
   assert.deepEqual([rounds.at(-1)!.minHi, rounds.at(-1)!.minLo], [0xffffffff, 0xffffffff])
 })
 
-test('a reload (new channel_id) ends the reader after it drained the old mappings', async () => {
+test('a reload (new channel_id) ends the reader after it read the old mappings to the end', async () => {
   const sim = makeSim({ cpus: [0] })
   const { reader, seen } = collector(sim)
   sim.writeText(0, 'old')
@@ -410,7 +410,7 @@ test('a reload (new channel_id) ends the reader after it drained the old mapping
   sims.push(reloaded)
   reloaded.writeText(0, 'new')
   reloaded.flush()
-  const pass = await reader.drainOnce()
+  const pass = await reader.pass()
   assert.equal(pass.ended, 'reloaded')
   assert.deepEqual(seen.map((s) => [s.seq, s.records]), [[1, [1]], [2, []]], 'the old instance\'s data, with its empty last sub-buffer')
   assert.equal(reloaded.cpu(0).consumed, 0, 'nothing acknowledged to the new instance')
@@ -420,13 +420,13 @@ test('without channel_id, a reload shows as produced below what was read', async
   const sim = makeSim({ cpus: [0] })
   const { reader } = collector(sim)
   for (let i = 0; i < 3; i++) { sim.writeText(0, 'old'); sim.flush() }
-  await reader.drainOnce()
+  await reader.pass()
   sim.unload()
   const reloaded = new RelaySim({ dir: sim.dir, cpus: [0], subbufSize: 2048, nSubbufs: 4, channelId: sim.channelId })
   sims.push(reloaded)
   reloaded.writeText(0, 'new')
   reloaded.flush()
-  assert.equal((await reader.drainOnce()).ended, 'reloaded')
+  assert.equal((await reader.pass()).ended, 'reloaded')
 })
 
 test('an ack that fails while the module is still there is thrown, not taken for an unload', async () => {
@@ -437,7 +437,7 @@ test('an ack that fails while the module is still there is thrown, not taken for
   })
   sim.writeText(0, 'a')
   sim.flush()
-  await assert.rejects(reader.drainOnce(), /EINVAL/)
+  await assert.rejects(reader.pass(), /EINVAL/)
 })
 
 test('the control-file acker, its descriptor open, after unload: the reader ends', async () => {
@@ -446,7 +446,7 @@ test('the control-file acker, its descriptor open, after unload: the reader ends
   const reader = new ChannelReader(openChannel(sim.dir), { acker: control, onSubbuf: () => undefined })
   sim.writeText(0, 'a')
   sim.flush()
-  await reader.drainOnce()
+  await reader.pass()
   sim.unload()
   const fresh = controlFileAcker(sim.controlPath, DEFAULT_SYSTEM_PATHS)
   assert.throws(() => fresh.ack(0, 1), /no such file/)
@@ -465,7 +465,7 @@ test('run() stops on abort and sleeps about one flush interval between idle pass
   assert.ok(rounds.length >= 3 && rounds.length <= 8, `${rounds.length} passes in ~110 ms at 20 ms`)
 })
 
-test('a module that vanishes mid-pass (ack fails with ENOENT) is still drained to the end', async () => {
+test('a module that vanishes mid-pass (ack fails with ENOENT) is still read to the end', async () => {
   const sim = makeSim({ cpus: [0, 1] })
   const seen: Array<[number, number]> = []
   const rounds: Round[] = []
@@ -481,24 +481,24 @@ test('a module that vanishes mid-pass (ack fails with ENOENT) is still drained t
     onRound: (round) => { rounds.push(round) },
   })
   for (let i = 0; i < 3; i++) { sim.writeText(0, 'a'); sim.writeText(1, 'b'); sim.flush() }
-  const pass = await reader.drainOnce()
+  const pass = await reader.pass()
   assert.equal(pass.ended, 'unloaded')
   // cpu 1's first ack fails and info is gone: its other sub-buffers (and the empty one closed
-  // at unload) follow without acks, then cpu 0 is drained to its end too
+  // at unload) follow without acks, then cpu 0 is read to its end too
   assert.deepEqual(seen, [[0, 1], [0, 2], [0, 3], [1, 1], [1, 2], [1, 3], [1, 4], [0, 4]])
   assert.equal(rounds.length, 1)
   assert.equal(rounds[0]!.final, true)
   assert.deepEqual([rounds[0]!.minHi, rounds[0]!.minLo], [0xffffffff, 0xffffffff])
 })
 
-test('an ack refused because the module is unloading (ENODEV) ends the reader, which drains its mappings', async () => {
+test('an ack refused because the module is unloading (ENODEV) ends the reader, which reads its mappings to the end', async () => {
   const sim = makeSim({ cpus: [0] })
   for (let i = 0; i < 3; i++) { sim.writeText(0, `r${i}`); sim.flush() }
   let acks = 0
   const { reader, seen } = collector(sim, {
     acker: { ack: () => { acks++; throw new ChannelError('not-a-channel', 'control refused "ack 0 1" (ENODEV): the module is being unloaded') } },
   })
-  const pass = await reader.drainOnce()
+  const pass = await reader.pass()
   assert.equal(pass.ended, 'unloaded')
   assert.equal(acks, 1, 'no ack after the first refusal')
   assert.deepEqual(seen.map((s) => s.seq), [1, 2, 3], 'every complete sub-buffer is still handed on')

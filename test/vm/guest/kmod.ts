@@ -68,7 +68,7 @@ export async function waitGeneratorIdle (timeoutMs = 120000): Promise<void> {
 /** Drains the channel with a reader until nothing complete is left. */
 export async function drain (reader: ChannelReader): Promise<void> {
   for (;;) {
-    const pass = await reader.drainOnce()
+    const pass = await reader.pass()
     if (pass.subbufs === 0 && !pass.more) return
   }
 }

@@ -1,0 +1,113 @@
+import { test, type TestContext } from 'node:test'
+import assert from 'node:assert/strict'
+import fs from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
+import { Pipeline } from '../../../collector/collect/pipeline.ts'
+import { readArchive } from '../../../cli/archive-check.ts'
+import { meta, subbufInput } from './subbufs.ts'
+
+interface Dirs { out: string, spool: string }
+
+function dirs (t: TestContext): Dirs {
+  const out = fs.mkdtempSync(path.join(os.tmpdir(), 'krelay-pipeline-'))
+  t.after(() => fs.rmSync(out, { recursive: true, force: true }))
+  return { out, spool: path.join(out, '.spool') }
+}
+
+function open (d: Dirs): Promise<Pipeline> {
+  return Pipeline.open({ out: d.out, host: 'test', maxFileBytes: 1 << 20, maxAgeSeconds: 60 }, d.spool)
+}
+
+test('records are emitted once every CPU\'s watermark passed them, the rest at close', async (t) => {
+  const d = dirs(t)
+  const pipeline = await open(d)
+  await pipeline.startChannel(meta(), [0, 1])
+  pipeline.addSubbuf(subbufInput(0, 1, 1, [10, 30, 50])) // header watermark 51
+  pipeline.addSubbuf(subbufInput(1, 1, 1, [20, 40])) // header watermark 41
+  await pipeline.round([])
+  assert.equal(pipeline.totals.records, 4, 'below 41: ts 10, 20, 30, 40')
+  assert.equal(pipeline.mergeStats.emitted, 4)
+  await pipeline.round([{ cpu: 1, hi: 0, lo: 60 }])
+  assert.equal(pipeline.totals.records, 5, 'cpu 1 at 60: below 51 now, ts 50 too')
+  pipeline.addSubbuf(subbufInput(1, 2, 3, [70]))
+  await pipeline.close()
+  assert.equal(pipeline.totals.records, 6, 'close emits what no watermark passed')
+  assert.ok(pipeline.totals.files >= 1)
+  const a = await readArchive(d.out)
+  assert.equal(a.records, 6)
+  assert.equal(a.duplicates, 0)
+  assert.deepEqual(a.perCpu.map(c => [c.cpu, c.records, c.minSeq, c.maxSeq]).sort(), [[0, 3, 1, 3], [1, 3, 1, 3]])
+})
+
+test('records at or below the last seq queued on their CPU are skipped', async (t) => {
+  const d = dirs(t)
+  const pipeline = await open(d)
+  await pipeline.startChannel(meta(), [0])
+  pipeline.addSubbuf(subbufInput(0, 1, 1, [10, 20, 30]))
+  pipeline.addSubbuf(subbufInput(0, 1, 1, [10, 20, 30]))
+  pipeline.addSubbuf(subbufInput(0, 2, 2, [20, 30, 40, 50]))
+  await pipeline.close()
+  assert.equal(pipeline.totals.skipped, 5)
+  assert.equal(pipeline.totals.records, 5)
+  const a = await readArchive(d.out)
+  assert.equal(a.records, 5)
+  assert.equal(a.duplicates, 0)
+})
+
+test('a pipeline opened again on the same spool skips what the archive holds', async (t) => {
+  const d = dirs(t)
+  const first = await open(d)
+  await first.startChannel(meta(), [0])
+  first.addSubbuf(subbufInput(0, 1, 1, [10, 20, 30]))
+  await first.close()
+  const again = await open(d)
+  await again.startChannel(meta(), [0])
+  again.addSubbuf(subbufInput(0, 1, 1, [10, 20, 30]))
+  again.addSubbuf(subbufInput(0, 2, 4, [40]))
+  await again.close()
+  assert.equal(again.totals.skipped, 3)
+  assert.equal(again.totals.records, 1)
+  const a = await readArchive(d.out)
+  assert.equal(a.records, 4)
+  assert.equal(a.duplicates, 0)
+})
+
+test('a loss is one loss row; the same loss seen again is not appended twice', async (t) => {
+  const d = dirs(t)
+  const pipeline = await open(d)
+  await pipeline.startChannel(meta(), [0])
+  pipeline.addSubbuf(subbufInput(0, 1, 1, [10, 20, 30]))
+  const dropped = { cpu: 0, subbufSeq: 2, firstSeq: 4, count: 3, reason: 'dropped' as const }
+  pipeline.addSubbuf(subbufInput(0, 2, 7, [70], [dropped]))
+  pipeline.addSubbuf(subbufInput(0, 2, 7, [70], [dropped]))
+  await pipeline.close()
+  assert.equal(pipeline.totals.losses, 1)
+  assert.equal(pipeline.totals.lostRecords, 3)
+  const a = await readArchive(d.out)
+  assert.deepEqual(a.losses.map(l => [l.cpu, l.reason, l.rows, l.count, l.firstSeq]), [[0, 'dropped', 1, 3, 4]])
+  assert.equal(a.lossOverlaps, 0)
+  assert.equal(a.badLossRanges, 0)
+  assert.equal(pipeline.lossesPublished, true)
+})
+
+test('reloaded: one reload row per CPU, after its last record, counting nothing', async (t) => {
+  const d = dirs(t)
+  const pipeline = await open(d)
+  await pipeline.startChannel(meta(), [0, 1])
+  pipeline.addSubbuf(subbufInput(0, 1, 1, [10, 20]))
+  pipeline.addSubbuf(subbufInput(1, 1, 5, [15]))
+  await pipeline.finishChannel()
+  pipeline.reloaded()
+  await pipeline.close()
+  assert.equal(pipeline.totals.losses, 2)
+  assert.equal(pipeline.totals.lostRecords, 0)
+  const a = await readArchive(d.out)
+  assert.deepEqual(a.losses.map(l => [l.cpu, l.reason, l.rows, l.count, l.firstSeq]).sort(), [[0, 'reload', 1, 0, 3], [1, 'reload', 1, 0, 6]])
+})
+
+test('rows before any channel started are refused', async (t) => {
+  const pipeline = await open(dirs(t))
+  assert.throws(() => pipeline.addSubbuf(subbufInput(0, 1, 1, [10])), /no channel started/)
+  await pipeline.close()
+})
