@@ -7,7 +7,7 @@ import fs from 'node:fs'
 import path from 'node:path'
 import type { Command } from 'commander'
 import { z } from 'zod'
-import { kernelNames, repoRoot, type KernelName } from '../test/vm/config.ts'
+import { kernelNames, repoRoot, type KernelName } from '../vm/config.ts'
 import { recordsByCpu, type ArchiveContents } from './archive-check.ts'
 import { DEMO_ARCHIVE, DEMO_DEFAULT_RATE, DEMO_REPORT, PHASE_RE, type DemoGuestReport } from './demo-common.ts'
 import { CliFailure, UsageError, commanderOutput } from './errors.ts'
@@ -116,8 +116,8 @@ export async function runDemo (opts: DemoOptions): Promise<DemoResult> {
   let runDir: string | undefined
   let keep = opts.keep
   try {
-    const { moduleEnv, prepare } = await import('../test/vm/prepare.ts')
-    const { runInVm } = await import('../test/vm/vm.ts')
+    const { moduleEnv, prepare } = await import('../vm/prepare.ts')
+    const { runInVm } = await import('../vm/vm.ts')
     const { readArchive } = await import('./archive-check.ts')
     p.phase('prepare', `kernel ${kernel} and the module`)
     const prep = await prepare(kernel, { module: true, log: s => p.phase('prepare', s) })

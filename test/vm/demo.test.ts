@@ -15,7 +15,7 @@ import path from 'node:path'
 import { once } from 'node:events'
 import { readArchive, recordsByCpu } from '../../cli/archive-check.ts'
 import { KRELAY_BIN } from '../../cli/collector-process.ts'
-import { kernelNames } from './config.ts'
+import { kernelNames } from '../../vm/config.ts'
 
 const N = Number(process.env.KRELAY_DEMO_RECORDS ?? '200000')
 const KILL_RATE = Number(process.env.KRELAY_DEMO_KILL_RATE ?? '2500')
