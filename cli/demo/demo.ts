@@ -8,7 +8,7 @@ import path from 'node:path'
 import type { Command } from 'commander'
 import { z } from 'zod'
 import { kernelNames, repoRoot, type KernelName } from '../../vm/config.ts'
-import { recordsByCpu, type ArchiveContents } from '../archive-check.ts'
+import { recordsByCpu, type ArchiveContents } from '../../offline/read-archive.ts'
 import { DEMO_ARCHIVE, DEMO_DEFAULT_RATE, DEMO_REPORT, PHASE_RE, type DemoGuestReport } from './common.ts'
 import { CliFailure, UsageError, commanderOutput } from '../errors.ts'
 import { integer, oneOf, parseOptions, pathOption, positiveNumber } from '../options.ts'
@@ -118,7 +118,7 @@ export async function runDemo (opts: DemoOptions): Promise<DemoResult> {
   try {
     const { moduleEnv, prepare } = await import('../../vm/prepare.ts')
     const { runInVm } = await import('../../vm/vm.ts')
-    const { readArchive } = await import('../archive-check.ts')
+    const { readArchive } = await import('../../offline/read-archive.ts')
     p.phase('prepare', `kernel ${kernel} and the module`)
     const prep = await prepare(kernel, { module: true, log: s => p.phase('prepare', s) })
     const expectedS = opts.rate > 0 ? opts.records / opts.rate : opts.records / 50_000

@@ -13,7 +13,7 @@ import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { once } from 'node:events'
-import { readArchive, recordsByCpu } from '../../cli/archive-check.ts'
+import { readArchive, recordsByCpu } from '../../offline/read-archive.ts'
 import { KRELAY_BIN } from '../../cli/demo/collector-process.ts'
 import { kernelNames } from '../../vm/config.ts'
 
