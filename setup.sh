@@ -22,4 +22,4 @@ if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.j
   npm ci --no-audit --no-fund
 fi
 
-node --import tsx test/vm/fetch.ts
+node --import tsx vm/fetch.ts

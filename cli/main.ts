@@ -3,7 +3,7 @@
 import { Command, CommanderError } from 'commander'
 import { registerArchive } from './archive.ts'
 import { registerCollect } from './collect.ts'
-import { registerDemo } from './demo.ts'
+import { registerDemo } from './demo/demo.ts'
 import { commanderOutput, describeError, EXIT_OK, EXIT_USAGE, exitCodeOf } from './errors.ts'
 import { VERSION } from './version.ts'
 

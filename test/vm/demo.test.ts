@@ -13,9 +13,9 @@ import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { once } from 'node:events'
-import { readArchive, recordsByCpu } from '../../cli/archive-check.ts'
-import { KRELAY_BIN } from '../../cli/collector-process.ts'
-import { kernelNames } from './config.ts'
+import { readArchive, recordsByCpu } from '../../offline/read-archive.ts'
+import { KRELAY_BIN } from '../../cli/demo/collector-process.ts'
+import { kernelNames } from '../../vm/config.ts'
 
 const N = Number(process.env.KRELAY_DEMO_RECORDS ?? '200000')
 const KILL_RATE = Number(process.env.KRELAY_DEMO_KILL_RATE ?? '2500')

@@ -9,7 +9,7 @@ import path from 'node:path'
 import { DuckDBInstance } from '@duckdb/node-api'
 import { collect } from '../../../collector/collect/collect.ts'
 import { RelaySim } from '../../../collector/sim/relay-sim.ts'
-import { readArchive, recordsByCpu } from '../../../cli/archive-check.ts'
+import { readArchive, recordsByCpu } from '../../../offline/read-archive.ts'
 import { collectorReading, driveGenerator, serveControl } from './sim-driver.ts'
 
 /** Rows of every file, files in name (first ts) order: rows below the row before them in (ts, cpu, seq). */

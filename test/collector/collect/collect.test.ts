@@ -6,7 +6,7 @@ import path from 'node:path'
 import { collect, type CollectOptions } from '../../../collector/collect/collect.ts'
 import { RelaySim } from '../../../collector/sim/relay-sim.ts'
 import { listSegments } from '../../../collector/spool/spool-reader.ts'
-import { readArchive, recordsByCpu } from '../../../cli/archive-check.ts'
+import { readArchive, recordsByCpu } from '../../../offline/read-archive.ts'
 import { collectorReading, driveGenerator, serveControl } from './sim-driver.ts'
 
 function options (sim: RelaySim, signal: AbortSignal): CollectOptions {

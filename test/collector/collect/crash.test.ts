@@ -7,7 +7,7 @@ import os from 'node:os'
 import path from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { RelaySim } from '../../../collector/sim/relay-sim.ts'
-import { readArchive } from '../../../cli/archive-check.ts'
+import { readArchive } from '../../../offline/read-archive.ts'
 import { collectorReading, pump, segmentNames, serveControl } from './sim-driver.ts'
 
 const CHILD = path.join(import.meta.dirname, 'collect-child.ts')

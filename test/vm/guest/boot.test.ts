@@ -1,4 +1,4 @@
-// Runs INSIDE the test VM (test/vm/run-suite.ts): is the guest what the harness promises?
+// Runs INSIDE the test VM (vm/run-suite.ts): is the guest what the harness promises?
 import assert from 'node:assert/strict'
 import { accessSync, constants, existsSync, readFileSync, statSync, writeFileSync } from 'node:fs'
 import os from 'node:os'

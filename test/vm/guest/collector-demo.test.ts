@@ -1,4 +1,4 @@
-// Runs inside the test VM: the demo's guest side (cli/demo-guest.ts: insmod, `krelay collect`
+// Runs inside the test VM: the demo's guest side (cli/demo/guest.ts: insmod, `krelay collect`
 // as a child process, the generator, SIGTERM, rmmod) and the demo contract on its archive:
 // exactly N x CPUs records, no duplicate (cpu, seq), every file sorted by ts, no losses.
 import { test } from 'node:test'
@@ -7,8 +7,8 @@ import { spawn } from 'node:child_process'
 import fs from 'node:fs'
 import path from 'node:path'
 import { once } from 'node:events'
-import { demoProblems } from '../../../cli/demo.ts'
-import { DEMO_ARCHIVE, DEMO_REPORT, type DemoGuestReport } from '../../../cli/demo-common.ts'
+import { demoProblems } from '../../../cli/demo/demo.ts'
+import { DEMO_ARCHIVE, DEMO_REPORT, type DemoGuestReport } from '../../../cli/demo/common.ts'
 import { freshDir, readArchive, recordsByCpu, seconds } from './demo-lib.ts'
 import { unload } from './kmod.ts'
 
@@ -23,7 +23,7 @@ test(`the demo in the guest: ${N} records per CPU at ${RATE}/s archived exactly 
   const t0 = Date.now()
   let output = ''
   for (let attempt = 1; ; attempt++) {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'cli/demo-guest.ts', '--records', String(N), '--rate', String(RATE)], {
+    const child = spawn(process.execPath, ['--import', 'tsx', 'cli/demo/guest.ts', '--records', String(N), '--rate', String(RATE)], {
       env: { ...process.env, KRELAY_RESULTS: results },
       stdio: ['ignore', 'pipe', 'pipe'],
     })
@@ -33,12 +33,12 @@ test(`the demo in the guest: ${N} records per CPU at ${RATE}/s archived exactly 
     const [code, signal] = await once(child, 'close') as [number | null, NodeJS.Signals | null]
     // node in the TCG guest now and then dies of SIGSEGV in V8's JIT code while it starts
     if (signal === 'SIGSEGV' && attempt < 2 && !output.includes('phase generate')) {
-      process.stdout.write('    demo: cli/demo-guest.ts died of SIGSEGV while starting; once more\n')
+      process.stdout.write('    demo: cli/demo/guest.ts died of SIGSEGV while starting; once more\n')
       unload()
       freshDir('krelay-test-demo')
       continue
     }
-    assert.equal(code, 0, `cli/demo-guest.ts failed (${signal ?? code}):\n${output}`)
+    assert.equal(code, 0, `cli/demo/guest.ts failed (${signal ?? code}):\n${output}`)
     break
   }
   const report = JSON.parse(fs.readFileSync(path.join(results, DEMO_REPORT), 'utf8')) as DemoGuestReport

@@ -9,7 +9,7 @@ import fs from 'node:fs'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { control, DIR, info, load, unload, waitGeneratorIdle } from './kmod.ts'
 import { freshDir, readArchive, recordsByCpu, seconds, startCollector, stats, stopCollector, waitConsumed } from './demo-lib.ts'
-import type { CollectorProcess } from '../../../cli/collector-process.ts'
+import type { CollectorProcess } from '../../../cli/demo/collector-process.ts'
 
 const N = 20000
 const RATE = 5000

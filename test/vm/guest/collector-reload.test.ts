@@ -6,7 +6,7 @@ import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { control, info, load, unload, waitGeneratorIdle } from './kmod.ts'
 import { freshDir, readArchive, seconds, startCollector, stopCollector, waitConsumed, waitLine } from './demo-lib.ts'
-import { segmentsIn } from '../../../cli/collector-process.ts'
+import { segmentsIn } from '../../../cli/demo/collector-process.ts'
 import { setTimeout as sleep } from 'node:timers/promises'
 
 const N1 = 5000

@@ -5,10 +5,10 @@ import fs from 'node:fs'
 import path from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { parseStats, type CpuStats } from '../../../formats/stats.ts'
-import { startCollectorReading, type CollectorProcess, describeExit } from '../../../cli/collector-process.ts'
+import { startCollectorReading, type CollectorProcess, describeExit } from '../../../cli/demo/collector-process.ts'
 import { DIR, info } from './kmod.ts'
 
-export { readArchive, recordsByCpu, lostByCpu, type ArchiveContents } from '../../../cli/archive-check.ts'
+export { readArchive, recordsByCpu, lostByCpu, type ArchiveContents } from '../../../offline/read-archive.ts'
 
 /** A fresh, empty directory under the guest's /tmp (a tmpfs). */
 export function freshDir (name: string): string {

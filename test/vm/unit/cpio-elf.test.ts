@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
-import { cpioNewc } from '../cpio.ts'
-import { isStaticElf } from '../elf.ts'
+import { cpioNewc } from '../../../vm/cpio.ts'
+import { isStaticElf } from '../../../vm/elf.ts'
 
 interface Parsed {
   name: string;

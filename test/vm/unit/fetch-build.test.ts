@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
-import { headerSupportPackages, parseDepends, parseVersion, releaseFromDepends } from '../apt.ts'
-import { entryDirName, patchHeadersMakefile } from '../kernels.ts'
-import { isBuildArtifact } from '../module-build.ts'
+import { headerSupportPackages, parseDepends, parseVersion, releaseFromDepends } from '../../../vm/apt.ts'
+import { entryDirName, patchHeadersMakefile } from '../../../vm/kernels.ts'
+import { isBuildArtifact } from '../../../vm/module-build.ts'
 
 const image61 = 'linux-image-amd64\n  Depends: linux-image-6.1.0-56-amd64\n'
 const headers612 = `linux-headers-6.12.117+deb12-amd64

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
-import { bootModules, loadOrder, moduleName, parseBuiltin, parseModulesDep } from '../modules-dep.ts'
+import { bootModules, loadOrder, moduleName, parseBuiltin, parseModulesDep } from '../../../vm/modules-dep.ts'
 
 // Shapes of the real files (depmod output) of Debian 6.1 and 6.12.
 const dep61 = `kernel/fs/netfs/netfs.ko:

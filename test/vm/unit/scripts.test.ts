@@ -4,10 +4,10 @@ import { mkdtempSync, writeFileSync } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { test } from 'node:test'
-import { initScript } from '../init-script.ts'
-import { cmdScript, jobEnv, pathsToKeep, shQuote } from '../job.ts'
-import { qemuArgs } from '../qemu-args.ts'
-import { parseTestCounts } from '../test-summary.ts'
+import { initScript } from '../../../vm/init-script.ts'
+import { cmdScript, jobEnv, pathsToKeep, shQuote } from '../../../vm/job.ts'
+import { qemuArgs } from '../../../vm/qemu-args.ts'
+import { parseTestCounts } from '../../../vm/test-summary.ts'
 
 const tmp = mkdtempSync(path.join(os.tmpdir(), 'krelay-vm-unit-'))
 

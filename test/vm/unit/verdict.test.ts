@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
-import { badTaint, findKernelTrouble, judge, type Evidence } from '../verdict.ts'
+import { badTaint, findKernelTrouble, judge, type Evidence } from '../../../vm/verdict.ts'
 
 const nonce = 'abcdef0123456789'
 const good: Evidence = {

@@ -1,4 +1,4 @@
-// CLI: node --import tsx test/vm/run.ts --kernel 6.1 [--cpus 2] [--mem 2048] [--timeout 600]
+// CLI: node --import tsx vm/run.ts --kernel 6.1 [--cpus 2] [--mem 2048] [--timeout 600]
 //        [--env K=V]... [--host-path P]... [--no-module] [--live] [--keep] -- <command...>
 // Builds kmod/ for the kernel (KRELAY_KO), boots it under qemu, runs the command in the checkout.
 // --host-path: a host path under /tmp the command needs (the guest's /tmp is a tmpfs; the rest

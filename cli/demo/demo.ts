@@ -1,5 +1,5 @@
 // krelay demo: the whole path end to end in a VM. Boots a Debian kernel under qemu with
-// the module built for it, runs cli/demo-guest.ts there (insmod, `krelay collect` as a
+// the module built for it, runs cli/demo/guest.ts there (insmod, `krelay collect` as a
 // child process, the generator writes N records per CPU, SIGTERM, rmmod), moves the
 // archive to --out, checks it with DuckDB and prints one summary line. With
 // --kill-collector K the collector is killed K times during the run and restarted.
@@ -7,11 +7,11 @@ import fs from 'node:fs'
 import path from 'node:path'
 import type { Command } from 'commander'
 import { z } from 'zod'
-import { kernelNames, repoRoot, type KernelName } from '../test/vm/config.ts'
-import { recordsByCpu, type ArchiveContents } from './archive-check.ts'
-import { DEMO_ARCHIVE, DEMO_DEFAULT_RATE, DEMO_REPORT, PHASE_RE, type DemoGuestReport } from './demo-common.ts'
-import { CliFailure, UsageError, commanderOutput } from './errors.ts'
-import { integer, oneOf, parseOptions, pathOption, positiveNumber } from './options.ts'
+import { kernelNames, repoRoot, type KernelName } from '../../vm/config.ts'
+import { recordsByCpu, type ArchiveContents } from '../../offline/read-archive.ts'
+import { DEMO_ARCHIVE, DEMO_DEFAULT_RATE, DEMO_REPORT, PHASE_RE, type DemoGuestReport } from './common.ts'
+import { CliFailure, UsageError, commanderOutput } from '../errors.ts'
+import { integer, oneOf, parseOptions, pathOption, positiveNumber } from '../options.ts'
 
 export const demoSchema = z.object({
   kernel: oneOf('--kernel', kernelNames),
@@ -116,9 +116,9 @@ export async function runDemo (opts: DemoOptions): Promise<DemoResult> {
   let runDir: string | undefined
   let keep = opts.keep
   try {
-    const { moduleEnv, prepare } = await import('../test/vm/prepare.ts')
-    const { runInVm } = await import('../test/vm/vm.ts')
-    const { readArchive } = await import('./archive-check.ts')
+    const { moduleEnv, prepare } = await import('../../vm/prepare.ts')
+    const { runInVm } = await import('../../vm/vm.ts')
+    const { readArchive } = await import('../../offline/read-archive.ts')
     p.phase('prepare', `kernel ${kernel} and the module`)
     const prep = await prepare(kernel, { module: true, log: s => p.phase('prepare', s) })
     const expectedS = opts.rate > 0 ? opts.records / opts.rate : opts.records / 50_000
@@ -129,7 +129,7 @@ export async function runDemo (opts: DemoOptions): Promise<DemoResult> {
       tree: prep.tree,
       cpus: opts.cpus,
       memMiB: 2048 + 256 * opts.cpus,
-      command: ['node', '--import', 'tsx', 'cli/demo-guest.ts', '--records', String(opts.records), '--rate', String(opts.rate),
+      command: ['node', '--import', 'tsx', 'cli/demo/guest.ts', '--records', String(opts.records), '--rate', String(opts.rate),
         '--kill-collector', String(opts.killCollector)],
       cwd: repoRoot,
       env: moduleEnv(prep),

@@ -1,4 +1,4 @@
-// What the demo's host side (cli/demo.ts) and guest side (cli/demo-guest.ts) share.
+// What the demo's host side (cli/demo/demo.ts) and guest side (cli/demo/guest.ts) share.
 
 /**
  * Module parameters for the demo: 32 MiB per CPU, about 380,000 generator records. The

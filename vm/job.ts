@@ -31,7 +31,7 @@ export function cmdScript (job: Job): string {
   for (const k of Object.keys(job.env)) if (!envName.test(k)) throw new Error(`bad env name ${JSON.stringify(k)}`)
   const env = Object.entries(job.env).map(([k, v]) => shQuote(`${k}=${v}`))
   return [
-    '# generated per run by test/vm/job.ts',
+    '# generated per run by vm/job.ts',
     `cd ${shQuote(job.cwd)} || { echo "krelay-vm: cannot cd to ${job.cwd.replace(/["$`\\]/g, '')}"; exit 125; }`,
     `exec /usr/bin/env -i ${[...env, ...job.command.map(shQuote)].join(' ')}`,
     '',

@@ -5,9 +5,9 @@ import fs from 'node:fs'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { setTimeout as sleep } from 'node:timers/promises'
-import { SEGMENT_SUFFIX } from '../collector/spool/segment.ts'
+import { SEGMENT_SUFFIX } from '../../collector/spool/segment.ts'
 
-export const KRELAY_BIN = fileURLToPath(new URL('../bin/krelay.js', import.meta.url))
+export const KRELAY_BIN = fileURLToPath(new URL('../../bin/krelay.js', import.meta.url))
 
 export interface CollectorExit {
   code: number | null

@@ -1,5 +1,5 @@
-// The guest side of `krelay demo` (run in the VM by cli/demo.ts):
-//   node --import tsx cli/demo-guest.ts --records N --rate R [--kill-collector K]
+// The guest side of `krelay demo` (run in the VM by cli/demo/demo.ts):
+//   node --import tsx cli/demo/guest.ts --records N --rate R [--kill-collector K]
 // insmod with a large buffer, start `krelay collect` as a child process, wait until it
 // reads, make the generator write N records per CPU (meanwhile SIGKILL the collector K
 // times and start it again), wait for it, SIGTERM the collector, wait for it, rmmod. The
@@ -10,12 +10,12 @@ import os from 'node:os'
 import path from 'node:path'
 import { parseArgs } from 'node:util'
 import { setTimeout as sleep } from 'node:timers/promises'
-import { parseInfo, type ChannelInfo } from '../formats/info.ts'
-import { parseStats, type CpuStats } from '../formats/stats.ts'
-import { DEFAULT_CHANNEL_DIR } from '../collector/source/channel.ts'
+import { parseInfo, type ChannelInfo } from '../../formats/info.ts'
+import { parseStats, type CpuStats } from '../../formats/stats.ts'
+import { DEFAULT_CHANNEL_DIR } from '../../collector/source/channel.ts'
 import { startCollectorReading, type CollectorProcess, describeExit } from './collector-process.ts'
-import { DEMO_ARCHIVE, DEMO_DEFAULT_RATE, DEMO_KILL_COLLECTOR_ARGS, DEMO_N_SUBBUFS, DEMO_REPORT, DEMO_SUBBUF_SIZE, PHASE_PREFIX, type DemoGuestReport, type DemoKill } from './demo-common.ts'
-import { isValidHost } from './options.ts'
+import { DEMO_ARCHIVE, DEMO_DEFAULT_RATE, DEMO_KILL_COLLECTOR_ARGS, DEMO_N_SUBBUFS, DEMO_REPORT, DEMO_SUBBUF_SIZE, PHASE_PREFIX, type DemoGuestReport, type DemoKill } from './common.ts'
+import { isValidHost } from '../options.ts'
 
 const DIR = DEFAULT_CHANNEL_DIR
 const SPOOL = '/tmp/krelay-spool'
@@ -93,7 +93,7 @@ async function main (): Promise<number> {
   const kills = Number(values['kill-collector'])
   const ko = process.env.KRELAY_KO
   const results = process.env.KRELAY_RESULTS
-  if (ko === undefined || results === undefined) throw new Error('cli/demo-guest.ts runs in the krelay test VM (KRELAY_KO and KRELAY_RESULTS unset)')
+  if (ko === undefined || results === undefined) throw new Error('cli/demo/guest.ts runs in the krelay test VM (KRELAY_KO and KRELAY_RESULTS unset)')
   if (!Number.isInteger(records) || records < 1) throw new Error(`--records must be a positive integer, got ${values.records}`)
   if (!Number.isInteger(kills) || kills < 0) throw new Error(`--kill-collector must be a number of kills, got ${values['kill-collector']}`)
   const host = isValidHost(os.hostname()) ? os.hostname() : `krelay-vm-${process.env.KRELAY_KERNEL ?? 'guest'}`
