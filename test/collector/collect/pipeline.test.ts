@@ -4,7 +4,7 @@ import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { Pipeline } from '../../../collector/collect/pipeline.ts'
-import { readArchive } from '../../../cli/archive-check.ts'
+import { readArchive } from '../../../offline/read-archive.ts'
 import { meta, subbufInput } from './subbufs.ts'
 
 interface Dirs { out: string, spool: string }

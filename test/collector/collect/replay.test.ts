@@ -8,7 +8,7 @@ import { UnsupportedAbiError } from '../../../formats/errors.ts'
 import { Pipeline } from '../../../collector/collect/pipeline.ts'
 import { replaySpool } from '../../../collector/collect/replay.ts'
 import { SpoolWriter } from '../../../collector/spool/spool-writer.ts'
-import { readArchive } from '../../../cli/archive-check.ts'
+import { readArchive } from '../../../offline/read-archive.ts'
 import { meta, subbuf } from './subbufs.ts'
 
 interface Dirs { out: string, spool: string }
