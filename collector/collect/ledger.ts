@@ -1,5 +1,6 @@
-// What the archive holds for certain: per dataset, channel and CPU, the highest
-// sequence number that is in a final Parquet file. The merge emits each CPU's
+// The archive's commit ledger (state.json in the spool directory), read by the
+// collector to replay the spool: what the archive holds for certain, per dataset,
+// channel and CPU, the highest sequence number that is in a final Parquet file. The merge emits each CPU's
 // records in seq order and the archive publishes files in that order, so one
 // number per CPU describes a dataset's contents, and replaying the spool skips
 // everything at or below it.
@@ -11,7 +12,7 @@
 // if the file is in place and forgets them if it is not.
 import fs from 'node:fs'
 import path from 'node:path'
-import { fsyncDir } from './spool-writer.ts'
+import { fsyncDir } from '../spool/spool-writer.ts'
 
 export type Dataset = 'records' | 'losses'
 
@@ -30,10 +31,10 @@ interface StateFile {
 
 const NAME = 'state.json'
 
-export class DurableState {
+export class Ledger {
   private constructor (private readonly dir: string, private readonly state: StateFile) {}
 
-  static load (dir: string): DurableState {
+  static load (dir: string): Ledger {
     fs.mkdirSync(dir, { recursive: true })
     const file = path.join(dir, NAME)
     let state: StateFile = { version: 1, durable: {}, pending: null }
@@ -47,7 +48,7 @@ export class DurableState {
         throw new Error(`${file}: unknown spool state version ${String(state.version)}`)
       }
     }
-    const self = new DurableState(dir, state)
+    const self = new Ledger(dir, state)
     self.settle()
     return self
   }

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict'
 import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
-import { DurableState } from '../../../collector/spool/durable-state.ts'
+import { Ledger } from '../../../collector/collect/ledger.ts'
 
 function tmpdir (): string {
   return fs.mkdtempSync(path.join(os.tmpdir(), 'krelay-state-'))
@@ -14,12 +14,12 @@ const seqs = (n: number, cpu = 0) => [{ channelId: 'c1', cpu, seq: n }]
 test('a publish whose file is in place counts, across reloads', () => {
   const dir = tmpdir()
   const file = path.join(dir, 'a.parquet')
-  const s = DurableState.load(dir)
+  const s = Ledger.load(dir)
   assert.equal(s.durableSeq('records', 'c1', 0), 0)
   s.begin(file, 'records', [...seqs(10), ...seqs(4, 1)])
   fs.writeFileSync(file, 'x')
   s.settle()
-  const again = DurableState.load(dir)
+  const again = Ledger.load(dir)
   assert.equal(again.durableSeq('records', 'c1', 0), 10)
   assert.equal(again.durableSeq('records', 'c1', 1), 4)
   assert.equal(again.durableSeq('losses', 'c1', 0), 0, 'datasets are apart')
@@ -29,20 +29,20 @@ test('a publish whose file is in place counts, across reloads', () => {
 test('a crash after the rename, before settle: the publish counts at load', () => {
   const dir = tmpdir()
   const file = path.join(dir, 'r.parquet')
-  DurableState.load(dir).begin(file, 'records', seqs(10))
+  Ledger.load(dir).begin(file, 'records', seqs(10))
   fs.writeFileSync(file, 'x')
-  assert.equal(DurableState.load(dir).durableSeq('records', 'c1', 0), 10)
+  assert.equal(Ledger.load(dir).durableSeq('records', 'c1', 0), 10)
 })
 
 test('a crash before the rename: nothing counts', () => {
   const dir = tmpdir()
-  DurableState.load(dir).begin(path.join(dir, 'r.parquet'), 'records', seqs(10))
-  assert.equal(DurableState.load(dir).durableSeq('records', 'c1', 0), 0)
+  Ledger.load(dir).begin(path.join(dir, 'r.parquet'), 'records', seqs(10))
+  assert.equal(Ledger.load(dir).durableSeq('records', 'c1', 0), 0)
 })
 
 test('the next begin settles the previous publish', () => {
   const dir = tmpdir()
-  const s = DurableState.load(dir)
+  const s = Ledger.load(dir)
   const a = path.join(dir, 'a.parquet')
   s.begin(a, 'records', seqs(10))
   fs.writeFileSync(a, 'x')
@@ -52,7 +52,7 @@ test('the next begin settles the previous publish', () => {
 
 test('durable seqs never move back', () => {
   const dir = tmpdir()
-  const s = DurableState.load(dir)
+  const s = Ledger.load(dir)
   const a = path.join(dir, 'a.parquet')
   fs.writeFileSync(a, 'x')
   s.begin(a, 'records', seqs(10))
@@ -64,5 +64,5 @@ test('durable seqs never move back', () => {
 test('a damaged state file is refused with a message that names it', () => {
   const dir = tmpdir()
   fs.writeFileSync(path.join(dir, 'state.json'), '{"version": 1, "dur')
-  assert.throws(() => DurableState.load(dir), /state\.json is not valid krelay spool state/)
+  assert.throws(() => Ledger.load(dir), /state\.json is not valid krelay spool state/)
 })
