@@ -8,7 +8,7 @@ import type { ChannelContext, Published, WriterOptions } from './types.ts'
 export { RecordsWriter } from './records-writer.ts'
 export { LossesWriter } from './losses-writer.ts'
 export { ArchiveWriteError, StagingFullError } from './errors.ts'
-export { removePartialFiles } from './durable.ts'
+export { removePartialFiles } from './paths.ts'
 export type { ChannelContext, LossRow, Published, RecordRow, WriterOptions } from './types.ts'
 
 export interface Archive {

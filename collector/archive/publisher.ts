@@ -7,7 +7,7 @@
 
 import { join } from 'node:path'
 import type { DuckDBConnection } from '@duckdb/node-api'
-import { ensureDurableDir, publishFile, removeQuietly } from './durable.ts'
+import { ensureDurableDir, publishFile, removeQuietly } from '../durable.ts'
 import { ArchiveWriteError } from './errors.ts'
 import { fileBaseName, finalName, partialName, partitionDir } from './paths.ts'
 import { copySql, deleteStagesSql, stageChannelsSql, stageMetaSql } from './sql.ts'

@@ -12,7 +12,7 @@
 // if the file is in place and forgets them if it is not.
 import fs from 'node:fs'
 import path from 'node:path'
-import { fsyncDir } from '../spool/spool-writer.ts'
+import { replaceFileSync } from '../durable.ts'
 
 export type Dataset = 'records' | 'losses'
 
@@ -87,16 +87,6 @@ export class Ledger {
   }
 
   private write (): void {
-    const file = path.join(this.dir, NAME)
-    const tmp = `${file}.tmp`
-    const fd = fs.openSync(tmp, 'w')
-    try {
-      fs.writeSync(fd, JSON.stringify(this.state))
-      fs.fsyncSync(fd)
-    } finally {
-      fs.closeSync(fd)
-    }
-    fs.renameSync(tmp, file)
-    fsyncDir(this.dir)
+    replaceFileSync(path.join(this.dir, NAME), JSON.stringify(this.state))
   }
 }
