@@ -4,8 +4,6 @@
 
 import {
   ARCHIVE_FORMAT_VERSION,
-  CTX_NAMES,
-  LEVEL_NAMES,
   LOSS_REASONS,
   LOSSES_COLUMNS,
   RECORDS_COLUMNS,
@@ -13,6 +11,7 @@ import {
   type LossesColumnName,
   type RecordsColumnName,
 } from '../../formats/archive-schema.ts'
+import { CTX_NAMES, LEVEL_NAMES } from '../../formats/wire.ts'
 import type { DatasetSpec, StageChannels } from './stager.ts'
 
 /** A SQL string literal. */

@@ -79,11 +79,23 @@ export class Ledger {
     this.write()
   }
 
-  /** Forgets channels that nothing refers to any more, so the file stays small. */
-  retainChannels (channelIds: Set<string>): void {
+  /**
+   * Forgets the channels replay can no longer need, so the file does not grow by a
+   * channel at every module load: a channel's seqs are kept while a spool segment of
+   * it remains (replay skips the records they say are archived) and while it is
+   * `current`. Saves the file when it forgot something.
+   */
+  retainChannels (segments: Iterable<{ readonly meta: { readonly channelId: string } }>, current: string | undefined): void {
+    const keep = new Set<string>()
+    for (const s of segments) keep.add(s.meta.channelId)
+    if (current !== undefined) keep.add(current)
+    let forgot = false
     for (const key of Object.keys(this.state.durable)) {
-      if (!channelIds.has(key.slice(key.indexOf('/') + 1))) delete this.state.durable[key]
+      if (keep.has(key.slice(key.indexOf('/') + 1))) continue
+      delete this.state.durable[key]
+      forgot = true
     }
+    if (forgot) this.write()
   }
 
   private write (): void {

@@ -66,3 +66,37 @@ test('a damaged state file is refused with a message that names it', () => {
   fs.writeFileSync(path.join(dir, 'state.json'), '{"version": 1, "dur')
   assert.throws(() => Ledger.load(dir), /state\.json is not valid krelay spool state/)
 })
+
+/** A ledger with archived records and losses of channels c1 (an old load) and c2 (the current one). */
+function twoChannels (dir: string): Ledger {
+  const s = Ledger.load(dir)
+  const f = path.join(dir, 'f.parquet')
+  fs.writeFileSync(f, 'x')
+  s.begin(f, 'records', [{ channelId: 'c1', cpu: 0, seq: 10 }, { channelId: 'c2', cpu: 0, seq: 3 }])
+  s.begin(f, 'losses', [{ channelId: 'c1', cpu: 1, seq: 12 }])
+  s.settle()
+  return s
+}
+const segmentOf = (channelId: string) => ({ meta: { channelId } })
+
+test('an old channel is forgotten, on disk too, once no spool segment of it remains', () => {
+  const dir = tmpdir()
+  twoChannels(dir).retainChannels([segmentOf('c2')], 'c2')
+  const again = Ledger.load(dir)
+  assert.equal(again.durableSeq('records', 'c1', 0), 0)
+  assert.equal(again.durableSeq('losses', 'c1', 1), 0)
+  assert.equal(again.durableSeq('records', 'c2', 0), 3)
+  assert.doesNotMatch(fs.readFileSync(path.join(dir, 'state.json'), 'utf8'), /c1/)
+})
+
+test('a channel is kept while a spool segment of it remains, and while it is the current one', () => {
+  const dir = tmpdir()
+  const s = twoChannels(dir)
+  s.retainChannels([segmentOf('c1'), segmentOf('c1')], 'c2')
+  assert.equal(s.durableSeq('records', 'c1', 0), 10)
+  assert.equal(s.durableSeq('losses', 'c1', 1), 12)
+  assert.equal(s.durableSeq('records', 'c2', 0), 3, 'the current channel stays without a segment')
+  s.retainChannels([], undefined)
+  assert.equal(s.durableSeq('records', 'c2', 0), 0)
+  assert.equal(Ledger.load(dir).durableSeq('records', 'c1', 0), 0)
+})
