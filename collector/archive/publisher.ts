@@ -88,7 +88,8 @@ export class Publisher {
 
   private async publishStage (st: Stage): Promise<Published> {
     const spec = this.spec
-    const meta = await this.conn.runAndReadAll(stageMetaSql(this.table, st.id, spec))
+    const ch = this.stageChannels(st)
+    const meta = await this.conn.runAndReadAll(stageMetaSql(this.table, st.id, spec, ch))
     let rows = 0
     let first: bigint | undefined
     let last: bigint | undefined
@@ -99,8 +100,8 @@ export class Publisher {
       const cpu = r[1] as number
       const seq = r[2] as number
       rows += r[3] as number
-      const lo = (r[4] as bigint) + c.offsetNs
-      const hi = (r[5] as bigint) + c.offsetNs
+      const lo = r[4] as bigint
+      const hi = r[5] as bigint
       if (first === undefined || lo < first) first = lo
       if (last === undefined || hi > last) last = hi
       const key = `${c.id}/${cpu}`
@@ -115,7 +116,7 @@ export class Publisher {
     const firstTs = isoNs(first)
     const lastTs = isoNs(last)
     const stamp = stampNs(first)
-    const select = spec.select(this.table, st.id, this.stageChannels(st))
+    const select = spec.select(this.table, st.id, ch)
 
     const dir = partitionDir(this.opts.out, spec.dataset, this.opts.host, st.hour)
     const base = fileBaseName(stamp)

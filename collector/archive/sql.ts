@@ -30,9 +30,14 @@ export function mono (hi: string, lo: string): string {
   return `((CAST(${hi} AS BIGINT) << 32) | ${lo})`
 }
 
-/** TIMESTAMP_NS of mono + offset; the sum's range is checked at append. */
+/** UTC ns (BIGINT) of mono + the channel's offset; the sum's range is checked at append (time.ts). */
+export function utcNs (hi: string, lo: string, offsetSql: string): string {
+  return `(${mono(hi, lo)} + ${offsetSql})`
+}
+
+/** TIMESTAMP_NS of mono + offset. */
 export function utc (hi: string, lo: string, offsetSql: string): string {
-  return `make_timestamp_ns(${mono(hi, lo)} + ${offsetSql})`
+  return `make_timestamp_ns(${utcNs(hi, lo, offsetSql)})`
 }
 
 function selectList<N extends string> (columns: readonly { readonly name: N }[], exprs: Record<N, string>): string {
@@ -121,11 +126,11 @@ export function stageChannelsSql (used: readonly (readonly [number, { readonly i
 /**
  * What the caller and the file name need, from the raw staged columns (a cheap scan: no
  * conversion of the whole stage just to learn a few numbers): per channel index and CPU,
- * the highest seq, the row count, and the smallest and largest monotonic ns.
+ * the highest seq, the row count, and the smallest and largest UTC ns.
  */
-export function stageMetaSql (table: string, stage: number, spec: DatasetSpec): string {
-  const m = mono(spec.timeHi, spec.timeLo)
-  return `SELECT ch, cpu, max(${spec.rawMaxSeqSql})::DOUBLE, count(*)::DOUBLE, min(${m}), max(${m})
+export function stageMetaSql (table: string, stage: number, spec: DatasetSpec, ch: StageChannels): string {
+  const t = utcNs(spec.timeHi, spec.timeLo, ch.offsetSql)
+  return `SELECT ch, cpu, max(${spec.rawMaxSeqSql})::DOUBLE, count(*)::DOUBLE, min(${t}), max(${t})
        FROM ${table} WHERE stage = ${stage} GROUP BY ch, cpu ORDER BY ch, cpu`
 }
 
