@@ -1,6 +1,6 @@
 // The Parquet archive's columns: the one definition that the archive writer
 // (collector/archive/) and the analysts' page (formats/ARCHIVE.md) both follow.
-// test/collector/archive/archive-schema.test.ts checks that ARCHIVE.md shows these
+// test/formats/archive-schema.test.ts checks that ARCHIVE.md shows these
 // tables verbatim and that the writer's files have exactly these columns and types.
 
 import { CTX_NAMES, LEVEL_NAMES } from './wire.ts'
