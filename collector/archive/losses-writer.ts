@@ -74,7 +74,7 @@ export class LossesWriter {
     }
     const q = this.qOf(row.fromHi, row.fromLo)
     const qTo = this.qOf(row.toHi, row.toLo)
-    if (Number.isNaN(q) || Number.isNaN(qTo)) {
+    if (q < 0 || qTo < 0) {
       throw new RangeError(
         `archive: loss cpu ${row.cpu} first_seq ${row.firstSeq}: ts ${row.fromHi}:${row.fromLo}..${row.toHi}:${row.toLo} out of the archive's range`
       )
@@ -91,9 +91,9 @@ export class LossesWriter {
     s.endRow(LOSS_ROW_BYTES)
   }
 
-  /** q of mono + offset (time.ts), or NaN when the time does not fit the archive. */
+  /** q of mono + offset (time.ts), or -1 when the time does not fit the archive. */
   private qOf (hi: number, lo: number): number {
-    return isMonoHalves(hi, lo) ? utcQ(hi, lo, this.s.offQ, this.s.offR) : NaN
+    return isMonoHalves(hi, lo) ? utcQ(hi, lo, this.s.offQ, this.s.offR) : -1
   }
 
   get due (): boolean {

@@ -71,12 +71,12 @@ export class RecordsWriter {
     const s = this.s
     const hi = row.tsHi
     const lo = row.tsLo
-    // UTC = mono + offset as q = floor(UTC / 4096), NaN when out of range (time.ts)
+    // UTC = mono + offset as q = floor(UTC / 4096), -1 when out of range (time.ts)
     const q = utcQ(hi, lo, s.offQ, s.offR)
     const seq = row.seq
     if (
       !isMonoHalves(hi, lo) ||
-      Number.isNaN(q) ||
+      q < 0 ||
       !(seq >= 0 && seq <= MAX_SEQ && Number.isInteger(seq))
     ) {
       throw new RangeError(

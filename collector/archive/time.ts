@@ -8,7 +8,7 @@
 // BigInt appears only in functions that run once per channel or per file.
 //
 // UTC = mono + the channel's mono->realtime offset is computed here once for the append
-// hot path (utcQ, utcR); sql.ts has its one SQL form (utcNs), for the files.
+// hot path (utcQ); sql.ts has its one SQL form (utcNs), for the files.
 
 import { u64ToBigInt } from '../../formats/u64.ts'
 
@@ -79,24 +79,20 @@ export function isMonoHalves (hi: number, lo: number): boolean {
   return hi >= 0 && hi <= 0x7fffffff && (hi | 0) === hi && lo >>> 0 === lo
 }
 
-/** 1 when the r parts of mono lo and the offset add up past Q_UNIT. */
-function carry (lo: number, offR: number): number {
-  return (lo & 4095) + offR >= Q_UNIT ? 1 : 0
-}
-
 /**
  * q of UTC = mono + offset, for mono as u32 halves hi:lo (isMonoHalves) and the offset
- * split (offQ, offR of splitNs); NaN when UTC is not a time the archive can store
- * (inRange). The append hot path: numbers only, nothing allocated.
+ * split (offQ, offR of splitNs); -1 when UTC is not a time the archive can store
+ * (inRange). The append hot path: numbers only, nothing allocated. (-1, not NaN: with
+ * NaN the records writer's append loop allocated again, bench/archive.ts counts GCs.)
  */
 export function utcQ (hi: number, lo: number, offQ: number, offR: number): number {
-  const q = hi * TWO_20 + (lo >>> 12) + offQ + carry(lo, offR)
-  return inRange(q, utcR(lo, offR)) ? q : NaN
-}
-
-/** r of the same sum: UTC mod Q_UNIT. */
-export function utcR (lo: number, offR: number): number {
-  return (lo & 4095) + offR - carry(lo, offR) * Q_UNIT
+  let r = (lo & 4095) + offR
+  let q = hi * TWO_20 + (lo >>> 12) + offQ
+  if (r >= Q_UNIT) {
+    r -= Q_UNIT
+    q += 1
+  }
+  return inRange(q, r) ? q : -1
 }
 
 /** True when q:r is a time the archive can store (0 <= t <= MAX_TS_NS). */
