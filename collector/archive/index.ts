@@ -2,8 +2,8 @@
 
 import { LossesWriter } from './losses-writer.ts'
 import { RecordsWriter } from './records-writer.ts'
-import { createInstance, type StagerHooks } from './stager.ts'
-import type { ChannelContext, Published, WriterOptions } from './types.ts'
+import { createInstance } from './stager.ts'
+import type { ChannelContext, Published, StagerHooks, WriterOptions } from './types.ts'
 
 export { RecordsWriter } from './records-writer.ts'
 export { LossesWriter } from './losses-writer.ts'

@@ -1,11 +1,11 @@
 // The `losses` dataset writer: one row per run of lost sequence numbers. Same staging,
-// rotation and publication as records (stager.ts); partitioned by the hour of ts_from.
+// rotation and publication as records (stager.ts, publisher.ts); partitioned by the hour of ts_from.
 
 import { LOSS_REASONS, type LossReason } from '../../formats/archive-schema.ts'
-import { Stager, type StagerHooks } from './stager.ts'
+import { Stager } from './stager.ts'
 import { lossesSelect, LOSSES_STAGING } from './sql.ts'
 import { isMonoHalves, utcQ } from './time.ts'
-import type { ChannelContext, LossRow, Published, WriterOptions } from './types.ts'
+import type { ChannelContext, LossRow, Published, StagerHooks, WriterOptions } from './types.ts'
 
 /** Bytes counted per loss row. */
 export const LOSS_ROW_BYTES = 48

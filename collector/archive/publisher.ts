@@ -11,9 +11,8 @@ import { ensureDurableDir, publishFile, removeQuietly } from '../durable.ts'
 import { ArchiveWriteError } from './errors.ts'
 import { fileBaseName, finalName, partialName, partitionDir } from './paths.ts'
 import { copySql, deleteStagesSql, stageChannelsSql, stageMetaSql } from './sql.ts'
-import type { Channel, DatasetSpec, Stage, StageChannels, StagerHooks } from './stager.ts'
 import { isoNs, stampNs } from './time.ts'
-import type { Published } from './types.ts'
+import type { Channel, DatasetSpec, Published, Stage, StageChannels, StagerHooks } from './types.ts'
 
 export interface PublisherOptions {
   readonly out: string;

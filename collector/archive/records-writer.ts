@@ -1,12 +1,12 @@
 // The `records` dataset writer. append() is the hot path: it checks ranges, writes the
 // row's numbers into typed arrays and its strings/bytes into the DuckDB chunk, and
-// allocates nothing (no BigInt, no objects). See stager.ts for staging and publishing.
+// allocates nothing (no BigInt, no objects). See stager.ts for staging, publisher.ts for publishing.
 
 import duckdb from '@duckdb/node-bindings'
-import { Stager, type StagerHooks } from './stager.ts'
+import { Stager } from './stager.ts'
 import { recordsSelect, RECORDS_STAGING } from './sql.ts'
 import { isMonoHalves, utcQ } from './time.ts'
-import type { ChannelContext, Published, RecordRow, WriterOptions } from './types.ts'
+import type { ChannelContext, Published, RecordRow, StagerHooks, WriterOptions } from './types.ts'
 
 /** Bytes counted per row besides payload and comm (the wire header size). */
 export const ROW_OVERHEAD_BYTES = 48

@@ -12,7 +12,7 @@ import {
   type RecordsColumnName,
 } from '../../formats/archive-schema.ts'
 import { CTX_NAMES, LEVEL_NAMES } from '../../formats/wire.ts'
-import type { DatasetSpec, StageChannels } from './stager.ts'
+import type { DatasetSpec, StageChannels } from './types.ts'
 
 /** A SQL string literal. */
 export function lit (s: string): string {

@@ -41,46 +41,9 @@ import { StagingFullError } from './errors.ts'
 import { checkHost } from './paths.ts'
 import { Publisher } from './publisher.ts'
 import { hourOfQ, Q_PER_HOUR, splitNs, toNs } from './time.ts'
-import type { ChannelContext, Published, WriterOptions } from './types.ts'
-
-export type NumKind = 'u8' | 'u16' | 'u32' | 'i32' | 'f64'
-export type StagingKind = NumKind | 'varchar' | 'blob'
-
-export interface StagingColumn {
-  readonly name: string;
-  readonly kind: StagingKind;
-}
-
-/** A stage's channels, for the SQL that turns staged rows into archive rows. */
-export interface StageChannels {
-  /** SQL expression: the BIGINT mono->UTC offset of a row */
-  readonly offsetSql: string;
-  /** SQL expression: the channel_id of a row */
-  readonly channelIdSql: string;
-}
-
-export interface DatasetSpec {
-  readonly dataset: 'records' | 'losses';
-  /** staging columns besides `stage` and `ch`, which the stager adds */
-  readonly columns: readonly StagingColumn[];
-  /** SELECT ... FROM table WHERE stage = id, producing the archive columns in schema order */
-  select(table: string, stage: number, ch: StageChannels): string;
-  /** ORDER BY list for the file */
-  readonly orderBy: string;
-  /** staging columns (u32 halves of monotonic ns) of the time that decides the partition */
-  readonly timeHi: string;
-  readonly timeLo: string;
-  /** SQL over staging columns: the sequence number reported in Published.maxSeq */
-  readonly rawMaxSeqSql: string;
-}
-
-/**
- * Called after DuckDB wrote the partial file and before it is renamed into place: the
- * collector records what the file will hold (crash-safe bookkeeping); tests inject faults.
- */
-export interface StagerHooks {
-  afterCopy?(partialPath: string, finalPath: string, published: Published): void | Promise<void>;
-}
+import type {
+  Channel, ChannelContext, DatasetSpec, NumKind, Published, Stage, StagerHooks, StagingColumn, StagingKind, WriterOptions,
+} from './types.ts'
 
 export const CHUNK_ROWS = duckdb.vector_size()
 
@@ -105,25 +68,6 @@ function makeArray (kind: NumKind, n: number): NumArray {
     case 'i32': return new Int32Array(n)
     case 'f64': return new Float64Array(n)
   }
-}
-
-export interface Stage {
-  readonly id: number;
-  rows: number;
-  bytes: number;
-  /** UTC hour (hours since the epoch) of every row */
-  hour: number;
-  /** q range of that hour: [qStart, qStart + Q_PER_HOUR) */
-  qStart: number;
-  firstRowAt: number;
-  /** channel indexes the stage's rows can have */
-  firstCh: number;
-  lastCh: number;
-}
-
-export interface Channel {
-  readonly id: string;
-  readonly offsetNs: bigint;
 }
 
 const DEFAULT_FILE_BYTES = 128 * 1024 * 1024
