@@ -1,7 +1,9 @@
 // The Parquet archive's columns: the one definition that the archive writer
 // (collector/archive/) and the analysts' page (formats/ARCHIVE.md) both follow.
-// test/collector/archive/archive-schema.test.ts checks that ARCHIVE.md shows these
+// test/formats/archive-schema.test.ts checks that ARCHIVE.md shows these
 // tables verbatim and that the writer's files have exactly these columns and types.
+
+import { CTX_NAMES, LEVEL_NAMES } from './wire.ts'
 
 /** DuckDB type names used by the archive. */
 export type ArchiveType =
@@ -20,14 +22,6 @@ export interface ArchiveColumn {
   readonly nullable: boolean;
   readonly meaning: string;
 }
-
-/** Level names by wire value (PROTOCOL.md §3.2). */
-export const LEVEL_NAMES = [
-  'emerg', 'alert', 'crit', 'err', 'warning', 'notice', 'info', 'debug',
-] as const
-
-/** Execution context names by wire value (PROTOCOL.md §3.2). */
-export const CTX_NAMES = ['task', 'softirq', 'hardirq'] as const
 
 /** Record types that have a name; every other type is written `0x` + 4 lowercase hex digits. */
 export const TYPE_NAMES: ReadonlyMap<number, string> = new Map([
@@ -163,13 +157,6 @@ export const PARTITION_COLUMNS = [
 
 export type RecordsColumnName = (typeof RECORDS_COLUMNS)[number]['name']
 export type LossesColumnName = (typeof LOSSES_COLUMNS)[number]['name']
-
-export const DATASETS = {
-  records: { dir: 'records', columns: RECORDS_COLUMNS, sortKey: ['ts', 'cpu', 'seq'], partitionTime: 'ts' },
-  losses: { dir: 'losses', columns: LOSSES_COLUMNS, sortKey: ['ts_from', 'cpu', 'first_seq'], partitionTime: 'ts_from' },
-} as const
-
-export type DatasetName = keyof typeof DATASETS
 
 /** Archive format version, written into every file's key/value metadata as `krelay.archive`. */
 export const ARCHIVE_FORMAT_VERSION = '1'

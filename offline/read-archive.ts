@@ -3,6 +3,7 @@
 // (host), the guest tests, the CLI tests and the collector tests.
 import fs from 'node:fs'
 import path from 'node:path'
+import { lit } from '../collector/archive/sql.ts'
 
 export interface CpuCount {
   channelId: string
@@ -55,8 +56,6 @@ export function parquetFiles (dir: string): string[] {
     .sort()
 }
 
-const sqlString = (s: string): string => `'${s.replace(/'/g, "''")}'`
-
 export async function readArchive (out: string): Promise<ArchiveContents> {
   const recordFiles = parquetFiles(path.join(out, 'records'))
   const lossFiles = parquetFiles(path.join(out, 'losses'))
@@ -83,7 +82,7 @@ export async function readArchive (out: string): Promise<ArchiveContents> {
       (await conn.runAndReadAll(sql)).getRowObjectsJS() as Record<string, unknown>[]
     const num = (v: unknown): number => Number(v ?? 0)
     const hosts = new Set<string>()
-    const recordsGlob = `read_parquet(${sqlString(path.join(out, 'records/**/*.parquet'))}, hive_partitioning = true, hive_types = {'host': 'VARCHAR'}`
+    const recordsGlob = `read_parquet(${lit(path.join(out, 'records/**/*.parquet'))}, hive_partitioning = true, hive_types = {'host': 'VARCHAR'}`
     const R = `${recordsGlob})`
     if (recordFiles.length > 0) {
       for (const r of await rows(`SELECT channel_id, cpu, count(*) AS n, count(DISTINCT seq) AS d, min(seq) AS lo, max(seq) AS hi FROM ${R} GROUP BY ALL ORDER BY ALL`)) {
@@ -104,7 +103,7 @@ export async function readArchive (out: string): Promise<ArchiveContents> {
       for (const r of await rows(`SELECT DISTINCT host FROM ${R}`)) hosts.add(String(r.host))
     }
     if (lossFiles.length > 0) {
-      const glob = `read_parquet(${sqlString(path.join(out, 'losses/**/*.parquet'))}, hive_partitioning = true, hive_types = {'host': 'VARCHAR'}`
+      const glob = `read_parquet(${lit(path.join(out, 'losses/**/*.parquet'))}, hive_partitioning = true, hive_types = {'host': 'VARCHAR'}`
       const L = `${glob})`
       for (const r of await rows(`SELECT channel_id, cpu, reason, count(*) AS n, sum(count) AS lost, min(first_seq) AS first FROM ${L} GROUP BY ALL ORDER BY ALL`)) {
         result.losses.push({ channelId: String(r.channel_id), cpu: num(r.cpu), reason: String(r.reason), rows: num(r.n), count: num(r.lost), firstSeq: num(r.first) })

@@ -2,13 +2,13 @@
 
 import { LossesWriter } from './losses-writer.ts'
 import { RecordsWriter } from './records-writer.ts'
-import { createInstance, type StagerHooks } from './stager.ts'
-import type { ChannelContext, Published, WriterOptions } from './types.ts'
+import { createInstance } from './stager.ts'
+import type { ChannelContext, Published, StagerHooks, WriterOptions } from './types.ts'
 
 export { RecordsWriter } from './records-writer.ts'
 export { LossesWriter } from './losses-writer.ts'
 export { ArchiveWriteError, StagingFullError } from './errors.ts'
-export { removePartialFiles } from './durable.ts'
+export { removePartialFiles } from './paths.ts'
 export type { ChannelContext, LossRow, Published, RecordRow, WriterOptions } from './types.ts'
 
 export interface Archive {

@@ -1,11 +1,11 @@
 // The `losses` dataset writer: one row per run of lost sequence numbers. Same staging,
-// rotation and publication as records (stager.ts); partitioned by the hour of ts_from.
+// rotation and publication as records (stager.ts, publisher.ts); partitioned by the hour of ts_from.
 
 import { LOSS_REASONS, type LossReason } from '../../formats/archive-schema.ts'
-import { Stager, type StagerHooks } from './stager.ts'
+import { Stager } from './stager.ts'
 import { lossesSelect, LOSSES_STAGING } from './sql.ts'
-import { inRange, Q_UNIT } from './time.ts'
-import type { ChannelContext, LossRow, Published, WriterOptions } from './types.ts'
+import { isMonoHalves, utcQ } from './time.ts'
+import type { ChannelContext, LossRow, Published, StagerHooks, WriterOptions } from './types.ts'
 
 /** Bytes counted per loss row. */
 export const LOSS_ROW_BYTES = 48
@@ -24,10 +24,6 @@ export const LOSSES_SPEC = {
 
 function isSeq (x: number): boolean {
   return Number.isInteger(x) && x >= 0 && x <= Number.MAX_SAFE_INTEGER
-}
-
-function isMonoHalves (hi: number, lo: number): boolean {
-  return Number.isInteger(hi) && hi >= 0 && hi <= 0x7fffffff && lo >>> 0 === lo
 }
 
 export class LossesWriter {
@@ -76,9 +72,9 @@ export class LossesWriter {
     if (!isSeq(row.firstSeq) || !isSeq(row.count) || (row.count < 1 && row.reason !== 'reload') || row.count - 1 > Number.MAX_SAFE_INTEGER - row.firstSeq) {
       throw new RangeError(`archive: loss first_seq ${row.firstSeq} count ${row.count} out of range`)
     }
-    const q = this.utcQ(row.fromHi, row.fromLo)
-    const qTo = this.utcQ(row.toHi, row.toLo)
-    if (Number.isNaN(q) || Number.isNaN(qTo)) {
+    const q = this.qOf(row.fromHi, row.fromLo)
+    const qTo = this.qOf(row.toHi, row.toLo)
+    if (q < 0 || qTo < 0) {
       throw new RangeError(
         `archive: loss cpu ${row.cpu} first_seq ${row.firstSeq}: ts ${row.fromHi}:${row.fromLo}..${row.toHi}:${row.toLo} out of the archive's range`
       )
@@ -95,16 +91,9 @@ export class LossesWriter {
     s.endRow(LOSS_ROW_BYTES)
   }
 
-  /** q of mono + offset (time.ts), or NaN when the time does not fit the archive. */
-  private utcQ (hi: number, lo: number): number {
-    if (!isMonoHalves(hi, lo)) return NaN
-    let r = (lo & 4095) + this.s.offR
-    let q = hi * 1048576 + (lo >>> 12) + this.s.offQ
-    if (r >= Q_UNIT) {
-      r -= Q_UNIT
-      q += 1
-    }
-    return inRange(q, r) ? q : NaN
+  /** q of mono + offset (time.ts), or -1 when the time does not fit the archive. */
+  private qOf (hi: number, lo: number): number {
+    return isMonoHalves(hi, lo) ? utcQ(hi, lo, this.s.offQ, this.s.offR) : -1
   }
 
   get due (): boolean {

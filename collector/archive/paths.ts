@@ -8,6 +8,7 @@
 // The partial name starts with a dot and ends in .partial: no `*.parquet` glob matches it.
 
 import { randomBytes } from 'node:crypto'
+import { promises as fs, type Dirent } from 'node:fs'
 import { join } from 'node:path'
 import { hourPartition } from './time.ts'
 
@@ -47,4 +48,29 @@ export function partialName (base: string): string {
 
 export function isPartialName (name: string): boolean {
   return name.startsWith('.') && name.endsWith(PARTIAL_SUFFIX)
+}
+
+/**
+ * Removes leftover `.*.parquet.partial` files under `dir` (a crash during a write leaves
+ * them; they are never read). Returns the paths removed. Call it at startup, before any
+ * writer of this host runs; it walks the whole tree, so give it the host's directory.
+ */
+export async function removePartialFiles (dir: string): Promise<string[]> {
+  const removed: string[] = []
+  let entries: Dirent[]
+  try {
+    entries = await fs.readdir(dir, { withFileTypes: true })
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return removed
+    throw e
+  }
+  for (const e of entries) {
+    const p = join(dir, e.name)
+    if (e.isDirectory()) removed.push(...(await removePartialFiles(p)))
+    else if (e.isFile() && isPartialName(e.name)) {
+      await fs.unlink(p)
+      removed.push(p)
+    }
+  }
+  return removed
 }

@@ -1,12 +1,12 @@
 // The `records` dataset writer. append() is the hot path: it checks ranges, writes the
 // row's numbers into typed arrays and its strings/bytes into the DuckDB chunk, and
-// allocates nothing (no BigInt, no objects). See stager.ts for staging and publishing.
+// allocates nothing (no BigInt, no objects). See stager.ts for staging, publisher.ts for publishing.
 
 import duckdb from '@duckdb/node-bindings'
-import { Stager, type StagerHooks } from './stager.ts'
+import { Stager } from './stager.ts'
 import { recordsSelect, RECORDS_STAGING } from './sql.ts'
-import { MAX_Q, MAX_R_AT_MAX_Q, Q_UNIT } from './time.ts'
-import type { ChannelContext, Published, RecordRow, WriterOptions } from './types.ts'
+import { isMonoHalves, utcQ } from './time.ts'
+import type { ChannelContext, Published, RecordRow, StagerHooks, WriterOptions } from './types.ts'
 
 /** Bytes counted per row besides payload and comm (the wire header size). */
 export const ROW_OVERHEAD_BYTES = 48
@@ -71,17 +71,12 @@ export class RecordsWriter {
     const s = this.s
     const hi = row.tsHi
     const lo = row.tsLo
-    // UTC = mono + offset as q = floor(UTC / 4096), r = UTC mod 4096 (time.ts)
-    let r = (lo & 4095) + s.offR
-    let q = hi * 1048576 + (lo >>> 12) + s.offQ
-    if (r >= Q_UNIT) {
-      r -= Q_UNIT
-      q += 1
-    }
+    // UTC = mono + offset as q = floor(UTC / 4096), -1 when out of range (time.ts)
+    const q = utcQ(hi, lo, s.offQ, s.offR)
     const seq = row.seq
     if (
-      !(hi >= 0 && hi <= 0x7fffffff && lo >>> 0 === lo && (hi | 0) === hi) ||
-      !(q >= 0 && (q < MAX_Q || (q === MAX_Q && r <= MAX_R_AT_MAX_Q))) ||
+      !isMonoHalves(hi, lo) ||
+      q < 0 ||
       !(seq >= 0 && seq <= MAX_SEQ && Number.isInteger(seq))
     ) {
       throw new RangeError(

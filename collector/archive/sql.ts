@@ -3,8 +3,7 @@
 // refuses a column the schema has and the SQL lacks, and the order is the schema's.
 
 import {
-  CTX_NAMES,
-  LEVEL_NAMES,
+  ARCHIVE_FORMAT_VERSION,
   LOSS_REASONS,
   LOSSES_COLUMNS,
   RECORDS_COLUMNS,
@@ -12,9 +11,11 @@ import {
   type LossesColumnName,
   type RecordsColumnName,
 } from '../../formats/archive-schema.ts'
-import type { StageChannels } from './stager.ts'
+import { CTX_NAMES, LEVEL_NAMES } from '../../formats/wire.ts'
+import type { DatasetSpec, StageChannels } from './types.ts'
 
-function lit (s: string): string {
+/** A SQL string literal. */
+export function lit (s: string): string {
   return `'${s.replaceAll("'", "''")}'`
 }
 
@@ -29,9 +30,14 @@ export function mono (hi: string, lo: string): string {
   return `((CAST(${hi} AS BIGINT) << 32) | ${lo})`
 }
 
-/** TIMESTAMP_NS of mono + offset; the sum's range is checked at append. */
+/** UTC ns (BIGINT) of mono + the channel's offset; the sum's range is checked at append (time.ts). */
+export function utcNs (hi: string, lo: string, offsetSql: string): string {
+  return `(${mono(hi, lo)} + ${offsetSql})`
+}
+
+/** TIMESTAMP_NS of mono + offset. */
 export function utc (hi: string, lo: string, offsetSql: string): string {
-  return `make_timestamp_ns(${mono(hi, lo)} + ${offsetSql})`
+  return `make_timestamp_ns(${utcNs(hi, lo, offsetSql)})`
 }
 
 function selectList<N extends string> (columns: readonly { readonly name: N }[], exprs: Record<N, string>): string {
@@ -99,4 +105,44 @@ export function lossesSelect (table: string, stage: number, ch: StageChannels): 
     channel_id: ch.channelIdSql,
   }
   return `SELECT\n  ${selectList(LOSSES_COLUMNS, exprs)}\nFROM ${table} WHERE stage = ${stage}`
+}
+
+// ---- publishing a stage (publisher.ts) ----
+
+/**
+ * The channels of a stage's rows as SQL over the `ch` column: constants when the stage
+ * has one channel, a CASE on `ch` otherwise.
+ */
+export function stageChannelsSql (used: readonly (readonly [number, { readonly id: string; readonly offsetNs: bigint }])[]): StageChannels {
+  if (used.length === 1) {
+    const c = used[0]![1]
+    return { offsetSql: `CAST(${c.offsetNs} AS BIGINT)`, channelIdSql: lit(c.id) }
+  }
+  const off = used.map(([i, c]) => `WHEN ${i} THEN CAST(${c.offsetNs} AS BIGINT)`).join(' ')
+  const id = used.map(([i, c]) => `WHEN ${i} THEN ${lit(c.id)}`).join(' ')
+  return { offsetSql: `(CASE ch ${off} END)`, channelIdSql: `(CASE ch ${id} END)` }
+}
+
+/**
+ * What the caller and the file name need, from the raw staged columns (a cheap scan: no
+ * conversion of the whole stage just to learn a few numbers): per channel index and CPU,
+ * the highest seq, the row count, and the smallest and largest UTC ns.
+ */
+export function stageMetaSql (table: string, stage: number, spec: DatasetSpec, ch: StageChannels): string {
+  const t = utcNs(spec.timeHi, spec.timeLo, ch.offsetSql)
+  return `SELECT ch, cpu, max(${spec.rawMaxSeqSql})::DOUBLE, count(*)::DOUBLE, min(${t}), max(${t})
+       FROM ${table} WHERE stage = ${stage} GROUP BY ch, cpu ORDER BY ch, cpu`
+}
+
+/** COPY of a stage's archive rows, sorted, to a Parquet file at `path`. */
+export function copySql (
+  select: string, spec: DatasetSpec, path: string, opts: { readonly zstdLevel: number; readonly rowGroupSize: number }
+): string {
+  return `COPY (${select} ORDER BY ${spec.orderBy}) TO ${lit(path)} (FORMAT parquet, COMPRESSION zstd, ` +
+    `COMPRESSION_LEVEL ${opts.zstdLevel}, ROW_GROUP_SIZE ${opts.rowGroupSize}, ` +
+    `KV_METADATA {'krelay.archive': '${ARCHIVE_FORMAT_VERSION}', 'krelay.dataset': '${spec.dataset}'})`
+}
+
+export function deleteStagesSql (table: string, stages: readonly number[]): string {
+  return `DELETE FROM ${table} WHERE stage IN (${stages.join(', ')})`
 }

@@ -1,4 +1,4 @@
-// The staging engine both writers share.
+// The staging engine both writers share (publisher.ts turns its sealed stages into files).
 //
 // Rows are written column by column into typed arrays (numbers) and straight into a
 // DuckDB data chunk's vectors (strings, bytes); every 2048 rows the chunk is appended to
@@ -9,8 +9,7 @@
 // partition always matches every row in it), or when it is older than maxAgeSeconds at a
 // publish. Sealing is synchronous (it bumps the stage number written into the table's
 // `stage` column), so appending goes on while sealed stages are copied out on a second
-// connection. A published stage is deleted from the table; a stage whose file failed
-// stays, and the next publish retries it first.
+// connection (publisher.ts).
 //
 // Memory: the rows staged and not yet published are at most maxStagedBytes (approximate
 // row bytes; append refuses more with StagingFullError), a stage is at most
@@ -38,51 +37,13 @@ import {
 // The vector-level C API (fill a chunk column with one copy, assign a string or bytes to
 // one slot) is only exposed by the bindings package @duckdb/node-api itself is built on.
 import duckdb from '@duckdb/node-bindings'
-import { ARCHIVE_FORMAT_VERSION } from '../../formats/archive-schema.ts'
-import { ensureDurableDir, publishFile, removeQuietly } from './durable.ts'
-import { ArchiveWriteError, StagingFullError } from './errors.ts'
-import { checkHost, fileBaseName, finalName, partialName, partitionDir } from './paths.ts'
-import { hourOfQ, isoNs, Q_PER_HOUR, splitNs, stampNs, toNs } from './time.ts'
-import type { ChannelContext, Published, WriterOptions } from './types.ts'
-
-export type NumKind = 'u8' | 'u16' | 'u32' | 'i32' | 'f64'
-export type StagingKind = NumKind | 'varchar' | 'blob'
-
-export interface StagingColumn {
-  readonly name: string;
-  readonly kind: StagingKind;
-}
-
-/** A stage's channels, for the SQL that turns staged rows into archive rows. */
-export interface StageChannels {
-  /** SQL expression: the BIGINT mono->UTC offset of a row */
-  readonly offsetSql: string;
-  /** SQL expression: the channel_id of a row */
-  readonly channelIdSql: string;
-}
-
-export interface DatasetSpec {
-  readonly dataset: 'records' | 'losses';
-  /** staging columns besides `stage` and `ch`, which the stager adds */
-  readonly columns: readonly StagingColumn[];
-  /** SELECT ... FROM table WHERE stage = id, producing the archive columns in schema order */
-  select(table: string, stage: number, ch: StageChannels): string;
-  /** ORDER BY list for the file */
-  readonly orderBy: string;
-  /** staging columns (u32 halves of monotonic ns) of the time that decides the partition */
-  readonly timeHi: string;
-  readonly timeLo: string;
-  /** SQL over staging columns: the sequence number reported in Published.maxSeq */
-  readonly rawMaxSeqSql: string;
-}
-
-/**
- * Called after DuckDB wrote the partial file and before it is renamed into place: the
- * collector records what the file will hold (crash-safe bookkeeping); tests inject faults.
- */
-export interface StagerHooks {
-  afterCopy?(partialPath: string, finalPath: string, published: Published): void | Promise<void>;
-}
+import { StagingFullError } from './errors.ts'
+import { checkHost } from './paths.ts'
+import { Publisher } from './publisher.ts'
+import { hourOfQ, Q_PER_HOUR, splitNs, toNs } from './time.ts'
+import type {
+  Channel, ChannelContext, DatasetSpec, NumKind, Published, Stage, StagerHooks, StagingColumn, StagingKind, WriterOptions,
+} from './types.ts'
 
 export const CHUNK_ROWS = duckdb.vector_size()
 
@@ -109,30 +70,7 @@ function makeArray (kind: NumKind, n: number): NumArray {
   }
 }
 
-interface Stage {
-  readonly id: number;
-  rows: number;
-  bytes: number;
-  /** UTC hour (hours since the epoch) of every row */
-  hour: number;
-  /** q range of that hour: [qStart, qStart + Q_PER_HOUR) */
-  qStart: number;
-  firstRowAt: number;
-  /** channel indexes the stage's rows can have */
-  firstCh: number;
-  lastCh: number;
-}
-
-interface Channel {
-  readonly id: string;
-  readonly offsetNs: bigint;
-}
-
 const DEFAULT_FILE_BYTES = 128 * 1024 * 1024
-
-function sqlString (s: string): string {
-  return `'${s.replaceAll("'", "''")}'`
-}
 
 /** The in-memory DuckDB instance a writer stages in, with its memory bounded. */
 export function createInstance (opts: Pick<WriterOptions, 'memoryLimit' | 'tempDirectory'>): Promise<DuckDBInstance> {
@@ -149,10 +87,8 @@ export class Stager {
   readonly maxFileBytes: number
   readonly maxAgeMs: number
   readonly maxStagedBytes: number
-  readonly rowGroupSize: number
-  readonly zstdLevel: number
-  readonly hooks: StagerHooks
   private readonly now: () => number
+  private readonly publisher: Publisher
 
   // DuckDB
   private readonly instance: DuckDBInstance
@@ -182,9 +118,6 @@ export class Stager {
   private sealPending = false
   /** bytes of all unpublished rows (sealed stages and the current one) */
   private stagedBytes = 0
-  private chain: Promise<unknown> = Promise.resolve()
-  private readonly knownDirs = new Set<string>()
-  private readonly undeleted: number[] = []
   private closed = false
 
   private constructor (
@@ -198,16 +131,19 @@ export class Stager {
     this.maxFileBytes = opts.maxFileBytes ?? DEFAULT_FILE_BYTES
     this.maxAgeMs = (opts.maxAgeSeconds ?? 60) * 1000
     this.maxStagedBytes = opts.maxStagedBytes ?? 4 * this.maxFileBytes
-    this.rowGroupSize = opts.rowGroupSize ?? 122_880
-    this.zstdLevel = opts.zstdLevel ?? 3
     this.now = opts.now ?? Date.now
-    this.hooks = hooks
     this.instance = instance
     this.ownsInstance = ownsInstance
     this.appendConn = appendConn
     this.queryConn = queryConn
     this.appender = appender
     this.table = table
+    this.publisher = new Publisher(spec, queryConn, table, this.channels, {
+      out: this.out,
+      host: this.host,
+      rowGroupSize: opts.rowGroupSize ?? 122_880,
+      zstdLevel: opts.zstdLevel ?? 3,
+    }, hooks)
 
     const all: StagingColumn[] = [{ name: 'stage', kind: 'u32' }, { name: 'ch', kind: 'u32' }, ...spec.columns]
     this.chunk = DuckDBDataChunk.create(all.map((c) => DUCK_TYPES[c.kind]))
@@ -371,13 +307,13 @@ export class Stager {
   publishDue (now: number = this.now()): Promise<Published[]> {
     this.checkOpen()
     if (this.cur.rows > 0 && (this.sealPending || now - this.cur.firstRowAt >= this.maxAgeMs)) this.seal()
-    return this.drain()
+    return this.publishSealed()
   }
 
   publishAll (): Promise<Published[]> {
     this.checkOpen()
     if (this.cur.rows > 0) this.seal()
-    return this.drain()
+    return this.publishSealed()
   }
 
   async close (): Promise<Published[]> {
@@ -396,118 +332,14 @@ export class Stager {
     if (this.closed) throw new Error('archive: writer is closed')
   }
 
-  /**
-   * Publishes the stages sealed so far, in order, one at a time; stops at the first
-   * failure. Stages sealed while it runs are left to the next call, so a steady stream of
-   * appends cannot keep one call running forever.
-   */
-  private drain (): Promise<Published[]> {
-    const last = this.sealed.at(-1)?.id ?? 0
-    const run = async (): Promise<Published[]> => {
-      const done: Published[] = []
-      while (this.sealed.length > 0 && this.sealed[0]!.id <= last) {
-        const st = this.sealed[0]!
-        let p: Published
-        try {
-          p = await this.publishStage(st)
-        } catch (e) {
-          const path = (e as { archivePath?: string }).archivePath ?? partitionDir(this.out, this.spec.dataset, this.host, st.hour)
-          throw new ArchiveWriteError(path, (e as { archiveCause?: unknown }).archiveCause ?? e, done)
-        }
-        this.sealed.shift()
-        this.stagedBytes -= st.bytes
-        done.push(p)
-        await this.forget(st)
-      }
-      return done
-    }
-    const p = this.chain.then(run, run)
-    this.chain = p.catch(() => undefined)
-    return p
+  /** Publishes the stages sealed so far, in order (publisher.ts). */
+  private publishSealed (): Promise<Published[]> {
+    return this.publisher.publishSealed(this.sealed, (st) => this.release(st))
   }
 
-  private stageChannels (st: Stage): StageChannels {
-    const used: [number, Channel][] = []
-    for (let i = st.firstCh; i <= st.lastCh; i++) {
-      const c = this.channels.get(i)
-      if (c !== undefined) used.push([i, c])
-    }
-    if (used.length === 1) {
-      const c = used[0]![1]
-      return { offsetSql: `CAST(${c.offsetNs} AS BIGINT)`, channelIdSql: sqlString(c.id) }
-    }
-    const off = used.map(([i, c]) => `WHEN ${i} THEN CAST(${c.offsetNs} AS BIGINT)`).join(' ')
-    const id = used.map(([i, c]) => `WHEN ${i} THEN ${sqlString(c.id)}`).join(' ')
-    return { offsetSql: `(CASE ch ${off} END)`, channelIdSql: `(CASE ch ${id} END)` }
-  }
-
-  private async publishStage (st: Stage): Promise<Published> {
-    const spec = this.spec
-    // What the caller and the file name need, from the raw staged columns (a cheap
-    // scan: no conversion of the whole stage just to learn a few numbers).
-    const mono = `((CAST(${spec.timeHi} AS BIGINT) << 32) | ${spec.timeLo})`
-    const meta = await this.queryConn.runAndReadAll(
-      `SELECT ch, cpu, max(${spec.rawMaxSeqSql})::DOUBLE, count(*)::DOUBLE, min(${mono}), max(${mono})
-       FROM ${this.table} WHERE stage = ${st.id} GROUP BY ch, cpu ORDER BY ch, cpu`
-    )
-    let rows = 0
-    let first: bigint | undefined
-    let last: bigint | undefined
-    const bySeq = new Map<string, { channelId: string; cpu: number; seq: number }>()
-    for (const r of meta.getRows()) {
-      const c = this.channels.get(Number(r[0]))
-      if (c === undefined) throw new Error(`stage ${st.id} has rows of unknown channel index ${String(r[0])}`)
-      const cpu = r[1] as number
-      const seq = r[2] as number
-      rows += r[3] as number
-      const lo = (r[4] as bigint) + c.offsetNs
-      const hi = (r[5] as bigint) + c.offsetNs
-      if (first === undefined || lo < first) first = lo
-      if (last === undefined || hi > last) last = hi
-      const key = `${c.id}/${cpu}`
-      const prev = bySeq.get(key)
-      if (prev === undefined) bySeq.set(key, { channelId: c.id, cpu, seq })
-      else if (seq > prev.seq) prev.seq = seq
-    }
-    if (rows !== st.rows || first === undefined || last === undefined) {
-      throw new Error(`staged ${st.rows} rows for stage ${st.id} but found ${rows}`)
-    }
-    const maxSeq = [...bySeq.values()]
-    const firstTs = isoNs(first)
-    const lastTs = isoNs(last)
-    const stamp = stampNs(first)
-    const select = spec.select(this.table, st.id, this.stageChannels(st))
-
-    const dir = partitionDir(this.out, spec.dataset, this.host, st.hour)
-    const base = fileBaseName(stamp)
-    const tmp = join(dir, partialName(base))
-    const final = join(dir, finalName(base))
-    const published: Published = { dataset: spec.dataset, path: final, rows, firstTs, lastTs, maxSeq }
-    try {
-      await ensureDurableDir(dir, this.knownDirs)
-      await this.queryConn.run(
-        `COPY (${select} ORDER BY ${spec.orderBy}) TO ${sqlString(tmp)} (FORMAT parquet, COMPRESSION zstd, ` +
-          `COMPRESSION_LEVEL ${this.zstdLevel}, ROW_GROUP_SIZE ${this.rowGroupSize}, ` +
-          `KV_METADATA {'krelay.archive': '${ARCHIVE_FORMAT_VERSION}', 'krelay.dataset': '${spec.dataset}'})`
-      )
-      await this.hooks.afterCopy?.(tmp, final, published)
-      await publishFile(tmp, final)
-    } catch (e) {
-      await removeQuietly(tmp)
-      throw Object.assign(new Error('publish failed'), { archivePath: final, archiveCause: e })
-    }
-    return published
-  }
-
-  /** Deletes a published stage's rows and the channels no unpublished row can use. */
-  private async forget (st: Stage): Promise<void> {
-    this.undeleted.push(st.id)
-    try {
-      await this.queryConn.run(`DELETE FROM ${this.table} WHERE stage IN (${this.undeleted.join(', ')})`)
-      this.undeleted.length = 0
-    } catch {
-      // The file is published; the rows only cost memory until the next try.
-    }
+  /** A stage is published: its bytes are free, and channels no unpublished row can use go. */
+  private release (st: Stage): void {
+    this.stagedBytes -= st.bytes
     let keep = this.cur.rows > 0 ? this.cur.firstCh : this.channelIndex
     for (const s of this.sealed) keep = Math.min(keep, s.firstCh)
     for (const i of this.channels.keys()) if (i < keep) this.channels.delete(i)

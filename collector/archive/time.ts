@@ -6,11 +6,15 @@
 // 4096 divides an hour (3.6e12 ns = 4096 * 878906250), so hour boundaries fall on
 // whole q values and the hour of t is floor(q / 878906250): no BigInt, no rounding.
 // BigInt appears only in functions that run once per channel or per file.
+//
+// UTC = mono + the channel's mono->realtime offset is computed here once for the append
+// hot path (utcQ); sql.ts has its one SQL form (utcNs), for the files.
+
+import { u64ToBigInt } from '../../formats/u64.ts'
 
 export const Q_UNIT = 4096
 /** ns per hour / Q_UNIT */
 export const Q_PER_HOUR = 878_906_250
-const TWO_32 = 4294967296
 const TWO_20 = 1048576
 
 /** Largest t the archive accepts: DuckDB's TIMESTAMP_NS stops at 2^63 - 2 (2^63 - 1 is `infinity`). */
@@ -38,7 +42,7 @@ export function toNs (v: string | bigint | { readonly hi: number; readonly lo: n
     throw new RangeError(`hi half ${v.hi} is not a 32-bit integer`)
   }
   if (!isU32(v.lo)) throw new RangeError(`lo half ${v.lo} is not a u32`)
-  return BigInt.asIntN(64, (BigInt(v.hi >>> 0) << 32n) | BigInt(v.lo))
+  return BigInt.asIntN(64, u64ToBigInt(v.hi >>> 0, v.lo))
 }
 
 export function splitNs (ns: bigint): SplitNs {
@@ -65,22 +69,30 @@ export function hourOfQ (q: number): number {
   return floorDiv(q, Q_PER_HOUR)
 }
 
-/** An exact u64 built from two u32 halves, for tests and once-per-file use. */
-export function halvesToBigInt (hi: number, lo: number): bigint {
-  return (BigInt(hi >>> 0) << 32n) | BigInt(lo >>> 0)
-}
-
 export function bigIntToHalves (v: bigint): { hi: number; lo: number } {
   const u = BigInt.asUintN(64, v)
   return { hi: Number(u >> 32n), lo: Number(u & 0xffffffffn) }
 }
 
-/** q and r of (hi:lo + off); the caller checks the range. Kept here for reference and tests;
- *  the writers inline the same arithmetic. */
-export function addQ (hi: number, lo: number, off: SplitNs): { q: number; r: number } {
-  const r = (lo & 4095) + off.r
-  const carry = r >= Q_UNIT ? 1 : 0
-  return { q: hi * TWO_20 + (lo >>> 12) + off.q + carry, r: r - carry * Q_UNIT }
+/** True when hi:lo are the u32 halves of a monotonic time the archive can store (< 2^63). */
+export function isMonoHalves (hi: number, lo: number): boolean {
+  return hi >= 0 && hi <= 0x7fffffff && (hi | 0) === hi && lo >>> 0 === lo
+}
+
+/**
+ * q of UTC = mono + offset, for mono as u32 halves hi:lo (isMonoHalves) and the offset
+ * split (offQ, offR of splitNs); -1 when UTC is not a time the archive can store
+ * (inRange). The append hot path: numbers only, nothing allocated. (-1, not NaN: with
+ * NaN the records writer's append loop allocated again, bench/archive.ts counts GCs.)
+ */
+export function utcQ (hi: number, lo: number, offQ: number, offR: number): number {
+  let r = (lo & 4095) + offR
+  let q = hi * TWO_20 + (lo >>> 12) + offQ
+  if (r >= Q_UNIT) {
+    r -= Q_UNIT
+    q += 1
+  }
+  return inRange(q, r) ? q : -1
 }
 
 /** True when q:r is a time the archive can store (0 <= t <= MAX_TS_NS). */
@@ -111,5 +123,3 @@ export function stampNs (ns: bigint): string {
   const { iso, frac } = splitIso(ns)
   return `${iso.slice(0, 4)}${iso.slice(5, 7)}${iso.slice(8, 10)}T${iso.slice(11, 13)}${iso.slice(14, 16)}${iso.slice(17, 19)}.${frac}`
 }
-
-export { TWO_32, TWO_20 }

@@ -102,3 +102,63 @@ export interface Published {
    */
   maxSeq: readonly { channelId: string; cpu: number; seq: number }[];
 }
+
+// ---- shared by the stager, the publisher and the dataset writers ----
+
+export type NumKind = 'u8' | 'u16' | 'u32' | 'i32' | 'f64'
+export type StagingKind = NumKind | 'varchar' | 'blob'
+
+export interface StagingColumn {
+  readonly name: string;
+  readonly kind: StagingKind;
+}
+
+/** A stage's channels, for the SQL that turns staged rows into archive rows. */
+export interface StageChannels {
+  /** SQL expression: the BIGINT mono->UTC offset of a row */
+  readonly offsetSql: string;
+  /** SQL expression: the channel_id of a row */
+  readonly channelIdSql: string;
+}
+
+export interface DatasetSpec {
+  readonly dataset: 'records' | 'losses';
+  /** staging columns besides `stage` and `ch`, which the stager adds */
+  readonly columns: readonly StagingColumn[];
+  /** SELECT ... FROM table WHERE stage = id, producing the archive columns in schema order */
+  select(table: string, stage: number, ch: StageChannels): string;
+  /** ORDER BY list for the file */
+  readonly orderBy: string;
+  /** staging columns (u32 halves of monotonic ns) of the time that decides the partition */
+  readonly timeHi: string;
+  readonly timeLo: string;
+  /** SQL over staging columns: the sequence number reported in Published.maxSeq */
+  readonly rawMaxSeqSql: string;
+}
+
+/**
+ * Called after DuckDB wrote the partial file and before it is renamed into place: the
+ * collector records what the file will hold (crash-safe bookkeeping); tests inject faults.
+ */
+export interface StagerHooks {
+  afterCopy?(partialPath: string, finalPath: string, published: Published): void | Promise<void>;
+}
+
+export interface Stage {
+  readonly id: number;
+  rows: number;
+  bytes: number;
+  /** UTC hour (hours since the epoch) of every row */
+  hour: number;
+  /** q range of that hour: [qStart, qStart + Q_PER_HOUR) */
+  qStart: number;
+  firstRowAt: number;
+  /** channel indexes the stage's rows can have */
+  firstCh: number;
+  lastCh: number;
+}
+
+export interface Channel {
+  readonly id: string;
+  readonly offsetNs: bigint;
+}

@@ -49,6 +49,7 @@ export async function collect (opts: CollectOptions): Promise<CollectSummary> {
   const lastNumber = replay.segments.reduce((n, s) => Math.max(n, segmentNumber(path.basename(s.file))), 0)
   const spool = new SpoolWriter(opts.spoolDir, { fsync: opts.fsync, segmentBytes: opts.segmentBytes, segmentAgeMs: opts.segmentAgeMs }, lastNumber + 1, s => segments.push(s))
   let channels = 0
+  let current: string | undefined
   try {
     for (;;) {
       const channel = await waitForChannel(opts)
@@ -56,6 +57,7 @@ export async function collect (opts: CollectOptions): Promise<CollectSummary> {
       channels++
       const meta = captureMeta(channel, opts.host)
       if (meta.channelId === '') throw new Error(`${channel.dir}/info has no channel_id: this krelay module is too old for the collector`)
+      current = meta.channelId
       await pipeline.startChannel(meta, channel.info.cpus)
       spool.open(meta)
       const ended = await follow(channel, meta, pipeline, spool, segments, replay.subbufSeq.get(meta.channelId), opts)
@@ -69,7 +71,7 @@ export async function collect (opts: CollectOptions): Promise<CollectSummary> {
   } finally {
     spool.close()
     await pipeline.close()
-    deleteArchived(segments, pipeline)
+    deleteArchived(segments, pipeline, current)
   }
   return { ...pipeline.totals, channels, replayedSubbufs: replay.subbufs }
 }
@@ -99,7 +101,7 @@ async function follow (
       await pipeline.round(round.watermarks)
       if (spool.shouldRotate()) spool.open(meta)
       pipeline.publishDue()
-      deleteArchived(segments, pipeline)
+      deleteArchived(segments, pipeline, meta.channelId)
     },
   })
   const ended = await reader.run(opts.signal)
@@ -148,8 +150,12 @@ function captureMeta (channel: Channel, host: string): CaptureMeta {
   }
 }
 
-/** Deletes closed spool segments whose every record is in a final Parquet file. */
-function deleteArchived (segments: Segment[], pipeline: Pipeline): void {
+/**
+ * Deletes closed spool segments whose every record is in a final Parquet file, then
+ * lets the ledger forget the channels no remaining segment holds (`current`'s open
+ * segment is not in `segments`).
+ */
+function deleteArchived (segments: Segment[], pipeline: Pipeline, current: string | undefined): void {
   if (!pipeline.lossesPublished) return
   for (let i = 0; i < segments.length; i++) {
     const seg = segments[i]!
@@ -161,4 +167,5 @@ function deleteArchived (segments: Segment[], pipeline: Pipeline): void {
     fs.rmSync(seg.file, { force: true })
     segments.splice(i--, 1)
   }
+  pipeline.state.retainChannels(segments, current)
 }

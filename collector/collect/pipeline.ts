@@ -4,7 +4,7 @@
 // live collector and `krelay archive --from` both feed it.
 import { Merge, type MergeStats, type ReleaseMode } from '../merge/merge.ts'
 import { openArchive, removePartialFiles, StagingFullError, type Archive, type LossRow, type Published, type WriterOptions } from '../archive/index.ts'
-import { DurableState } from '../spool/durable-state.ts'
+import { Ledger } from './ledger.ts'
 import type { CompleteSubbuf, CpuWatermark } from '../source/reader.ts'
 import { RecordRowFiller } from './record-row.ts'
 import { createLossRow, fillLossRow, fillReloadRow, lastLostSeq, type LastRecord } from './loss-row.ts'
@@ -43,12 +43,12 @@ export class Pipeline {
   private publishing: Promise<void> = Promise.resolve()
   private publishError: unknown
 
-  private constructor (private readonly archive: Archive, readonly state: DurableState) {
+  private constructor (private readonly archive: Archive, readonly state: Ledger) {
     this.merge = this.newMerge()
   }
 
   static async open (opts: Omit<WriterOptions, 'instance'>, stateDir: string): Promise<Pipeline> {
-    const state = DurableState.load(stateDir)
+    const state = Ledger.load(stateDir)
     for (const dataset of ['records', 'losses']) await removePartialFiles(path.join(opts.out, dataset, `host=${opts.host}`))
     const archive = await openArchive(opts, {
       afterCopy: (_partial, final, p) => state.begin(final, p.dataset, [...p.maxSeq]),

@@ -4,6 +4,7 @@
 import fs from 'node:fs'
 import path from 'node:path'
 import { encodeCaptureHeader, type CaptureMeta } from '../../formats/capture.ts'
+import { fsyncPathSync } from '../durable.ts'
 import { segmentName, type Segment } from './segment.ts'
 
 /**
@@ -50,7 +51,7 @@ export class SpoolWriter {
     this.openedAt = Date.now()
     this.unsynced = true
     this.sync()
-    fsyncDir(this.dir)
+    fsyncPathSync(this.dir, true)
   }
 
   /**
@@ -101,9 +102,4 @@ function writeAll (fd: number, buf: Buffer, file: string): void {
   } catch (err) {
     throw new Error(`spool: cannot write ${file}: ${(err as Error).message}`, { cause: err })
   }
-}
-
-export function fsyncDir (dir: string): void {
-  const fd = fs.openSync(dir, 'r')
-  try { fs.fsyncSync(fd) } finally { fs.closeSync(fd) }
 }

@@ -4,6 +4,7 @@ import { mkdtempSync, readdirSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api'
+import type { RecordsWriter } from '../../../collector/archive/records-writer.ts'
 import type { RecordRow } from '../../../collector/archive/types.ts'
 
 export function tempDir (prefix = 'krelay-archive-'): { dir: string; cleanup(): void } {
@@ -71,3 +72,36 @@ export const CH_B = '0123456789abcdef'
 /** 2025-11-25T01:00:00.123456789Z minus some boot time: a realistic offset */
 export const OFFSET = 1764032400123456789n
 export const HOUR_NS = 3_600_000_000_000n
+
+/** Three days of CLOCK_MONOTONIC: a realistic uptime. */
+export const UPTIME = 3n * 86_400_000_000_000n
+
+/** A text record numbered i (seq i + 1, cpu i % 4) at `mono`. */
+export function fill (row: RecordRow, i: number, mono: bigint): RecordRow {
+  setMono(row, mono)
+  row.cpu = i % 4
+  row.seq = i + 1
+  row.level = i % 8
+  row.type = 0xff01
+  row.kind = 1
+  row.comm = `comm${i % 3}`
+  row.msg = `message number ${i}`
+  row.data = null
+  return row
+}
+
+/** Appends n binary records of `size` random bytes each, seqs from + 1 on. */
+export function bulk (w: RecordsWriter, from: number, n: number, size: number): void {
+  const row = blankRow()
+  const data = new Uint8Array(size)
+  for (let i = from; i < from + n; i++) {
+    setMono(row, UPTIME + BigInt(i) * 1000n)
+    row.seq = i + 1
+    row.kind = 2
+    row.msg = null
+    // incompressible bytes, so the file really needs the space
+    for (let k = 0; k < size; k++) data[k] = (Math.random() * 256) | 0
+    row.data = data
+    w.append(row)
+  }
+}

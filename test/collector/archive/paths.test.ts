@@ -1,8 +1,14 @@
 import assert from 'node:assert/strict'
-import { describe, it } from 'node:test'
+import { mkdirSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { after, describe, it } from 'node:test'
 import {
-  checkHost, fileBaseName, finalName, isPartialName, partialName, partitionDir,
+  checkHost, fileBaseName, finalName, isPartialName, partialName, partitionDir, removePartialFiles,
 } from '../../../collector/archive/paths.ts'
+import { listFiles, tempDir } from './helpers.ts'
+
+const t = tempDir()
+after(t.cleanup)
 
 describe('paths', () => {
   it('accepts host names that are one safe path component, refuses the rest', () => {
@@ -32,5 +38,17 @@ describe('paths', () => {
     assert.equal(isPartialName(p), true)
     assert.equal(isPartialName(finalName(a)), false)
     assert.throws(() => fileBaseName('2025-11-25'), RangeError)
+  })
+
+  it('removes leftover partial files and nothing else', async () => {
+    const d = join(t.dir, 'left')
+    mkdirSync(join(d, 'records', 'host=h'), { recursive: true })
+    writeFileSync(join(d, 'records', 'host=h', '.a.parquet.partial'), '')
+    writeFileSync(join(d, 'records', 'host=h', 'a.parquet'), '')
+    writeFileSync(join(d, 'records', 'host=h', '.keep'), '')
+    const removed = await removePartialFiles(d)
+    assert.deepEqual(removed, [join(d, 'records', 'host=h', '.a.parquet.partial')])
+    assert.deepEqual(listFiles(d), ['records/host=h/.keep', 'records/host=h/a.parquet'])
+    assert.deepEqual(await removePartialFiles(join(d, 'nope')), [])
   })
 })

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
 import { ctxName, levelName, LOSSES_COLUMNS, RECORDS_COLUMNS, typeName } from '../../../formats/archive-schema.ts'
-import { lossesSelect, mono, recordsSelect, typeNameSql, utc } from '../../../collector/archive/sql.ts'
+import { lossesSelect, mono, recordsSelect, typeNameSql, utc, utcNs } from '../../../collector/archive/sql.ts'
 import { query } from './helpers.ts'
 
 const CH = { offsetSql: 'CAST(0 AS BIGINT)', channelIdSql: '\'0000000000000000\'' }
@@ -33,6 +33,13 @@ describe('sql', () => {
       ['9007199254740993', '1773039599378197782'],
       ['4611686018427387903', '6375718418550844692'],
     ])
+  })
+
+  it('utcNs is the BIGINT mono + offset that utc() makes a timestamp of', async () => {
+    const off = 'CAST(1764032400123456789 AS BIGINT)'
+    const got = await query(`SELECT ${utcNs('hi', 'lo', off)}::VARCHAR, ${utcNs('hi', 'lo', off)} = epoch_ns(${utc('hi', 'lo', off)})
+      FROM (VALUES (0::UINTEGER, 1::UINTEGER), (1073741823::UINTEGER, 4294967295::UINTEGER)) v(hi, lo)`)
+    assert.deepEqual(got, [['1764032400123456790', true], ['6375718418550844692', true]])
   })
 
   it('selects the schema\'s columns, in the schema\'s order', () => {

@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
+import { u64ToBigInt } from '../../../formats/u64.ts'
 import {
-  addQ, bigIntToHalves, floorDiv, halvesToBigInt, hourOfQ, hourPartition, inRange, isoNs, MAX_TS_NS, splitNs, stampNs, toNs,
+  bigIntToHalves, floorDiv, hourOfQ, hourPartition, inRange, isMonoHalves, isoNs, MAX_TS_NS, splitNs, stampNs, toNs, utcQ,
 } from '../../../collector/archive/time.ts'
 
 const HOUR = 3_600_000_000_000n
@@ -37,21 +38,35 @@ describe('time', () => {
     assert.throws(() => splitNs(1n << 63n), RangeError)
   })
 
-  it('addQ + hourOfQ give the exact hour of mono + offset without BigInt', () => {
+  it('utcQ + hourOfQ give the exact hour of mono + offset without BigInt', () => {
     const offsets = [0n, 1n, 4095n, 1764032400123456789n, 1764032399999999999n, -1n, -4097n]
     for (const v of values()) {
       const mono = v & ((1n << 63n) - 1n)
       const { hi, lo } = bigIntToHalves(mono)
-      assert.equal(halvesToBigInt(hi, lo), mono)
+      assert.equal(u64ToBigInt(hi, lo), mono)
+      assert.equal(isMonoHalves(hi, lo), true)
       for (const off of offsets) {
         const t = mono + off
-        if (t < 0n || t > MAX_TS_NS) continue
-        const { q, r } = addQ(hi, lo, splitNs(off))
-        assert.equal(BigInt(q) * 4096n + BigInt(r), t, `q/r of ${mono}+${off}`)
+        const o = splitNs(off)
+        if (t < 0n || t > MAX_TS_NS) {
+          assert.equal(utcQ(hi, lo, o.q, o.r), -1, `${mono}+${off} is out of range`)
+          continue
+        }
+        const q = utcQ(hi, lo, o.q, o.r)
+        const r = Number(t - BigInt(q) * 4096n)
+        assert.equal(BigInt(q), fdiv(t, 4096n), `q of ${mono}+${off}`)
         assert.ok(r >= 0 && r < 4096)
         assert.equal(BigInt(hourOfQ(q)), fdiv(t, HOUR), `hour of ${t}`)
         assert.equal(inRange(q, r), true)
       }
+    }
+  })
+
+  it('isMonoHalves takes u32 halves of a time below 2^63 and nothing else', () => {
+    assert.equal(isMonoHalves(0, 0), true)
+    assert.equal(isMonoHalves(0x7fffffff, 0xffffffff), true)
+    for (const [hi, lo] of [[0x80000000, 0], [-1, 0], [1.5, 0], [0, 2 ** 32], [0, -1], [0, 0.5], [NaN, 0], [0, NaN]] as const) {
+      assert.equal(isMonoHalves(hi, lo), false, `${hi}:${lo}`)
     }
   })
 

@@ -82,3 +82,24 @@ for (const recordAfter of [true, false]) {
     sim.destroy()
   })
 }
+
+test('the ledger forgets a channel of an earlier module load once no spool segment of it remains', async () => {
+  const sim = new RelaySim({ cpus: [0, 1], subbufSize: 4096, nSubbufs: 8, flushIntervalMs: 5 })
+  const stop = new AbortController()
+  const opts = options(sim, stop.signal)
+  const old = 'aaaaaaaaaaaaaaaa'
+  fs.mkdirSync(opts.spoolDir, { recursive: true })
+  const state = path.join(opts.spoolDir, 'state.json')
+  fs.writeFileSync(state, JSON.stringify({ version: 1, durable: { [`records/${old}`]: { 0: 5 }, [`losses/${old}`]: { 0: 5 } }, pending: null }))
+  const stopServing = serveControl(sim)
+  const running = collect(opts)
+  await collectorReading(opts.spoolDir)
+  await driveGenerator(sim, 100)
+  stop.abort()
+  await running
+  stopServing()
+  assert.deepEqual(listSegments(opts.spoolDir), [])
+  const keys = Object.keys((JSON.parse(fs.readFileSync(state, 'utf8')) as { durable: object }).durable)
+  assert.deepEqual(keys, [`records/${sim.channelId}`], 'the old channel is gone, the current one stays')
+  sim.destroy()
+})

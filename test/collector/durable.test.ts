@@ -2,8 +2,8 @@ import assert from 'node:assert/strict'
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { after, describe, it } from 'node:test'
-import { ensureDurableDir, publishFile, removePartialFiles } from '../../../collector/archive/durable.ts'
-import { listFiles, tempDir } from './helpers.ts'
+import { ensureDurableDir, fsyncPathSync, publishFile, replaceFileSync } from '../../collector/durable.ts'
+import { listFiles, tempDir } from './archive/helpers.ts'
 
 const t = tempDir()
 after(t.cleanup)
@@ -32,15 +32,16 @@ describe('durable', () => {
     assert.deepEqual(listFiles(d), ['x.parquet'])
   })
 
-  it('removes leftover partial files and nothing else', async () => {
-    const d = join(t.dir, 'left')
-    mkdirSync(join(d, 'records', 'host=h'), { recursive: true })
-    writeFileSync(join(d, 'records', 'host=h', '.a.parquet.partial'), '')
-    writeFileSync(join(d, 'records', 'host=h', 'a.parquet'), '')
-    writeFileSync(join(d, 'records', 'host=h', '.keep'), '')
-    const removed = await removePartialFiles(d)
-    assert.deepEqual(removed, [join(d, 'records', 'host=h', '.a.parquet.partial')])
-    assert.deepEqual(listFiles(d), ['records/host=h/.keep', 'records/host=h/a.parquet'])
-    assert.deepEqual(await removePartialFiles(join(d, 'nope')), [])
+  it('replaces a file synchronously by rename: the new content, no temporary file left', () => {
+    const d = join(t.dir, 'replace')
+    mkdirSync(d)
+    const f = join(d, 'state.json')
+    replaceFileSync(f, '{"a":1}')
+    replaceFileSync(f, '{"a":2}')
+    assert.equal(readFileSync(f, 'utf8'), '{"a":2}')
+    assert.deepEqual(listFiles(d), ['state.json'])
+    fsyncPathSync(f)
+    fsyncPathSync(d, true)
+    assert.throws(() => fsyncPathSync(join(d, 'missing'), true), { code: 'ENOENT' })
   })
 })

@@ -1,18 +1,47 @@
-// Durable file operations: directories that survive a crash, and atomic publication
-// (fsync the file, rename it into place, fsync the directory).
+// Durable file operations, for the spool, the ledger and the archive: directories that
+// survive a crash, and atomic replacement (write a temporary file, fsync it, rename it
+// into place, fsync the directory). The async forms serve the archive's publishing; the
+// sync ones serve the spool and the ledger, whose callers are synchronous on purpose
+// (the spool's write path runs before a sub-buffer is acknowledged).
 
-import { constants, promises as fs } from 'node:fs'
-import { dirname, join } from 'node:path'
-import { isPartialName } from './paths.ts'
+import fs, { constants, promises as fsp } from 'node:fs'
+import { dirname } from 'node:path'
+
+function openFlags (isDir: boolean): number {
+  return isDir ? constants.O_RDONLY | constants.O_DIRECTORY : constants.O_RDONLY
+}
 
 /** fsync a file or directory by path. */
 export async function fsyncPath (path: string, isDir = false): Promise<void> {
-  const fh = await fs.open(path, isDir ? constants.O_RDONLY | constants.O_DIRECTORY : constants.O_RDONLY)
+  const fh = await fsp.open(path, openFlags(isDir))
   try {
     await fh.sync()
   } finally {
     await fh.close()
   }
+}
+
+/** fsync a file or directory by path, synchronously. */
+export function fsyncPathSync (path: string, isDir = false): void {
+  const fd = fs.openSync(path, openFlags(isDir))
+  try { fs.fsyncSync(fd) } finally { fs.closeSync(fd) }
+}
+
+/**
+ * Replaces `file` with `text`, atomically and durably: `${file}.tmp` is written and
+ * fsynced, renamed over `file`, and the directory fsynced.
+ */
+export function replaceFileSync (file: string, text: string): void {
+  const tmp = `${file}.tmp`
+  const fd = fs.openSync(tmp, 'w')
+  try {
+    fs.writeSync(fd, text)
+    fs.fsyncSync(fd)
+  } finally {
+    fs.closeSync(fd)
+  }
+  fs.renameSync(tmp, file)
+  fsyncPathSync(dirname(file), true)
 }
 
 /**
@@ -26,7 +55,7 @@ export async function ensureDurableDir (dir: string, known: Set<string>): Promis
   let d = dir
   for (;;) {
     try {
-      const st = await fs.stat(d)
+      const st = await fsp.stat(d)
       if (!st.isDirectory()) throw Object.assign(new Error(`${d} exists and is not a directory`), { code: 'ENOTDIR' })
       break
     } catch (e) {
@@ -40,7 +69,7 @@ export async function ensureDurableDir (dir: string, known: Set<string>): Promis
   for (let i = missing.length - 1; i >= 0; i--) {
     const m = missing[i]!
     try {
-      await fs.mkdir(m)
+      await fsp.mkdir(m)
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e
     }
@@ -56,7 +85,7 @@ export async function ensureDurableDir (dir: string, known: Set<string>): Promis
  */
 export async function publishFile (tmp: string, final: string): Promise<void> {
   await fsyncPath(tmp)
-  await fs.rename(tmp, final)
+  await fsp.rename(tmp, final)
   try {
     await fsyncPath(dirname(final), true)
   } catch (e) {
@@ -68,33 +97,8 @@ export async function publishFile (tmp: string, final: string): Promise<void> {
 /** Removes a file, ignoring any error (used to clean up after a failure). */
 export async function removeQuietly (path: string): Promise<void> {
   try {
-    await fs.unlink(path)
+    await fsp.unlink(path)
   } catch {
     // nothing to clean up, or nothing more we can do
   }
-}
-
-/**
- * Removes leftover `.*.parquet.partial` files under `dir` (a crash during a write leaves
- * them; they are never read). Returns the paths removed. Call it at startup, before any
- * writer of this host runs; it walks the whole tree, so give it the host's directory.
- */
-export async function removePartialFiles (dir: string): Promise<string[]> {
-  const removed: string[] = []
-  let entries: import('node:fs').Dirent[]
-  try {
-    entries = await fs.readdir(dir, { withFileTypes: true })
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return removed
-    throw e
-  }
-  for (const e of entries) {
-    const p = join(dir, e.name)
-    if (e.isDirectory()) removed.push(...(await removePartialFiles(p)))
-    else if (e.isFile() && isPartialName(e.name)) {
-      await fs.unlink(p)
-      removed.push(p)
-    }
-  }
-  return removed
 }

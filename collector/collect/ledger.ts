@@ -1,5 +1,6 @@
-// What the archive holds for certain: per dataset, channel and CPU, the highest
-// sequence number that is in a final Parquet file. The merge emits each CPU's
+// The archive's commit ledger (state.json in the spool directory), read by the
+// collector to replay the spool: what the archive holds for certain, per dataset,
+// channel and CPU, the highest sequence number that is in a final Parquet file. The merge emits each CPU's
 // records in seq order and the archive publishes files in that order, so one
 // number per CPU describes a dataset's contents, and replaying the spool skips
 // everything at or below it.
@@ -11,7 +12,7 @@
 // if the file is in place and forgets them if it is not.
 import fs from 'node:fs'
 import path from 'node:path'
-import { fsyncDir } from './spool-writer.ts'
+import { replaceFileSync } from '../durable.ts'
 
 export type Dataset = 'records' | 'losses'
 
@@ -30,10 +31,10 @@ interface StateFile {
 
 const NAME = 'state.json'
 
-export class DurableState {
+export class Ledger {
   private constructor (private readonly dir: string, private readonly state: StateFile) {}
 
-  static load (dir: string): DurableState {
+  static load (dir: string): Ledger {
     fs.mkdirSync(dir, { recursive: true })
     const file = path.join(dir, NAME)
     let state: StateFile = { version: 1, durable: {}, pending: null }
@@ -47,7 +48,7 @@ export class DurableState {
         throw new Error(`${file}: unknown spool state version ${String(state.version)}`)
       }
     }
-    const self = new DurableState(dir, state)
+    const self = new Ledger(dir, state)
     self.settle()
     return self
   }
@@ -78,24 +79,26 @@ export class DurableState {
     this.write()
   }
 
-  /** Forgets channels that nothing refers to any more, so the file stays small. */
-  retainChannels (channelIds: Set<string>): void {
+  /**
+   * Forgets the channels replay can no longer need, so the file does not grow by a
+   * channel at every module load: a channel's seqs are kept while a spool segment of
+   * it remains (replay skips the records they say are archived) and while it is
+   * `current`. Saves the file when it forgot something.
+   */
+  retainChannels (segments: Iterable<{ readonly meta: { readonly channelId: string } }>, current: string | undefined): void {
+    const keep = new Set<string>()
+    for (const s of segments) keep.add(s.meta.channelId)
+    if (current !== undefined) keep.add(current)
+    let forgot = false
     for (const key of Object.keys(this.state.durable)) {
-      if (!channelIds.has(key.slice(key.indexOf('/') + 1))) delete this.state.durable[key]
+      if (keep.has(key.slice(key.indexOf('/') + 1))) continue
+      delete this.state.durable[key]
+      forgot = true
     }
+    if (forgot) this.write()
   }
 
   private write (): void {
-    const file = path.join(this.dir, NAME)
-    const tmp = `${file}.tmp`
-    const fd = fs.openSync(tmp, 'w')
-    try {
-      fs.writeSync(fd, JSON.stringify(this.state))
-      fs.fsyncSync(fd)
-    } finally {
-      fs.closeSync(fd)
-    }
-    fs.renameSync(tmp, file)
-    fsyncDir(this.dir)
+    replaceFileSync(path.join(this.dir, NAME), JSON.stringify(this.state))
   }
 }

@@ -7,11 +7,11 @@ import { after, describe, it } from 'node:test'
 import { fileURLToPath } from 'node:url'
 import {
   columnsMarkdown, ctxName, levelName, LOSSES_COLUMNS, partitionsMarkdown, reasonsMarkdown, RECORDS_COLUMNS, typeName,
-} from '../../../formats/archive-schema.ts'
-import { openArchive } from '../../../collector/archive/index.ts'
-import { blankRow, CH_A, OFFSET, query, setMono, tempDir } from './helpers.ts'
+} from '../../formats/archive-schema.ts'
+import { openArchive } from '../../collector/archive/index.ts'
+import { blankRow, CH_A, OFFSET, query, setMono, tempDir } from '../collector/archive/helpers.ts'
 
-const doc = readFileSync(fileURLToPath(new URL('../../../formats/ARCHIVE.md', import.meta.url)), 'utf8')
+const doc = readFileSync(fileURLToPath(new URL('../../formats/ARCHIVE.md', import.meta.url)), 'utf8')
 const t = tempDir()
 after(t.cleanup)
 

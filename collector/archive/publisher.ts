@@ -1,0 +1,147 @@
+// Publishing: a sealed stage becomes one Parquet file. The stage's archive rows are
+// copied out (sql.ts) to a `.partial` file on the stager's second connection, so
+// appending goes on meanwhile; the afterCopy hook runs; the file is made durable and
+// renamed into place (durable.ts); then the stage's rows are deleted from the staging
+// table. Publish calls run one after another on one promise chain, so files appear in
+// stage order. A stage whose file failed stays queued, and the next call retries it first.
+
+import { join } from 'node:path'
+import type { DuckDBConnection } from '@duckdb/node-api'
+import { ensureDurableDir, publishFile, removeQuietly } from '../durable.ts'
+import { ArchiveWriteError } from './errors.ts'
+import { fileBaseName, finalName, partialName, partitionDir } from './paths.ts'
+import { copySql, deleteStagesSql, stageChannelsSql, stageMetaSql } from './sql.ts'
+import { isoNs, stampNs } from './time.ts'
+import type { Channel, DatasetSpec, Published, Stage, StageChannels, StagerHooks } from './types.ts'
+
+export interface PublisherOptions {
+  readonly out: string;
+  readonly host: string;
+  readonly zstdLevel: number;
+  readonly rowGroupSize: number;
+}
+
+export class Publisher {
+  private readonly spec: DatasetSpec
+  private readonly conn: DuckDBConnection
+  private readonly table: string
+  /** the stager's channels by index (it adds and forgets them) */
+  private readonly channels: ReadonlyMap<number, Channel>
+  private readonly opts: PublisherOptions
+  private readonly hooks: StagerHooks
+  private chain: Promise<unknown> = Promise.resolve()
+  private readonly knownDirs = new Set<string>()
+  private readonly undeleted: number[] = []
+
+  constructor (
+    spec: DatasetSpec, conn: DuckDBConnection, table: string,
+    channels: ReadonlyMap<number, Channel>, opts: PublisherOptions, hooks: StagerHooks
+  ) {
+    this.spec = spec
+    this.conn = conn
+    this.table = table
+    this.channels = channels
+    this.opts = opts
+    this.hooks = hooks
+  }
+
+  /**
+   * Publishes the stages queued in `sealed` (oldest first) so far, in order, one at a time;
+   * stops at the first failure. Stages sealed while it runs are left to the next call, so a
+   * steady stream of appends cannot keep one call running forever. Each published stage is
+   * taken off the queue and handed to `released` before its rows are deleted.
+   */
+  publishSealed (sealed: Stage[], released: (st: Stage) => void): Promise<Published[]> {
+    const last = sealed.at(-1)?.id ?? 0
+    const run = async (): Promise<Published[]> => {
+      const done: Published[] = []
+      while (sealed.length > 0 && sealed[0]!.id <= last) {
+        const st = sealed[0]!
+        let p: Published
+        try {
+          p = await this.publishStage(st)
+        } catch (e) {
+          const path = (e as { archivePath?: string }).archivePath ?? partitionDir(this.opts.out, this.spec.dataset, this.opts.host, st.hour)
+          throw new ArchiveWriteError(path, (e as { archiveCause?: unknown }).archiveCause ?? e, done)
+        }
+        sealed.shift()
+        released(st)
+        done.push(p)
+        await this.deleteRows(st)
+      }
+      return done
+    }
+    const p = this.chain.then(run, run)
+    this.chain = p.catch(() => undefined)
+    return p
+  }
+
+  private stageChannels (st: Stage): StageChannels {
+    const used: [number, Channel][] = []
+    for (let i = st.firstCh; i <= st.lastCh; i++) {
+      const c = this.channels.get(i)
+      if (c !== undefined) used.push([i, c])
+    }
+    return stageChannelsSql(used)
+  }
+
+  private async publishStage (st: Stage): Promise<Published> {
+    const spec = this.spec
+    const ch = this.stageChannels(st)
+    const meta = await this.conn.runAndReadAll(stageMetaSql(this.table, st.id, spec, ch))
+    let rows = 0
+    let first: bigint | undefined
+    let last: bigint | undefined
+    const bySeq = new Map<string, { channelId: string; cpu: number; seq: number }>()
+    for (const r of meta.getRows()) {
+      const c = this.channels.get(Number(r[0]))
+      if (c === undefined) throw new Error(`stage ${st.id} has rows of unknown channel index ${String(r[0])}`)
+      const cpu = r[1] as number
+      const seq = r[2] as number
+      rows += r[3] as number
+      const lo = r[4] as bigint
+      const hi = r[5] as bigint
+      if (first === undefined || lo < first) first = lo
+      if (last === undefined || hi > last) last = hi
+      const key = `${c.id}/${cpu}`
+      const prev = bySeq.get(key)
+      if (prev === undefined) bySeq.set(key, { channelId: c.id, cpu, seq })
+      else if (seq > prev.seq) prev.seq = seq
+    }
+    if (rows !== st.rows || first === undefined || last === undefined) {
+      throw new Error(`staged ${st.rows} rows for stage ${st.id} but found ${rows}`)
+    }
+    const maxSeq = [...bySeq.values()]
+    const firstTs = isoNs(first)
+    const lastTs = isoNs(last)
+    const stamp = stampNs(first)
+    const select = spec.select(this.table, st.id, ch)
+
+    const dir = partitionDir(this.opts.out, spec.dataset, this.opts.host, st.hour)
+    const base = fileBaseName(stamp)
+    const tmp = join(dir, partialName(base))
+    const final = join(dir, finalName(base))
+    const published: Published = { dataset: spec.dataset, path: final, rows, firstTs, lastTs, maxSeq }
+    try {
+      await ensureDurableDir(dir, this.knownDirs)
+      await this.conn.run(copySql(select, spec, tmp, this.opts))
+      await this.hooks.afterCopy?.(tmp, final, published)
+      await publishFile(tmp, final)
+    } catch (e) {
+      await removeQuietly(tmp)
+      throw Object.assign(new Error('publish failed'), { archivePath: final, archiveCause: e })
+    }
+    return published
+  }
+
+  /** Deletes a published stage's rows (and those of stages whose delete failed before). */
+  private async deleteRows (st: Stage): Promise<void> {
+    this.undeleted.push(st.id)
+    try {
+      await this.conn.run(deleteStagesSql(this.table, this.undeleted))
+      this.undeleted.length = 0
+    } catch {
+      // The file is published; the rows only cost memory until the next try.
+    }
+  }
+}
