@@ -2,10 +2,11 @@
 // rotation and publication as records (stager.ts, publisher.ts); partitioned by the hour of ts_from.
 
 import { LOSS_REASONS, type LossReason } from '../../formats/archive-schema.ts'
+import { DatasetWriter } from './dataset-writer.ts'
 import { Stager } from './stager.ts'
 import { lossesSelect, LOSSES_STAGING } from './sql.ts'
 import { isMonoHalves, utcQ } from './time.ts'
-import type { ChannelContext, LossRow, Published, StagerHooks, WriterOptions } from './types.ts'
+import type { LossRow, StagerHooks, WriterOptions } from './types.ts'
 
 /** Bytes counted per loss row. */
 export const LOSS_ROW_BYTES = 48
@@ -26,8 +27,7 @@ function isSeq (x: number): boolean {
   return Number.isInteger(x) && x >= 0 && x <= Number.MAX_SAFE_INTEGER
 }
 
-export class LossesWriter {
-  private readonly s: Stager
+export class LossesWriter extends DatasetWriter {
   private readonly cpu: Int32Array
   private readonly firstSeq: Float64Array
   private readonly count: Float64Array
@@ -38,7 +38,7 @@ export class LossesWriter {
   private readonly reason: Uint8Array
 
   private constructor (s: Stager) {
-    this.s = s
+    super(s)
     this.cpu = s.array('cpu') as Int32Array
     this.firstSeq = s.array('first_seq') as Float64Array
     this.count = s.array('count') as Float64Array
@@ -51,11 +51,6 @@ export class LossesWriter {
 
   static async open (opts: WriterOptions, hooks?: StagerHooks): Promise<LossesWriter> {
     return new LossesWriter(await Stager.open(LOSSES_SPEC, opts, hooks))
-  }
-
-  /** Sets the channel the lost sequence numbers belong to (for `reload`: the old channel). */
-  setChannel (ctx: ChannelContext): void {
-    this.s.setChannel(ctx)
   }
 
   /**
@@ -94,29 +89,5 @@ export class LossesWriter {
   /** q of mono + offset (time.ts), or -1 when the time does not fit the archive. */
   private qOf (hi: number, lo: number): number {
     return isMonoHalves(hi, lo) ? utcQ(hi, lo, this.s.offQ, this.s.offR) : -1
-  }
-
-  get due (): boolean {
-    return this.s.due()
-  }
-
-  publishDue (nowMs?: number): Promise<Published[]> {
-    return this.s.publishDue(nowMs)
-  }
-
-  publishAll (): Promise<Published[]> {
-    return this.s.publishAll()
-  }
-
-  close (): Promise<Published[]> {
-    return this.s.close()
-  }
-
-  get stagedRows (): number {
-    return this.s.stagedRows
-  }
-
-  get stagedBytes (): number {
-    return this.s.staged
   }
 }

@@ -3,10 +3,11 @@
 // allocates nothing (no BigInt, no objects). See stager.ts for staging, publisher.ts for publishing.
 
 import duckdb from '@duckdb/node-bindings'
+import { DatasetWriter } from './dataset-writer.ts'
 import { Stager } from './stager.ts'
 import { recordsSelect, RECORDS_STAGING } from './sql.ts'
 import { isMonoHalves, utcQ } from './time.ts'
-import type { ChannelContext, Published, RecordRow, StagerHooks, WriterOptions } from './types.ts'
+import type { RecordRow, StagerHooks, WriterOptions } from './types.ts'
 
 /** Bytes counted per row besides payload and comm (the wire header size). */
 export const ROW_OVERHEAD_BYTES = 48
@@ -23,8 +24,7 @@ export const RECORDS_SPEC = {
   rawMaxSeqSql: 'seq',
 } as const
 
-export class RecordsWriter {
-  private readonly s: Stager
+export class RecordsWriter extends DatasetWriter {
   private readonly tsHi: Uint32Array
   private readonly tsLo: Uint32Array
   private readonly cpu: Int32Array
@@ -38,7 +38,7 @@ export class RecordsWriter {
   private readonly payloadVec: duckdb.Vector
 
   private constructor (s: Stager) {
-    this.s = s
+    super(s)
     this.tsHi = s.array('ts_hi') as Uint32Array
     this.tsLo = s.array('ts_lo') as Uint32Array
     this.cpu = s.array('cpu') as Int32Array
@@ -54,11 +54,6 @@ export class RecordsWriter {
 
   static async open (opts: WriterOptions, hooks?: StagerHooks): Promise<RecordsWriter> {
     return new RecordsWriter(await Stager.open(RECORDS_SPEC, opts, hooks))
-  }
-
-  /** Sets the channel of the rows appended from now on. Cheap when nothing changed. */
-  setChannel (ctx: ChannelContext): void {
-    this.s.setChannel(ctx)
   }
 
   /**
@@ -118,33 +113,5 @@ export class RecordsWriter {
     if (pk === 1) duckdb.vector_assign_string_element(this.payloadVec, i, msg === null ? '' : msg)
     else duckdb.vector_assign_string_element_len(this.payloadVec, i, pk === 2 && data !== null ? data : EMPTY)
     s.endRow(bytes)
-  }
-
-  /** True when publishDue() would write a file now (a sealed file waits, or the open one is too old). */
-  get due (): boolean {
-    return this.s.due()
-  }
-
-  /** Publishes sealed files, and the open one if it is older than maxAgeSeconds. Cheap when nothing is due. */
-  publishDue (nowMs?: number): Promise<Published[]> {
-    return this.s.publishDue(nowMs)
-  }
-
-  /** Publishes everything staged, the open file included. */
-  publishAll (): Promise<Published[]> {
-    return this.s.publishAll()
-  }
-
-  /** Publishes everything staged and releases DuckDB. On failure the writer stays open (retry close()). */
-  close (): Promise<Published[]> {
-    return this.s.close()
-  }
-
-  get stagedRows (): number {
-    return this.s.stagedRows
-  }
-
-  get stagedBytes (): number {
-    return this.s.staged
   }
 }
