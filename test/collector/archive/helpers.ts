@@ -3,6 +3,7 @@
 import { mkdtempSync, readdirSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { after } from 'node:test'
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api'
 import type { RecordsWriter } from '../../../collector/archive/records-writer.ts'
 import type { RecordRow } from '../../../collector/archive/types.ts'
@@ -10,6 +11,17 @@ import type { RecordRow } from '../../../collector/archive/types.ts'
 export function tempDir (prefix = 'krelay-archive-'): { dir: string; cleanup(): void } {
   const dir = mkdtempSync(join(tmpdir(), prefix))
   return { dir, cleanup: () => rmSync(dir, { recursive: true, force: true }) }
+}
+
+const outDirs: (() => void)[] = []
+// at module level: a hook registered inside a test would run after that test only
+after(() => outDirs.forEach((c) => c()))
+
+/** A new archive directory, removed after the test file's last test. */
+export function outDir (): string {
+  const t = tempDir()
+  outDirs.push(t.cleanup)
+  return t.dir
 }
 
 /** Every file under dir (relative paths, sorted), hidden ones included. */

@@ -1,17 +1,9 @@
 import assert from 'node:assert/strict'
-import { after, describe, it } from 'node:test'
+import { describe, it } from 'node:test'
 import { LOSSES_COLUMNS } from '../../../formats/archive-schema.ts'
 import { LossesWriter } from '../../../collector/archive/losses-writer.ts'
 import type { LossRow } from '../../../collector/archive/types.ts'
-import { CH_A, CH_B, HOUR_NS, losses, OFFSET, parquetFiles, query, tempDir } from './helpers.ts'
-
-const dirs: (() => void)[] = []
-after(() => dirs.forEach((c) => c()))
-function out (): string {
-  const t = tempDir()
-  dirs.push(t.cleanup)
-  return t.dir
-}
+import { CH_A, CH_B, HOUR_NS, losses, OFFSET, parquetFiles, query, outDir } from './helpers.ts'
 
 const UPTIME = 3n * 86_400_000_000_000n
 
@@ -30,7 +22,7 @@ function row (cpu: number, firstSeq: number, count: number, from: bigint, to: bi
 
 describe('LossesWriter', () => {
   it('reads back every loss exactly, with each reason', async () => {
-    const dir = out()
+    const dir = outDir()
     const w = await LossesWriter.open({ out: dir, host: 'h' })
     w.setChannel({ channelId: CH_A, monoToRealtimeNs: OFFSET })
     w.append(row(0, 17, 3, UPTIME, UPTIME + 999n, 'dropped'))
@@ -68,7 +60,7 @@ describe('LossesWriter', () => {
   })
 
   it('partitions by the hour of ts_from and sorts by (ts_from, cpu, first_seq)', async () => {
-    const dir = out()
+    const dir = outDir()
     const w = await LossesWriter.open({ out: dir, host: 'h' })
     w.setChannel({ channelId: CH_A, monoToRealtimeNs: OFFSET })
     // OFFSET + UPTIME is 01:00:00.123456789; ts_to crossing the hour does not matter
@@ -87,7 +79,7 @@ describe('LossesWriter', () => {
   })
 
   it('refuses bad rows and takes nothing', async () => {
-    const dir = out()
+    const dir = outDir()
     const w = await LossesWriter.open({ out: dir, host: 'h' })
     w.setChannel({ channelId: CH_A, monoToRealtimeNs: OFFSET })
     assert.throws(() => w.append(row(0, 1, 0, UPTIME, UPTIME, 'dropped')), RangeError)

@@ -5,27 +5,19 @@ import assert from 'node:assert/strict'
 import { execFileSync } from 'node:child_process'
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs'
 import { dirname, join } from 'node:path'
-import { after, describe, it } from 'node:test'
+import { describe, it } from 'node:test'
 import { DuckDBInstance } from '@duckdb/node-api'
 import { ArchiveWriteError } from '../../../collector/archive/errors.ts'
 import { RecordsWriter } from '../../../collector/archive/records-writer.ts'
 import {
-  blankRow, bulk, CH_A, CH_B, fill, HOUR_NS, listFiles, OFFSET, parquetFiles, query, queryObjects, records, setMono, tempDir, UPTIME,
+  blankRow, bulk, CH_A, CH_B, fill, HOUR_NS, listFiles, OFFSET, parquetFiles, query, queryObjects, records, setMono, outDir, UPTIME,
 } from './helpers.ts'
-
-const dirs: (() => void)[] = []
-after(() => dirs.forEach((c) => c()))
-function out (): string {
-  const t = tempDir()
-  dirs.push(t.cleanup)
-  return t.dir
-}
 
 const FILE_RE = /^records\/host=([^/]+)\/date=(\d{4}-\d{2}-\d{2})\/hour=(\d{2})\/(\d{8}T\d{6}\.\d{9})-[0-9a-f]{8}\.parquet$/
 
 describe('Publisher: files', () => {
   it('sorts each file by (ts, cpu, seq), whatever the append order', async () => {
-    const dir = out()
+    const dir = outDir()
     const w = await RecordsWriter.open({ out: dir, host: 'h', rowGroupSize: 500 })
     w.setChannel({ channelId: CH_A, monoToRealtimeNs: OFFSET })
     const row = blankRow()
@@ -50,7 +42,7 @@ describe('Publisher: files', () => {
   })
 
   it('writes zstd, dictionary-encoded strings, min/max statistics per row group, format metadata', async () => {
-    const dir = out()
+    const dir = outDir()
     // DuckDB rounds row groups to whole 2048-row vectors
     const w = await RecordsWriter.open({ out: dir, host: 'h', rowGroupSize: 2048 })
     w.setChannel({ channelId: CH_A, monoToRealtimeNs: OFFSET })
@@ -94,7 +86,7 @@ describe('Publisher: files', () => {
   })
 
   it('names files by their first ts and puts them in the partition of their hour', async () => {
-    const dir = out()
+    const dir = outDir()
     const w = await RecordsWriter.open({ out: dir, host: 'web-01.example' })
     // offset chosen so mono 0 is 2025-12-31T22:00:00Z
     const offset = BigInt(Date.UTC(2025, 11, 31, 22)) * 1_000_000n
@@ -124,7 +116,7 @@ describe('Publisher: files', () => {
   })
 
   it('reports the highest seq per channel and CPU of each file', async () => {
-    const dir = out()
+    const dir = outDir()
     const w = await RecordsWriter.open({ out: dir, host: 'h' })
     const row = blankRow()
     w.setChannel({ channelId: CH_A, monoToRealtimeNs: OFFSET })
@@ -146,7 +138,7 @@ describe('Publisher: files', () => {
   })
 
   it('shows no *.parquet until the file is complete and durable', async () => {
-    const dir = out()
+    const dir = outDir()
     const seen: string[][] = []
     let readError = ''
     const w = await RecordsWriter.open({ out: dir, host: 'h' }, {
@@ -177,7 +169,7 @@ describe('Publisher: files', () => {
   })
 
   it('deletes published rows from the staging table (bounded memory)', async () => {
-    const dir = out()
+    const dir = outDir()
     const instance = await DuckDBInstance.create(':memory:')
     const conn = await instance.connect()
     const w = await RecordsWriter.open({ out: dir, host: 'h', instance, maxFileBytes: 50_000, maxStagedBytes: 1e6 })
@@ -207,7 +199,7 @@ describe('Publisher: files', () => {
 
 describe('Publisher: write errors', () => {
   it('surfaces a path that is a file as an error naming the path, keeps the rows, publishes them on retry', async () => {
-    const root = out()
+    const root = outDir()
     const dir = join(root, 'archive')
     writeFileSync(dir, 'not a directory')
     const w = await RecordsWriter.open({ out: dir, host: 'h' })
@@ -231,7 +223,7 @@ describe('Publisher: write errors', () => {
   })
 
   it('surfaces ENOSPC from a full file system, keeps the rows, and leaves no partial file', async (t) => {
-    const root = out()
+    const root = outDir()
     const mnt = join(root, 'small')
     mkdirSync(mnt)
     try {
@@ -261,7 +253,7 @@ describe('Publisher: write errors', () => {
   })
 
   it('publishes in order and stops at the first failure', async () => {
-    const dir = out()
+    const dir = outDir()
     const w = await RecordsWriter.open({ out: dir, host: 'h' })
     w.setChannel({ channelId: CH_A, monoToRealtimeNs: OFFSET })
     bulk(w, 0, 10, 100) // 2025-11-28 01:00

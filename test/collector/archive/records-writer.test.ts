@@ -1,19 +1,11 @@
 // The records writer (collector/archive/records-writer.ts): what a row becomes in the
 // archive. Staging and publishing mechanics are in stager.test.ts and publisher.test.ts.
 import assert from 'node:assert/strict'
-import { after, describe, it } from 'node:test'
+import { describe, it } from 'node:test'
 import { RECORDS_COLUMNS, typeName } from '../../../formats/archive-schema.ts'
 import { RecordsWriter } from '../../../collector/archive/records-writer.ts'
 import type { RecordRow } from '../../../collector/archive/types.ts'
-import { blankRow, CH_A, CH_B, listFiles, OFFSET, query, records, setMono, tempDir, UPTIME } from './helpers.ts'
-
-const dirs: (() => void)[] = []
-after(() => dirs.forEach((c) => c()))
-function out (): string {
-  const t = tempDir()
-  dirs.push(t.cleanup)
-  return t.dir
-}
+import { blankRow, CH_A, CH_B, listFiles, OFFSET, query, records, setMono, outDir, UPTIME } from './helpers.ts'
 
 interface Case {
   channel: string;
@@ -76,7 +68,7 @@ describe('RecordsWriter: values', () => {
   ]
 
   it('reads back every row and every column exactly', async () => {
-    const dir = out()
+    const dir = outDir()
     const w = await RecordsWriter.open({ out: dir, host: 'node-1' })
     const row = blankRow()
     for (const c of cases) append(w, row, c)
@@ -100,7 +92,7 @@ describe('RecordsWriter: values', () => {
   })
 
   it('keeps seq above 2^53 - 2 and mono/ts near 2^63 exact (spot checks as text)', async () => {
-    const dir = out()
+    const dir = outDir()
     const w = await RecordsWriter.open({ out: dir, host: 'h' })
     const row = blankRow()
     for (const c of cases.slice(-3)) append(w, row, c)
@@ -114,7 +106,7 @@ describe('RecordsWriter: values', () => {
   })
 
   it('writes the schema of formats/archive-schema.ts, hive columns from the path', async () => {
-    const dir = out()
+    const dir = outDir()
     const w = await RecordsWriter.open({ out: dir, host: 'h' })
     const row = blankRow()
     append(w, row, cases[1]!)
@@ -125,7 +117,7 @@ describe('RecordsWriter: values', () => {
   })
 
   it('refuses what it cannot store exactly, and takes nothing', async () => {
-    const dir = out()
+    const dir = outDir()
     const w = await RecordsWriter.open({ out: dir, host: 'h' })
     const row = blankRow()
     assert.throws(() => w.append(row), /setChannel/)

@@ -3,22 +3,14 @@
 import assert from 'node:assert/strict'
 import { rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { after, describe, it } from 'node:test'
+import { describe, it } from 'node:test'
 import { ArchiveWriteError, StagingFullError } from '../../../collector/archive/errors.ts'
 import { RecordsWriter } from '../../../collector/archive/records-writer.ts'
-import { blankRow, bulk, CH_A, fill, OFFSET, parquetFiles, query, records, tempDir, UPTIME } from './helpers.ts'
-
-const dirs: (() => void)[] = []
-after(() => dirs.forEach((c) => c()))
-function out (): string {
-  const t = tempDir()
-  dirs.push(t.cleanup)
-  return t.dir
-}
+import { blankRow, bulk, CH_A, fill, OFFSET, parquetFiles, query, records, outDir, UPTIME } from './helpers.ts'
 
 describe('Stager', () => {
   it('rotates by size: each file holds about maxFileBytes, names sort by time', async () => {
-    const dir = out()
+    const dir = outDir()
     const w = await RecordsWriter.open({ out: dir, host: 'h', maxFileBytes: 10_000, maxStagedBytes: 1e6 })
     w.setChannel({ channelId: CH_A, monoToRealtimeNs: OFFSET })
     const row = blankRow()
@@ -39,7 +31,7 @@ describe('Stager', () => {
   })
 
   it('rotates by age: publishDue writes the open file once its first row is maxAgeSeconds old', async () => {
-    const dir = out()
+    const dir = outDir()
     let now = 1_000_000
     const w = await RecordsWriter.open({ out: dir, host: 'h', maxAgeSeconds: 30, now: () => now })
     w.setChannel({ channelId: CH_A, monoToRealtimeNs: OFFSET })
@@ -67,7 +59,7 @@ describe('Stager', () => {
   })
 
   it('keeps appending while a file is being published, and loses or repeats nothing', async () => {
-    const dir = out()
+    const dir = outDir()
     const w = await RecordsWriter.open({ out: dir, host: 'h', maxFileBytes: 200_000, maxStagedBytes: 1e9 })
     w.setChannel({ channelId: CH_A, monoToRealtimeNs: OFFSET })
     const row = blankRow()
@@ -93,7 +85,7 @@ describe('Stager', () => {
   })
 
   it('refuses rows beyond maxStagedBytes with StagingFullError, taking nothing', async () => {
-    const root = out()
+    const root = outDir()
     const dir = join(root, 'archive')
     writeFileSync(dir, 'not a directory')
     const w = await RecordsWriter.open({ out: dir, host: 'h', maxFileBytes: 1000, maxStagedBytes: 3000 })
