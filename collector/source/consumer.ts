@@ -22,8 +22,13 @@ export function readHolder (dir: string): Holder {
 }
 
 export function holderMessage ({ pid, name }: Holder): string {
-  // the holder died (or released) between the refusal and reading info
-  if (pid === 0) return 'another process consumed this channel a moment ago; try again'
+  if (pid === 0) {
+    // a live holder outside the reader's pid namespace shows pid 0 but its name; none
+    // at all: it went (or released) between the refusal and reading info
+    return name === '-'
+      ? 'another process consumed this channel a moment ago (info names none now); try again'
+      : `a process named ${name} in another pid namespace consumes this channel`
+  }
   if (name === CONSUMER_COLLECT) return `krelay collect (pid ${pid}) consumes this channel; watch it with krelay tail`
   if (name === CONSUMER_TAIL) return `krelay tail (pid ${pid}) consumes this channel`
   // `-`: a consumer that acknowledged without saying claim

@@ -15,7 +15,8 @@ test('the holder named as the user knows it', () => {
   assert.equal(holderMessage({ pid: 4711, name: CONSUMER_TAIL }), 'krelay tail (pid 4711) consumes this channel')
   assert.equal(holderMessage({ pid: 815, name: 'my-reader' }), 'process 815 (my-reader) consumes this channel')
   assert.equal(holderMessage({ pid: 815, name: '-' }), 'process 815 consumes this channel', 'a consumer that acked without claiming')
-  assert.match(holderMessage({ pid: 0, name: '-' }), /a moment ago; try again/, 'the holder went before info was read')
+  assert.match(holderMessage({ pid: 0, name: '-' }), /a moment ago \(info names none now\); try again/, 'the holder went before info was read')
+  assert.equal(holderMessage({ pid: 0, name: CONSUMER_COLLECT }), 'a process named krelay-collect in another pid namespace consumes this channel')
 })
 
 test('the holder as info shows it; no keys (an older module) or no info: unknown', () => {
