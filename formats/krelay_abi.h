@@ -94,4 +94,7 @@ struct krelay_gen_payload {
 
 #define KRELAY_GEN_FILL_MOD		61
 
+/* Longest name of a claim command (PROTOCOL.md section 6): [A-Za-z0-9._-] */
+#define KRELAY_CONSUMER_NAME_MAX	31
+
 #endif /* _KRELAY_ABI_H */

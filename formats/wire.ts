@@ -36,6 +36,9 @@ export const TYPE_KRELAY_FIRST = 0xff00
 
 export const GEN_FILL_MOD = 61
 
+/** Longest name of a `claim` command (PROTOCOL.md §6), characters [A-Za-z0-9._-]. */
+export const CONSUMER_NAME_MAX = 31
+
 interface Field { readonly offset: number, readonly size: number }
 type Layout = Readonly<Record<string, Field>>
 
@@ -115,6 +118,7 @@ export const ABI_CONSTANTS: Readonly<Record<string, number>> = {
   KRELAY_TYPE_SCHED_EXEC: TYPE_SCHED_EXEC,
   KRELAY_TYPE_SCHED_FORK: TYPE_SCHED_FORK,
   KRELAY_GEN_FILL_MOD: GEN_FILL_MOD,
+  KRELAY_CONSUMER_NAME_MAX: CONSUMER_NAME_MAX,
 }
 
 /** Bytes a record with `payloadLength` payload bytes occupies, padding included. */

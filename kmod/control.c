@@ -42,14 +42,38 @@ static int krelay_parse_u64(const char *word, u64 max, u64 *val)
 	return 0;
 }
 
+/* Only the channel's consumer acks; the first ack makes its process that */
 static int krelay_cmd_ack(char **args)
 {
 	u64 cpu, seq;
+	int err;
 
 	if (krelay_parse_u64(args[0], UINT_MAX, &cpu) ||
 	    krelay_parse_u64(args[1], U64_MAX, &seq))
 		return -EINVAL;
-	return krelay_ack(cpu, seq);
+	err = krelay_claim_check();
+	if (!err)
+		err = krelay_ack(cpu, seq);
+	if (!err)
+		krelay_claim_implicit();
+	return err;
+}
+
+static int krelay_cmd_claim(char **args)
+{
+	const char *p;
+
+	if (strlen(args[0]) > KRELAY_CONSUMER_NAME_MAX)
+		return -EINVAL;
+	for (p = args[0]; *p; p++)
+		if (!isascii(*p) || (!isalnum(*p) && !strchr("._-", *p)))
+			return -EINVAL;
+	return krelay_claim(args[0]);
+}
+
+static int krelay_cmd_release(char **args)
+{
+	return krelay_release();
 }
 
 static int krelay_cmd_flush(char **args)
@@ -134,6 +158,8 @@ static const struct krelay_cmd krelay_cmds[] = {
 	{ "gen",		2, krelay_cmd_gen },
 	{ "gen-stop",		0, krelay_cmd_gen_stop },
 	{ "source",		2, krelay_cmd_source },
+	{ "claim",		1, krelay_cmd_claim },
+	{ "release",		0, krelay_cmd_release },
 };
 
 /* Split @line at single spaces; empty words are malformed */

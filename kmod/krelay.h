@@ -24,6 +24,7 @@
 struct dentry;
 struct rchan;
 struct rchan_buf;
+struct seq_file;
 
 /*
  * Per-CPU state of the channel. Except for @consumed, it is written only on
@@ -83,6 +84,14 @@ __printf(3, 4) int krelay_emitf(unsigned int level, u16 type,
 extern struct mutex krelay_control_lock;
 int krelay_control_init(struct dentry *dir);
 void krelay_control_shutdown(void);
+
+/* claim.c: under krelay_control_lock, except the last two */
+int krelay_claim_check(void);
+int krelay_claim(const char *name);
+void krelay_claim_implicit(void);
+int krelay_release(void);
+void krelay_claim_show(struct seq_file *m);
+void krelay_claim_drop(void);
 
 /* stats.c */
 int krelay_stats_init(struct dentry *dir);

@@ -121,6 +121,7 @@ static void __exit krelay_exit(void)
 	synchronize_rcu();
 	krelay_channel_close();
 	debugfs_remove_recursive(krelay_dir);
+	krelay_claim_drop();
 }
 
 module_init(krelay_init);

@@ -39,6 +39,7 @@ static int krelay_info_show(struct seq_file *m, void *v)
 		   krelay_gen_running() ? "running" : "idle");
 	seq_printf(m, "generator_run %u\n", krelay_gen_last_run());
 	seq_printf(m, "source_sched %d\n", krelay_sched_source_on());
+	krelay_claim_show(m);
 	return 0;
 }
 DEFINE_SHOW_ATTRIBUTE(krelay_info);

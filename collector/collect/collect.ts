@@ -11,6 +11,8 @@ import type { CaptureMeta } from '../../formats/capture.ts'
 import { parseInfo } from '../../formats/info.ts'
 import { controlFileAcker } from '../source/ack.ts'
 import { openChannel, type Channel } from '../source/channel.ts'
+import { claimChannelDir } from '../source/claim.ts'
+import { CONSUMER_COLLECT } from '../source/consumer.ts'
 import { ChannelError } from '../source/errors.ts'
 import { flushChannel } from '../source/flush.ts'
 import { ChannelReader } from '../source/reader.ts'
@@ -41,6 +43,9 @@ export interface CollectSummary extends PipelineTotals {
 }
 
 export async function collect (opts: CollectOptions): Promise<CollectSummary> {
+  // Refused before the spool or the archive is touched: the collector that holds the
+  // channel may be using them (PROTOCOL.md §6.1). The reader claims each channel again.
+  claimChannelDir(opts.channelDir, CONSUMER_COLLECT)
   const pipeline = await Pipeline.open({ out: opts.out, host: opts.host, maxFileBytes: opts.maxFileBytes, maxAgeSeconds: opts.maxAgeSeconds }, opts.spoolDir)
   const segments: Segment[] = []
   const replay = await replaySpool(opts.spoolDir, pipeline)
@@ -84,6 +89,7 @@ async function follow (
   const acker = controlFileAcker(channel.controlPath, channel.sys)
   const reader = new ChannelReader(channel, {
     acker,
+    claimAs: CONSUMER_COLLECT,
     startAt: (cpu, stats) => {
       // spooled before a crash but never acknowledged: the kernel still holds them
       const inSpool = spooled?.get(cpu) ?? 0
@@ -117,6 +123,7 @@ async function follow (
         if (pass.subbufs === 0 && !pass.more) break
       }
     }
+    reader.release()
   } catch (err) {
     if (!(err instanceof ChannelError) && (err as NodeJS.ErrnoException).code !== 'ENOENT') throw err
   }

@@ -76,6 +76,12 @@ export class RelaySim {
   running = true
   minLevel = 7
   sourceSched = false
+  /**
+   * The claim (PROTOCOL.md §6.1) as info shows it. The simulator cannot see which process
+   * writes its control file, so `claim` records the name with pid 0 and nothing is
+   * enforced: no EBUSY. Tests set a holder here; enforcement is tested on the real module.
+   */
+  consumer: { pid: number, name: string } | null = null
   infoOverrides: Record<string, string>
   unloaded = false
   private runs = 0
@@ -307,6 +313,7 @@ export class RelaySim {
       minLevel: this.minLevel,
       generatorRunning: this.gen !== null,
       sourceSched: this.sourceSched,
+      consumer: this.consumer,
       overrides: this.infoOverrides,
     }))
   }

@@ -1,6 +1,6 @@
 // The control commands of PROTOCOL.md §6, applied to the simulator. Errors carry the errno
 // the module would return in `code`.
-import { LEVEL_MAX, LEVEL_NAMES } from '../../formats/wire.ts'
+import { CONSUMER_NAME_MAX, LEVEL_MAX, LEVEL_NAMES } from '../../formats/wire.ts'
 import type { RelaySim } from './relay-sim.ts'
 
 function einval (command: string): Error {
@@ -11,6 +11,8 @@ function number (text: string | undefined, command: string): number {
   if (text === undefined || !/^\d+$/.test(text)) throw einval(command)
   return Number(text)
 }
+
+const CONSUMER_NAME = new RegExp(`^[A-Za-z0-9._-]{1,${CONSUMER_NAME_MAX}}$`)
 
 export function applyCommand (sim: RelaySim, line: string): void {
   const command = line.endsWith('\n') ? line.slice(0, -1) : line
@@ -51,6 +53,14 @@ export function applyCommand (sim: RelaySim, line: string): void {
     case 'source':
       if (args.length !== 2 || args[0] !== 'sched' || (args[1] !== 'on' && args[1] !== 'off')) throw einval(command)
       sim.sourceSched = args[1] === 'on'
+      return sim.writeInfo()
+    case 'claim': // recorded, not enforced: see RelaySim.consumer
+      if (args.length !== 1 || !CONSUMER_NAME.test(args[0]!)) throw einval(command)
+      sim.consumer = { pid: 0, name: args[0]! }
+      return sim.writeInfo()
+    case 'release':
+      if (args.length !== 0) throw einval(command)
+      sim.consumer = null
       return sim.writeInfo()
     default:
       throw einval(command)

@@ -14,6 +14,7 @@ export interface InfoState {
   minLevel: number
   generatorRunning: boolean
   sourceSched: boolean
+  consumer: { pid: number, name: string } | null
   /** replace or add keys, e.g. { abi_version: '2' } */
   overrides: Record<string, string>
 }
@@ -34,6 +35,8 @@ export function renderInfo (s: InfoState): string {
     min_level: String(s.minLevel),
     generator: s.generatorRunning ? 'running' : 'idle',
     source_sched: s.sourceSched ? '1' : '0',
+    consumer_pid: String(s.consumer?.pid ?? 0),
+    consumer_name: s.consumer?.name ?? '-',
     ...s.overrides,
   }
   return Object.entries(keys).map(([key, value]) => `${key} ${value}\n`).join('')

@@ -2,6 +2,8 @@
 // each command and closed again (an open control file pins the module, and the operator
 // must be able to unload it under a running collector). Acknowledgements go through here.
 import fs from 'node:fs'
+import path from 'node:path'
+import { explainClaimed } from './consumer.ts'
 import { ChannelError, errnoOf, explainFileError, type SystemPaths } from './errors.ts'
 
 export interface Acker {
@@ -17,7 +19,9 @@ export function ackCommand (cpu: number, seq: number): string {
 /**
  * Writes one command. A module being unloaded refuses commands with ENODEV, and a
  * descriptor to its removed file fails with EIO: both throw ChannelError 'not-a-channel',
- * like a control file that is gone.
+ * like a control file that is gone. EBUSY (`claim`, `release` and `ack` while another
+ * process holds the claim, §6.1) throws ChannelError 'claimed' naming the holder; the
+ * collector never writes `gen`, whose EBUSY means something else.
  */
 export function writeControl (controlPath: string, command: string, sys: SystemPaths, einvalMeans = 'malformed or out of range'): void {
   const bytes = Buffer.from(command, 'latin1')
@@ -29,6 +33,7 @@ export function writeControl (controlPath: string, command: string, sys: SystemP
   } catch (err) {
     const errno = errnoOf(err)
     const what = JSON.stringify(command.trim())
+    if (errno === 'EBUSY') throw explainClaimed(path.dirname(controlPath), err)
     if (errno === 'EINVAL') throw new Error(`${controlPath} refused ${what} (EINVAL): ${einvalMeans}`, { cause: err })
     if (errno === 'ENODEV' || errno === 'EIO') {
       throw new ChannelError('not-a-channel', `${controlPath} refused ${what} (${errno}): the module is being unloaded`, { cause: err })

@@ -5,6 +5,8 @@ import path from 'node:path'
 export type ChannelErrorCode =
   | 'no-directory' | 'debugfs-not-mounted' | 'module-not-loaded' | 'not-root' | 'locked-down'
   | 'not-a-channel' | 'mmap-refused' | 'io'
+  /** another live process consumes the channel (PROTOCOL.md §6.1) */
+  | 'claimed'
 
 export class ChannelError extends Error {
   override name = 'ChannelError'

@@ -7,6 +7,7 @@ import type { ChannelStats, CpuStats } from '../../formats/stats.ts'
 import { createSubbufHeader, HEADER_BAD_VERSION, HEADER_OK, type SubbufHeader } from '../../formats/subbuf-header.ts'
 import { decodeSubbuf, type CompleteSubbuf } from './decode-subbuf.ts'
 import { controlFileAcker, type Acker } from './ack.ts'
+import { claimChannel, releaseChannel } from './claim.ts'
 import type { Channel } from './channel.ts'
 import { CpuBuffer, NOT_READY } from './cpu-buffer.ts'
 import { watchCpuFiles } from './cpu-files.ts'
@@ -32,6 +33,12 @@ export interface ReaderOptions {
   onRound?(round: Round): void | Promise<void>
   /** Defaults to writing the channel's control file. */
   acker?: Acker
+  /**
+   * Claim the channel under this name (PROTOCOL.md §6.1, e.g. CONSUMER_COLLECT) before
+   * anything is acknowledged: the constructor throws ChannelError 'claimed' naming the holder
+   * if another process consumes it. Without it the first ack claims the channel as `-`.
+   */
+  claimAs?: string
   /** First sub-buffer seq to read on `cpu`; default stats.consumed + 1. */
   startAt?(cpu: number, stats: CpuStats): number | undefined
   /** A CPU mapped after the reader started (its file appeared: it came online); `next` is the first seq it reads. */
@@ -75,6 +82,7 @@ export class ChannelReader {
 
   constructor (readonly channel: Channel, private readonly options: ReaderOptions) {
     this.acker = options.acker ?? controlFileAcker(channel.controlPath, channel.sys)
+    if (options.claimAs !== undefined) claimChannel(channel, options.claimAs)
     const stats = channel.readStats()
     for (const cpu of channel.info.cpus) this.addCpu(cpu, stats)
   }
@@ -264,6 +272,19 @@ export class ChannelReader {
       signal?.addEventListener('abort', done, { once: true })
       this.wakeIdle = done
     })
+  }
+
+  /**
+   * Gives up the claim after the last ack (a clean stop), if the reader claimed and the
+   * module is still there; a module that went took the claim with it.
+   */
+  release (): void {
+    if (this.options.claimAs === undefined || this.ended) return
+    try {
+      releaseChannel(this.channel)
+    } catch (err) {
+      if (!(err instanceof ChannelError && err.code === 'not-a-channel')) throw err
+    }
   }
 
   close (): void {

@@ -48,6 +48,9 @@ test('every generated record ends up in the archive exactly once, and the spool 
   assert.ok(a.recordFiles > 1, 'small files rotate')
   assert.deepEqual(listSegments(opts.spoolDir), [], 'every spool segment was deleted once archived')
   for (const cpu of [0, 1, 2]) assert.equal(sim.cpu(cpu).dropped, 0)
+  const commands = fs.readFileSync(sim.controlPath, 'latin1').trimEnd().split('\n')
+  assert.deepEqual(commands.slice(0, 2), ['claim krelay-collect', 'claim krelay-collect'], 'claimed before the spool is touched, and by the reader before its first ack')
+  assert.equal(commands.at(-1), 'release', 'the claim is released after the last ack')
   sim.destroy()
 })
 

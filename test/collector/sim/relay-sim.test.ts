@@ -126,6 +126,24 @@ test('control commands from the control file, errors as the module would return 
   assert.deepEqual(sim.pumpControl(), [], 'commands are applied once')
 })
 
+test('claim and release are recorded in info but not enforced (the simulator cannot tell writers apart)', () => {
+  const sim = makeSim({ cpus: [0] })
+  for (const bad of ['claim', 'claim a b', `claim ${'a'.repeat(32)}`, 'claim a/b', 'claim é', 'release x']) {
+    fs.appendFileSync(sim.controlPath, `${bad}\n`)
+  }
+  fs.appendFileSync(sim.controlPath, `claim ${'a'.repeat(31)}\n`)
+  assert.equal(sim.pumpControl().length, 6)
+  assert.deepEqual(sim.consumer, { pid: 0, name: 'a'.repeat(31) })
+  fs.appendFileSync(sim.controlPath, 'claim krelay-collect\n')
+  sim.pumpControl()
+  const keys = parseInfo(fs.readFileSync(path.join(sim.dir, 'info'), 'latin1')).keys
+  assert.deepEqual([keys.get('consumer_pid'), keys.get('consumer_name')], ['0', 'krelay-collect'])
+  fs.appendFileSync(sim.controlPath, 'release\n')
+  assert.deepEqual(sim.pumpControl(), [])
+  assert.equal(sim.consumer, null)
+  assert.equal(parseInfo(fs.readFileSync(path.join(sim.dir, 'info'), 'latin1')).keys.get('consumer_name'), '-')
+})
+
 test('stale fill: every slot starts with a plausible old header whose commit_seq is never expected', () => {
   const sim = makeSim({ cpus: [0] })
   const h = createSubbufHeader()

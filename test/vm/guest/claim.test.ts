@@ -1,0 +1,157 @@
+// Runs inside the test VM: one consumer per channel (PROTOCOL.md §6.1). The claim by hand
+// from shell processes, then between real `krelay collect` processes, and that it never
+// holds the module.
+import { test } from 'node:test'
+import assert from 'node:assert/strict'
+import { spawn, type ChildProcess } from 'node:child_process'
+import { once } from 'node:events'
+import { setTimeout as sleep } from 'node:timers/promises'
+import { CollectorProcess, segmentsIn } from '../../../cli/demo/collector-process.ts'
+import { CONTROL, control, info, load, unload, waitGeneratorIdle } from './kmod.ts'
+import { freshDir, readArchive, startCollector, stopCollector, waitConsumed } from './demo-lib.ts'
+
+const holders: ChildProcess[] = []
+
+test.afterEach(() => {
+  for (const h of holders.splice(0)) if (h.exitCode === null && h.signalCode === null) h.kill('SIGKILL')
+  unload()
+})
+
+function consumer (): { pid: number, name: string } {
+  const keys = info()
+  return { pid: Number(keys.get('consumer_pid')), name: keys.get('consumer_name')! }
+}
+
+async function waitConsumer (pid: number, name: string): Promise<void> {
+  const deadline = Date.now() + 60_000
+  while (consumer().pid !== pid || consumer().name !== name) {
+    assert.ok(Date.now() < deadline, `info never showed consumer ${pid} ${name}: ${JSON.stringify(consumer())}`)
+    await sleep(20)
+  }
+}
+
+/**
+ * A shell that claims `name` in its own process (printf is a builtin), then runs `then`
+ * reading lines from its stdin; it is the holder until it exits.
+ */
+async function holder (name: string, then = 'read line'): Promise<ChildProcess> {
+  const h = spawn('sh', ['-c', `printf 'claim ${name}' > ${CONTROL} && ${then}`], { stdio: ['pipe', 'ignore', 'inherit'] })
+  holders.push(h)
+  await waitConsumer(h.pid!, name)
+  return h
+}
+
+async function exited (h: ChildProcess): Promise<void> {
+  if (h.exitCode === null && h.signalCode === null) await once(h, 'exit')
+}
+
+test('claim by hand: the holder is named in info, others get EBUSY, bad names EINVAL, exit and kill -9 free it', async () => {
+  load()
+  assert.deepEqual(consumer(), { pid: 0, name: '-' }, 'free after load')
+  const a = await holder('x')
+  assert.equal(control('claim y'), 'EBUSY')
+  assert.equal(control('ack 0 1'), 'EBUSY')
+  assert.equal(control('ack 0 0'), 'EBUSY', 'even an ack that would change nothing')
+  assert.equal(control('release'), 'EBUSY')
+  for (const bad of ['claim', 'claim ', `claim ${'a'.repeat(32)}`, 'claim a b', 'claim a/b', Buffer.from('claim a\0b'), Buffer.from('claim \xe9', 'latin1')]) {
+    assert.equal(control(bad), 'EINVAL', JSON.stringify(bad.toString()))
+  }
+  assert.deepEqual(consumer(), { pid: a.pid, name: 'x' }, 'refused commands changed nothing')
+  assert.equal(control('flush'), 'ok', 'commands other than ack are not restricted')
+
+  a.stdin!.end('\n')
+  await exited(a)
+  assert.equal(a.exitCode, 0)
+  assert.deepEqual(consumer(), { pid: 0, name: '-' }, 'an exited holder holds nothing')
+  assert.equal(control(`claim ${'a'.repeat(31)}`), 'ok')
+  assert.deepEqual(consumer(), { pid: process.pid, name: 'a'.repeat(31) })
+  assert.equal(control('claim y.z_0-9'), 'ok', 'the holder claims again: only the name changes')
+  assert.deepEqual(consumer(), { pid: process.pid, name: 'y.z_0-9' })
+  assert.equal(control('ack 0 0'), 'ok')
+  assert.equal(control('release'), 'ok')
+  assert.deepEqual(consumer(), { pid: 0, name: '-' })
+  assert.equal(control('release'), 'ok', 'release with no claim does nothing')
+
+  const b = await holder('killed', 'exec sleep 600')
+  assert.equal(control('claim y'), 'EBUSY')
+  b.kill('SIGKILL')
+  await exited(b)
+  assert.equal(control('claim y'), 'ok', 'a holder killed with SIGKILL left nothing behind')
+  assert.equal(control('release'), 'ok')
+
+  const c = await holder('c', 'read line && printf release > ' + CONTROL + ' && read line')
+  c.stdin!.write('\n')
+  const deadline = Date.now() + 60_000
+  while (consumer().pid !== 0) {
+    assert.ok(Date.now() < deadline, 'the holder\'s release did not free the claim')
+    await sleep(20)
+  }
+  assert.equal(c.exitCode, null, 'the holder still runs')
+  assert.equal(control('claim y'), 'ok', 'released by its holder')
+  assert.equal(control('release'), 'ok')
+  c.stdin!.end('\n')
+  await exited(c)
+
+  assert.equal(control('ack 0 0'), 'ok')
+  assert.deepEqual(consumer(), { pid: process.pid, name: '-' }, 'an ack without claim claims as -')
+  const refused = spawn('sh', ['-c', `printf 'claim z' > ${CONTROL}`], { stdio: 'ignore' })
+  const [code] = await once(refused, 'exit') as [number]
+  assert.notEqual(code, 0, 'another process cannot claim over an implicit claim')
+  assert.equal(control('release'), 'ok')
+})
+
+test('the claim does not hold the module: rmmod under a live holder, and a new module starts free', async () => {
+  load()
+  const h = await holder('pinned', 'exec sleep 600')
+  unload()
+  load()
+  assert.deepEqual(consumer(), { pid: 0, name: '-' })
+  assert.equal(h.exitCode, null)
+  assert.equal(control('claim other'), 'ok')
+})
+
+/** A second `krelay collect`, expected to be refused; started again if node faults while starting in TCG. */
+async function refusedCollector (out: string, spool: string): Promise<CollectorProcess> {
+  for (let attempt = 1; ; attempt++) {
+    const c = new CollectorProcess(['--out', out, '--spool', spool, '--host', 'krelay-test'], line => process.stdout.write(`    second | ${line}\n`))
+    const exit = await c.exited
+    if (exit.signal !== 'SIGSEGV' || attempt === 3) return c
+  }
+}
+
+test('a second krelay collect is refused naming the first; after kill -9 of the first, a third collects everything', async () => {
+  const N = 3000
+  const out = freshDir('krelay-test-claim-out')
+  const spool = freshDir('krelay-test-claim-spool')
+  load()
+  const cpus = info().get('cpus')!.split(' ').map(Number)
+  const first = await startCollector(out, spool, [], 'first')
+  await waitConsumer(first.pid, 'krelay-collect')
+
+  const out2 = freshDir('krelay-test-claim-out2')
+  const spool2 = `${out2}/.spool`
+  const second = await refusedCollector(out2, spool2)
+  assert.deepEqual(second.exitStatus, { code: 1, signal: null }, second.output())
+  assert.ok(second.lines.includes(`krelay collect: krelay collect (pid ${first.pid}) consumes this channel; watch it with krelay tail`), second.output())
+  assert.deepEqual(segmentsIn(spool2), [], 'refused before it touched its spool')
+  assert.equal(consumer().pid, first.pid)
+
+  first.kill('SIGKILL')
+  await first.exited
+  const third = await startCollector(out, spool, [], 'third')
+  await waitConsumer(third.pid, 'krelay-collect')
+  assert.equal(control(`gen ${N} 0`), 'ok')
+  await waitGeneratorIdle()
+  assert.equal(control('flush'), 'ok')
+  await waitConsumed()
+  await stopCollector(third)
+  assert.deepEqual(consumer(), { pid: 0, name: '-' }, 'released at a clean stop')
+
+  const archive = await readArchive(out)
+  for (const cpu of cpus) {
+    const per = archive.perCpu.find(p => p.cpu === cpu)
+    assert.deepEqual(per && { n: per.records, lo: per.minSeq, hi: per.maxSeq }, { n: N, lo: 1, hi: N }, `cpu ${cpu}`)
+  }
+  assert.equal(archive.duplicates, 0)
+  assert.equal(archive.lostRecords, 0)
+})
