@@ -1,5 +1,5 @@
 // SIGINT/SIGTERM stop a long-running command cleanly: the first aborts the signal
-// (the command flushes, drains, publishes and exits 0); a second one exits at once.
+// (the command flushes, reads what is left, publishes and exits 0); a second one exits at once.
 export function stopOnSignals (log: (line: string) => void): { signal: AbortSignal, dispose(): void } {
   const controller = new AbortController()
   const onSignal = (name: NodeJS.Signals): void => {

@@ -143,7 +143,7 @@ async function main (): Promise<number> {
     const dropped = report.stats.reduce((s, r) => s + r.dropped, 0)
     phase('generated', `in ${(report.timings.genMs / 1000).toFixed(1)} s, kernel dropped ${dropped}, peak backlog ${report.peakBacklog} of ${nSubbufs} sub-buffers`)
 
-    phase('stop', 'SIGTERM to the collector; it drains and publishes')
+    phase('stop', 'SIGTERM to the collector; it flushes, reads what is left and publishes')
     const tStop = Date.now()
     const exit = await collector.stop('SIGTERM', 600_000)
     report.timings.stopMs = Date.now() - tStop

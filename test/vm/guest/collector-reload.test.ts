@@ -1,5 +1,5 @@
 // Runs inside the test VM: the module unloaded and loaded again under `krelay collect
-// --follow`. The collector drains the old channel, waits, attaches to the new one; the
+// --follow`. The collector reads the old channel to its end, waits, attaches to the new one; the
 // archive holds both channels' records (distinct channel_id) and a `reload` loss row per
 // CPU marks where the old channel's stream ended.
 import { test } from 'node:test'

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict'
 import { ChannelReader } from '../../../collector/source/reader.ts'
 import { GenVerifier } from '../../../collector/source/verify-gen.ts'
 import { setTimeout as sleep } from 'node:timers/promises'
-import { control, drain, info, load, unload, waitGeneratorIdle } from './kmod.ts'
+import { control, readToEnd, info, load, unload, waitGeneratorIdle } from './kmod.ts'
 
 // A moderate rate for an emulated (TCG) guest, where the consumer runs 10-20x slower
 const COUNT = 20000
@@ -27,7 +27,7 @@ test(`the generator's ${COUNT} records per CPU arrive exactly once, in order, ex
   assert.equal(control('flush'), 'ok')
   stop.abort()
   assert.equal(await running, 'stopped')
-  await drain(reader)
+  await readToEnd(reader)
   const report = verifier.report()
   assert.deepEqual(report.problems, [])
   const stats = channel.readStats()
@@ -57,9 +57,9 @@ test('a consumer that stops acknowledging loses exactly what the kernel counts a
   // header reports them (§4).
   const verifier = new GenVerifier(1, count, channel.info.cpus)
   const reader = new ChannelReader(channel, { onSubbuf: sub => verifier.addSubbuf(sub) })
-  await drain(reader)
+  await readToEnd(reader)
   assert.equal(control('flush'), 'ok')
-  await drain(reader)
+  await readToEnd(reader)
   const report = verifier.report()
   const stats = channel.readStats()
   for (const cpu of channel.info.cpus) {

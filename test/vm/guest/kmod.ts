@@ -65,8 +65,8 @@ export async function waitGeneratorIdle (timeoutMs = 120000): Promise<void> {
   }
 }
 
-/** Drains the channel with a reader until nothing complete is left. */
-export async function drain (reader: ChannelReader): Promise<void> {
+/** Passes the reader over the channel until nothing complete is left. */
+export async function readToEnd (reader: ChannelReader): Promise<void> {
   for (;;) {
     const pass = await reader.pass()
     if (pass.subbufs === 0 && !pass.more) return
