@@ -41,7 +41,11 @@ export const RECORD_FIELDS: readonly JsonField[] = [
     meaning: 'the record\'s `ts` as the kernel wrote it, `CLOCK_MONOTONIC` nanoseconds since boot, in decimal: a string, as it passes 2^53 (where JSON numbers stop being exact in most readers) after 104 days of uptime',
   },
   { name: 'cpu', type: 'number', meaning: record('cpu') },
-  { name: 'seq', type: 'number', meaning: `${record('seq')}. Below 2^53, so exact as a number` },
+  {
+    name: 'seq',
+    type: 'number',
+    meaning: 'record sequence number on that CPU, 1 for the first record after a module load; a gap is a loss, which a loss line reports. Below 2^53, so exact as a number',
+  },
   { name: 'level', type: 'string', meaning: record('level') },
   { name: 'type', type: 'string', meaning: record('type') },
   { name: 'ctx', type: 'string', meaning: record('ctx') },
