@@ -2,9 +2,12 @@
 // used to `dmesg -w` and `journalctl -f`:
 //
 //   2026-11-30T06:21:07.123456789Z cpu3  err     kworker/3:1[212]: disk on fire
-//   2026-11-30T06:21:07.123460001Z cpu0  info    krelay-gen[77]: [gen, 24 bytes] 01 00 00 00 00 00 …
-//   2026-11-30T06:21:07.200000000Z -- 1,204 records lost on cpu 3: kernel buffer full --
+//   2026-11-30T06:21:07.123456789Z -- 1,204 records lost on cpu 3: kernel buffer full --
+//   2026-11-30T06:21:07.123457789Z cpu2  info    krelay[4711]: [gen, 16 bytes] 01 00 00 00 00 00 00 00 02 00 00 00 07 00 00 00
+//   -- 48,112 records skipped: this terminal could not keep up --
 //
+// (formats/JSON-LINES.md shows the same stream as JSON lines.) Time, then the CPU and the
+// level padded so that messages line up, `comm[pid]:` as journalctl shows a process.
 // Nothing from the record reaches the terminal unescaped (visible.ts); color codes come
 // only from color.ts, and only when opts.color is set.
 import { LEVEL_NAMES, levelName, typeName, type LossReason } from '../../formats/archive-schema.ts'

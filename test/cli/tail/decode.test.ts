@@ -17,6 +17,14 @@ describe('decodeRecord', () => {
     assert.deepEqual([textOf(d), commOf(d)], ['second', 'c'])
   })
 
+  it('reads a view that starts inside its ArrayBuffer', () => {
+    const [inner, off] = oneRecord({ payload: 'inside', comm: 'd' })
+    const outer = new Uint8Array(inner.byteLength + 24)
+    outer.set(new Uint8Array(inner.buffer, inner.byteOffset, inner.byteLength), 24)
+    const d = decodeRecord(new DataView(outer.buffer, 24, inner.byteLength), off)
+    assert.deepEqual([textOf(d), commOf(d)], ['inside', 'd'])
+  })
+
   it('refuses an invalid record with readRecord\'s reason', () => {
     const [view, off] = oneRecord({ payload: 'x' })
     view.setUint32(off, 40, true)
