@@ -10,7 +10,8 @@
 // level padded so that messages line up, `comm[pid]:` as journalctl shows a process.
 // Nothing from the record reaches the terminal unescaped (visible.ts); color codes come
 // only from color.ts, and only when opts.color is set.
-import { LEVEL_NAMES, levelName, typeName, type LossReason } from '../../formats/archive-schema.ts'
+import { levelName, typeName, type LossReason } from '../../formats/archive-schema.ts'
+import { LEVEL_NAMES } from '../../formats/wire.ts'
 import type { LossRow } from '../../collector/archive/types.ts'
 import { levelSgr, paint, SGR_LOSS, SGR_RELOAD, SGR_SKIPPED, SGR_TIME } from './color.ts'
 import { commOf, decodeRecord, isText, payloadOf, pidOf, textOf } from './decode.ts'
