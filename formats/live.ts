@@ -102,7 +102,7 @@ export function writeRecordFrame (view: DataView, off: number, cpu: number, src:
 
 // ---- channel ----------------------------------------------------------------------
 
-/** channel_id is 16 ASCII hex digits; mono_to_realtime_ns a u64 given as its halves. */
+/** channel_id is 16 ASCII hex digits; mono_to_realtime_ns an s64 given as the halves of its two's complement. */
 export function writeChannelFrame (view: DataView, off: number, channelId: string, monoHi: number, monoLo: number): number {
   writeHeader(view, off, CHANNEL_FRAME_SIZE, FRAME_CHANNEL, 0)
   writeU64Halves(view, off + BODY, monoHi, monoLo)
@@ -120,9 +120,9 @@ export function frameChannelId (view: DataView, off: number): string {
   return s
 }
 
-/** Not for hot paths: a BigInt. */
+/** A signed 64-bit value. Not for hot paths: a BigInt. */
 export function frameMonoToRealtimeNs (view: DataView, off: number): bigint {
-  return view.getBigUint64(off + BODY, true)
+  return view.getBigInt64(off + BODY, true)
 }
 
 // ---- loss -------------------------------------------------------------------------
