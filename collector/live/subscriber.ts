@@ -113,6 +113,12 @@ export class Subscriber implements Consumer {
   /** The stream ends: what is queued, then an end frame saying why. */
   end (text: string): void {
     if (this.ended) return
+    if (this.skipped > 0) {
+      // the last ones it missed: no record follows to carry the count
+      const c = this.kept(SKIPPED_FRAME_SIZE)
+      if (c !== null) c.used += writeSkippedFrame(c.view, c.used, this.skipped)
+      this.skipped = 0
+    }
     this.released(true)
     this.ended = true
     this.sink.end(encodeEndFrame(END_STOPPING, text))
