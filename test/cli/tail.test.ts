@@ -2,12 +2,14 @@
 // Assertions read the tail's --json output and the archive, never the line format.
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
+import fs from 'node:fs'
 import path from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { RelaySim } from '../../collector/sim/relay-sim.ts'
 import { readArchive } from '../../offline/read-archive.ts'
 import { driveGenerator, serveControl } from '../collector/collect/sim-driver.ts'
-import { jsonLines, startCollector, startTail, stop, until, type Proc } from './live-run.ts'
+import { LiveServer } from '../../collector/live/server.ts'
+import { jsonLines, run, startCollector, startTail, stop, until, type Proc } from './live-run.ts'
 import { archiveRows, type Row } from './archive-rows.ts'
 import { tempDir } from './temp-dir.ts'
 
@@ -206,4 +208,23 @@ test('krelay tail | head -3 exits 0 quietly; SIGINT exits 0', async () => {
   assert.equal(await tail.exited, 0)
   assert.doesNotMatch(tail.stderr(), /Error|\n\s+at /)
   await teardown(s)
+})
+
+test('no collector: exit 1 naming the socket; an unprivileged user: exit 1, only root or the group may watch', async () => {
+  const dir = tempDir('krelay-tail-')
+  const socket = path.join(dir, 'run', 'live.sock')
+  const none = run(['tail', '--socket', socket])
+  assert.equal(await none.exited, 1)
+  assert.match(none.stderr(), new RegExp(`^krelay tail: no collector is running: nothing serves ${socket} .*\\n$`))
+  if (process.getuid?.() !== 0) return
+  fs.chmodSync(dir, 0o755)
+  fs.mkdirSync(path.dirname(socket), { mode: 0o755 })
+  const live = await LiveServer.listen({ socketPath: socket }, () => {})
+  try {
+    const nobody = run(['tail', '--socket', socket], { uid: 65534, gid: 65534 })
+    assert.equal(await nobody.exited, 1, nobody.stderr())
+    assert.match(nobody.stderr(), /^krelay tail: permission denied on .*live\.sock: only root or the group the collector names \(--live-group\) may watch\n$/)
+  } finally {
+    await live.close('bye')
+  }
 })
