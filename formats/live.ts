@@ -52,7 +52,9 @@ export function readFrame (view: DataView, off: number, end: number, into: Frame
   const len = view.getUint32(off + LEN, true)
   const type = view.getUint8(off + TYPE)
   if (type < FRAME_CHANNEL || type > FRAME_ERROR) return FRAME_BAD_TYPE
-  if (!lengthFits(type, len) || (type === FRAME_RECORD && len - FRAME_HDR_SIZE !== view.getUint32(off + BODY, true) && end - off >= FRAME_HDR_SIZE + 4)) return FRAME_BAD_LENGTH
+  if (!lengthFits(type, len)) return FRAME_BAD_LENGTH
+  // a record frame's length and its record's own len (once there) must agree
+  if (type === FRAME_RECORD && end - off >= FRAME_HDR_SIZE + 4 && len - FRAME_HDR_SIZE !== view.getUint32(off + BODY, true)) return FRAME_BAD_LENGTH
   if (end - off < len) return FRAME_TRUNCATED
   into.type = type
   into.len = len
