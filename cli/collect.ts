@@ -6,8 +6,11 @@ import type { Command } from 'commander'
 import { z } from 'zod'
 import type { CollectSummary } from '../collector/collect/collect.ts'
 import { commanderOutput } from './errors.ts'
-import { defaultHostPartition, fsyncOption, hostOption, MiB, parseOptions, pathOption, positiveNumber } from './options.ts'
+import { defaultHostPartition, fsyncOption, hostOption, MiB, optionValue, parseOptions, pathOption, positiveNumber } from './options.ts'
 import { stopOnSignals } from './signals.ts'
+import { UsageError } from './errors.ts'
+import { DEFAULT_LIVE_SOCKET, groupId, LiveSocketError, prepareSocketPath } from '../collector/live/socket-file.ts'
+import type { LiveOptions } from '../collector/live/server.ts'
 
 // the collector (and DuckDB) is loaded only when the command runs: --help and usage
 // errors stay fast, and less code runs at startup
@@ -24,6 +27,11 @@ export const collectSchema = z.object({
   segmentSize: positiveNumber('--segment-size', 'MiB', 1024 * 1024),
   segmentAge: positiveNumber('--segment-age', 'seconds', 86400),
   follow: z.boolean().default(false),
+  // the live stream's options are optional, not defaulted: absent, the defaults below apply
+  live: z.boolean().optional(),
+  liveSocket: pathOption('--live-socket').optional(),
+  liveGroup: optionValue('--live-group', 'a group name or number', s => /^[A-Za-z0-9_][A-Za-z0-9_.-]*\$?$/.test(s) ? s : undefined).optional(),
+  liveQueue: positiveNumber('--live-queue', 'MiB', 1024).optional(),
 })
 
 export type CollectCliOptions = z.output<typeof collectSchema>
@@ -42,6 +50,10 @@ export function registerCollect (program: Command): void {
     .option('--segment-size <MiB>', 'start a new spool segment beyond this many MiB', '64')
     .option('--segment-age <seconds>', 'start a new spool segment when the open one is this old', '300')
     .option('--follow', 'keep running when the module is unloaded, and attach to it when it is loaded again')
+    .option('--live-socket <path>', `serve the merged stream to krelay tail on this Unix socket (default: ${DEFAULT_LIVE_SOCKET})`)
+    .option('--live-group <name>', 'members of this group may connect too (socket mode 0660); without it only root may (0600)')
+    .option('--live-queue <MiB>', 'what one live subscriber may hold before its records are skipped (default: 4)')
+    .option('--no-live', 'serve no live stream')
     .action(async (raw: Record<string, unknown>) => {
       const opts = parseOptions(collectSchema, raw)
       const summary = await runCollect(opts)
@@ -61,6 +73,7 @@ export async function runCollect (opts: CollectCliOptions, log = (line: string):
   try {
     const { collect } = await import('../collector/collect/collect.ts')
     log(`collecting from ${opts.channel} into ${out} (host ${host}, spool ${spoolDir}, fsync ${opts.fsync})`)
+    const live = await liveOptions(opts, log)
     return await collect({
       channelDir: opts.channel,
       out,
@@ -72,12 +85,40 @@ export async function runCollect (opts: CollectCliOptions, log = (line: string):
       maxFileBytes: Math.round(opts.fileSize * MiB),
       maxAgeSeconds: opts.fileAge,
       follow: opts.follow,
+      live,
       signal: stop.signal,
       log,
     })
   } finally {
     stop.dispose()
   }
+}
+
+/**
+ * The live stream's options, or none with --no-live. The default socket is best effort:
+ * where /run/krelay cannot be made (not root), the collector runs without it and says so.
+ */
+async function liveOptions (opts: CollectCliOptions, log: (line: string) => void): Promise<LiveOptions | undefined> {
+  if (opts.live === false) return undefined
+  let gid: number | undefined
+  try {
+    gid = opts.liveGroup === undefined ? undefined : groupId(opts.liveGroup)
+  } catch (err) {
+    if (err instanceof LiveSocketError) throw new UsageError(err.message)
+    throw err
+  }
+  const live: LiveOptions = { socketPath: opts.liveSocket ?? DEFAULT_LIVE_SOCKET, gid, queueBytes: Math.round((opts.liveQueue ?? 4) * MiB) }
+  if (opts.liveSocket === undefined) {
+    try {
+      await prepareSocketPath(live.socketPath)
+    } catch (err) {
+      if (err instanceof LiveSocketError) throw err
+      log(`no live stream (${(err as Error).message}): pass --live-socket PATH to serve one, or --no-live`)
+      return undefined
+    }
+  }
+  log(`serving the live stream on ${live.socketPath} (${gid === undefined ? 'root only' : `root and group ${opts.liveGroup}`})`)
+  return live
 }
 
 export function summaryLine (s: CollectSummary, out: string): string {

@@ -20,6 +20,7 @@ import { segmentNumber, type Segment } from '../spool/segment.ts'
 import { SpoolWriter, type FsyncPolicy } from '../spool/spool-writer.ts'
 import { Pipeline, type PipelineTotals } from './pipeline.ts'
 import { replaySpool } from './replay.ts'
+import { LiveServer, type LiveOptions } from '../live/server.ts'
 
 export interface CollectOptions {
   channelDir: string
@@ -33,6 +34,8 @@ export interface CollectOptions {
   maxAgeSeconds: number
   /** wait for the module to be loaded (again) instead of stopping when it is gone */
   follow: boolean
+  /** serve the merged stream to live subscribers (collector/live/); none when undefined */
+  live?: LiveOptions
   signal: AbortSignal
   log: (line: string) => void
 }
@@ -43,10 +46,25 @@ export interface CollectSummary extends PipelineTotals {
 }
 
 export async function collect (opts: CollectOptions): Promise<CollectSummary> {
-  // Refused before the spool or the archive is touched: the collector that holds the
+  // Refused before the spool, the archive or the live socket is touched: the collector that holds the
   // channel may be using them (PROTOCOL.md §6.1). The reader claims each channel again.
   claimChannelDir(opts.channelDir, CONSUMER_COLLECT)
+  // a second collector that got past the claim (no module yet) is refused here
+  const live = opts.live === undefined ? undefined : await LiveServer.listen(opts.live, opts.log)
+  let why = 'krelay collect stopped: the krelay module was unloaded'
+  try {
+    return await collectServing(opts, live)
+  } catch (err) {
+    why = `krelay collect failed: ${(err as Error).message}`
+    throw err
+  } finally {
+    await live?.close(opts.signal.aborted ? 'krelay collect was stopped' : why)
+  }
+}
+
+async function collectServing (opts: CollectOptions, live: LiveServer | undefined): Promise<CollectSummary> {
   const pipeline = await Pipeline.open({ out: opts.out, host: opts.host, maxFileBytes: opts.maxFileBytes, maxAgeSeconds: opts.maxAgeSeconds }, opts.spoolDir)
+  live?.serve(pipeline)
   const segments: Segment[] = []
   const replay = await replaySpool(opts.spoolDir, pipeline)
   if (replay.subbufs > 0) opts.log(`replayed ${replay.subbufs} sub-buffers from ${replay.segments.length} spool segments (${pipeline.totals.skipped} records already archived)`)

@@ -6,16 +6,11 @@ import { Merge, type MergeStats, type ReleaseMode } from '../merge/merge.ts'
 import { openArchive, removePartialFiles, StagingFullError, type Archive, type LossRow, type Published, type WriterOptions } from '../archive/index.ts'
 import { Ledger } from './ledger.ts'
 import type { CompleteSubbuf, CpuWatermark } from '../source/reader.ts'
-import { RecordRowFiller } from './record-row.ts'
+import { ArchiveConsumer } from './archive-consumer.ts'
+import type { ChannelMeta, Consumer } from './consumer.ts'
 import { createLossRow, fillLossRow, fillReloadRow, lastLostSeq, type LastRecord } from './loss-row.ts'
 import { recordLen, recordSeq, recordTsHi, recordTsLo } from '../../formats/record.ts'
 import path from 'node:path'
-
-export interface ChannelMeta {
-  channelId: string
-  /** decimal string, exact */
-  monoToRealtimeNs: string
-}
 
 /** One complete sub-buffer whose bytes the pipeline may keep (not a view of the mapping). */
 export type SubbufInput = Pick<CompleteSubbuf, 'cpu' | 'view' | 'recordsStart' | 'recordsEnd' | 'losses' | 'header'>
@@ -38,12 +33,14 @@ export class Pipeline {
   private channel: ChannelMeta | undefined
   private merge: Merge
   private positions = new Map<number, CpuPosition>()
-  private readonly filler = new RecordRowFiller()
+  /** the archive first, then live subscribers; replaced (never changed in place) when one joins or leaves */
+  private consumers: readonly Consumer[]
   private readonly loss: LossRow = createLossRow()
   private publishing: Promise<void> = Promise.resolve()
   private publishError: unknown
 
   private constructor (private readonly archive: Archive, readonly state: Ledger) {
+    this.consumers = [new ArchiveConsumer(archive)]
     this.merge = this.newMerge()
   }
 
@@ -60,12 +57,22 @@ export class Pipeline {
     return this.merge.stats
   }
 
+  /** `c` gets what the merge releases from now on (after the archive), and the current channel if there is one. */
+  addConsumer (c: Consumer): void {
+    if (this.channel !== undefined) c.channel(this.channel)
+    this.consumers = [...this.consumers, c]
+  }
+
+  removeConsumer (c: Consumer): void {
+    this.consumers = this.consumers.filter(x => x !== c)
+  }
+
   /** Rows of `channel` follow. A different channel first empties the merge of the previous one. */
   async startChannel (channel: ChannelMeta, cpus: Iterable<number>): Promise<void> {
     if (this.channel?.channelId !== channel.channelId) {
       await this.finishChannel()
       this.channel = channel
-      this.archive.setChannel(channel)
+      for (const c of this.consumers) c.channel(channel)
       this.merge = this.newMerge()
       this.positions = new Map()
     }
@@ -121,6 +128,7 @@ export class Pipeline {
     const nowHi = Number(now >> 32n)
     const nowLo = Number(now & 0xffffffffn)
     for (const [cpu, pos] of this.positions) this.appendLoss(channelId, pos, fillReloadRow(this.loss, cpu, pos, nowHi, nowLo))
+    this.released(true)
   }
 
   /** Starts publishing what is due, unless nothing is; never waits for it. */
@@ -174,6 +182,7 @@ export class Pipeline {
     for (;;) {
       try {
         this.merge.release(mode)
+        this.released(mode === 'all')
         return
       } catch (err) {
         if (!(err instanceof StagingFullError)) throw err
@@ -185,9 +194,14 @@ export class Pipeline {
 
   private newMerge (): Merge {
     return new Merge((view, off, cpu) => {
-      this.archive.records.append(this.filler.fill(view, off, cpu))
+      const consumers = this.consumers
+      for (let i = 0; i < consumers.length; i++) consumers[i]!.record(view, off, cpu)
       this.totals.records++
     })
+  }
+
+  private released (all: boolean): void {
+    for (const c of this.consumers) c.released(all)
   }
 
   /** Appends a filled loss row unless the archive holds it already (replay) or it repeats. */
@@ -195,7 +209,7 @@ export class Pipeline {
     const last = lastLostSeq(row)
     if (last <= Math.max(pos.lossSeq, this.state.durableSeq('losses', channelId, row.cpu))) return
     pos.lossSeq = last
-    this.archive.losses.append(row)
+    for (const c of this.consumers) c.loss(row)
     this.totals.losses++
     this.totals.lostRecords += row.count
   }

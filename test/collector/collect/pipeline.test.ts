@@ -4,6 +4,9 @@ import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { Pipeline } from '../../../collector/collect/pipeline.ts'
+import type { ChannelMeta, Consumer } from '../../../collector/collect/consumer.ts'
+import type { LossRow } from '../../../collector/archive/index.ts'
+import { recordSeq } from '../../../formats/record.ts'
 import { readArchive } from '../../../offline/read-archive.ts'
 import { meta, subbufInput } from './subbufs.ts'
 
@@ -110,4 +113,44 @@ test('rows before any channel started are refused', async (t) => {
   const pipeline = await open(dirs(t))
   assert.throws(() => pipeline.addSubbuf(subbufInput(0, 1, 1, [10])), /no channel started/)
   await pipeline.close()
+})
+
+/** A consumer that notes what it is given: 'c<id>', '<cpu>/<seq>', 'l<cpu>:<count>', '|' at each release's end. */
+class Recorder implements Consumer {
+  readonly got: string[] = []
+  channel (m: ChannelMeta): void { this.got.push(`c${m.channelId}`) }
+  record (view: DataView, off: number, cpu: number): void { this.got.push(`${cpu}/${recordSeq(view, off)}`) }
+  loss (row: LossRow): void { this.got.push(`l${row.cpu}:${row.count}`) }
+  released (): void { if (this.got.at(-1) !== '|') this.got.push('|') }
+}
+
+test('consumers after the archive get the channel, the records in order, the losses and the end of each release', async (t) => {
+  const d = dirs(t)
+  const pipeline = await open(d)
+  const early = new Recorder()
+  pipeline.addConsumer(early)
+  await pipeline.startChannel(meta(), [0, 1])
+  const late = new Recorder()
+  pipeline.addSubbuf(subbufInput(0, 1, 1, [10, 30]))
+  pipeline.addConsumer(late)
+  pipeline.addSubbuf(subbufInput(1, 1, 1, [20], [{ cpu: 1, subbufSeq: 1, firstSeq: 2, count: 2, reason: 'dropped' }]))
+  await pipeline.round([{ cpu: 1, hi: 0, lo: 25 }])
+  pipeline.removeConsumer(early)
+  await pipeline.close()
+  assert.deepEqual(early.got, ['c0123456789abcdef', 'l1:2', '0/1', '1/1', '|'])
+  assert.deepEqual(late.got, ['c0123456789abcdef', 'l1:2', '0/1', '1/1', '|', '0/2', '|'], 'joined mid-channel: told the channel first')
+  assert.equal((await readArchive(d.out)).records, 3)
+})
+
+test('when the archive has no room for a record, later consumers see it once, after the publish', async (t) => {
+  const d = dirs(t)
+  const pipeline = await Pipeline.open({ out: d.out, host: 'test', maxFileBytes: 256, maxAgeSeconds: 60, maxStagedBytes: 300 }, d.spool)
+  const r = new Recorder()
+  pipeline.addConsumer(r)
+  await pipeline.startChannel(meta(), [0])
+  pipeline.addSubbuf(subbufInput(0, 1, 1, [10, 20, 30, 40, 50, 60, 70, 80]))
+  await pipeline.close()
+  assert.ok(pipeline.totals.files > 1, 'the staging area filled up and was published in between')
+  assert.deepEqual(r.got.filter(e => /^\d/.test(e)), ['0/1', '0/2', '0/3', '0/4', '0/5', '0/6', '0/7', '0/8'])
+  assert.equal((await readArchive(d.out)).records, 8)
 })

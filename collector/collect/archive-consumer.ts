@@ -1,0 +1,26 @@
+// The archive as the merge's first consumer: records become rows of the records writer,
+// losses rows of the losses writer. First, because a full staging area throws here before
+// any other consumer sees the record, and the merge emits it again after the publish.
+import type { Archive, LossRow } from '../archive/index.ts'
+import type { ChannelMeta, Consumer } from './consumer.ts'
+import { RecordRowFiller } from './record-row.ts'
+
+export class ArchiveConsumer implements Consumer {
+  private readonly filler = new RecordRowFiller()
+
+  constructor (private readonly archive: Archive) {}
+
+  channel (meta: ChannelMeta): void {
+    this.archive.setChannel(meta)
+  }
+
+  record (view: DataView, off: number, cpu: number): void {
+    this.archive.records.append(this.filler.fill(view, off, cpu))
+  }
+
+  loss (row: LossRow): void {
+    this.archive.losses.append(row)
+  }
+
+  released (): void {}
+}
