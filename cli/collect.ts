@@ -71,9 +71,9 @@ export async function runCollect (opts: CollectCliOptions, log = (line: string):
   const host = opts.host ?? defaultHost()
   const stop = stopOnSignals(log)
   try {
+    const live = await liveOptions(opts, log)
     const { collect } = await import('../collector/collect/collect.ts')
     log(`collecting from ${opts.channel} into ${out} (host ${host}, spool ${spoolDir}, fsync ${opts.fsync})`)
-    const live = await liveOptions(opts, log)
     return await collect({
       channelDir: opts.channel,
       out,
