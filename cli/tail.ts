@@ -8,9 +8,16 @@ import { DEFAULT_LIVE_SOCKET } from '../collector/live/socket-file.ts'
 import { LEVEL_NAMES } from '../formats/wire.ts'
 import { commList, cpuList, grepOption, pidList, typeList } from './tail/filter-options.ts'
 import { followLive } from './tail/follow.ts'
+import { DEFAULT_CHANNEL_DIR } from '../collector/source/channel.ts'
+import { printBacklog } from './tail/no-follow.ts'
+import { sinceOption } from './tail/since.ts'
+import { integer } from './options.ts'
+import { UsageError } from './errors.ts'
 
 export const tailSchema = z.object({
   socket: pathOption('--socket'),
+  /** with no collector, the channel read directly */
+  channel: pathOption('--channel').optional(),
   json: z.boolean().default(false),
   time: oneOf('--time', ['utc', 'local', 'mono']),
   color: oneOf('--color', ['auto', 'always', 'never']),
@@ -20,7 +27,17 @@ export const tailSchema = z.object({
   pid: pidList.optional(),
   comm: commList.optional(),
   grep: grepOption.optional(),
+  /** default 10 (DEFAULT_LINES), left out so that a caller can tell it was not given */
+  lines: integer('--lines', 0, 1e9).optional(),
+  since: sinceOption.optional(),
+  /** false with --no-follow */
+  follow: z.boolean().optional(),
+  out: pathOption('--out').optional(),
+  spool: pathOption('--spool').optional(),
 })
+
+/** -n when not given, like tail -f and journalctl -f */
+export const DEFAULT_LINES = 10
 
 export type TailOptions = z.output<typeof tailSchema>
 
@@ -29,6 +46,7 @@ export function registerTail (program: Command): void {
     .configureOutput(commanderOutput('krelay tail'))
     .description('print the kernel\'s records as the running collector merges them, until Ctrl-C or the collector stops')
     .option('--socket <path>', 'the collector\'s live socket (krelay collect --live-socket)', DEFAULT_LIVE_SOCKET)
+    .option('--channel <dir>', `with no collector running, the channel to read directly (default: ${DEFAULT_CHANNEL_DIR})`)
     .option('--json', 'one JSON object per line (formats/JSON-LINES.md)')
     .option('--time <zone>', 'utc (to the nanosecond), local, or mono (the kernel\'s CLOCK_MONOTONIC)', 'utc')
     .option('--color <when>', 'auto (on a terminal, unless NO_COLOR is set), always or never', 'auto')
@@ -38,8 +56,16 @@ export function registerTail (program: Command): void {
     .option('--pid <list>', 'only records written by these pids')
     .option('--comm <list>', 'only records written by these commands (exact names)')
     .option('--grep <regex>', 'only text records whose message matches (JavaScript syntax)')
+    .option('-n, --lines <n>', 'first print the last <n> records from --out (default 10; 0: none)')
+    .option('--since <time>', 'first print every record since <time> from --out: ISO 8601 with a zone (2026-11-30T06:00:00Z) or -Ns, -Nmin, -Nh')
+    .option('--no-follow', 'print the records -n or --since select, then exit')
+    .option('--out <dir>', 'the archive the collector writes (krelay collect --out), for -n and --since')
+    .option('--spool <dir>', 'its spool, if not <out>/.spool (krelay collect --spool)')
     .action(async (raw: Record<string, unknown>) => {
       const opts = parseOptions(tailSchema, raw)
-      process.exitCode = await followLive(opts)
+      if (opts.out === undefined && (opts.lines !== undefined || opts.since !== undefined || opts.follow === false)) {
+        throw new UsageError('-n, --since and --no-follow read the archive: give its directory with --out')
+      }
+      process.exitCode = opts.follow === false ? await printBacklog(opts) : await followLive(opts)
     })
 }

@@ -9,11 +9,22 @@ import {
 } from '../../formats/live.ts'
 import { helloLine, type LiveFilterSpec } from '../../formats/live-hello.ts'
 import { CliFailure, EXIT_OK } from '../errors.ts'
-import type { TailOptions } from '../tail.ts'
+import { DEFAULT_LINES, type TailOptions } from '../tail.ts'
 import { useColor } from './color.ts'
 import { FrameStream } from './frames.ts'
 import { lossJson, recordJson, skippedJson } from './json.ts'
 import { lossLine, recordLine, skippedLine, type ChannelInfo, type LineOptions } from './lines.ts'
+import { readBacklog } from './backlog.ts'
+import { followChannel } from './direct.ts'
+import { DEFAULT_CHANNEL_DIR } from '../../collector/source/channel.ts'
+import { historyLines } from './history-lines.ts'
+import type { HistoryItem } from './history.ts'
+import { Seam } from './seam.ts'
+import { recordSeq, recordTsHi, recordTsLo } from '../../formats/record.ts'
+import { u64ToBigInt } from '../../formats/u64.ts'
+
+/** Live bytes kept while the history is read; beyond them the socket is paused and the collector skips for this tail (and says how many). */
+const BACKLOG_BUFFER_BYTES = 64 * 1024 * 1024
 
 /** Resolves with the exit status once the stream ends; rejects with a CliFailure. */
 export function followLive (opts: TailOptions, out: NodeJS.WriteStream = process.stdout, err: NodeJS.WritableStream = process.stderr): Promise<number> {
@@ -24,6 +35,14 @@ export function followLive (opts: TailOptions, out: NodeJS.WriteStream = process
     let lines: string[] = []
     let ended = false
     const socket = net.createConnection(opts.socket)
+    // -n / --since: live frames are kept (copied) while the history is read, then printed after it
+    const wantsHistory = opts.out !== undefined && (opts.since !== undefined || (opts.lines ?? DEFAULT_LINES) > 0)
+    const seam = wantsHistory ? new Seam() : null
+    let pending: Buffer[] | null = wantsHistory ? [] : null
+    let pendingBytes = 0
+    let pendingRecords = 0
+    let pendingCh = ''
+    let closed = false
 
     const stop = (): boolean => {
       if (ended) return false
@@ -50,10 +69,11 @@ export function followLive (opts: TailOptions, out: NodeJS.WriteStream = process
       fail(new CliFailure(`writing to stdout: ${e.message}`))
     })
 
-    const frames = new FrameStream((view: DataView, off: number, f: FrameView) => {
+    const printFrame = (view: DataView, off: number, f: FrameView): void => {
       switch (f.type) {
         case FRAME_RECORD: {
           const rec = frameRecordOffset(off)
+          if (seam !== null && seam.printedBefore(ch.channelId, f.cpu, recordSeq(view, rec))) break
           lines.push(opts.json ? recordJson(view, rec, f.cpu, ch) : recordLine(view, rec, f.cpu, ch, lineOpts))
           break
         }
@@ -78,7 +98,54 @@ export function followLive (opts: TailOptions, out: NodeJS.WriteStream = process
           fail(new CliFailure(`the collector refused this tail: ${frameText(view, off, f.len)}`))
           break
       }
+    }
+
+    const keepFrame = (view: DataView, off: number, f: FrameView): void => {
+      if (f.type === FRAME_CHANNEL) {
+        pendingCh = frameChannelId(view, off)
+        if (pending!.length === 0) startHistory()
+      } else if (f.type === FRAME_RECORD) {
+        const rec = frameRecordOffset(off)
+        seam!.noteLive(pendingCh, f.cpu, recordSeq(view, rec), u64ToBigInt(recordTsHi(view, rec), recordTsLo(view, rec)))
+        pendingRecords++
+      }
+      pending!.push(Buffer.from(view.buffer, view.byteOffset + off, f.len))
+      pendingBytes += f.len
+      if (f.type === FRAME_END || f.type === FRAME_ERROR) socket.pause()
+    }
+
+    const frames = new FrameStream((view: DataView, off: number, f: FrameView) => {
+      if (pending !== null) keepFrame(view, off, f)
+      else printFrame(view, off, f)
     })
+
+    // The collector subscribed this tail before it sent the first frame (the channel):
+    // from here on, what the history does not hold comes live (seam.ts).
+    const startHistory = (): void => {
+      readBacklog({
+        out: opts.out!,
+        spool: opts.spool,
+        lines: opts.lines ?? DEFAULT_LINES,
+        since: opts.since,
+        filter: filterOf(opts),
+        liveCount: () => pendingRecords,
+      }, h => seam!.inLive(h)).then(items => {
+        if (ended) return
+        printHistory(items)
+        const kept = pending!
+        pending = null
+        const replay = new FrameStream(printFrame)
+        for (const b of kept) replay.push(b)
+        if (closed) socket.emit('close')
+        else if (!ended && flush()) socket.resume()
+        else if (!ended) out.once('drain', () => socket.resume())
+      }, (e: Error) => fail(new CliFailure(`reading the history in ${opts.out!}: ${e.message}`)))
+    }
+
+    const printHistory = (items: readonly HistoryItem[]): void => {
+      lines = lines.concat(historyLines(items, opts.json, lineOpts))
+      seam!.printed(items.filter(h => h.loss === undefined))
+    }
 
     const flush = (): boolean => {
       if (lines.length === 0) return true
@@ -96,20 +163,33 @@ export function followLive (opts: TailOptions, out: NodeJS.WriteStream = process
         fail(new CliFailure((e as Error).message))
         return
       }
+      if (pending !== null) {
+        if (pendingBytes > BACKLOG_BUFFER_BYTES) socket.pause()
+        return
+      }
       if (!ended && !flush()) {
         socket.pause()
         out.once('drain', () => socket.resume())
       }
     })
-    socket.on('error', (e: NodeJS.ErrnoException) => fail(connectFailure(e, opts.socket)))
+    socket.on('error', (e: NodeJS.ErrnoException) => {
+      // no collector: consume the channel directly (direct.ts)
+      if ((e.code === 'ENOENT' || e.code === 'ECONNREFUSED') && stop()) {
+        followChannel(opts, opts.channel ?? DEFAULT_CHANNEL_DIR, out, err).then(resolve, reject)
+        return
+      }
+      fail(connectFailure(e, opts.socket))
+    })
     socket.on('close', () => {
+      closed = true
+      if (pending !== null) return // the end comes after the history
       flush()
       finish(1, 'the collector closed the connection without an end (was it killed?)')
     })
   })
 }
 
-function filterOf (opts: TailOptions): LiveFilterSpec {
+export function filterOf (opts: TailOptions): LiveFilterSpec {
   const f: LiveFilterSpec = {}
   if (opts.cpu !== undefined) f.cpu = opts.cpu
   if (opts.level !== undefined) f.level = opts.level

@@ -1,0 +1,110 @@
+// The archive's part of the history (cli/tail/history.ts): its published records as wire
+// records, and its losses, read with DuckDB as offline/read-archive.ts does.
+import path from 'node:path'
+import { lit } from '../../collector/archive/sql.ts'
+import { parquetFiles } from '../../offline/read-archive.ts'
+import { TYPE_NAMES, LOSS_REASONS, type LossReason } from '../../formats/archive-schema.ts'
+import { dataView } from '../../formats/bytes.ts'
+import { writeRecord } from '../../formats/record.ts'
+import { CTX_NAMES, KIND_BINARY, KIND_TEXT, LEVEL_NAMES, recordLength } from '../../formats/wire.ts'
+import { bigIntToHalves } from '../../collector/archive/time.ts'
+import type { LossRow } from '../../collector/archive/index.ts'
+import type { HistoryLoss, HistoryRecord, HistoryWindow } from './history.ts'
+import type { ChannelInfo } from './time.ts'
+
+const TYPE_BY_NAME = new Map([...TYPE_NAMES].map(([n, name]) => [name, n]))
+
+/** A name the archive writes (or a decimal / 0xNNNN for values without one) back to its number. */
+function numberOf (names: readonly string[] | ReadonlyMap<string, number>, s: string): number {
+  const n = Array.isArray(names) ? names.indexOf(s) : (names as ReadonlyMap<string, number>).get(s) ?? -1
+  if (n >= 0) return n
+  return s.startsWith('0x') ? parseInt(s.slice(2), 16) : Number(s)
+}
+
+export interface ArchiveHistory { records: HistoryRecord[], losses: HistoryLoss[] }
+
+/**
+ * `extra`: how many records beyond the window to read (those the seam may drop as live).
+ * Without a content filter the query is cut to the window (plus `extra`); with one, every
+ * record in --since (or the whole archive) is read and filtered here.
+ */
+export async function archiveHistory (out: string, w: HistoryWindow, filtered: boolean, extra: number, cpus?: readonly number[]): Promise<ArchiveHistory> {
+  const result: ArchiveHistory = { records: [], losses: [] }
+  const recordFiles = parquetFiles(path.join(out, 'records'))
+  const lossFiles = parquetFiles(path.join(out, 'losses'))
+  if (recordFiles.length === 0 && lossFiles.length === 0) return result
+  const { DuckDBInstance } = await import('@duckdb/node-api')
+  const instance = await DuckDBInstance.create(':memory:')
+  const conn = await instance.connect()
+  try {
+    const rows = async (sql: string): Promise<Record<string, unknown>[]> =>
+      (await conn.runAndReadAll(sql)).getRowObjectsJS() as Record<string, unknown>[]
+    const glob = (d: string): string => `read_parquet(${lit(path.join(out, d, '**/*.parquet'))}, hive_partitioning = true, hive_types = {'host': 'VARCHAR'})`
+    const since = w.since === undefined ? '' : `ts >= make_timestamp_ns(${w.since})`
+    const channels = new Map<string, ChannelInfo>()
+    const channel = (id: string, m2r: bigint): ChannelInfo => {
+      let ch = channels.get(id)
+      if (ch === undefined) channels.set(id, ch = { channelId: id, monoToRealtimeNs: m2r })
+      return ch
+    }
+    if (recordFiles.length > 0) {
+      const where = [since, cpus === undefined ? '' : `cpu IN (${cpus.join(',')})`].filter(s => s !== '')
+      const limit = filtered || w.since !== undefined ? '' : `LIMIT ${w.lines + extra}`
+      const sql = `SELECT channel_id, cpu, seq::DOUBLE AS seq, mono_ns::VARCHAR AS mono, (epoch_ns(ts) - mono_ns)::VARCHAR AS m2r,
+          level, type, ctx, pid, comm, msg, data
+        FROM ${glob('records')} ${where.length > 0 ? 'WHERE ' + where.join(' AND ') : ''}
+        ORDER BY ts DESC, cpu DESC, seq DESC ${limit}`
+      for (const r of await rows(sql)) {
+        const mono = BigInt(r.mono as string)
+        const ch = channel(String(r.channel_id), BigInt(r.m2r as string))
+        const text = r.msg !== null && r.msg !== undefined
+        const payload = text ? Buffer.from(String(r.msg), 'utf8') : Buffer.from(r.data as Uint8Array)
+        const bytes = Buffer.alloc(recordLength(payload.length))
+        const { hi, lo } = bigIntToHalves(mono)
+        const seq = Number(r.seq)
+        const cpu = Number(r.cpu)
+        writeRecord(bytes, 0, {
+          type: numberOf(TYPE_BY_NAME, String(r.type)),
+          kind: text ? KIND_TEXT : KIND_BINARY,
+          level: numberOf(LEVEL_NAMES, String(r.level)),
+          seq,
+          tsHi: hi,
+          tsLo: lo,
+          pid: Number(r.pid) >>> 0,
+          ctx: numberOf(CTX_NAMES, String(r.ctx)),
+          comm: String(r.comm),
+        }, payload)
+        const view = dataView(bytes)
+        if (filtered && !w.filter.accepts(view, 0, cpu)) continue
+        result.records.push({ channelId: ch.channelId, cpu, seq, mono, ch, view })
+      }
+    }
+    if (lossFiles.length > 0) {
+      const sql = `SELECT channel_id, cpu, first_seq::DOUBLE AS first_seq, count::DOUBLE AS count, epoch_ns(ts_from)::VARCHAR AS t0,
+          epoch_ns(ts_to)::VARCHAR AS t1, reason FROM ${glob('losses')} ${since === '' ? '' : 'WHERE ts_to >= make_timestamp_ns(' + String(w.since) + ')'}`
+      for (const r of await rows(sql)) {
+        const id = String(r.channel_id)
+        const ch = channels.get(id) ?? channel(id, 0n)
+        const from = bigIntToHalves(BigInt(r.t0 as string) - ch.monoToRealtimeNs)
+        const to = BigInt(r.t1 as string) - ch.monoToRealtimeNs
+        const toHalves = bigIntToHalves(to)
+        const reason = String(r.reason)
+        const loss: LossRow = {
+          cpu: Number(r.cpu),
+          firstSeq: Number(r.first_seq),
+          count: Number(r.count),
+          fromHi: from.hi,
+          fromLo: from.lo,
+          toHi: toHalves.hi,
+          toLo: toHalves.lo,
+          reason: (LOSS_REASONS as readonly string[]).includes(reason) ? reason as LossReason : 'collector',
+        }
+        result.losses.push({ channelId: id, cpu: loss.cpu, seq: loss.firstSeq, mono: to, ch, loss })
+      }
+    }
+  } finally {
+    conn.closeSync()
+    instance.closeSync()
+  }
+  return result
+}

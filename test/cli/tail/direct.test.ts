@@ -1,0 +1,42 @@
+// krelay tail with no collector: it consumes the simulator's channel itself.
+import { test } from 'node:test'
+import assert from 'node:assert/strict'
+import path from 'node:path'
+import { setTimeout as sleep } from 'node:timers/promises'
+import { RelaySim } from '../../../collector/sim/relay-sim.ts'
+import { driveGenerator, serveControl } from '../../collector/collect/sim-driver.ts'
+import { jsonLines, run, until } from '../live-run.ts'
+import { tempDir } from '../temp-dir.ts'
+
+test('no collector: the tail reads the channel directly, says so once, prints every record once in order, releases the claim', async () => {
+  const sim = new RelaySim({ cpus: [0, 1], nSubbufs: 64, subbufSize: 4096, flushIntervalMs: 5 })
+  const stopServing = serveControl(sim)
+  try {
+    const socket = path.join(tempDir('krelay-tail-direct-'), 'live.sock')
+    const tail = run(['tail', '--json', '--socket', socket, '--channel', sim.dir])
+    await until(() => /not archived/.test(tail.stderr()) || tail.child.exitCode !== null, 'the tail to read the channel')
+    await until(() => sim.consumer !== null, 'the claim')
+    assert.equal(sim.consumer!.name, 'krelay-tail')
+    await driveGenerator(sim, 2000, 16)
+    sim.flush()
+    // the newest records wait in the merge for a later watermark; a stop releases them
+    await until(() => jsonLines(tail).length >= 3900 || tail.child.exitCode !== null, 'the records', 20_000)
+    tail.child.kill('SIGINT')
+    assert.equal(await tail.exited, 0, tail.stderr())
+    assert.equal(tail.stderr(), `krelay tail: no collector is running (nothing serves ${socket}): reading the channel directly; these records are not archived\n`)
+    const printed = jsonLines(tail)
+    assert.ok(printed.every(p => p.event === undefined), 'no loss')
+    assert.equal(printed.length, 4000)
+    for (const cpu of [0, 1]) {
+      assert.deepEqual(printed.filter(p => p.cpu === cpu).map(p => p.seq), Array.from({ length: 2000 }, (_, i) => i + 1), `cpu ${cpu}: each once, in order`)
+    }
+    for (let i = 1; i < printed.length; i++) {
+      assert.ok(BigInt(printed[i - 1]!.mono_ns as string) <= BigInt(printed[i]!.mono_ns as string), `line ${i + 1} is in time order`)
+    }
+    await sleep(50)
+    assert.equal(sim.consumer, null, 'the claim was released')
+  } finally {
+    stopServing()
+    sim.destroy()
+  }
+})
