@@ -3,11 +3,12 @@
 import type { Command } from 'commander'
 import { z } from 'zod'
 import { commanderOutput } from './errors.ts'
-import { oneOf, parseOptions, pathOption } from './options.ts'
+import { oneOf, parseOptions, pathOption, positiveNumber } from './options.ts'
 import { DEFAULT_LIVE_SOCKET } from '../collector/live/socket-file.ts'
 import { LEVEL_NAMES } from '../formats/wire.ts'
 import { commList, cpuList, grepOption, pidList, typeList } from './tail/filter-options.ts'
 import { followLive } from './tail/follow.ts'
+import { DEFAULT_ARCHIVE_WAIT_S, followArchive } from './tail/archive-follow.ts'
 
 export const tailSchema = z.object({
   socket: pathOption('--socket'),
@@ -20,6 +21,8 @@ export const tailSchema = z.object({
   pid: pidList.optional(),
   comm: commList.optional(),
   grep: grepOption.optional(),
+  archive: pathOption('--archive').optional(),
+  archiveWait: positiveNumber('--archive-wait', 'seconds', 86400),
 })
 
 export type TailOptions = z.output<typeof tailSchema>
@@ -38,8 +41,14 @@ export function registerTail (program: Command): void {
     .option('--pid <list>', 'only records written by these pids')
     .option('--comm <list>', 'only records written by these commands (exact names)')
     .option('--grep <regex>', 'only text records whose message matches (JavaScript syntax)')
+    .option('--archive <dir>', 'follow an archive directory instead (krelay collect --out), merging its hosts by time as their files are published')
+    .option('--archive-wait <seconds>', 'with --archive: how long a host that publishes nothing holds the others back', String(DEFAULT_ARCHIVE_WAIT_S))
     .action(async (raw: Record<string, unknown>) => {
       const opts = parseOptions(tailSchema, raw)
+      if (opts.archive !== undefined) {
+        process.exitCode = await followArchive({ ...opts, archive: opts.archive })
+        return
+      }
       process.exitCode = await followLive(opts)
     })
 }
