@@ -22,7 +22,7 @@ export const tailSchema = z.object({
   comm: commList.optional(),
   grep: grepOption.optional(),
   archive: pathOption('--archive').optional(),
-  archiveWait: positiveNumber('--archive-wait', 'seconds', 86400),
+  archiveWait: positiveNumber('--archive-wait', 'seconds', 86400).optional(),
 })
 
 export type TailOptions = z.output<typeof tailSchema>
@@ -42,7 +42,7 @@ export function registerTail (program: Command): void {
     .option('--comm <list>', 'only records written by these commands (exact names)')
     .option('--grep <regex>', 'only text records whose message matches (JavaScript syntax)')
     .option('--archive <dir>', 'follow an archive directory instead (krelay collect --out), merging its hosts by time as their files are published')
-    .option('--archive-wait <seconds>', 'with --archive: how long a host that publishes nothing holds the others back', String(DEFAULT_ARCHIVE_WAIT_S))
+    .option('--archive-wait <seconds>', `with --archive: how long a host that publishes nothing holds the others back (default ${DEFAULT_ARCHIVE_WAIT_S})`)
     .action(async (raw: Record<string, unknown>) => {
       const opts = parseOptions(tailSchema, raw)
       if (opts.archive !== undefined) {

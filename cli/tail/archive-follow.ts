@@ -25,7 +25,7 @@ export const DEFAULT_ARCHIVE_WAIT_S = 70
 /** Records printed before following, as `tail` does, unless -n says otherwise. */
 export const DEFAULT_LINES = 10
 
-export type ArchiveTailOptions = TailOptions & { archive: string, archiveWait: number, lines?: number }
+export type ArchiveTailOptions = TailOptions & { archive: string, archiveWait?: number, lines?: number }
 
 /** Turns the rows of published files into lines to print, in the reader's order. */
 class FileLines {
@@ -77,7 +77,7 @@ class FileLines {
 export async function followArchive (opts: ArchiveTailOptions, out: NodeJS.WriteStream = process.stdout, err: NodeJS.WritableStream = process.stderr): Promise<number> {
   if (!fs.existsSync(opts.archive) || !fs.statSync(opts.archive).isDirectory()) throw new CliFailure(`${opts.archive}: no such archive directory`)
   const lines = new FileLines(opts, useColor(opts.color, out.isTTY === true, process.env))
-  const merge = new HostMerge(opts.archiveWait * 1000)
+  const merge = new HostMerge((opts.archiveWait ?? DEFAULT_ARCHIVE_WAIT_S) * 1000)
   const reader = await ArchiveReader.open()
   const queue: PublishedFile[] = []
   let ended = false
