@@ -2,8 +2,8 @@
 // socket (formats/LIVE.md), filtered in the collector.
 import type { Command } from 'commander'
 import { z } from 'zod'
-import { commanderOutput } from './errors.ts'
-import { oneOf, parseOptions, pathOption } from './options.ts'
+import { commanderOutput, UsageError } from './errors.ts'
+import { integer, oneOf, parseOptions, pathOption, positiveNumber } from './options.ts'
 import { DEFAULT_LIVE_SOCKET } from '../collector/live/socket-file.ts'
 import { LEVEL_NAMES } from '../formats/wire.ts'
 import { commList, cpuList, grepOption, pidList, typeList } from './tail/filter-options.ts'
@@ -11,8 +11,7 @@ import { followLive } from './tail/follow.ts'
 import { DEFAULT_CHANNEL_DIR } from '../collector/source/channel.ts'
 import { printBacklog } from './tail/no-follow.ts'
 import { sinceOption } from './tail/since.ts'
-import { integer } from './options.ts'
-import { UsageError } from './errors.ts'
+import { DEFAULT_ARCHIVE_WAIT_S, followArchive } from './tail/archive-follow.ts'
 
 export const tailSchema = z.object({
   socket: pathOption('--socket'),
@@ -34,6 +33,8 @@ export const tailSchema = z.object({
   follow: z.boolean().optional(),
   out: pathOption('--out').optional(),
   spool: pathOption('--spool').optional(),
+  archive: pathOption('--archive').optional(),
+  archiveWait: positiveNumber('--archive-wait', 'seconds', 86400).optional(),
 })
 
 /** -n when not given, like tail -f and journalctl -f */
@@ -56,6 +57,8 @@ export function registerTail (program: Command): void {
     .option('--pid <list>', 'only records written by these pids')
     .option('--comm <list>', 'only records written by these commands (exact names)')
     .option('--grep <regex>', 'only text records whose message matches (JavaScript syntax)')
+    .option('--archive <dir>', 'follow an archive directory instead (krelay collect --out), merging its hosts by time as their files are published')
+    .option('--archive-wait <seconds>', `with --archive: how long a host that publishes nothing holds the others back (default ${DEFAULT_ARCHIVE_WAIT_S})`)
     .option('-n, --lines <n>', 'first print the last <n> records from --out (default 10; 0: none)')
     .option('--since <time>', 'first print every record since <time> from --out: ISO 8601 with a zone (2026-11-30T06:00:00Z) or -Ns, -Nmin, -Nh')
     .option('--no-follow', 'print the records -n or --since select, then exit')
@@ -63,6 +66,10 @@ export function registerTail (program: Command): void {
     .option('--spool <dir>', 'its spool, if not <out>/.spool (krelay collect --spool)')
     .action(async (raw: Record<string, unknown>) => {
       const opts = parseOptions(tailSchema, raw)
+      if (opts.archive !== undefined) {
+        process.exitCode = await followArchive({ ...opts, archive: opts.archive })
+        return
+      }
       if (opts.out === undefined && (opts.lines !== undefined || opts.since !== undefined || opts.follow === false)) {
         throw new UsageError('-n, --since and --no-follow read the archive: give its directory with --out')
       }
