@@ -38,6 +38,16 @@ export const DEMO_REPORT = 'demo.json'
 export const PHASE_PREFIX = 'krelay-demo: phase '
 export const PHASE_RE = /krelay-demo: phase (\S+) ?([^\r\n]*)/
 
+/**
+ * On a terminal (`--tail-color`), the guest shows `krelay tail` for the first seconds of
+ * the generator run: its lines reach the host prefixed so, and the scheduler source is on
+ * meanwhile, so that real exec and fork records scroll by between the generator's.
+ */
+export const TAIL_PREFIX = 'krelay-demo: tail '
+export const TAIL_MS = 6000
+/** The collector's live socket in the guest (tmpfs). */
+export const DEMO_LIVE_SOCKET = '/tmp/krelay-live.sock'
+
 export interface DemoGuestReport {
   release: string
   cpus: number[]

@@ -2,14 +2,19 @@
 // the module built for it, runs cli/demo/guest.ts there (insmod, `krelay collect` as a
 // child process, the generator writes N records per CPU, SIGTERM, rmmod), moves the
 // archive to --out, checks it with DuckDB and prints one summary line. With
-// --kill-collector K the collector is killed K times during the run and restarted.
+// --kill-collector K the collector is killed K times during the run and restarted. On a
+// terminal it also shows the live tail for the first seconds of the run (the guest's lines
+// come back on the serial console), then how many records it did not show, and what to try.
 import fs from 'node:fs'
 import path from 'node:path'
 import type { Command } from 'commander'
 import { z } from 'zod'
 import { kernelNames, repoRoot, type KernelName } from '../../vm/config.ts'
 import { recordsByCpu, type ArchiveContents } from '../../offline/read-archive.ts'
-import { DEMO_ARCHIVE, DEMO_DEFAULT_RATE, DEMO_REPORT, PHASE_RE, type DemoGuestReport } from './common.ts'
+import { DEMO_ARCHIVE, DEMO_DEFAULT_RATE, DEMO_REPORT, PHASE_RE, TAIL_PREFIX, type DemoGuestReport } from './common.ts'
+import { genRecordsByCpu } from './gen-counts.ts'
+import { useColor } from '../tail/color.ts'
+import { grouped } from '../tail/visible.ts'
 import { CliFailure, UsageError, commanderOutput } from '../errors.ts'
 import { integer, oneOf, parseOptions, pathOption, positiveNumber } from '../options.ts'
 
@@ -33,6 +38,10 @@ export interface DemoResult {
   out: string
   durationMs: number
   line: string
+  /** on a terminal: how many records the live view did not show, printed before `line` */
+  notShown?: string
+  /** on a terminal: where the archive is and what to try, printed after `line` */
+  hints: string[]
 }
 
 export function registerDemo (program: Command): void {
@@ -50,7 +59,7 @@ export function registerDemo (program: Command): void {
     .action(async (raw: Record<string, unknown>) => {
       const opts = parseOptions(demoSchema, raw)
       const r = await runDemo(opts)
-      process.stdout.write(`${r.line}\n`)
+      process.stdout.write([...(r.notShown !== undefined ? [r.notShown] : []), r.line, ...r.hints].map(l => `${l}\n`).join(''))
     })
 }
 
@@ -69,6 +78,8 @@ export function checkOutDir (out: string): void {
 
 interface Progress {
   phase(name: string, detail: string): void
+  /** lines for stdout, above the live line */
+  print(lines: string[]): void
   done(): void
 }
 
@@ -80,6 +91,7 @@ async function progress (title: string): Promise<Progress> {
   if (!process.stdout.isTTY || !(process.stdout.rows > 0)) {
     return {
       phase: (name, detail) => { process.stderr.write(`krelay demo: [${secs()}] ${name}${detail === '' ? '' : `: ${detail}`}\n`) },
+      print: lines => { process.stdout.write(lines.map(l => `${l}\n`).join('')) },
       done: () => {},
     }
   }
@@ -90,6 +102,11 @@ async function progress (title: string): Promise<Progress> {
   render()
   return {
     phase: (name, detail) => { current = detail === '' ? name : `${name}: ${detail}`; render() },
+    print: lines => {
+      logUpdate.clear()
+      process.stdout.write(lines.map(l => `${l}\n`).join(''))
+      render()
+    },
     done: () => { clearInterval(timer); logUpdate.clear() },
   }
 }
@@ -113,6 +130,9 @@ export async function runDemo (opts: DemoOptions): Promise<DemoResult> {
   const kernel: KernelName = opts.kernel
   const title = `[${kernel}, ${opts.cpus} CPUs x ${opts.records}]`
   const p = await progress(title)
+  // the live view only on a terminal; without one the guest runs as it always did
+  const tailColor = process.stdout.isTTY === true ? (useColor('auto', true, process.env) ? 'always' : 'never') : undefined
+  let shownRecords = 0
   let runDir: string | undefined
   let keep = opts.keep
   try {
@@ -130,7 +150,7 @@ export async function runDemo (opts: DemoOptions): Promise<DemoResult> {
       cpus: opts.cpus,
       memMiB: 2048 + 256 * opts.cpus,
       command: ['node', '--import', 'tsx', 'cli/demo/guest.ts', '--records', String(opts.records), '--rate', String(opts.rate),
-        '--kill-collector', String(opts.killCollector)],
+        '--kill-collector', String(opts.killCollector), ...(tailColor !== undefined ? ['--tail-color', tailColor] : [])],
       cwd: repoRoot,
       env: moduleEnv(prep),
       timeoutMs,
@@ -138,10 +158,19 @@ export async function runDemo (opts: DemoOptions): Promise<DemoResult> {
       onConsole: text => {
         const lines = (pending + text).split('\n')
         pending = lines.pop()!
+        const shown: string[] = []
         for (const line of lines) {
+          const at = line.indexOf(TAIL_PREFIX)
+          if (at >= 0) {
+            const l = line.slice(at + TAIL_PREFIX.length)
+            shown.push(l)
+            if (isRecordLine(l)) shownRecords++
+            continue
+          }
           const m = PHASE_RE.exec(line)
           if (m) p.phase(m[1]!, m[2]!.trim())
         }
+        if (shown.length > 0) p.print(shown)
       },
     })
     const readReport = (resultsDir: string): DemoGuestReport | undefined => {
@@ -175,6 +204,8 @@ export async function runDemo (opts: DemoOptions): Promise<DemoResult> {
     moveDir(path.join(vm.resultsDir, DEMO_ARCHIVE), out)
     p.phase('check', 'reading the archive with DuckDB')
     const contents = await readArchive(out)
+    const genByCpu = await genRecordsByCpu(out)
+    const genRecords = [...genByCpu.values()].reduce((a, b) => a + b, 0)
     const durationMs = Date.now() - t0
     const cpus = report.cpus.length
     const s1 = (ms: number): string => `${(ms / 1000).toFixed(1)} s`
@@ -182,29 +213,58 @@ export async function runDemo (opts: DemoOptions): Promise<DemoResult> {
       ? ''
       : `; collector SIGKILLed at ${report.kills.map(k => s1(k.atMs)).join(' and ')} ` +
       `of a ${s1(report.timings.genMs)} generator run, restarted each time`
-    const line = `krelay demo: ${contents.records} records archived (${cpus} CPUs x ${opts.records}), ${contents.lostRecords} losses, ` +
+    const others = contents.records - genRecords
+    const line = `krelay demo: ${contents.records} records archived (${cpus} CPUs x ${opts.records}` +
+      `${others === 0 ? '' : `, and ${others} exec/fork records from the scheduler`}), ${contents.lostRecords} losses, ` +
       `${contents.recordFiles + contents.lossFiles} files in ${out} (${vm.release}, ${(durationMs / 1000).toFixed(1)} s${kills})`
-    const problems = demoProblems(contents, report, opts.records)
+    const problems = demoProblems(contents, report, opts.records, genByCpu)
     if (problems.length > 0) {
       keep = true
       throw new CliFailure(`${line}: FAILED: ${problems.join('; ')} (logs: ${vm.runDir})`)
     }
-    return { contents, report, release: vm.release, out, durationMs, line }
+    if (tailColor === undefined) return { contents, report, release: vm.release, out, durationMs, line, hints: [] }
+    const notShown = `... ${grouped(Math.max(0, contents.records - shownRecords))} more records not shown; see them with krelay tail (while krelay collect runs) or query the archive`
+    return { contents, report, release: vm.release, out, durationMs, line, notShown, hints: tryLines(out) }
   } finally {
     p.done()
     if (runDir !== undefined && !keep) fs.rmSync(runDir, { recursive: true, force: true })
   }
 }
 
-/** Everything that makes a demo run wrong, empty when it is right. */
-export function demoProblems (c: ArchiveContents, report: DemoGuestReport, records: number): string[] {
+/** A record line of krelay tail (time, then cpuN), not a loss, skip or message line; colors aside. */
+function isRecordLine (line: string): boolean {
+  // eslint-disable-next-line no-control-regex -- removes the SGR sequences of a colored line
+  return /^\S+ cpu\d+ /.test(line.replace(/\x1b\[[0-9;]*m/g, ''))
+}
+
+/** Where the archive is, and what to try next. */
+function tryLines (out: string): string[] {
+  const glob = path.join(out, 'records/**/*.parquet')
+  return [
+    `  the archive: ${path.join(out, 'records')} (Parquet, one row per record; formats/ARCHIVE.md has the columns)`,
+    `  query it:    SELECT type, level, count(*) FROM read_parquet('${glob}', hive_partitioning=true) GROUP BY ALL ORDER BY ALL`,
+    '               (DuckDB; the README\'s quick start runs it from node)',
+    '  watch live:  node bin/krelay.js tail --level warning   (where krelay collect runs; cli/README.md)',
+  ]
+}
+
+/**
+ * Everything that makes a demo run wrong, empty when it is right. `genByCpu`: generator
+ * records per CPU when other records share the archive (the scheduler source); without
+ * it every record counts as the generator's.
+ */
+export function demoProblems (c: ArchiveContents, report: DemoGuestReport, records: number, genByCpu: Map<number, number> = recordsByCpu(c)): string[] {
   const problems: string[] = []
   const cpus = report.cpus
-  if (c.records !== records * cpus.length) problems.push(`expected ${records * cpus.length} records, found ${c.records}`)
-  const byCpu = recordsByCpu(c)
+  const gen = [...genByCpu.values()].reduce((a, b) => a + b, 0)
+  if (gen !== records * cpus.length) problems.push(`expected ${records * cpus.length} generator records, found ${gen}`)
   for (const cpu of cpus) {
-    const n = byCpu.get(cpu) ?? 0
-    if (n !== records && c.records !== records * cpus.length) problems.push(`cpu ${cpu}: ${n} records`)
+    const n = genByCpu.get(cpu) ?? 0
+    if (n !== records && gen !== records * cpus.length) problems.push(`cpu ${cpu}: ${n} generator records`)
+  }
+  // every CPU's records, whatever their type, hold seq 1..n: nothing missing between them
+  for (const p of c.perCpu) {
+    if (p.minSeq !== 1 || p.maxSeq !== p.distinctSeqs) problems.push(`cpu ${p.cpu}: seq ${p.minSeq}..${p.maxSeq} holds ${p.distinctSeqs} records (a gap)`)
   }
   if (c.duplicates > 0) problems.push(`${c.duplicates} duplicate (cpu, seq)`)
   if (c.unsortedRows > 0) problems.push(`${c.unsortedRows} rows out of ts order within their file`)

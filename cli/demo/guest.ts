@@ -1,8 +1,10 @@
 // The guest side of `krelay demo` (run in the VM by cli/demo/demo.ts):
-//   node --import tsx cli/demo/guest.ts --records N --rate R [--kill-collector K]
+//   node --import tsx cli/demo/guest.ts --records N --rate R [--kill-collector K] [--tail-color always|never]
 // insmod with a large buffer, start `krelay collect` as a child process, wait until it
 // reads, make the generator write N records per CPU (meanwhile SIGKILL the collector K
-// times and start it again), wait for it, SIGTERM the collector, wait for it, rmmod. The
+// times and start it again), wait for it, SIGTERM the collector, wait for it, rmmod. With
+// --tail-color (the host's stdout is a terminal) the scheduler source is on during the run
+// and `krelay tail` is shown for its first seconds (shown-tail.ts). The
 // archive goes to $KRELAY_RESULTS/archive, a report to $KRELAY_RESULTS/demo.json. Progress lines start with "krelay-demo: phase ".
 import { execFileSync, spawnSync } from 'node:child_process'
 import fs from 'node:fs'
@@ -14,7 +16,11 @@ import { parseInfo, type ChannelInfo } from '../../formats/info.ts'
 import { parseStats, type CpuStats } from '../../formats/stats.ts'
 import { DEFAULT_CHANNEL_DIR } from '../../collector/source/channel.ts'
 import { startCollectorReading, type CollectorProcess, describeExit } from './collector-process.ts'
-import { DEMO_ARCHIVE, DEMO_DEFAULT_RATE, DEMO_KILL_COLLECTOR_ARGS, DEMO_N_SUBBUFS, DEMO_REPORT, DEMO_SUBBUF_SIZE, PHASE_PREFIX, type DemoGuestReport, type DemoKill } from './common.ts'
+import {
+  DEMO_ARCHIVE, DEMO_DEFAULT_RATE, DEMO_KILL_COLLECTOR_ARGS, DEMO_LIVE_SOCKET, DEMO_N_SUBBUFS, DEMO_REPORT, DEMO_SUBBUF_SIZE, PHASE_PREFIX, TAIL_MS,
+  type DemoGuestReport, type DemoKill,
+} from './common.ts'
+import { startShownTail, type ShownTail } from './shown-tail.ts'
 import { isValidHost } from '../options.ts'
 
 const DIR = DEFAULT_CHANNEL_DIR
@@ -34,6 +40,10 @@ function readInfo (): ChannelInfo {
 
 function readStats (): CpuStats[] {
   return parseStats(fs.readFileSync(path.join(DIR, 'stats'), 'latin1')).cpus
+}
+
+function control (command: string): void {
+  fs.writeFileSync(path.join(DIR, 'control'), command)
 }
 
 function generatorRunning (): boolean {
@@ -84,6 +94,7 @@ async function main (): Promise<number> {
       'subbuf-size': { type: 'string', default: String(DEMO_SUBBUF_SIZE) },
       'n-subbufs': { type: 'string', default: String(DEMO_N_SUBBUFS) },
       'kill-collector': { type: 'string', default: '0' },
+      'tail-color': { type: 'string' },
     },
   })
   const records = Number(values.records)
@@ -91,6 +102,8 @@ async function main (): Promise<number> {
   const subbufSize = Number(values['subbuf-size'])
   const nSubbufs = Number(values['n-subbufs'])
   const kills = Number(values['kill-collector'])
+  const tailColor = values['tail-color']
+  if (tailColor !== undefined && tailColor !== 'always' && tailColor !== 'never') throw new Error(`--tail-color must be always or never, got ${tailColor}`)
   const ko = process.env.KRELAY_KO
   const results = process.env.KRELAY_RESULTS
   if (ko === undefined || results === undefined) throw new Error('cli/demo/guest.ts runs in the krelay test VM (KRELAY_KO and KRELAY_RESULTS unset)')
@@ -116,6 +129,7 @@ async function main (): Promise<number> {
   }
   const writeReport = (): void => fs.writeFileSync(path.join(results, DEMO_REPORT), JSON.stringify(report, null, 2) + '\n')
   let collector: CollectorProcess | undefined
+  let shown: ShownTail | undefined
   try {
     phase('insmod', `subbuf_size=${subbufSize} n_subbufs=${nSubbufs}`)
     const ins = spawnSync('insmod', [ko, `subbuf_size=${subbufSize}`, `n_subbufs=${nSubbufs}`], { encoding: 'utf8' })
@@ -124,20 +138,31 @@ async function main (): Promise<number> {
 
     phase('collector', 'starting krelay collect')
     fs.rmSync(SPOOL, { recursive: true, force: true })
-    const args = ['--out', out, '--spool', SPOOL, '--host', host, ...(kills > 0 ? DEMO_KILL_COLLECTOR_ARGS : [])]
+    const args = ['--out', out, '--spool', SPOOL, '--host', host, ...(kills > 0 ? DEMO_KILL_COLLECTOR_ARGS : []),
+      ...(tailColor !== undefined ? ['--live-socket', DEMO_LIVE_SOCKET] : [])]
     const start = (): Promise<CollectorProcess> => startCollectorReading(args, SPOOL, {
       echo: line => process.stdout.write(`  | ${line}\n`),
       log: line => { report.retries.push(line); phase('collector', line) },
     })
     collector = await start()
     report.timings.startMs = Date.now() - t0
+    if (tailColor !== undefined) {
+      phase('tail', 'scheduler source on; starting krelay tail')
+      control('source sched on')
+      shown = await startShownTail(DEMO_LIVE_SOCKET, tailColor)
+    }
 
     phase('generate', `${records} records per CPU on ${report.cpus.length} CPUs at ${rate === 0 ? 'full speed' : `${rate}/s per CPU`}`)
     const tGen = Date.now()
-    fs.writeFileSync(path.join(DIR, 'control'), `gen ${records} ${rate}`)
+    control(`gen ${records} ${rate}`)
     const expectedMs = rate > 0 ? (records / rate) * 1000 : records / 50
+    const tailShown = shown === undefined
+      ? undefined
+      : sleep(TAIL_MS).then(() => shown!.stop()).then(() => { shown = undefined; phase('tail', `stopped after ${TAIL_MS / 1000} s; the rest goes to the archive only`) })
     collector = await killAndRestart(collector, kills, tGen, start, report.kills)
     report.peakBacklog = await waitGeneratorIdle(Math.max(120_000, expectedMs * 4))
+    await tailShown
+    if (tailColor !== undefined) control('source sched off')
     report.timings.genMs = Date.now() - tGen
     report.stats = readStats().map(r => ({ cpu: r.cpu, written: r.written, dropped: r.dropped }))
     const dropped = report.stats.reduce((s, r) => s + r.dropped, 0)
@@ -161,6 +186,7 @@ async function main (): Promise<number> {
     report.timings.totalMs = Date.now() - t0
     phase('failed', report.error.split('\n')[0])
     if (collector?.running) await collector.stop('SIGKILL')
+    await shown?.stop()
     if (moduleLoaded()) spawnSync('rmmod', ['krelay'])
     writeReport()
     return 1
