@@ -38,4 +38,11 @@ export async function main (argv: readonly string[]): Promise<number> {
   }
 }
 
-process.exit(await main(process.argv.slice(2)))
+const status = await main(process.argv.slice(2))
+// process.exit() drops stdout writes still queued for a full pipe (krelay tail stopped by
+// Ctrl-C while its reader lags): let them out first, but never wait on a reader for long.
+await new Promise<void>((resolve) => {
+  const timer = setTimeout(resolve, 2000)
+  process.stdout.write('', () => { clearTimeout(timer); resolve() })
+})
+process.exit(status)
