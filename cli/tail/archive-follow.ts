@@ -81,6 +81,8 @@ export async function followArchive (opts: ArchiveTailOptions, out: NodeJS.Write
   const reader = await ArchiveReader.open()
   const queue: PublishedFile[] = []
   let ended = false
+  // files published while the last N are read wait for them (one DuckDB connection, one order)
+  let started = false
   let failed: ((e: CliFailure) => void) | undefined
 
   const write = async (items: readonly MergeItem[]): Promise<void> => {
@@ -119,7 +121,7 @@ export async function followArchive (opts: ArchiveTailOptions, out: NodeJS.Write
 
   let pumping: Promise<void> | undefined
   const pump = (): void => {
-    if (pumping !== undefined || ended) return
+    if (pumping !== undefined || ended || !started) return
     pumping = (async () => {
       while (queue.length > 0) {
         if (ended) return
@@ -139,6 +141,7 @@ export async function followArchive (opts: ArchiveTailOptions, out: NodeJS.Write
   const hosts = [...new Set(initial.map(f => f.host))].sort()
   err.write(`krelay tail: following archive ${opts.archive}${hosts.length > 0 ? ` (hosts ${hosts.join(', ')})` : ' (nothing published yet)'}\n`)
   await write(await lastRecords(initial, opts.lines ?? DEFAULT_LINES, reader, lines, merge))
+  started = true
 
   return await new Promise<number>((resolve, reject) => {
     const tick = setInterval(() => { if (pumping === undefined) write(merge.release(Date.now())).catch(() => {}) }, 500)
