@@ -13,7 +13,10 @@ import { flushChannel } from '../../collector/source/flush.ts'
 import { dataView } from '../../formats/bytes.ts'
 import { recordSeq, recordTsHi, recordTsLo } from '../../formats/record.ts'
 import { CliFailure, EXIT_OK } from '../errors.ts'
-import type { TailOptions } from '../tail.ts'
+import { DEFAULT_LINES, type TailOptions } from '../tail.ts'
+import { readBacklog } from './backlog.ts'
+import { historyLines } from './history-lines.ts'
+import { Seam } from './seam.ts'
 import { useColor } from './color.ts'
 import { filterOf } from './follow.ts'
 import { lossJson, recordJson } from './json.ts'
@@ -29,11 +32,12 @@ export async function followChannel (opts: TailOptions, dir: string, out: NodeJS
   // per CPU, the last record seen, for loss rows (as the pipeline keeps it)
   const last = new Map<number, { seq: number, tsHi: number, tsLo: number }>()
   let lines: string[] = []
+  const seam = new Seam()
   try {
     channel = openChannel(dir)
     const ch: ChannelInfo = { channelId: channel.info.channelId ?? '', monoToRealtimeNs: channel.info.monoToRealtimeNs }
     merge = new Merge((view, off, cpu) => {
-      if (filter.accepts(view, off, cpu)) lines.push(opts.json ? recordJson(view, off, cpu, ch) : recordLine(view, off, cpu, ch, lineOpts))
+      if (filter.accepts(view, off, cpu) && !seam.printedBefore(ch.channelId, cpu, recordSeq(view, off))) lines.push(opts.json ? recordJson(view, off, cpu, ch) : recordLine(view, off, cpu, ch, lineOpts))
     })
     for (const cpu of channel.info.cpus) merge.addCpu(cpu)
     reader = new ChannelReader(channel, {
@@ -75,6 +79,21 @@ export async function followChannel (opts: TailOptions, dir: string, out: NodeJS
     throw new CliFailure(`no collector is running: nothing serves ${opts.socket} (start krelay collect, or give --socket the path of its --live-socket), and the channel cannot be read directly: ${e.message}`)
   }
   err.write(`krelay tail: no collector is running (nothing serves ${opts.socket}): reading the channel directly; these records are not archived\n`)
+  // -n / --since with --out: what a collector archived or spooled before comes first. The
+  // tail has claimed the channel, so nothing is consumed meanwhile: what it reads next
+  // follows the history, but for sub-buffers a collector spooled and never acknowledged
+  // (it died), which the seam drops as printed.
+  const lineCount = opts.lines ?? DEFAULT_LINES
+  if (opts.out !== undefined && (opts.since !== undefined || lineCount > 0)) {
+    try {
+      const items = await readBacklog({ out: opts.out, spool: opts.spool, lines: lineCount, since: opts.since, filter: filterOf(opts), liveCount: () => 0 }, () => false)
+      lines = historyLines(items, opts.json, lineOpts)
+      seam.printed(items.filter(h => h.loss === undefined))
+    } catch (e) {
+      reader.release()
+      throw new CliFailure(`reading the history in ${opts.out}: ${(e as Error).message}`)
+    }
+  }
   const write = async (): Promise<void> => {
     if (lines.length === 0) return
     const text = lines.join('\n') + '\n'

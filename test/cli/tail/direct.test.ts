@@ -7,6 +7,13 @@ import { RelaySim } from '../../../collector/sim/relay-sim.ts'
 import { driveGenerator, serveControl } from '../../collector/collect/sim-driver.ts'
 import { jsonLines, run, until } from '../live-run.ts'
 import { tempDir } from '../temp-dir.ts'
+import fs from 'node:fs'
+import { PassThrough } from 'node:stream'
+import { followChannel } from '../../../cli/tail/direct.ts'
+import { parseOptions } from '../../../cli/options.ts'
+import { tailSchema } from '../../../cli/tail.ts'
+import { CliFailure } from '../../../cli/errors.ts'
+import { CONSUMER_COLLECT } from '../../../collector/source/consumer.ts'
 
 test('no collector: the tail reads the channel directly, says so once, prints every record once in order, releases the claim', async () => {
   const sim = new RelaySim({ cpus: [0, 1], nSubbufs: 64, subbufSize: 4096, flushIntervalMs: 5 })
@@ -37,6 +44,30 @@ test('no collector: the tail reads the channel directly, says so once, prints ev
     assert.equal(sim.consumer, null, 'the claim was released')
   } finally {
     stopServing()
+    sim.destroy()
+  }
+})
+
+test('no collector, but the channel is claimed (a collector serving elsewhere): exit 1 naming the holder, nothing printed', async () => {
+  // the simulator does not enforce the claim: its control file is made to refuse, as the
+  // module's does (EBUSY), as test/collector/source/consumer.test.ts does
+  const sim = new RelaySim({ cpus: [0, 1], nSubbufs: 8, subbufSize: 4096 })
+  sim.consumer = { pid: 4711, name: CONSUMER_COLLECT }
+  sim.writeInfo()
+  const original = fs.writeSync
+  ;(fs as { writeSync: unknown }).writeSync = () => { throw Object.assign(new Error('EBUSY'), { code: 'EBUSY' }) }
+  const out = new PassThrough()
+  const err = new PassThrough()
+  let printed = ''
+  out.on('data', (b: Buffer) => { printed += b.toString() })
+  err.on('data', (b: Buffer) => { printed += b.toString() })
+  try {
+    const opts = parseOptions(tailSchema, { socket: '/nowhere/live.sock', time: 'utc', color: 'never' })
+    await assert.rejects(followChannel(opts, sim.dir, out as unknown as NodeJS.WriteStream, err),
+      (e: Error) => e instanceof CliFailure && e.message === 'krelay collect (pid 4711) consumes this channel; watch it with krelay tail')
+    assert.equal(printed, '')
+  } finally {
+    (fs as { writeSync: unknown }).writeSync = original
     sim.destroy()
   }
 })
