@@ -6,7 +6,7 @@ import fs from 'node:fs'
 import path from 'node:path'
 import type { Command } from 'commander'
 import { z } from 'zod'
-import { decodeCaptureHeader } from '../formats/capture.ts'
+import { decodeCaptureHeader, isCaptureHeaderCut } from '../formats/capture.ts'
 import type { PipelineTotals } from '../collector/collect/pipeline.ts'
 import type { ReplayResult } from '../collector/collect/replay.ts'
 import { listSegments } from '../collector/spool/spool-reader.ts'
@@ -54,6 +54,7 @@ export function captureHosts (segments: readonly string[]): string[] {
     try {
       const head = Buffer.alloc(4096)
       const n = fs.readSync(fd, head, 0, head.length, 0)
+      if (isCaptureHeaderCut(head.subarray(0, n))) continue // holds nothing (readSegment)
       const { meta } = decodeCaptureHeader(head.subarray(0, n), file)
       if (!hosts.includes(meta.host)) hosts.push(meta.host)
     } finally {
@@ -102,6 +103,7 @@ export function archiveSummaryLine (r: ArchiveResult): string {
   const t = r.totals
   const skipped = t.skipped > 0 ? ` (${t.skipped} already archived skipped)` : ''
   const torn = r.replay.tornBytes > 0 ? `; ${r.replay.tornBytes} bytes at segment ends held no whole sub-buffer (a write cut short)` : ''
+  const cut = r.replay.cutSegments.length > 0 ? `; ${r.replay.cutSegments.length} segments skipped: a crash cut their header short, so they held nothing` : ''
   return `krelay archive: ${t.records} records archived${skipped}, ${t.lostRecords} records lost in ${t.losses} loss rows, ` +
-    `${t.files} files in ${r.out} (host ${r.host}), from ${r.replay.segments.length} segments, ${r.replay.subbufs} sub-buffers${torn}`
+    `${t.files} files in ${r.out} (host ${r.host}), from ${r.replay.segments.length} segments, ${r.replay.subbufs} sub-buffers${torn}${cut}`
 }

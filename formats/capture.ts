@@ -56,6 +56,16 @@ export function encodeCaptureHeader (meta: CaptureMeta): Buffer {
   return buf
 }
 
+/**
+ * True for the bytes of a segment whose header was never written whole: the spool writer
+ * creates the file, then writes its header, then sub-buffers, so a crash between the first
+ * two leaves fewer bytes than the header and no sub-buffer. Such a segment holds nothing.
+ */
+export function isCaptureHeaderCut (buf: Buffer): boolean {
+  if (buf.length < CAPTURE_FIXED_SIZE) return true
+  return buf.readUInt32LE(CAPTURE_HDR.magic.offset) === CAPTURE_MAGIC && buf.readUInt16LE(CAPTURE_HDR.hdr_size.offset) > buf.length
+}
+
 /** Decodes a segment header; throws naming what is wrong. Returns the meta and where entries start. */
 export function decodeCaptureHeader (buf: Buffer, name: string): { meta: CaptureMeta, entriesOff: number } {
   const F = CAPTURE_HDR

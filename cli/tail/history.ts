@@ -3,9 +3,7 @@
 // (channel_id, cpu, seq), filtered as the live stream is, in (ts, cpu, seq) order. Each
 // record becomes a wire record (formats/record.ts) so that one path prints both history
 // and live. Not a hot path: one small Buffer per record kept.
-import fs from 'node:fs'
 import type { LossRow } from '../../collector/archive/index.ts'
-import { CAPTURE_FIXED_SIZE, CAPTURE_HOST_MAX } from '../../formats/capture.ts'
 import type { LiveFilter } from '../../collector/live/filter.ts'
 import { decodeSubbuf } from '../../collector/source/decode-subbuf.ts'
 import { createSeqState, forEachRecord, type SeqState } from '../../collector/source/records.ts'
@@ -62,10 +60,10 @@ export function spoolRecords (dir: string, w: HistoryWindow): HistoryRecord[] {
     } catch (e) {
       // archived and deleted since it was listed: the archive, read next, has it
       if ((e as NodeJS.ErrnoException).code === 'ENOENT') continue
-      // a segment the collector is creating, its header not written yet: no records
-      if ((fs.statSync(file, { throwIfNoEntry: false })?.size ?? 0) < CAPTURE_FIXED_SIZE + CAPTURE_HOST_MAX) continue
       throw e
     }
+    // a segment the collector is creating, its header not written whole yet: no records
+    if (seg === null) continue
     const ch: ChannelInfo = { channelId: seg.meta.channelId, monoToRealtimeNs: BigInt(seg.meta.monoToRealtimeNs) }
     for (const { cpu, bytes } of seg.subbufs) {
       readSubbufHeader(dataView(bytes), 0, header)

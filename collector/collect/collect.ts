@@ -67,6 +67,11 @@ async function collectServing (opts: CollectOptions, live: LiveServer | undefine
   live?.serve(pipeline)
   const segments: Segment[] = []
   const replay = await replaySpool(opts.spoolDir, pipeline)
+  for (const file of replay.cutSegments) {
+    // the collector owns its spool: a segment that holds nothing goes, and says so
+    fs.rmSync(file, { force: true })
+    opts.log(`removed ${file}: a crash cut its header short, so it held no sub-buffer`)
+  }
   if (replay.subbufs > 0) opts.log(`replayed ${replay.subbufs} sub-buffers from ${replay.segments.length} spool segments (${pipeline.totals.skipped} records already archived)`)
   segments.push(...replay.segments)
   const lastNumber = replay.segments.reduce((n, s) => Math.max(n, segmentNumber(path.basename(s.file))), 0)

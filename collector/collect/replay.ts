@@ -20,15 +20,21 @@ export interface ReplayResult {
   subbufs: number
   /** bytes at segment ends that held no whole sub-buffer (writes cut short by a crash) */
   tornBytes: number
+  /** segments whose header a crash cut short: they hold nothing and were skipped */
+  cutSegments: string[]
 }
 
 export async function replaySpool (dir: string, pipeline: Pipeline): Promise<ReplayResult> {
-  const result: ReplayResult = { segments: [], subbufSeq: new Map(), subbufs: 0, tornBytes: 0 }
+  const result: ReplayResult = { segments: [], subbufSeq: new Map(), subbufs: 0, tornBytes: 0, cutSegments: [] }
   const header = createSubbufHeader()
   const rec = createRecordView()
   const seqStates = new Map<string, SeqState>()
   for (const file of listSegments(dir)) {
     const seg = readSegment(file)
+    if (seg === null) {
+      result.cutSegments.push(file)
+      continue
+    }
     const { meta } = seg
     if (meta.abiVersion !== ABI_VERSION) throw new UnsupportedAbiError(meta.abiVersion, ` (capture ${file})`)
     await pipeline.startChannel(meta, [])

@@ -3,7 +3,7 @@
 // size) and its sub-buffers are handed on as views, not copies.
 import fs from 'node:fs'
 import path from 'node:path'
-import { captureEntryLength, decodeCaptureHeader, type CaptureMeta } from '../../formats/capture.ts'
+import { captureEntryLength, decodeCaptureHeader, isCaptureHeaderCut, type CaptureMeta } from '../../formats/capture.ts'
 import { SUBBUF_HDR } from '../../formats/wire.ts'
 import { SEGMENT_SUFFIX, segmentNumber } from './segment.ts'
 
@@ -34,8 +34,13 @@ export function listSegments (dir: string): string[] {
   return names.filter(n => n.endsWith(SEGMENT_SUFFIX) && segmentNumber(n) >= 0).sort().map(n => path.join(dir, n))
 }
 
-export function readSegment (file: string): SegmentContents {
+/**
+ * The segment's header and sub-buffers; null for a segment whose header a crash cut short
+ * (isCaptureHeaderCut: it holds no sub-buffer, so skipping it loses nothing).
+ */
+export function readSegment (file: string): SegmentContents | null {
   const buf = fs.readFileSync(file)
+  if (isCaptureHeaderCut(buf)) return null
   const { meta, entriesOff } = decodeCaptureHeader(buf, file)
   const subbufs: CapturedSubbuf[] = []
   let off = entriesOff

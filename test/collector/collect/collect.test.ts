@@ -54,6 +54,30 @@ test('every generated record ends up in the archive exactly once, and the spool 
   sim.destroy()
 })
 
+test('a spool segment whose header a crash cut short does not stop the next collector: it is removed, saying so', async () => {
+  const sim = new RelaySim({ cpus: [0, 1], subbufSize: 4096, nSubbufs: 8, flushIntervalMs: 5 })
+  const stop = new AbortController()
+  const lines: string[] = []
+  const opts = { ...options(sim, stop.signal), log: (line: string) => { lines.push(line) } }
+  fs.mkdirSync(opts.spoolDir, { recursive: true })
+  const cut = path.join(opts.spoolDir, '0000000001-0123456789abcdef.krcap')
+  fs.writeFileSync(cut, Buffer.alloc(0))
+  const stopServing = serveControl(sim)
+  const running = collect(opts)
+  await collectorReading(opts.spoolDir, ['0000000001-0123456789abcdef.krcap'])
+  await driveGenerator(sim, 2000, 16)
+  stop.abort()
+  await running
+  stopServing()
+  assert.equal(fs.existsSync(cut), false)
+  assert.ok(lines.some(l => l === `removed ${cut}: a crash cut its header short, so it held no sub-buffer`), lines.join('\n'))
+  const a = await readArchive(opts.out)
+  assert.equal(a.records, 4000)
+  assert.equal(a.duplicates, 0)
+  assert.deepEqual(a.losses, [])
+  sim.destroy()
+})
+
 // A collector that was not there while 2000 records per CPU went into 2 x 4 KiB: the
 // loss rows count exactly the records the buffer dropped, whether a later record
 // reveals the drops (in its sub-buffer's header) or none does (the stop's second flush).

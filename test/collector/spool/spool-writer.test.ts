@@ -26,7 +26,7 @@ test('sub-buffers come back byte for byte, with the channel meta, in write order
   assert.deepEqual([...closed[0]!.maxSeq], [[0, 8], [1, 2]])
   const files = listSegments(dir)
   assert.equal(files.length, 1)
-  const seg = readSegment(files[0]!)
+  const seg = readSegment(files[0]!)!
   assert.deepEqual(seg.meta, meta())
   assert.equal(seg.tornBytes, 0)
   assert.deepEqual(seg.subbufs.map(s => s.cpu), [0, 1, 0])
@@ -46,7 +46,7 @@ test('rotation by size: shouldRotate says so, and segment numbers keep increasin
   w.close()
   const names = listSegments(dir).map(f => path.basename(f))
   assert.deepEqual(names, ['0000000001-0123456789abcdef.krcap', '0000000002-fedcba9876543210.krcap'])
-  assert.equal(readSegment(listSegments(dir)[1]!).meta.channelId, 'fedcba9876543210')
+  assert.equal(readSegment(listSegments(dir)[1]!)!.meta.channelId, 'fedcba9876543210')
 })
 
 test('an unwritable spool directory is an error naming the file', () => {
