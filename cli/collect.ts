@@ -1,5 +1,6 @@
 // krelay collect: follow the live channel, spool every complete sub-buffer before it is
 // acknowledged, merge the CPUs by time and archive to Parquet until stopped.
+import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import type { Command } from 'commander'
@@ -9,7 +10,7 @@ import { commanderOutput } from './errors.ts'
 import { defaultHostPartition, fsyncOption, hostOption, MiB, optionValue, parseOptions, pathOption, positiveNumber } from './options.ts'
 import { stopOnSignals } from './signals.ts'
 import { UsageError } from './errors.ts'
-import { DEFAULT_LIVE_SOCKET, groupId, LiveSocketError, prepareSocketPath } from '../collector/live/socket-file.ts'
+import { DEFAULT_LIVE_SOCKET, groupId, LiveSocketError } from '../collector/live/socket-file.ts'
 import type { LiveOptions } from '../collector/live/server.ts'
 
 // the collector (and DuckDB) is loaded only when the command runs: --help and usage
@@ -109,10 +110,11 @@ async function liveOptions (opts: CollectCliOptions, log: (line: string) => void
   }
   const live: LiveOptions = { socketPath: opts.liveSocket ?? DEFAULT_LIVE_SOCKET, gid, queueBytes: Math.round((opts.liveQueue ?? 4) * MiB) }
   if (opts.liveSocket === undefined) {
+    // Only the directory here: whether another collector listens is asked after the
+    // channel's claim (collect()), so that a second collector is told who holds the channel.
     try {
-      await prepareSocketPath(live.socketPath)
+      fs.mkdirSync(path.dirname(live.socketPath), { recursive: true, mode: 0o750 })
     } catch (err) {
-      if (err instanceof LiveSocketError) throw err
       log(`no live stream (${(err as Error).message}): pass --live-socket PATH to serve one, or --no-live`)
       return undefined
     }
