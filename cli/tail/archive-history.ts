@@ -3,23 +3,13 @@
 import path from 'node:path'
 import { lit } from '../../collector/archive/sql.ts'
 import { parquetFiles } from '../../offline/read-archive.ts'
-import { TYPE_NAMES, LOSS_REASONS, type LossReason } from '../../formats/archive-schema.ts'
 import { dataView } from '../../formats/bytes.ts'
 import { writeRecord } from '../../formats/record.ts'
 import { CTX_NAMES, KIND_BINARY, KIND_TEXT, LEVEL_NAMES, recordLength } from '../../formats/wire.ts'
 import { bigIntToHalves } from '../../collector/archive/time.ts'
-import type { LossRow } from '../../collector/archive/index.ts'
+import { codeOf, lossRowOf, typeCode } from './archive-row.ts'
 import type { HistoryLoss, HistoryRecord, HistoryWindow } from './history.ts'
 import type { ChannelInfo } from './time.ts'
-
-const TYPE_BY_NAME = new Map([...TYPE_NAMES].map(([n, name]) => [name, n]))
-
-/** A name the archive writes (or a decimal / 0xNNNN for values without one) back to its number. */
-function numberOf (names: readonly string[] | ReadonlyMap<string, number>, s: string): number {
-  const n = Array.isArray(names) ? names.indexOf(s) : (names as ReadonlyMap<string, number>).get(s) ?? -1
-  if (n >= 0) return n
-  return s.startsWith('0x') ? parseInt(s.slice(2), 16) : Number(s)
-}
 
 export interface ArchiveHistory { records: HistoryRecord[], losses: HistoryLoss[] }
 
@@ -64,14 +54,14 @@ export async function archiveHistory (out: string, w: HistoryWindow, filtered: b
         const seq = Number(r.seq)
         const cpu = Number(r.cpu)
         writeRecord(bytes, 0, {
-          type: numberOf(TYPE_BY_NAME, String(r.type)),
+          type: typeCode(String(r.type)),
           kind: text ? KIND_TEXT : KIND_BINARY,
-          level: numberOf(LEVEL_NAMES, String(r.level)),
+          level: codeOf(LEVEL_NAMES, String(r.level)),
           seq,
           tsHi: hi,
           tsLo: lo,
           pid: Number(r.pid) >>> 0,
-          ctx: numberOf(CTX_NAMES, String(r.ctx)),
+          ctx: codeOf(CTX_NAMES, String(r.ctx)),
           comm: String(r.comm),
         }, payload)
         const view = dataView(bytes)
@@ -85,21 +75,9 @@ export async function archiveHistory (out: string, w: HistoryWindow, filtered: b
       for (const r of await rows(sql)) {
         const id = String(r.channel_id)
         const ch = channels.get(id) ?? channel(id, 0n)
-        const from = bigIntToHalves(BigInt(r.t0 as string) - ch.monoToRealtimeNs)
-        const to = BigInt(r.t1 as string) - ch.monoToRealtimeNs
-        const toHalves = bigIntToHalves(to)
-        const reason = String(r.reason)
-        const loss: LossRow = {
-          cpu: Number(r.cpu),
-          firstSeq: Number(r.first_seq),
-          count: Number(r.count),
-          fromHi: from.hi,
-          fromLo: from.lo,
-          toHi: toHalves.hi,
-          toLo: toHalves.lo,
-          reason: (LOSS_REASONS as readonly string[]).includes(reason) ? reason as LossReason : 'collector',
-        }
-        result.losses.push({ channelId: id, cpu: loss.cpu, seq: loss.firstSeq, mono: to, ch, loss })
+        const t1 = BigInt(r.t1 as string)
+        const loss = lossRowOf([BigInt(r.t0 as string), t1, Number(r.cpu), BigInt(r.first_seq as number), BigInt(r.count as number), String(r.reason), id], ch.monoToRealtimeNs)
+        result.losses.push({ channelId: id, cpu: loss.cpu, seq: loss.firstSeq, mono: t1 - ch.monoToRealtimeNs, ch, loss })
       }
     }
   } finally {
