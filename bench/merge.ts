@@ -1,107 +1,135 @@
-// Benchmark of the k-way merge against a baseline measured in the same run.
+// merge: decode and merge of a capture with 2, 8 and 64 CPU streams, against a C program
+// (bench/c/merge.c) that decodes and k-way merges the same bytes.
 //
-//   node --import tsx bench/merge.ts [records] [cpus]     (default 2,000,000 and 4)
+//   node --import tsx bench/merge.ts [--quick]
 //
-// Both variants order the same per-CPU streams (records encoded as the module writes
-// them, in 256 KiB chunks, timestamps above 2^53 ns with frequent ties) by (ts, cpu, seq):
-//   sort    the obvious way: decode every record into an object with a BigInt ts,
-//           collect them, Array.prototype.sort. Allocates per record, holds everything.
-//   merge   collector/merge: chunks queued per CPU, heap of heads, released by
-//           watermarks round by round as the collector does; nothing allocated per record.
-// Reported: records/s, heap growth over the run, and the merge/sort ratio. The two orders
-// are checked equal.
-import { Merge } from '../collector/merge/merge.ts'
-import { writeRecord } from '../formats/record.ts'
+// For each stream count the benchmark writes one capture segment with the same number of
+// records in all (bench/merge-capture.ts), then decodes and merges it with:
+//   C    bench/c/merge.c, built with gcc -O2 at start: read() the file, check every
+//        sub-buffer header and record, heap of stream heads as blkparse, released after
+//        each pass below the lowest watermark.
+//   ts   what `krelay archive --from` does (collector/collect/replay.ts, pipeline.ts):
+//        readSegment, checkSubbufHeader, decodeSubbuf (walks and validates every record),
+//        Merge.push + setWatermark per sub-buffer, release('watermark') after each pass,
+//        release('all') at the end.
+// Both fold the emitted (cpu, seq) order into the same hash, which must agree. Times are
+// CPU times (the machine is shared), file read included, best of REPEATS after a warm-up.
+import { execFileSync } from 'node:child_process'
+import fs from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { dataView } from '../formats/bytes.ts'
+import { createRecordView } from '../formats/record.ts'
+import { checkSubbufHeader, createSubbufHeader, HEADER_OK, readSubbufHeader } from '../formats/subbuf-header.ts'
 import { RECORD_HDR } from '../formats/wire.ts'
+import { Merge } from '../collector/merge/merge.ts'
+import { decodeSubbuf } from '../collector/source/decode-subbuf.ts'
+import { createSeqState } from '../collector/source/records.ts'
+import { readSegment } from '../collector/spool/spool-reader.ts'
+import { cpuMs } from './cpu-time.ts'
+import { goalLine, isQuick, millions } from './goal.ts'
+import { SUBBUF, writeCapture } from './merge-capture.ts'
 
-const N = Number(process.argv[2] ?? 2_000_000)
-const CPUS = Number(process.argv[3] ?? 4)
-const CHUNK = 256 * 1024
-const BASE_HI = 0x00300000 // ts above 2^53 ns, as after 104 days of uptime
-
-interface Chunk { cpu: number, view: DataView, end: number, lastHi: number, lastLo: number }
-
-function makeChunks (): Chunk[] {
-  const chunks: Chunk[] = []
-  const perCpu = Math.floor(N / CPUS)
-  let s = 12345
-  const rand = (): number => { s = (s * 1103515245 + 12345) >>> 0; return s / 4294967296 }
-  for (let cpu = 0; cpu < CPUS; cpu++) {
-    let buf = Buffer.alloc(CHUNK)
-    let off = 0
-    let lo = 0
-    let hi = BASE_HI
-    for (let seq = 1; seq <= perCpu; seq++) {
-      lo += rand() < 0.3 ? 0 : Math.floor(rand() * 2000)
-      if (lo >= 4294967296) { lo -= 4294967296; hi++ }
-      const payload = Buffer.alloc(16 + (seq % 61), seq & 0xff)
-      if (off + 48 + payload.length + 8 > CHUNK) {
-        chunks.push({ cpu, view: new DataView(buf.buffer, buf.byteOffset, off), end: off, lastHi: hi, lastLo: lo })
-        buf = Buffer.alloc(CHUNK)
-        off = 0
-      }
-      off += writeRecord(buf, off, { type: 0xff01, kind: 2, level: 6, seq, tsHi: hi, tsLo: lo, pid: 1, ctx: 0, comm: 'gen' }, payload)
-    }
-    chunks.push({ cpu, view: new DataView(buf.buffer, buf.byteOffset, off), end: off, lastHi: hi, lastLo: lo })
-  }
-  // arrival order: round-robin over CPUs, as a reader pass takes them
-  const byCpu = Array.from({ length: CPUS }, (_, c) => chunks.filter(ch => ch.cpu === c))
-  const arrival: Chunk[] = []
-  for (let i = 0; byCpu.some(l => i < l.length); i++) for (const l of byCpu) if (i < l.length) arrival.push(l[i]!)
-  return arrival
-}
-
-const LE = true
+const QUICK = isQuick()
+const RECORDS = QUICK ? 400_000 : 4_000_000
+const STREAMS = [2, 8, 64]
+const REPEATS = QUICK ? 2 : 3
 const SEQ = RECORD_HDR.seq.offset
-const TS = RECORD_HDR.ts.offset
-const LEN = RECORD_HDR.len.offset
+const BENCH_DIR = path.dirname(fileURLToPath(import.meta.url))
 
-function runSort (chunks: Chunk[]): Float64Array {
-  const recs: Array<{ ts: bigint, cpu: number, seq: number }> = []
-  for (const ch of chunks) {
-    for (let off = 0; off < ch.end; off += ch.view.getUint32(off + LEN, LE)) {
-      recs.push({ ts: ch.view.getBigUint64(off + TS, LE), cpu: ch.cpu, seq: ch.view.getUint32(off + SEQ, LE) })
-    }
-  }
-  recs.sort((a, b) => (a.ts < b.ts ? -1 : a.ts > b.ts ? 1 : a.cpu - b.cpu || a.seq - b.seq))
-  const order = new Float64Array(recs.length)
-  for (let i = 0; i < recs.length; i++) order[i] = recs[i]!.cpu * 1e9 + recs[i]!.seq
-  return order
-}
+interface Result { records: number, ms: number, hash: number }
 
-function runMerge (chunks: Chunk[]): Float64Array {
-  const order = new Float64Array(N)
-  let i = 0
-  const merge = new Merge((view, off, cpu) => { order[i++] = cpu * 1e9 + view.getUint32(off + SEQ, LE) })
-  for (let c = 0; c < CPUS; c++) merge.addCpu(c)
-  // one round per CPUS chunks: push, then every CPU's watermark is its newest ts
-  for (let k = 0; k < chunks.length; k += CPUS) {
-    for (const ch of chunks.slice(k, k + CPUS)) {
-      merge.push(ch.cpu, ch.view, 0, ch.end)
-      merge.setWatermark(ch.cpu, ch.lastHi, ch.lastLo)
-    }
-    merge.release('watermark')
+/** Decode and merge as `krelay archive --from` drives them. */
+function mergeTs (file: string, cpus: number): Result {
+  let records = 0
+  let hash = 2166136261
+  const t0 = cpuMs()
+  const merge = new Merge((view, off, cpu) => {
+    hash = Math.imul(hash ^ cpu, 16777619)
+    hash = Math.imul(hash ^ view.getUint32(off + SEQ, true), 16777619)
+    records++
+  })
+  for (let cpu = 0; cpu < cpus; cpu++) merge.addCpu(cpu)
+  const header = createSubbufHeader()
+  const rec = createRecordView()
+  const states = Array.from({ length: cpus }, createSeqState)
+  const seg = readSegment(file)
+  if (seg === null) throw new Error(`${file}: no capture header`)
+  let inRound = 0
+  for (const { cpu, bytes } of seg.subbufs) {
+    readSubbufHeader(dataView(bytes), 0, header)
+    const status = checkSubbufHeader(header, cpu, seg.meta.subbufSize)
+    if (status !== HEADER_OK) throw new Error(`sub-buffer ${header.seq} of cpu ${cpu}: header status ${status}`)
+    const sub = decodeSubbuf(cpu, header.seq, bytes, header, status, states[cpu]!, rec, header.watermarkHi, header.watermarkLo)
+    if (sub.fault !== null) throw new Error(`sub-buffer ${header.seq} of cpu ${cpu}: ${sub.fault.description}`)
+    merge.push(cpu, sub.view, sub.recordsStart, sub.recordsEnd)
+    merge.setWatermark(cpu, header.watermarkHi, header.watermarkLo)
+    if (++inRound === cpus) { merge.release('watermark'); inRound = 0 }
   }
   merge.release('all')
-  return order.subarray(0, i)
+  return { records, ms: cpuMs() - t0, hash: hash >>> 0 }
 }
 
-function measure (name: string, fn: () => Float64Array): { rate: number, order: Float64Array } {
-  const heap0 = process.memoryUsage().heapUsed
-  const t0 = performance.now()
-  const order = fn()
-  const ms = performance.now() - t0
-  const heap = process.memoryUsage().heapUsed - heap0
-  const rate = order.length / (ms / 1000)
-  console.log(`${name.padEnd(6)} ${(rate / 1e6).toFixed(2)} M records/s  ${ms.toFixed(0).padStart(6)} ms  heap +${(heap / 1048576).toFixed(0)} MiB`)
-  return { rate, order }
+function mergeC (binary: string, file: string, cpus: number): Result {
+  const out = execFileSync(binary, [file, String(cpus), String(REPEATS)], { encoding: 'utf8' }).trim().split(' ')
+  return { records: Number(out[0]), ms: Number(out[1]), hash: Number(out[2]) }
 }
 
-const chunks = makeChunks()
-console.log(`merge benchmark: ${N} records, ${CPUS} CPUs, ${chunks.length} chunks of up to ${CHUNK / 1024} KiB`)
-runMerge(chunks.slice(0, CPUS * 4)); runSort(chunks.slice(0, CPUS * 4)) // warm up
-const sorted = measure('sort', () => runSort(chunks))
-const merged = measure('merge', () => runMerge(chunks))
-const same = sorted.order.length === merged.order.length && sorted.order.every((v, i) => v === merged.order[i])
-if (!same) throw new Error('merge and sort disagree on the order')
-console.log(`merge/sort: ${(merged.rate / sorted.rate).toFixed(1)}x  (orders identical)`)
+function buildC (dir: string): string {
+  const binary = path.join(dir, 'merge')
+  const include = path.join(BENCH_DIR, '..', 'formats')
+  execFileSync('gcc', ['-O2', '-Wall', '-Werror', '-I', include, '-o', binary, path.join(BENCH_DIR, 'c', 'merge.c')], { stdio: 'inherit' })
+  return binary
+}
+
+const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'krelay-bench-merge-'))
+try {
+  const binary = buildC(dir)
+  console.log(`merge: ${RECORDS} records over 2, 8 and 64 CPU streams, ${SUBBUF / 1024} KiB sub-buffers, best of ${REPEATS}`)
+  { // warm-up: the JIT compiles decode and merge before anything is timed
+    const file = path.join(dir, 'warm.krcap')
+    writeCapture(file, 200_000, 8)
+    for (let i = 0; i < 3; i++) mergeTs(file, 8)
+  }
+  const rates = new Map<number, { ts: number, c: number }>()
+  for (const cpus of STREAMS) {
+    const file = path.join(dir, `${cpus}.krcap`)
+    writeCapture(file, RECORDS, cpus)
+    const c = mergeC(binary, file, cpus)
+    let ts = mergeTs(file, cpus)
+    for (let i = 1; i < REPEATS; i++) {
+      const again = mergeTs(file, cpus)
+      if (again.ms < ts.ms) ts = again
+    }
+    if (ts.records !== RECORDS || c.records !== RECORDS || ts.hash !== c.hash) {
+      throw new Error(`${cpus} streams: TypeScript emitted ${ts.records} records (hash ${ts.hash}), C ${c.records} (hash ${c.hash})`)
+    }
+    fs.rmSync(file)
+    const rate = { ts: RECORDS / (ts.ms / 1000), c: RECORDS / (c.ms / 1000) }
+    rates.set(cpus, rate)
+    console.log(`${String(cpus).padStart(2)} streams  C ${millions(rate.c, 'records/s').padStart(17)}  ts ${millions(rate.ts, 'records/s').padStart(17)}  ts/C ${(rate.ts / rate.c).toFixed(2)}  (same order)`)
+  }
+  for (const cpus of STREAMS) {
+    const r = rates.get(cpus)!
+    console.log(goalLine({
+      name: 'merge',
+      figure: `${millions(r.ts, 'records/s')}, ${cpus} streams`,
+      ratio: r.ts / r.c,
+      baseline: 'a C decode + k-way merge of the same bytes (bench/c/merge.c)',
+      goal: '>= 0.5x',
+      met: r.ts / r.c >= 0.5,
+    }))
+  }
+  const scale = rates.get(64)!.ts / rates.get(2)!.ts
+  console.log(goalLine({
+    name: 'merge',
+    figure: `${millions(rates.get(64)!.ts, 'records/s')}, 64 streams`,
+    ratio: scale,
+    baseline: 'the rate of 2 streams',
+    goal: '>= 0.8x',
+    met: scale >= 0.8,
+  }))
+} finally {
+  fs.rmSync(dir, { recursive: true, force: true })
+}

@@ -58,15 +58,15 @@ async function runOne (name: string, quick: boolean): Promise<Outcome> {
 }
 
 function summary (outcomes: Outcome[]): string {
-  const rows: string[][] = [['bench', 'figure', 'against the baseline', 'goal', 'result', 's']]
+  const rows: string[][] = [['bench', 'figure', 'against the baseline', 'goal', 's', 'result']]
   for (const o of outcomes) {
     for (const line of o.goals) {
       const m = GOAL_LINE.exec(line)
-      if (m) rows.push([m[1]!, m[2]!, m[3]!, m[4]!, m[5]!, o.seconds.toFixed(0)])
+      if (m) rows.push([m[1]!, m[2]!, m[3]!, m[4]!, o.seconds.toFixed(0), m[5]!])
     }
-    if (o.failure !== undefined) rows.push([o.name, '-', '-', '-', `FAILED: ${o.failure}`, o.seconds.toFixed(0)])
+    if (o.failure !== undefined) rows.push([o.name, '-', '-', '-', o.seconds.toFixed(0), `FAILED: ${o.failure}`])
   }
-  const widths = rows[0]!.map((_, i) => Math.max(...rows.map(r => i === 4 && r[i]!.startsWith('FAILED') ? 0 : r[i]!.length)))
+  const widths = rows[0]!.map((_, i) => Math.max(...rows.map(r => r[i]!.length)))
   return rows.map(r => r.map((cell, i) => i === r.length - 1 ? cell : cell.padEnd(widths[i]!)).join('  ').trimEnd()).join('\n')
 }
 
