@@ -122,6 +122,8 @@ try {
     }))
   }
   const scale = rates.get(64)!.ts / rates.get(2)!.ts
+  // what the working set costs any merge: 64 sub-buffers of 256 KiB per pass do not stay in cache
+  console.log(`64 streams / 2 streams: ts ${scale.toFixed(2)}x, C ${(rates.get(64)!.c / rates.get(2)!.c).toFixed(2)}x`)
   console.log(goalLine({
     name: 'merge',
     figure: `${millions(rates.get(64)!.ts, 'records/s')}, 64 streams`,
