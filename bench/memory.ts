@@ -6,7 +6,8 @@
 // archive and spool in os.tmpdir()), on a simulator this process drives like the module:
 // the generator writes continuously on 4 CPUs (module defaults: 8 x 256 KiB sub-buffers),
 // as fast as the collector acknowledges (never more than the free sub-buffers hold, so
-// nothing is dropped), and the control file's acks are applied as they come (stats is
+// nothing is dropped), the flush timer runs every 100 ms, and the control file's acks
+// are applied as they come (stats is
 // replaced whole at each change: bench/atomic-sim.ts). The
 // collector's VmHWM (/proc/<pid>/status) is sampled every 100 ms and noted when the
 // collector has acknowledged each checkpoint's records; at the end it is stopped with
@@ -86,7 +87,13 @@ try {
   const cumulative = new Map([...sim.cpus.keys()].map(cpu => [cpu, [0]]))
   const notes: Array<{ records: number, hwm: number, rss: number, seconds: number }> = []
   let left = perCpu
+  let nextTimer = performance.now() + sim.flushIntervalMs
   for (;;) {
+    // the module's flush timer (PROTOCOL.md §4): it advances the watermarks of CPUs whose consumer keeps up
+    if (performance.now() >= nextTimer) {
+      sim.timerFlush()
+      nextTimer += sim.flushIntervalMs
+    }
     const errors = sim.pumpControl()
     if (errors.length > 0) throw new Error(`a control command of krelay collect failed: ${errors[0]!.message}`)
     if (child.exitCode !== null) throw new Error(`krelay collect exited early (${child.exitCode}): ${stderr}`)
