@@ -4,24 +4,31 @@
 //   a reader in another process can catch a half-written row ("produced 10" between 99
 //   and 100) and take the channel for reloaded: here each version is written to a new
 //   file and renamed over stats (tmpfs: no flush on rename).
-// - RelaySim's generator closes sub-buffers without publishing stats, so a reader that
-//   took a sub-buffer the stats do not show yet takes the channel for reloaded (produced
-//   below what it read): here stats are published as soon as a sub-buffer closes.
+// - RelaySim's generator closes sub-buffers without publishing stats, and even a publish
+//   right after the close comes too late when this process is preempted in between (the
+//   machine is shared): a reader that took a sub-buffer the stats do not show yet takes
+//   the channel for reloaded (produced below what it read). Here stats showing a
+//   sub-buffer as produced are published before its commit_seq is stored.
 import fs from 'node:fs'
 import path from 'node:path'
 import { RelaySim } from '../collector/sim/relay-sim.ts'
+import type { SimCpu } from '../collector/sim/sim-cpu.ts'
 import { renderStats } from '../collector/sim/sim-text.ts'
 
 export class AtomicStatsSim extends RelaySim {
-  override genStep (perCpu: number): number {
-    let remaining = 0
-    for (let i = 0; i < perCpu; i++) {
-      const before = this.producedTotal()
-      remaining = super.genStep(1)
-      if (this.producedTotal() !== before) this.publishStats()
-      if (remaining === 0) break
+  override addCpu (cpu: number): SimCpu {
+    const c = super.addCpu(cpu)
+    const close = c.close.bind(c)
+    c.close = () => {
+      if (c.openSeq !== 0) {
+        const produced = c.produced
+        c.produced = c.openSeq
+        this.publishStats()
+        c.produced = produced
+      }
+      close()
     }
-    return remaining
+    return c
   }
 
   override publishStats (): void {
@@ -29,11 +36,5 @@ export class AtomicStatsSim extends RelaySim {
     const tmp = path.join(this.dir, '.stats.tmp')
     fs.writeFileSync(tmp, renderStats([...this.cpus.values()].sort((a, b) => a.cpu - b.cpu)), 'latin1')
     fs.renameSync(tmp, path.join(this.dir, 'stats'))
-  }
-
-  private producedTotal (): number {
-    let n = 0
-    for (const c of this.cpus.values()) n += c.produced
-    return n
   }
 }
