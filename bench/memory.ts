@@ -1,13 +1,13 @@
 // memory: peak RSS of the collector after 1M, 10M and 100M records from the simulator.
 //
-//   node --import tsx bench/memory.ts [--quick]        (quick: 0.2M, 1M, 2M)
+//   node --import tsx bench/memory.ts [--quick] [--saturate]        (quick: 0.2M, 1M, 2M)
 //
 // `krelay collect` runs as a user runs it, in its own process (--fsync never --no-live,
 // archive and spool in os.tmpdir()), on a simulator this process drives like the module:
-// the generator writes continuously on 4 CPUs (module defaults: 8 x 256 KiB sub-buffers),
-// as fast as the collector acknowledges (never more than the free sub-buffers hold, so
-// nothing is dropped), the flush timer runs every 100 ms, and the control file's acks
-// are applied as they come (stats is
+// the generator writes continuously on 4 CPUs (module defaults: 8 x 256 KiB sub-buffers)
+// at the rate the collector sustains (never more than the free sub-buffers hold, so
+// nothing is dropped; see SATURATE), the flush timer runs every 100 ms, and the control
+// file's acks are applied as they come (stats is
 // replaced whole at each change: bench/atomic-sim.ts). The
 // collector's VmHWM (/proc/<pid>/status) is sampled every 100 ms and noted when the
 // collector has acknowledged each checkpoint's records; at the end it is stopped with
@@ -30,6 +30,15 @@ const CPUS = 4
 const SUBBUF = 256 * 1024
 const N_SUBBUFS = 8
 const LIMIT_MIB = 256
+/**
+ * --saturate: write whenever a sub-buffer is free. The collector is then always behind, so
+ * the flush timer never advances a watermark (PROTOCOL.md §4) and the merge holds records
+ * until its memory bound forces them out. By default the generator writes at most BURST
+ * records per CPU per timer tick, and only after a tick at which the collector had caught
+ * up: a rate the collector sustains, whatever it is.
+ */
+const SATURATE = process.argv.includes('--saturate')
+const BURST = Math.floor(3 * SUBBUF / 96)
 const BIN = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'bin', 'krelay.js')
 /** longest generator record: header + 16-byte payload + 60 fill bytes, aligned */
 const MAX_RECORD = 128
@@ -88,11 +97,14 @@ try {
   const notes: Array<{ records: number, hwm: number, rss: number, seconds: number }> = []
   let left = perCpu
   let nextTimer = performance.now() + sim.flushIntervalMs
+  /** records per CPU the generator may still write before the next timer tick */
+  let budget = SATURATE ? Infinity : BURST
   for (;;) {
     // the module's flush timer (PROTOCOL.md §4): it advances the watermarks of CPUs whose consumer keeps up
     if (performance.now() >= nextTimer) {
       sim.timerFlush()
-      nextTimer += sim.flushIntervalMs
+      nextTimer = performance.now() + sim.flushIntervalMs
+      if (!SATURATE) budget = [...sim.cpus.values()].every(c => c.consumed === c.produced) ? BURST : 0
     }
     const errors = sim.pumpControl()
     if (errors.length > 0) throw new Error(`a control command of krelay collect failed: ${errors[0]!.message}`)
@@ -100,8 +112,10 @@ try {
     // room for this many records on every CPU without a drop (one sub-buffer kept free)
     let room = Infinity
     for (const c of sim.cpus.values()) room = Math.min(room, Math.floor((N_SUBBUFS - 1 - (c.produced - c.consumed)) * SUBBUF / MAX_RECORD) - 1)
-    if (left > 0 && room > 0) {
-      left = sim.genStep(Math.min(room, 4096))
+    const step = Math.min(room, 4096, budget)
+    if (left > 0 && step > 0) {
+      left = sim.genStep(step)
+      budget -= step
       await yieldNow() // the sampler and the child's output
     } else {
       if (left === 0) sim.flush() // the last records: the collector waits for nothing else
