@@ -39,6 +39,8 @@ const LIMIT_MIB = 256
  */
 const SATURATE = process.argv.includes('--saturate')
 const BURST = Math.floor(3 * SUBBUF / 96)
+/** more `krelay collect` options, to see what they change, e.g. KRELAY_BENCH_COLLECT_ARGS='--file-size 16' */
+const EXTRA = (process.env.KRELAY_BENCH_COLLECT_ARGS ?? '').split(' ').filter(a => a !== '')
 const BIN = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'bin', 'krelay.js')
 /** longest generator record: header + 16-byte payload + 60 fill bytes, aligned */
 const MAX_RECORD = 128
@@ -82,7 +84,7 @@ const out = fs.mkdtempSync(path.join(os.tmpdir(), 'krelay-bench-memory-'))
 const sim = new AtomicStatsSim({ cpus: [...Array(CPUS).keys()], subbufSize: SUBBUF, nSubbufs: N_SUBBUFS, flushIntervalMs: 100, staleFill: false })
 console.log(`memory: krelay collect on the simulator, ${CPUS} CPUs x ${N_SUBBUFS} x ${SUBBUF / 1024} KiB, ${CHECKPOINTS.map(label).join(' / ')} records`)
 sim.startGen(perCpu) // info changes now, before the collector reads it
-const child = spawn(process.execPath, [BIN, 'collect', '--channel', sim.dir, '--out', out, '--host', 'bench', '--fsync', 'never', '--no-live'], { stdio: ['ignore', 'pipe', 'pipe'] })
+const child = spawn(process.execPath, [BIN, 'collect', '--channel', sim.dir, '--out', out, '--host', 'bench', '--fsync', 'never', '--no-live', ...EXTRA], { stdio: ['ignore', 'pipe', 'pipe'] })
 let stdout = ''
 let stderr = ''
 child.stdout.on('data', (b: Buffer) => { stdout += b.toString() })
