@@ -30,16 +30,18 @@ interface Outcome {
 
 async function runOne (name: string, quick: boolean): Promise<Outcome> {
   const script = path.join(BENCH_DIR, `${name}.ts`)
-  const shown = path.relative(process.cwd(), script)
+  const shown = `bench/${name}.ts`
   if (!fs.existsSync(script)) return { name, goals: [], failure: `${shown} does not exist`, seconds: 0 }
   console.log(`\n=== ${name}: node --import tsx ${shown}${quick ? ' --quick' : ''}`)
   const t0 = performance.now()
-  const child = spawn(process.execPath, ['--import', 'tsx', script, ...(quick ? ['--quick'] : [])], { stdio: ['ignore', 'pipe', 'inherit'] })
+  // from the checkout's root, where --import finds tsx
+  const child = spawn(process.execPath, ['--import', 'tsx', script, ...(quick ? ['--quick'] : [])], { cwd: path.dirname(BENCH_DIR), stdio: ['ignore', 'pipe', 'inherit'] })
   const goals: string[] = []
   let partial = ''
-  child.stdout.on('data', (chunk: Buffer) => {
+  child.stdout.setEncoding('utf8')
+  child.stdout.on('data', (chunk: string) => {
     process.stdout.write(chunk)
-    const lines = (partial + chunk.toString('utf8')).split('\n')
+    const lines = (partial + chunk).split('\n')
     partial = lines.pop()!
     for (const line of lines) if (line.startsWith('bench ')) goals.push(line)
   })
