@@ -5,7 +5,7 @@ import { LOSS_REASONS, type LossReason } from '../../formats/archive-schema.ts'
 import { DatasetWriter } from './dataset-writer.ts'
 import { Stager } from './stager.ts'
 import { lossesSelect, LOSSES_STAGING } from './sql.ts'
-import { isMonoHalves, utcQ } from './time.ts'
+import { isMonoHalves, utcQ, utcR } from './time.ts'
 import type { LossRow, StagerHooks, WriterOptions } from './types.ts'
 
 /** Bytes counted per loss row. */
@@ -83,7 +83,7 @@ export class LossesWriter extends DatasetWriter {
     this.toHi[i] = row.toHi
     this.toLo[i] = row.toLo
     this.reason[i] = code
-    s.endRow(LOSS_ROW_BYTES)
+    s.endRow(LOSS_ROW_BYTES, q, utcR(row.fromLo, s.offR), row.cpu, row.firstSeq)
   }
 
   /** q of mono + offset (time.ts), or -1 when the time does not fit the archive. */

@@ -19,6 +19,8 @@ export interface PublisherOptions {
   readonly host: string;
   readonly zstdLevel: number;
   readonly rowGroupSize: number;
+  /** the instance keeps insertion order (preserve_insertion_order): ordered stages need no sort */
+  readonly keepsOrder: boolean;
 }
 
 export class Publisher {
@@ -124,7 +126,7 @@ export class Publisher {
     const published: Published = { dataset: spec.dataset, path: final, rows, firstTs, lastTs, maxSeq }
     try {
       await ensureDurableDir(dir, this.knownDirs)
-      await this.conn.run(copySql(select, spec, tmp, this.opts))
+      await this.conn.run(copySql(select, spec, tmp, this.opts, st.ordered && this.opts.keepsOrder))
       await this.hooks.afterCopy?.(tmp, final, published)
       await publishFile(tmp, final)
     } catch (e) {

@@ -1,12 +1,21 @@
-// The `records` dataset writer. append() is the hot path: it checks ranges, writes the
-// row's numbers into typed arrays and its strings/bytes into the DuckDB chunk, and
-// allocates nothing (no BigInt, no objects). See stager.ts for staging, publisher.ts for publishing.
+// The `records` dataset writer. append() and appendRecord() are the hot path: they check
+// ranges, write the row's numbers into typed arrays and its strings/bytes into the DuckDB
+// chunk, and allocate nothing (no BigInt, no objects). appendRecord() takes a record as
+// the kernel wrote it (PROTOCOL.md §3.2) and hands comm and payload to DuckDB as the
+// bytes they are: no JS string is made only for DuckDB to encode it back into the same
+// UTF-8. See stager.ts for staging, publisher.ts for publishing.
 
 import duckdb from '@duckdb/node-bindings'
+import {
+  recordCommOffset, recordCtx, recordKind, recordLen, recordLevel, recordPad, recordPayloadOffset, recordPid, recordSeq,
+  recordTsHi, recordTsLo, recordType,
+} from '../../formats/record.ts'
+import { COMM_LEN, KIND_TEXT } from '../../formats/wire.ts'
 import { DatasetWriter } from './dataset-writer.ts'
+import { ExactBytes, isUtf8 } from './exact-bytes.ts'
 import { Stager } from './stager.ts'
 import { recordsSelect, RECORDS_STAGING } from './sql.ts'
-import { isMonoHalves, utcQ } from './time.ts'
+import { isMonoHalves, utcQ, utcR } from './time.ts'
 import type { RecordRow, StagerHooks, WriterOptions } from './types.ts'
 
 /** Bytes counted per row besides payload and comm (the wire header size). */
@@ -36,6 +45,10 @@ export class RecordsWriter extends DatasetWriter {
   private readonly pid: Int32Array
   private readonly commVec: duckdb.Vector
   private readonly payloadVec: duckdb.Vector
+  private readonly exact = new ExactBytes()
+  /** the chunk appendRecord last read from, as bytes (made once per chunk) */
+  private view: DataView | undefined
+  private bytes: Buffer = Buffer.alloc(0)
 
   private constructor (s: Stager) {
     super(s)
@@ -100,18 +113,71 @@ export class RecordsWriter extends DatasetWriter {
     bytes += ROW_OVERHEAD_BYTES + comm.length
 
     const i = s.beginRow(q, bytes)
-    this.tsHi[i] = hi
-    this.tsLo[i] = lo
-    this.cpu[i] = row.cpu
-    this.seq[i] = seq
-    this.level[i] = row.level
-    this.type[i] = row.type
-    this.ctx[i] = row.ctx
-    this.pk[i] = pk
-    this.pid[i] = row.pid
+    this.numbers(i, hi, lo, row.cpu, seq, row.level, row.type, row.ctx, pk, row.pid)
     duckdb.vector_assign_string_element(this.commVec, i, comm)
     if (pk === 1) duckdb.vector_assign_string_element(this.payloadVec, i, msg === null ? '' : msg)
     else duckdb.vector_assign_string_element_len(this.payloadVec, i, pk === 2 && data !== null ? data : EMPTY)
-    s.endRow(bytes)
+    s.endRow(bytes, q, utcR(lo, s.offR), row.cpu, seq)
+  }
+
+  /**
+   * Stages the record at `off` in `view`, which must have been validated (readRecord),
+   * as `append` would stage it from RecordRowFiller's row (text records: msg, others:
+   * data; comm up to its first NUL), with the same checks. The view may be reused or
+   * unmapped once this returns.
+   */
+  appendRecord (view: DataView, off: number, cpu: number): void {
+    const s = this.s
+    const hi = recordTsHi(view, off)
+    const lo = recordTsLo(view, off)
+    const q = utcQ(hi, lo, s.offQ, s.offR)
+    const seq = recordSeq(view, off)
+    if (!isMonoHalves(hi, lo) || q < 0 || seq < 0) {
+      throw new RangeError(
+        `archive: record cpu ${cpu} seq ${seq} has ts ${hi}:${lo} or seq out of the archive's range`
+      )
+    }
+    if (view !== this.view) {
+      this.view = view
+      this.bytes = Buffer.from(view.buffer, view.byteOffset, view.byteLength)
+    }
+    const b = this.bytes
+    const commStart = recordCommOffset(off)
+    let commEnd = commStart
+    while (commEnd < commStart + COMM_LEN && b[commEnd] !== 0) commEnd++
+    const start = recordPayloadOffset(off)
+    const end = off + recordLen(view, off) - recordPad(view, off)
+    const pk = recordKind(view, off) === KIND_TEXT ? 1 : 2
+    const bytes = end - start + ROW_OVERHEAD_BYTES + commEnd - commStart
+
+    const i = s.beginRow(q, bytes)
+    this.numbers(i, hi, lo, cpu, seq, recordLevel(view, off), recordType(view, off), recordCtx(view, off), pk, recordPid(view, off) | 0)
+    // Bytes that are not UTF-8 go as the string Buffer#toString makes of them (U+FFFD for
+    // each bad sequence), as the string path stores them: rare, and allowed to allocate.
+    if (isUtf8(b, commStart, commEnd)) {
+      duckdb.vector_assign_string_element_len(this.commVec, i, this.exact.copy(b, commStart, commEnd))
+    } else {
+      duckdb.vector_assign_string_element(this.commVec, i, b.toString('utf8', commStart, commEnd))
+    }
+    if (pk === 2 || isUtf8(b, start, end)) {
+      duckdb.vector_assign_string_element_len(this.payloadVec, i, this.exact.copy(b, start, end))
+    } else {
+      duckdb.vector_assign_string_element(this.payloadVec, i, b.toString('utf8', start, end))
+    }
+    s.endRow(bytes, q, utcR(lo, s.offR), cpu, seq)
+  }
+
+  private numbers (
+    i: number, hi: number, lo: number, cpu: number, seq: number, level: number, type: number, ctx: number, pk: number, pid: number
+  ): void {
+    this.tsHi[i] = hi
+    this.tsLo[i] = lo
+    this.cpu[i] = cpu
+    this.seq[i] = seq
+    this.level[i] = level
+    this.type[i] = type
+    this.ctx[i] = ctx
+    this.pk[i] = pk
+    this.pid[i] = pid
   }
 }

@@ -134,11 +134,18 @@ export function stageMetaSql (table: string, stage: number, spec: DatasetSpec, c
        FROM ${table} WHERE stage = ${stage} GROUP BY ch, cpu ORDER BY ch, cpu`
 }
 
-/** COPY of a stage's archive rows, sorted, to a Parquet file at `path`. */
+/**
+ * COPY of a stage's archive rows, sorted, to a Parquet file at `path`. Rows staged in
+ * order already (`ordered`) are copied without an ORDER BY: DuckDB keeps a table's
+ * insertion order through a scan and filter (preserve_insertion_order, checked when the
+ * stager opens), and sorting them again would cost more than the rest of the COPY.
+ */
 export function copySql (
-  select: string, spec: DatasetSpec, path: string, opts: { readonly zstdLevel: number; readonly rowGroupSize: number }
+  select: string, spec: DatasetSpec, path: string,
+  opts: { readonly zstdLevel: number; readonly rowGroupSize: number }, ordered = false
 ): string {
-  return `COPY (${select} ORDER BY ${spec.orderBy}) TO ${lit(path)} (FORMAT parquet, COMPRESSION zstd, ` +
+  const order = ordered ? '' : ` ORDER BY ${spec.orderBy}`
+  return `COPY (${select}${order}) TO ${lit(path)} (FORMAT parquet, COMPRESSION zstd, ` +
     `COMPRESSION_LEVEL ${opts.zstdLevel}, ROW_GROUP_SIZE ${opts.rowGroupSize}, ` +
     `KV_METADATA {'krelay.archive': '${ARCHIVE_FORMAT_VERSION}', 'krelay.dataset': '${spec.dataset}'})`
 }

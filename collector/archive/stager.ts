@@ -119,11 +119,17 @@ export class Stager {
   /** bytes of all unpublished rows (sealed stages and the current one) */
   private stagedBytes = 0
   private closed = false
+  // sort key (q, r, cpu, seq) of the last row staged, for Stage.ordered
+  private lastQ = 0
+  private lastR = 0
+  private lastCpu = 0
+  private lastSeq = 0
 
   private constructor (
     spec: DatasetSpec, opts: WriterOptions, hooks: StagerHooks,
     instance: DuckDBInstance, ownsInstance: boolean,
-    appendConn: DuckDBConnection, queryConn: DuckDBConnection, appender: DuckDBAppender, table: string
+    appendConn: DuckDBConnection, queryConn: DuckDBConnection, appender: DuckDBAppender, table: string,
+    keepsOrder: boolean
   ) {
     this.spec = spec
     this.out = opts.out
@@ -143,6 +149,7 @@ export class Stager {
       host: this.host,
       rowGroupSize: opts.rowGroupSize ?? 122_880,
       zstdLevel: opts.zstdLevel ?? 3,
+      keepsOrder,
     }, hooks)
 
     const all: StagingColumn[] = [{ name: 'stage', kind: 'u32' }, { name: 'ch', kind: 'u32' }, ...spec.columns]
@@ -181,7 +188,10 @@ export class Stager {
       .map((c) => `"${c.name}" ${SQL_TYPES[c.kind]} NOT NULL`).join(', ')
     await queryConn.run(`CREATE TABLE ${table} (${cols})`)
     const appender = await appendConn.createAppender(table)
-    return new Stager(spec, opts, hooks, instance, ownsInstance, appendConn, queryConn, appender, table)
+    // An instance the caller made may have turned insertion order off: then always sort.
+    const setting = await queryConn.runAndReadAll("SELECT current_setting('preserve_insertion_order')")
+    const keepsOrder = setting.getRows()[0]?.[0] === true
+    return new Stager(spec, opts, hooks, instance, ownsInstance, appendConn, queryConn, appender, table, keepsOrder)
   }
 
   // ---- column access for the dataset writers (once, at construction) ----
@@ -219,7 +229,7 @@ export class Stager {
     this.offR = off.r
   }
 
-  // ---- the row protocol: i = beginRow(q, bytes); write column i; endRow(bytes) ----
+  // ---- the row protocol: i = beginRow(q, bytes); write column i; endRow(bytes, ...key) ----
   // Anything that can throw happens in beginRow, before the row is taken.
 
   beginRow (q: number, bytes: number): number {
@@ -244,9 +254,22 @@ export class Stager {
     return this.n
   }
 
-  endRow (bytes: number): void {
-    this.n += 1
+  /**
+   * Ends the row begun by beginRow. (q, r, cpu, seq) is its place in the file's sort order
+   * (time as utcQ:utcR, time.ts): a row below the previous one clears the stage's `ordered`.
+   */
+  endRow (bytes: number, q: number, r: number, cpu: number, seq: number): void {
     const st = this.cur
+    if (st.rows > 0 && st.ordered) {
+      const lq = this.lastQ
+      st.ordered = q > lq || (q === lq && (r > this.lastR || (r === this.lastR &&
+        (cpu > this.lastCpu || (cpu === this.lastCpu && seq >= this.lastSeq)))))
+    }
+    this.lastQ = q
+    this.lastR = r
+    this.lastCpu = cpu
+    this.lastSeq = seq
+    this.n += 1
     st.rows += 1
     st.bytes += bytes
     this.stagedBytes += bytes
@@ -256,7 +279,7 @@ export class Stager {
   // ---- staging ----
 
   private newStage (): Stage {
-    return { id: this.nextStageId++, rows: 0, bytes: 0, hour: 0, qStart: 0, firstRowAt: 0, firstCh: 0, lastCh: 0 }
+    return { id: this.nextStageId++, rows: 0, bytes: 0, hour: 0, qStart: 0, firstRowAt: 0, ordered: true, firstCh: 0, lastCh: 0 }
   }
 
   /** Appends the chunk's rows to the staging table (through the appender's buffer). */

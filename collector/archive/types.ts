@@ -153,6 +153,11 @@ export interface Stage {
   /** q range of that hour: [qStart, qStart + Q_PER_HOUR) */
   qStart: number;
   firstRowAt: number;
+  /**
+   * every row was staged in the file's sort order (time, cpu, seq): the merge emits rows
+   * so, and then the COPY keeps the staging order instead of sorting again
+   */
+  ordered: boolean;
   /** channel indexes the stage's rows can have */
   firstCh: number;
   lastCh: number;

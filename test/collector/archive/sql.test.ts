@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
 import { ctxName, levelName, LOSSES_COLUMNS, RECORDS_COLUMNS, typeName } from '../../../formats/archive-schema.ts'
-import { lossesSelect, mono, recordsSelect, typeNameSql, utc, utcNs } from '../../../collector/archive/sql.ts'
+import { copySql, lossesSelect, mono, recordsSelect, typeNameSql, utc, utcNs } from '../../../collector/archive/sql.ts'
+import { RECORDS_SPEC } from '../../../collector/archive/records-writer.ts'
 import { query } from './helpers.ts'
 
 const CH = { offsetSql: 'CAST(0 AS BIGINT)', channelIdSql: '\'0000000000000000\'' }
@@ -40,6 +41,12 @@ describe('sql', () => {
     const got = await query(`SELECT ${utcNs('hi', 'lo', off)}::VARCHAR, ${utcNs('hi', 'lo', off)} = epoch_ns(${utc('hi', 'lo', off)})
       FROM (VALUES (0::UINTEGER, 1::UINTEGER), (1073741823::UINTEGER, 4294967295::UINTEGER)) v(hi, lo)`)
     assert.deepEqual(got, [['1764032400123456790', true], ['6375718418550844692', true]])
+  })
+
+  it('sorts in the COPY unless the stage was staged in order', () => {
+    const opts = { zstdLevel: 3, rowGroupSize: 122_880 }
+    assert.match(copySql('SELECT 1', RECORDS_SPEC, '/x.parquet', opts), /^COPY \(SELECT 1 ORDER BY ts, cpu, seq\) TO '\/x\.parquet'/)
+    assert.match(copySql('SELECT 1', RECORDS_SPEC, '/x.parquet', opts, true), /^COPY \(SELECT 1\) TO '\/x\.parquet' \(FORMAT parquet, COMPRESSION zstd, COMPRESSION_LEVEL 3, ROW_GROUP_SIZE 122880,/)
   })
 
   it('selects the schema\'s columns, in the schema\'s order', () => {
