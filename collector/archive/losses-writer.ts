@@ -35,7 +35,7 @@ export class LossesWriter extends DatasetWriter {
   private readonly fromLo: Uint32Array
   private readonly toHi: Uint32Array
   private readonly toLo: Uint32Array
-  private readonly reason: Uint8Array
+  private readonly reason: Uint32Array
 
   private constructor (s: Stager) {
     super(s)
@@ -46,7 +46,7 @@ export class LossesWriter extends DatasetWriter {
     this.fromLo = s.array('from_lo') as Uint32Array
     this.toHi = s.array('to_hi') as Uint32Array
     this.toLo = s.array('to_lo') as Uint32Array
-    this.reason = s.array('reason') as Uint8Array
+    this.reason = s.array('reason') as Uint32Array
   }
 
   static async open (opts: WriterOptions, hooks?: StagerHooks): Promise<LossesWriter> {

@@ -1,19 +1,19 @@
 // The `records` dataset writer. append() and appendRecord() are the hot path: they check
-// ranges, write the row's numbers into typed arrays and its strings/bytes into the DuckDB
-// chunk, and allocate nothing (no BigInt, no objects). appendRecord() takes a record as
-// the kernel wrote it (PROTOCOL.md §3.2) and hands comm and payload to DuckDB as the
-// bytes they are: no JS string is made only for DuckDB to encode it back into the same
-// UTF-8. See stager.ts for staging, publisher.ts for publishing.
+// ranges, write the row's numbers into typed arrays and its strings/bytes into byte
+// columns, and allocate nothing (no BigInt, no objects). appendRecord() takes a record as
+// the kernel wrote it (PROTOCOL.md §3.2) and stages comm and payload as the bytes they
+// are: no JS string is made only to be encoded back into the same UTF-8.
+// See stager.ts for staging, publisher.ts for publishing.
 
-import duckdb from '@duckdb/node-bindings'
 import {
   recordCommOffset, recordCtx, recordKind, recordLen, recordLevel, recordPad, recordPayloadOffset, recordPid, recordSeq,
   recordTsHi, recordTsLo, recordType,
 } from '../../formats/record.ts'
 import { COMM_LEN, KIND_TEXT } from '../../formats/wire.ts'
 import { DatasetWriter } from './dataset-writer.ts'
-import { ExactBytes, isUtf8 } from './exact-bytes.ts'
+import type { ByteColumn } from './plain-parquet.ts'
 import { Stager } from './stager.ts'
+import { isUtf8 } from './utf8.ts'
 import { recordsSelect, RECORDS_STAGING } from './sql.ts'
 import { isMonoHalves, utcQ, utcR } from './time.ts'
 import type { RecordRow, StagerHooks, WriterOptions } from './types.ts'
@@ -38,14 +38,13 @@ export class RecordsWriter extends DatasetWriter {
   private readonly tsLo: Uint32Array
   private readonly cpu: Int32Array
   private readonly seq: Float64Array
-  private readonly level: Uint8Array
-  private readonly type: Uint16Array
-  private readonly ctx: Uint8Array
-  private readonly pk: Uint8Array
+  private readonly level: Uint32Array
+  private readonly type: Uint32Array
+  private readonly ctx: Uint32Array
+  private readonly pk: Uint32Array
   private readonly pid: Int32Array
-  private readonly commVec: duckdb.Vector
-  private readonly payloadVec: duckdb.Vector
-  private readonly exact = new ExactBytes()
+  private readonly comm: ByteColumn
+  private readonly payload: ByteColumn
   /** the chunk appendRecord last read from, as bytes (made once per chunk) */
   private view: DataView | undefined
   private bytes: Buffer = Buffer.alloc(0)
@@ -56,13 +55,13 @@ export class RecordsWriter extends DatasetWriter {
     this.tsLo = s.array('ts_lo') as Uint32Array
     this.cpu = s.array('cpu') as Int32Array
     this.seq = s.array('seq') as Float64Array
-    this.level = s.array('level') as Uint8Array
-    this.type = s.array('type') as Uint16Array
-    this.ctx = s.array('ctx') as Uint8Array
-    this.pk = s.array('pk') as Uint8Array
+    this.level = s.array('level') as Uint32Array
+    this.type = s.array('type') as Uint32Array
+    this.ctx = s.array('ctx') as Uint32Array
+    this.pk = s.array('pk') as Uint32Array
     this.pid = s.array('pid') as Int32Array
-    this.commVec = s.vector('comm')
-    this.payloadVec = s.vector('payload')
+    this.comm = s.bytes('comm')
+    this.payload = s.bytes('payload')
   }
 
   static async open (opts: WriterOptions, hooks?: StagerHooks): Promise<RecordsWriter> {
@@ -114,9 +113,10 @@ export class RecordsWriter extends DatasetWriter {
 
     const i = s.beginRow(q, bytes)
     this.numbers(i, hi, lo, row.cpu, seq, row.level, row.type, row.ctx, pk, row.pid)
-    duckdb.vector_assign_string_element(this.commVec, i, comm)
-    if (pk === 1) duckdb.vector_assign_string_element(this.payloadVec, i, msg === null ? '' : msg)
-    else duckdb.vector_assign_string_element_len(this.payloadVec, i, pk === 2 && data !== null ? data : EMPTY)
+    this.comm.appendString(comm)
+    if (pk === 1) this.payload.appendString(msg === null ? '' : msg)
+    else if (pk === 2 && data !== null) this.payload.append(data, 0, data.byteLength)
+    else this.payload.append(EMPTY, 0, 0)
     s.endRow(bytes, q, utcR(lo, s.offR), row.cpu, seq)
   }
 
@@ -154,15 +154,13 @@ export class RecordsWriter extends DatasetWriter {
     this.numbers(i, hi, lo, cpu, seq, recordLevel(view, off), recordType(view, off), recordCtx(view, off), pk, recordPid(view, off) | 0)
     // Bytes that are not UTF-8 go as the string Buffer#toString makes of them (U+FFFD for
     // each bad sequence), as the string path stores them: rare, and allowed to allocate.
-    if (isUtf8(b, commStart, commEnd)) {
-      duckdb.vector_assign_string_element_len(this.commVec, i, this.exact.copy(b, commStart, commEnd))
-    } else {
-      duckdb.vector_assign_string_element(this.commVec, i, b.toString('utf8', commStart, commEnd))
+    if (this.comm.append(b, commStart, commEnd) >= 0x80 && !isUtf8(b, commStart, commEnd)) {
+      this.comm.dropLast(commEnd - commStart)
+      this.comm.appendString(b.toString('utf8', commStart, commEnd))
     }
-    if (pk === 2 || isUtf8(b, start, end)) {
-      duckdb.vector_assign_string_element_len(this.payloadVec, i, this.exact.copy(b, start, end))
-    } else {
-      duckdb.vector_assign_string_element(this.payloadVec, i, b.toString('utf8', start, end))
+    if (this.payload.append(b, start, end) >= 0x80 && pk === 1 && !isUtf8(b, start, end)) {
+      this.payload.dropLast(end - start)
+      this.payload.appendString(b.toString('utf8', start, end))
     }
     s.endRow(bytes, q, utcR(lo, s.offR), cpu, seq)
   }

@@ -125,8 +125,8 @@ export interface DatasetSpec {
   readonly dataset: 'records' | 'losses';
   /** staging columns besides `stage` and `ch`, which the stager adds */
   readonly columns: readonly StagingColumn[];
-  /** SELECT ... FROM table WHERE stage = id, producing the archive columns in schema order */
-  select(table: string, stage: number, ch: StageChannels): string;
+  /** SELECT ... FROM `from` (a stage's rows), producing the archive columns in schema order */
+  select(from: string, ch: StageChannels): string;
   /** ORDER BY list for the file */
   readonly orderBy: string;
   /** staging columns (u32 halves of monotonic ns) of the time that decides the partition */
@@ -146,6 +146,8 @@ export interface StagerHooks {
 
 export interface Stage {
   readonly id: number;
+  /** its staging file (stager.ts) */
+  readonly path: string;
   rows: number;
   bytes: number;
   /** UTC hour (hours since the epoch) of every row */

@@ -17,7 +17,7 @@ describe('sql', () => {
   })
 
   it('names every u8 level and ctx as levelName()/ctxName() do, never NULL', async () => {
-    const sel = recordsSelect('t', 1, CH)
+    const sel = recordsSelect('t', CH)
     const got = await query(`WITH t AS (SELECT 1::UINTEGER stage, 0::UINTEGER ch, 0::UINTEGER ts_hi, 0::UINTEGER ts_lo,
         range::INTEGER cpu, 1::DOUBLE seq, range::UTINYINT "level", 0::USMALLINT "type", range::UTINYINT ctx, 1::UTINYINT pk, 0 pid,
         '' comm, ''::BLOB payload FROM range(256))
@@ -51,7 +51,7 @@ describe('sql', () => {
 
   it('selects the schema\'s columns, in the schema\'s order', () => {
     const names = (sql: string) => [...sql.matchAll(/ AS "([a-z_]+)"/g)].map((m) => m[1])
-    assert.deepEqual(names(recordsSelect('t', 1, CH)), RECORDS_COLUMNS.map((c) => c.name))
-    assert.deepEqual(names(lossesSelect('t', 1, CH)), LOSSES_COLUMNS.map((c) => c.name))
+    assert.deepEqual(names(recordsSelect('t', CH)), RECORDS_COLUMNS.map((c) => c.name))
+    assert.deepEqual(names(lossesSelect('t', CH)), LOSSES_COLUMNS.map((c) => c.name))
   })
 })
