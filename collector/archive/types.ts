@@ -76,11 +76,15 @@ export interface WriterOptions {
   rowGroupSize?: number;
   /** zstd level, 1..22. Default 3 */
   zstdLevel?: number;
-  /** a DuckDB instance to stage in (e.g. shared by both writers); default: a private in-memory one */
+  /** the DuckDB instance that copies stages into files (e.g. shared by both writers); default: a private in-memory one */
   instance?: DuckDBInstance;
-  /** DuckDB `memory_limit` of the private instance (staging table + COPY working memory). Default '1GB' */
+  /** DuckDB `memory_limit` of the private instance (the COPY's working memory). Default '1GB' */
   memoryLimit?: string;
-  /** where the private instance may spill when it reaches memoryLimit. Default `<os tmpdir>/krelay-duckdb` */
+  /**
+   * where staged rows wait in staging files (a private directory per writer, removed at
+   * close; up to maxStagedBytes), and where the private instance may spill when it
+   * reaches memoryLimit. Default `<os tmpdir>/krelay-duckdb`
+   */
   tempDirectory?: string;
   /** clock for file age, ms; default Date.now */
   now?: () => number;
