@@ -74,7 +74,12 @@ export class LossesWriter extends DatasetWriter {
         `archive: loss cpu ${row.cpu} first_seq ${row.firstSeq}: ts ${row.fromHi}:${row.fromLo}..${row.toHi}:${row.toLo} out of the archive's range`
       )
     }
-    const i = s.beginRow(q, LOSS_ROW_BYTES)
+    const k = s.key
+    k[0] = q
+    k[1] = utcR(row.fromLo, s.offR)
+    k[2] = row.cpu
+    k[3] = row.firstSeq
+    const i = s.beginRow(LOSS_ROW_BYTES)
     this.cpu[i] = row.cpu
     this.firstSeq[i] = row.firstSeq
     this.count[i] = row.count
@@ -83,7 +88,7 @@ export class LossesWriter extends DatasetWriter {
     this.toHi[i] = row.toHi
     this.toLo[i] = row.toLo
     this.reason[i] = code
-    s.endRow(LOSS_ROW_BYTES, q, utcR(row.fromLo, s.offR), row.cpu, row.firstSeq)
+    s.endRow(LOSS_ROW_BYTES)
   }
 
   /** q of mono + offset (time.ts), or -1 when the time does not fit the archive. */

@@ -111,13 +111,26 @@ export class RecordsWriter extends DatasetWriter {
     }
     bytes += ROW_OVERHEAD_BYTES + comm.length
 
-    const i = s.beginRow(q, bytes)
-    this.numbers(i, hi, lo, row.cpu, seq, row.level, row.type, row.ctx, pk, row.pid)
+    const k = s.key
+    k[0] = q
+    k[1] = utcR(lo, s.offR)
+    k[2] = row.cpu
+    k[3] = seq
+    const i = s.beginRow(bytes)
+    this.tsHi[i] = hi
+    this.tsLo[i] = lo
+    this.cpu[i] = row.cpu
+    this.seq[i] = seq
+    this.level[i] = row.level
+    this.type[i] = row.type
+    this.ctx[i] = row.ctx
+    this.pk[i] = pk
+    this.pid[i] = row.pid
     this.comm.appendString(comm)
     if (pk === 1) this.payload.appendString(msg === null ? '' : msg)
     else if (pk === 2 && data !== null) this.payload.append(data, 0, data.byteLength)
     else this.payload.append(EMPTY, 0, 0)
-    s.endRow(bytes, q, utcR(lo, s.offR), row.cpu, seq)
+    s.endRow(bytes)
   }
 
   /**
@@ -150,32 +163,40 @@ export class RecordsWriter extends DatasetWriter {
     const pk = recordKind(view, off) === KIND_TEXT ? 1 : 2
     const bytes = end - start + ROW_OVERHEAD_BYTES + commEnd - commStart
 
-    const i = s.beginRow(q, bytes)
-    this.numbers(i, hi, lo, cpu, seq, recordLevel(view, off), recordType(view, off), recordCtx(view, off), pk, recordPid(view, off) | 0)
-    // Bytes that are not UTF-8 go as the string Buffer#toString makes of them (U+FFFD for
-    // each bad sequence), as the string path stores them: rare, and allowed to allocate.
-    if (this.comm.append(b, commStart, commEnd) >= 0x80 && !isUtf8(b, commStart, commEnd)) {
-      this.comm.dropLast(commEnd - commStart)
-      this.comm.appendString(b.toString('utf8', commStart, commEnd))
-    }
-    if (this.payload.append(b, start, end) >= 0x80 && pk === 1 && !isUtf8(b, start, end)) {
-      this.payload.dropLast(end - start)
-      this.payload.appendString(b.toString('utf8', start, end))
-    }
-    s.endRow(bytes, q, utcR(lo, s.offR), cpu, seq)
-  }
-
-  private numbers (
-    i: number, hi: number, lo: number, cpu: number, seq: number, level: number, type: number, ctx: number, pk: number, pid: number
-  ): void {
+    const k = s.key
+    k[0] = q
+    k[1] = utcR(lo, s.offR)
+    k[2] = cpu
+    k[3] = seq
+    const i = s.beginRow(bytes)
     this.tsHi[i] = hi
     this.tsLo[i] = lo
     this.cpu[i] = cpu
     this.seq[i] = seq
-    this.level[i] = level
-    this.type[i] = type
-    this.ctx[i] = ctx
+    this.level[i] = recordLevel(view, off)
+    this.type[i] = recordType(view, off)
+    this.ctx[i] = recordCtx(view, off)
     this.pk[i] = pk
-    this.pid[i] = pid
+    this.pid[i] = recordPid(view, off)
+    this.stageBytes(b, commStart, commEnd, start, end, pk === 1)
+    s.endRow(bytes)
+  }
+
+  /**
+   * comm and payload of appendRecord's row. A method of its own (small integers in, no
+   * result) so that V8 inlines the time and seq arithmetic into appendRecord: a double
+   * returned by a call that is not inlined is boxed, an allocation per record.
+   * Bytes that are not UTF-8 go as the string Buffer#toString makes of them (U+FFFD for
+   * each bad sequence), as the string path stores them: rare, and allowed to allocate.
+   */
+  private stageBytes (b: Buffer, commStart: number, commEnd: number, start: number, end: number, text: boolean): void {
+    if (this.comm.append(b, commStart, commEnd) >= 0x80 && !isUtf8(b, commStart, commEnd)) {
+      this.comm.dropLast(commEnd - commStart)
+      this.comm.appendString(b.toString('utf8', commStart, commEnd))
+    }
+    if (this.payload.append(b, start, end) >= 0x80 && text && !isUtf8(b, start, end)) {
+      this.payload.dropLast(end - start)
+      this.payload.appendString(b.toString('utf8', start, end))
+    }
   }
 }

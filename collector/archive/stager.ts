@@ -105,11 +105,14 @@ export class Stager {
   /** bytes of all unpublished rows (sealed stages and the current one) */
   private stagedBytes = 0
   private closed = false
-  // sort key (q, r, cpu, seq) of the last row staged, for Stage.ordered
-  private lastQ = 0
-  private lastR = 0
-  private lastCpu = 0
-  private lastSeq = 0
+  /**
+   * The row being staged: the writer sets [q, r, cpu, seq] (its time as utcQ:utcR,
+   * time.ts, then cpu and seq: its place in the file's sort order) before beginRow.
+   * Numbers pass through a Float64Array, not as arguments, so that none is boxed.
+   */
+  readonly key = new Float64Array(4)
+  /** key of the row staged before, for Stage.ordered */
+  private readonly lastKey = new Float64Array(4)
 
   private constructor (
     spec: DatasetSpec, opts: WriterOptions, hooks: StagerHooks,
@@ -202,10 +205,11 @@ export class Stager {
     this.offR = off.r
   }
 
-  // ---- the row protocol: i = beginRow(q, bytes); write column i; endRow(bytes, ...key) ----
+  // ---- the row protocol: set key; i = beginRow(bytes); write column i; endRow(bytes) ----
   // Anything that can throw happens in beginRow, before the row is taken.
 
-  beginRow (q: number, bytes: number): number {
+  beginRow (bytes: number): number {
+    const q = this.key[0]!
     if (this.sealPending) this.seal()
     if (this.n === GROUP_ROWS || this.groupBytes >= GROUP_BYTES) this.flushGroup()
     if (this.stagedBytes + bytes > this.maxStagedBytes && this.stagedBytes > 0) {
@@ -227,21 +231,20 @@ export class Stager {
     return this.n
   }
 
-  /**
-   * Ends the row begun by beginRow. (q, r, cpu, seq) is its place in the file's sort order
-   * (time as utcQ:utcR, time.ts): a row below the previous one clears the stage's `ordered`.
-   */
-  endRow (bytes: number, q: number, r: number, cpu: number, seq: number): void {
+  /** Ends the row begun by beginRow; a row below the one before clears the stage's `ordered`. */
+  endRow (bytes: number): void {
     const st = this.cur
+    const k = this.key
+    const last = this.lastKey
     if (st.rows > 0 && st.ordered) {
-      const lq = this.lastQ
-      st.ordered = q > lq || (q === lq && (r > this.lastR || (r === this.lastR &&
-        (cpu > this.lastCpu || (cpu === this.lastCpu && seq >= this.lastSeq)))))
+      for (let f = 0; f < 4; f++) {
+        if (k[f]! !== last[f]!) {
+          st.ordered = k[f]! > last[f]!
+          break
+        }
+      }
     }
-    this.lastQ = q
-    this.lastR = r
-    this.lastCpu = cpu
-    this.lastSeq = seq
+    last.set(k)
     this.n += 1
     this.groupBytes += bytes
     st.rows += 1
