@@ -15,11 +15,12 @@
 // Memory: the JS side holds one row group (GROUP_ROWS rows, GROUP_BYTES of row data at
 // most). Staged, unpublished rows are in staging files in a private directory under
 // tempDirectory, at most maxStagedBytes (approximate row bytes; append refuses more with
-// StagingFullError); a published stage's file is removed. DuckDB's working memory for
+// StagingFullError); a published stage's file is removed, and so are the staging
+// directories of writers that died (their rows are still in the spool). DuckDB's working memory for
 // the COPY (and its sort, for a stage not staged in order) is capped by its memory_limit
 // (1GB by default, spilling to tempDirectory beyond it).
 
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs'
+import { mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api'
@@ -54,6 +55,27 @@ const DEFAULT_FILE_BYTES = 128 * 1024 * 1024
 
 function tempDirectoryOf (opts: Pick<WriterOptions, 'tempDirectory'>): string {
   return opts.tempDirectory ?? join(tmpdir(), 'krelay-duckdb')
+}
+
+/**
+ * Staging directories (`stage-<dataset>-<pid>-<random>`) of writers whose process is gone
+ * (killed, crashed): their rows were never acknowledged as archived, so the spool still
+ * has them, and the files only take disk space. Directories of live processes stay.
+ */
+function removeOrphanStageDirs (parent: string): void {
+  for (const name of readdirSync(parent)) {
+    const pid = /^stage-[a-z]+-([0-9]+)-/.exec(name)?.[1]
+    if (pid !== undefined && !processAlive(Number(pid))) rmSync(join(parent, name), { recursive: true, force: true })
+  }
+}
+
+function processAlive (pid: number): boolean {
+  try {
+    process.kill(pid, 0)
+    return true
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM'
+  }
 }
 
 /** The in-memory DuckDB instance a writer copies stages with, with its memory bounded. */
@@ -167,7 +189,8 @@ export class Stager {
     const keepsOrder = setting.getRows()[0]?.[0] === true
     const parent = tempDirectoryOf(opts)
     mkdirSync(parent, { recursive: true })
-    const stageDir = mkdtempSync(join(parent, `stage-${spec.dataset}-`))
+    removeOrphanStageDirs(parent)
+    const stageDir = mkdtempSync(join(parent, `stage-${spec.dataset}-${process.pid}-`))
     return new Stager(spec, opts, hooks, instance, ownsInstance, queryConn, stageDir, keepsOrder)
   }
 
