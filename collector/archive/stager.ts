@@ -16,9 +16,9 @@
 // most). Staged, unpublished rows are in staging files in a private directory under
 // tempDirectory, at most maxStagedBytes (approximate row bytes; append refuses more with
 // StagingFullError); a published stage's file is removed, and so are the staging
-// directories of writers that died (their rows are still in the spool). DuckDB's working memory for
-// the COPY (and its sort, for a stage not staged in order) is capped by its memory_limit
-// (1GB by default, spilling to tempDirectory beyond it).
+// directories of writers that died (their rows are still in the spool). DuckDB's
+// working memory for the COPY (and its sort, for a stage not staged in order) is capped
+// by its memory_limit (1GB by default, spilling to tempDirectory beyond it).
 
 import { mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
