@@ -20,14 +20,14 @@
 // working memory for the COPY (and its sort, for a stage not staged in order) is capped
 // by its memory_limit (1GB by default, spilling to tempDirectory beyond it).
 
-import { mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { rmSync } from 'node:fs'
 import { join } from 'node:path'
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api'
 import { StagingFullError } from './errors.ts'
 import { checkHost } from './paths.ts'
 import { ByteColumn, PlainParquetFile, type ColumnData, type PlainColumn, type PlainType } from './plain-parquet.ts'
 import { Publisher } from './publisher.ts'
+import { makeStageDir, tempDirectoryOf } from './stage-dir.ts'
 import { hourOfQ, Q_PER_HOUR, splitNs, toNs } from './time.ts'
 import type {
   Channel, ChannelContext, DatasetSpec, NumKind, Published, Stage, StagerHooks, StagingColumn, StagingKind, WriterOptions,
@@ -52,31 +52,6 @@ function makeArray (kind: NumKind, n: number): NumArray {
 }
 
 const DEFAULT_FILE_BYTES = 128 * 1024 * 1024
-
-function tempDirectoryOf (opts: Pick<WriterOptions, 'tempDirectory'>): string {
-  return opts.tempDirectory ?? join(tmpdir(), 'krelay-duckdb')
-}
-
-/**
- * Staging directories (`stage-<dataset>-<pid>-<random>`) of writers whose process is gone
- * (killed, crashed): their rows were never acknowledged as archived, so the spool still
- * has them, and the files only take disk space. Directories of live processes stay.
- */
-function removeOrphanStageDirs (parent: string): void {
-  for (const name of readdirSync(parent)) {
-    const pid = /^stage-[a-z]+-([0-9]+)-/.exec(name)?.[1]
-    if (pid !== undefined && !processAlive(Number(pid))) rmSync(join(parent, name), { recursive: true, force: true })
-  }
-}
-
-function processAlive (pid: number): boolean {
-  try {
-    process.kill(pid, 0)
-    return true
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM'
-  }
-}
 
 /** The in-memory DuckDB instance a writer copies stages with, with its memory bounded. */
 export function createInstance (opts: Pick<WriterOptions, 'memoryLimit' | 'tempDirectory'>): Promise<DuckDBInstance> {
@@ -187,10 +162,7 @@ export class Stager {
     // An instance the caller made may have turned insertion order off: then always sort.
     const setting = await queryConn.runAndReadAll("SELECT current_setting('preserve_insertion_order')")
     const keepsOrder = setting.getRows()[0]?.[0] === true
-    const parent = tempDirectoryOf(opts)
-    mkdirSync(parent, { recursive: true })
-    removeOrphanStageDirs(parent)
-    const stageDir = mkdtempSync(join(parent, `stage-${spec.dataset}-${process.pid}-`))
+    const stageDir = makeStageDir(tempDirectoryOf(opts), spec.dataset)
     return new Stager(spec, opts, hooks, instance, ownsInstance, queryConn, stageDir, keepsOrder)
   }
 

@@ -1,13 +1,12 @@
 // Staging mechanics (collector/archive/stager.ts), driven through the records writer:
 // sealing by size and age, appending while a stage is published, the staging bound.
 import assert from 'node:assert/strict'
-import { spawnSync } from 'node:child_process'
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs'
+import { rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { describe, it } from 'node:test'
 import { ArchiveWriteError, StagingFullError } from '../../../collector/archive/errors.ts'
 import { RecordsWriter } from '../../../collector/archive/records-writer.ts'
-import { blankRow, bulk, CH_A, fill, listFiles, OFFSET, parquetFiles, query, records, outDir, UPTIME } from './helpers.ts'
+import { blankRow, bulk, CH_A, fill, OFFSET, parquetFiles, query, records, outDir, UPTIME } from './helpers.ts'
 
 describe('Stager', () => {
   it('rotates by size: each file holds about maxFileBytes, names sort by time', async () => {
@@ -101,18 +100,6 @@ describe('Stager', () => {
     assert.deepEqual(p.map((x) => x.rows), [10, 10, 10])
     bulk(w, 30, 5, 48)
     assert.equal(w.stagedRows, 5)
-    await w.close()
-  })
-
-  it('removes staging directories a dead process left, and keeps those of live ones', async () => {
-    const tmp = outDir()
-    const dead = spawnSync(process.execPath, ['-e', '']).pid
-    for (const d of [`stage-records-${dead}-aaaaaa`, `stage-losses-${process.pid}-bbbbbb`, 'unrelated']) {
-      mkdirSync(join(tmp, d))
-      writeFileSync(join(tmp, d, '1.parquet'), 'x')
-    }
-    const w = await RecordsWriter.open({ out: outDir(), host: 'h', tempDirectory: tmp })
-    assert.deepEqual(listFiles(tmp), [`stage-losses-${process.pid}-bbbbbb/1.parquet`, 'unrelated/1.parquet'])
     await w.close()
   })
 })
