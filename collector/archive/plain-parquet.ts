@@ -21,6 +21,7 @@ export interface PlainColumn {
 /** Values of a BYTE_ARRAY column, PLAIN-encoded: each a u32 length, then its bytes. */
 export class ByteColumn {
   buf: Buffer = Buffer.allocUnsafe(1 << 16)
+  private dv = new DataView(this.buf.buffer, this.buf.byteOffset, this.buf.byteLength)
   len = 0
 
   /**
@@ -47,6 +48,33 @@ export class ByteColumn {
     return or
   }
 
+  /**
+   * Appends bytes [start, end) of `src`, as append() does, four at a time (DataView
+   * reads and writes need no alignment): the collector's path for comm and payload.
+   */
+  appendView (src: DataView, start: number, end: number): number {
+    const n = end - start
+    if (this.len + 4 + n > this.buf.length) this.grow(4 + n)
+    const dv = this.dv
+    let at = this.len
+    dv.setUint32(at, n, true)
+    at += 4
+    let or = 0
+    let i = start
+    for (; i + 4 <= end; i += 4, at += 4) {
+      const w = src.getUint32(i, true)
+      dv.setUint32(at, w, true)
+      or |= w
+    }
+    for (; i < end; i++, at++) {
+      const x = src.getUint8(i)
+      dv.setUint8(at, x)
+      or |= x
+    }
+    this.len = at
+    return (or | (or >>> 8) | (or >>> 16) | (or >>> 24)) & 0xff
+  }
+
   /** Removes the value appended last, of `n` bytes. */
   dropLast (n: number): void {
     this.len -= 4 + n
@@ -70,6 +98,7 @@ export class ByteColumn {
     const next = Buffer.allocUnsafe(size)
     this.buf.copy(next, 0, 0, this.len)
     this.buf = next
+    this.dv = new DataView(next.buffer, next.byteOffset, next.byteLength)
   }
 }
 

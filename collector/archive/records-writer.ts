@@ -178,7 +178,7 @@ export class RecordsWriter extends DatasetWriter {
     this.ctx[i] = recordCtx(view, off)
     this.pk[i] = pk
     this.pid[i] = recordPid(view, off)
-    this.stageBytes(b, commStart, commEnd, start, end, pk === 1)
+    this.stageBytes(view, b, commStart, commEnd, start, end, pk === 1)
     s.endRow(bytes)
   }
 
@@ -189,12 +189,14 @@ export class RecordsWriter extends DatasetWriter {
    * Bytes that are not UTF-8 go as the string Buffer#toString makes of them (U+FFFD for
    * each bad sequence), as the string path stores them: rare, and allowed to allocate.
    */
-  private stageBytes (b: Buffer, commStart: number, commEnd: number, start: number, end: number, text: boolean): void {
-    if (this.comm.append(b, commStart, commEnd) >= 0x80 && !isUtf8(b, commStart, commEnd)) {
+  private stageBytes (
+    view: DataView, b: Buffer, commStart: number, commEnd: number, start: number, end: number, text: boolean
+  ): void {
+    if (this.comm.appendView(view, commStart, commEnd) >= 0x80 && !isUtf8(b, commStart, commEnd)) {
       this.comm.dropLast(commEnd - commStart)
       this.comm.appendString(b.toString('utf8', commStart, commEnd))
     }
-    if (this.payload.append(b, start, end) >= 0x80 && text && !isUtf8(b, start, end)) {
+    if (this.payload.appendView(view, start, end) >= 0x80 && text && !isUtf8(b, start, end)) {
       this.payload.dropLast(end - start)
       this.payload.appendString(b.toString('utf8', start, end))
     }

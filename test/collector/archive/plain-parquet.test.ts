@@ -69,4 +69,24 @@ describe('ByteColumn', () => {
     assert.equal(c.buf[c.len - 1], 7)
     assert.equal(c.buf[4], 0x61, 'growing kept what was there')
   })
+
+  it('appendView stages the same bytes as append, from any offset, and tells ASCII from not', () => {
+    const src = Buffer.from('..hello world, a longer value\u00e9!', 'utf8')
+    const view = new DataView(src.buffer, src.byteOffset, src.length)
+    for (let start = 0; start < 6; start++) {
+      for (let end = start; end <= src.length; end += 3) {
+        const a = new ByteColumn()
+        const b = new ByteColumn()
+        const orA = a.append(src, start, end)
+        const orB = b.appendView(view, start, end)
+        assert.deepEqual(b.buf.subarray(0, b.len), a.buf.subarray(0, a.len), `${start}..${end}`)
+        assert.equal(orB >= 0x80, orA >= 0x80, `${start}..${end}`)
+      }
+    }
+    const c = new ByteColumn()
+    const big = new DataView(new ArrayBuffer(200_001))
+    big.setUint8(200_000, 0x41)
+    assert.equal(c.appendView(big, 1, 200_001), 0x41)
+    assert.equal(c.len, 4 + 200_000)
+  })
 })
