@@ -10,8 +10,11 @@
 //             strings, then COPY ... ORDER BY. What the hot path must not do.
 //   halves    DuckDB appender, one call per column, times as u32 halves and codes as
 //             numbers, SQL conversion at COPY: the technique suggested in the brief.
-//   writer    collector/archive RecordsWriter: typed arrays + data chunks, one native call
-//             per string column per row; publish includes fsync + rename.
+//   writer    collector/archive RecordsWriter.append(row): typed arrays + byte columns
+//             written to a plain staging Parquet file, strings from JS strings; publish
+//             includes fsync + rename.
+//   wire      RecordsWriter.appendRecord: the same rows as wire records (encoded before the
+//             timing), comm and payload staged as bytes: the collector's path.
 // Reported: append rows/s, end-to-end rows/s (append + COPY/publish), output bytes/row,
 // GC runs during the append loop, and writer/naive ratios. The outputs are checked equal.
 
@@ -23,6 +26,7 @@ import { DuckDBInstance, DuckDBTimestampNanosecondsValue } from '@duckdb/node-ap
 import { ctxName, levelName, typeName } from '../formats/archive-schema.ts'
 import { RecordsWriter } from '../collector/archive/records-writer.ts'
 import type { RecordRow } from '../collector/archive/types.ts'
+import { writeRecord, type RecordFields } from '../formats/record.ts'
 
 const N = Number(process.argv[2] ?? 1_000_000)
 const CHANNEL = '9f3c2a71d04b5e86'
@@ -68,6 +72,25 @@ const comms = ['krelay_gen/0', 'krelay_gen/1', 'krelay_gen/2', 'krelay_gen/3']
 }
 const levelOf = (i: number) => (seqA[i]! - 1) & 7
 const kindOf = (i: number) => (msgs[i] !== null ? 1 : 2)
+
+// ---- the same rows as wire records (PROTOCOL.md §3.2), for the `wire` variant ----
+const wireBytes = Buffer.alloc(N * 128)
+const wireOffs = new Int32Array(N)
+const wireView = new DataView(wireBytes.buffer, wireBytes.byteOffset, wireBytes.byteLength)
+{
+  const f: RecordFields = { type: 0xff01, kind: 1, level: 0, seq: 0, tsHi: 0, tsLo: 0, pid: 4242, ctx: 0, comm: '' }
+  let off = 0
+  for (let i = 0; i < N; i++) {
+    f.kind = kindOf(i)
+    f.level = levelOf(i)
+    f.seq = seqA[i]!
+    f.tsHi = tsHi[i]!
+    f.tsLo = tsLo[i]!
+    f.comm = comms[cpuA[i]!]!
+    wireOffs[i] = off
+    off += writeRecord(wireBytes, off, f, msgs[i] !== null ? Buffer.from(msgs[i]!) : datas[i]!)
+  }
+}
 
 // ---- helpers ----
 let gcRuns = 0
@@ -211,6 +234,19 @@ async function writer (dir: string): Promise<Result> {
   return { name: 'writer', appendS: (t1 - t0) / 1e3, totalS: (t2 - t0) / 1e3, gc, ...dirBytes(dir) }
 }
 
+async function wire (dir: string): Promise<Result> {
+  const w = await RecordsWriter.open({ out: dir, host: 'bench', maxFileBytes: 1 << 30, maxAgeSeconds: 3600 })
+  w.setChannel({ channelId: CHANNEL, monoToRealtimeNs: OFFSET })
+  const gc0 = await gcCount()
+  const t0 = performance.now()
+  for (let i = 0; i < N; i++) w.appendRecord(wireView, wireOffs[i]!, cpuA[i]!)
+  const t1 = performance.now()
+  const gc = (await gcCount()) - gc0
+  await w.close()
+  const t2 = performance.now()
+  return { name: 'wire', appendS: (t1 - t0) / 1e3, totalS: (t2 - t0) / 1e3, gc, ...dirBytes(dir) }
+}
+
 async function checksum (files: string[]): Promise<string> {
   const inst = await DuckDBInstance.create(':memory:')
   const c = await inst.connect()
@@ -227,7 +263,7 @@ const root = mkdtempSync(join(tmpdir(), 'krelay-bench-'))
 try {
   console.log(`archive bench: ${fmt(N)} rows, node ${process.version}`)
   const results: Result[] = []
-  for (const f of [naive, halves, writer]) {
+  for (const f of [naive, halves, writer, wire]) {
     const dir = join(root, f.name)
     mkdirSync(dir)
     results.push(await f(dir))
@@ -239,8 +275,10 @@ try {
       `${r.name.padEnd(8)}  ${fmt(N / r.appendS).padStart(13)}   ${fmt(N / r.totalS).padStart(17)}   ${(r.bytes / N).toFixed(2).padStart(9)}   ${String(r.gc).padStart(16)}`
     )
   }
-  const [nv, , wr] = results as [Result, Result, Result]
-  console.log(`writer / naive: append ${(nv.appendS / wr.appendS).toFixed(2)}x, end-to-end ${(nv.totalS / wr.totalS).toFixed(2)}x`)
+  const [nv, , wr, wi] = results as [Result, Result, Result, Result]
+  for (const r of [wr, wi]) {
+    console.log(`${r.name} / naive: append ${(nv.appendS / r.appendS).toFixed(2)}x, end-to-end ${(nv.totalS / r.totalS).toFixed(2)}x`)
+  }
   const sums = await Promise.all(results.map((r) => checksum(r.files)))
   const same = sums.every((s) => s === sums[0])
   console.log(`outputs identical (count:hash): ${same ? 'yes' : 'NO'} ${sums.join(' ')}`)

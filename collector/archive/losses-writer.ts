@@ -5,7 +5,7 @@ import { LOSS_REASONS, type LossReason } from '../../formats/archive-schema.ts'
 import { DatasetWriter } from './dataset-writer.ts'
 import { Stager } from './stager.ts'
 import { lossesSelect, LOSSES_STAGING } from './sql.ts'
-import { isMonoHalves, utcQ } from './time.ts'
+import { isMonoHalves, utcQ, utcR } from './time.ts'
 import type { LossRow, StagerHooks, WriterOptions } from './types.ts'
 
 /** Bytes counted per loss row. */
@@ -35,7 +35,7 @@ export class LossesWriter extends DatasetWriter {
   private readonly fromLo: Uint32Array
   private readonly toHi: Uint32Array
   private readonly toLo: Uint32Array
-  private readonly reason: Uint8Array
+  private readonly reason: Uint32Array
 
   private constructor (s: Stager) {
     super(s)
@@ -46,7 +46,7 @@ export class LossesWriter extends DatasetWriter {
     this.fromLo = s.array('from_lo') as Uint32Array
     this.toHi = s.array('to_hi') as Uint32Array
     this.toLo = s.array('to_lo') as Uint32Array
-    this.reason = s.array('reason') as Uint8Array
+    this.reason = s.array('reason') as Uint32Array
   }
 
   static async open (opts: WriterOptions, hooks?: StagerHooks): Promise<LossesWriter> {
@@ -74,7 +74,12 @@ export class LossesWriter extends DatasetWriter {
         `archive: loss cpu ${row.cpu} first_seq ${row.firstSeq}: ts ${row.fromHi}:${row.fromLo}..${row.toHi}:${row.toLo} out of the archive's range`
       )
     }
-    const i = s.beginRow(q, LOSS_ROW_BYTES)
+    const k = s.key
+    k[0] = q
+    k[1] = utcR(row.fromLo, s.offR)
+    k[2] = row.cpu
+    k[3] = row.firstSeq
+    const i = s.beginRow(LOSS_ROW_BYTES)
     this.cpu[i] = row.cpu
     this.firstSeq[i] = row.firstSeq
     this.count[i] = row.count

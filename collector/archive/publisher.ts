@@ -1,16 +1,16 @@
-// Publishing: a sealed stage becomes one Parquet file. The stage's archive rows are
-// copied out (sql.ts) to a `.partial` file on the stager's second connection, so
+// Publishing: a sealed stage becomes one Parquet file. DuckDB copies the stage's archive
+// rows (sql.ts) from its staging file to a `.partial` file, on its own threads, so
 // appending goes on meanwhile; the afterCopy hook runs; the file is made durable and
-// renamed into place (durable.ts); then the stage's rows are deleted from the staging
-// table. Publish calls run one after another on one promise chain, so files appear in
-// stage order. A stage whose file failed stays queued, and the next call retries it first.
+// renamed into place (durable.ts); then the staging file is removed. Publish calls run
+// one after another on one promise chain, so files appear in stage order. A stage whose
+// file failed stays queued, and the next call retries it first.
 
 import { join } from 'node:path'
 import type { DuckDBConnection } from '@duckdb/node-api'
 import { ensureDurableDir, publishFile, removeQuietly } from '../durable.ts'
 import { ArchiveWriteError } from './errors.ts'
 import { fileBaseName, finalName, partialName, partitionDir } from './paths.ts'
-import { copySql, deleteStagesSql, stageChannelsSql, stageMetaSql } from './sql.ts'
+import { copySql, stageChannelsSql, stageMetaSql, stageSource } from './sql.ts'
 import { isoNs, stampNs } from './time.ts'
 import type { Channel, DatasetSpec, Published, Stage, StageChannels, StagerHooks } from './types.ts'
 
@@ -19,27 +19,26 @@ export interface PublisherOptions {
   readonly host: string;
   readonly zstdLevel: number;
   readonly rowGroupSize: number;
+  /** the instance keeps insertion order (preserve_insertion_order): ordered stages need no sort */
+  readonly keepsOrder: boolean;
 }
 
 export class Publisher {
   private readonly spec: DatasetSpec
   private readonly conn: DuckDBConnection
-  private readonly table: string
   /** the stager's channels by index (it adds and forgets them) */
   private readonly channels: ReadonlyMap<number, Channel>
   private readonly opts: PublisherOptions
   private readonly hooks: StagerHooks
   private chain: Promise<unknown> = Promise.resolve()
   private readonly knownDirs = new Set<string>()
-  private readonly undeleted: number[] = []
 
   constructor (
-    spec: DatasetSpec, conn: DuckDBConnection, table: string,
+    spec: DatasetSpec, conn: DuckDBConnection,
     channels: ReadonlyMap<number, Channel>, opts: PublisherOptions, hooks: StagerHooks
   ) {
     this.spec = spec
     this.conn = conn
-    this.table = table
     this.channels = channels
     this.opts = opts
     this.hooks = hooks
@@ -67,7 +66,7 @@ export class Publisher {
         sealed.shift()
         released(st)
         done.push(p)
-        await this.deleteRows(st)
+        await removeQuietly(st.path)
       }
       return done
     }
@@ -88,7 +87,8 @@ export class Publisher {
   private async publishStage (st: Stage): Promise<Published> {
     const spec = this.spec
     const ch = this.stageChannels(st)
-    const meta = await this.conn.runAndReadAll(stageMetaSql(this.table, st.id, spec, ch))
+    const from = stageSource(st.path)
+    const meta = await this.conn.runAndReadAll(stageMetaSql(from, spec, ch))
     let rows = 0
     let first: bigint | undefined
     let last: bigint | undefined
@@ -115,7 +115,7 @@ export class Publisher {
     const firstTs = isoNs(first)
     const lastTs = isoNs(last)
     const stamp = stampNs(first)
-    const select = spec.select(this.table, st.id, ch)
+    const select = spec.select(from, ch)
 
     const dir = partitionDir(this.opts.out, spec.dataset, this.opts.host, st.hour)
     const base = fileBaseName(stamp)
@@ -124,7 +124,7 @@ export class Publisher {
     const published: Published = { dataset: spec.dataset, path: final, rows, firstTs, lastTs, maxSeq }
     try {
       await ensureDurableDir(dir, this.knownDirs)
-      await this.conn.run(copySql(select, spec, tmp, this.opts))
+      await this.conn.run(copySql(select, spec, tmp, this.opts, st.ordered && this.opts.keepsOrder))
       await this.hooks.afterCopy?.(tmp, final, published)
       await publishFile(tmp, final)
     } catch (e) {
@@ -132,16 +132,5 @@ export class Publisher {
       throw Object.assign(new Error('publish failed'), { archivePath: final, archiveCause: e })
     }
     return published
-  }
-
-  /** Deletes a published stage's rows (and those of stages whose delete failed before). */
-  private async deleteRows (st: Stage): Promise<void> {
-    this.undeleted.push(st.id)
-    try {
-      await this.conn.run(deleteStagesSql(this.table, this.undeleted))
-      this.undeleted.length = 0
-    } catch {
-      // The file is published; the rows only cost memory until the next try.
-    }
   }
 }

@@ -1,12 +1,21 @@
-// The `records` dataset writer. append() is the hot path: it checks ranges, writes the
-// row's numbers into typed arrays and its strings/bytes into the DuckDB chunk, and
-// allocates nothing (no BigInt, no objects). See stager.ts for staging, publisher.ts for publishing.
+// The `records` dataset writer. append() and appendRecord() are the hot path: they check
+// ranges, write the row's numbers into typed arrays and its strings/bytes into byte
+// columns, and allocate nothing (no BigInt, no objects). appendRecord() takes a record as
+// the kernel wrote it (PROTOCOL.md §3.2) and stages comm and payload as the bytes they
+// are: no JS string is made only to be encoded back into the same UTF-8.
+// See stager.ts for staging, publisher.ts for publishing.
 
-import duckdb from '@duckdb/node-bindings'
+import {
+  recordCommOffset, recordCtx, recordKind, recordLen, recordLevel, recordPad, recordPayloadOffset, recordPid, recordSeq,
+  recordTsHi, recordTsLo, recordType,
+} from '../../formats/record.ts'
+import { COMM_LEN, KIND_TEXT } from '../../formats/wire.ts'
 import { DatasetWriter } from './dataset-writer.ts'
+import type { ByteColumn } from './plain-parquet.ts'
 import { Stager } from './stager.ts'
+import { isUtf8 } from './utf8.ts'
 import { recordsSelect, RECORDS_STAGING } from './sql.ts'
-import { isMonoHalves, utcQ } from './time.ts'
+import { isMonoHalves, utcQ, utcR } from './time.ts'
 import type { RecordRow, StagerHooks, WriterOptions } from './types.ts'
 
 /** Bytes counted per row besides payload and comm (the wire header size). */
@@ -29,13 +38,16 @@ export class RecordsWriter extends DatasetWriter {
   private readonly tsLo: Uint32Array
   private readonly cpu: Int32Array
   private readonly seq: Float64Array
-  private readonly level: Uint8Array
-  private readonly type: Uint16Array
-  private readonly ctx: Uint8Array
-  private readonly pk: Uint8Array
+  private readonly level: Uint32Array
+  private readonly type: Uint32Array
+  private readonly ctx: Uint32Array
+  private readonly pk: Uint32Array
   private readonly pid: Int32Array
-  private readonly commVec: duckdb.Vector
-  private readonly payloadVec: duckdb.Vector
+  private readonly comm: ByteColumn
+  private readonly payload: ByteColumn
+  /** the chunk appendRecord last read from, as bytes (made once per chunk) */
+  private view: DataView | undefined
+  private bytes: Buffer = Buffer.alloc(0)
 
   private constructor (s: Stager) {
     super(s)
@@ -43,13 +55,13 @@ export class RecordsWriter extends DatasetWriter {
     this.tsLo = s.array('ts_lo') as Uint32Array
     this.cpu = s.array('cpu') as Int32Array
     this.seq = s.array('seq') as Float64Array
-    this.level = s.array('level') as Uint8Array
-    this.type = s.array('type') as Uint16Array
-    this.ctx = s.array('ctx') as Uint8Array
-    this.pk = s.array('pk') as Uint8Array
+    this.level = s.array('level') as Uint32Array
+    this.type = s.array('type') as Uint32Array
+    this.ctx = s.array('ctx') as Uint32Array
+    this.pk = s.array('pk') as Uint32Array
     this.pid = s.array('pid') as Int32Array
-    this.commVec = s.vector('comm')
-    this.payloadVec = s.vector('payload')
+    this.comm = s.bytes('comm')
+    this.payload = s.bytes('payload')
   }
 
   static async open (opts: WriterOptions, hooks?: StagerHooks): Promise<RecordsWriter> {
@@ -99,7 +111,12 @@ export class RecordsWriter extends DatasetWriter {
     }
     bytes += ROW_OVERHEAD_BYTES + comm.length
 
-    const i = s.beginRow(q, bytes)
+    const k = s.key
+    k[0] = q
+    k[1] = utcR(lo, s.offR)
+    k[2] = row.cpu
+    k[3] = seq
+    const i = s.beginRow(bytes)
     this.tsHi[i] = hi
     this.tsLo[i] = lo
     this.cpu[i] = row.cpu
@@ -109,9 +126,79 @@ export class RecordsWriter extends DatasetWriter {
     this.ctx[i] = row.ctx
     this.pk[i] = pk
     this.pid[i] = row.pid
-    duckdb.vector_assign_string_element(this.commVec, i, comm)
-    if (pk === 1) duckdb.vector_assign_string_element(this.payloadVec, i, msg === null ? '' : msg)
-    else duckdb.vector_assign_string_element_len(this.payloadVec, i, pk === 2 && data !== null ? data : EMPTY)
+    this.comm.appendString(comm)
+    if (pk === 1) this.payload.appendString(msg === null ? '' : msg)
+    else if (pk === 2 && data !== null) this.payload.append(data, 0, data.byteLength)
+    else this.payload.append(EMPTY, 0, 0)
     s.endRow(bytes)
+  }
+
+  /**
+   * Stages the record at `off` in `view`, which must have been validated (readRecord),
+   * as `append` would stage it from RecordRowFiller's row (text records: msg, others:
+   * data; comm up to its first NUL), with the same checks. The view may be reused or
+   * unmapped once this returns.
+   */
+  appendRecord (view: DataView, off: number, cpu: number): void {
+    const s = this.s
+    const hi = recordTsHi(view, off)
+    const lo = recordTsLo(view, off)
+    const q = utcQ(hi, lo, s.offQ, s.offR)
+    const seq = recordSeq(view, off)
+    if (!isMonoHalves(hi, lo) || q < 0 || seq < 0) {
+      throw new RangeError(
+        `archive: record cpu ${cpu} seq ${seq} has ts ${hi}:${lo} or seq out of the archive's range`
+      )
+    }
+    if (view !== this.view) {
+      this.view = view
+      this.bytes = Buffer.from(view.buffer, view.byteOffset, view.byteLength)
+    }
+    const b = this.bytes
+    const commStart = recordCommOffset(off)
+    let commEnd = commStart
+    while (commEnd < commStart + COMM_LEN && b[commEnd] !== 0) commEnd++
+    const start = recordPayloadOffset(off)
+    const end = off + recordLen(view, off) - recordPad(view, off)
+    const pk = recordKind(view, off) === KIND_TEXT ? 1 : 2
+    const bytes = end - start + ROW_OVERHEAD_BYTES + commEnd - commStart
+
+    const k = s.key
+    k[0] = q
+    k[1] = utcR(lo, s.offR)
+    k[2] = cpu
+    k[3] = seq
+    const i = s.beginRow(bytes)
+    this.tsHi[i] = hi
+    this.tsLo[i] = lo
+    this.cpu[i] = cpu
+    this.seq[i] = seq
+    this.level[i] = recordLevel(view, off)
+    this.type[i] = recordType(view, off)
+    this.ctx[i] = recordCtx(view, off)
+    this.pk[i] = pk
+    this.pid[i] = recordPid(view, off)
+    this.stageBytes(view, b, commStart, commEnd, start, end, pk === 1)
+    s.endRow(bytes)
+  }
+
+  /**
+   * comm and payload of appendRecord's row. A method of its own (small integers in, no
+   * result) so that V8 inlines the time and seq arithmetic into appendRecord: a double
+   * returned by a call that is not inlined is boxed, an allocation per record.
+   * Bytes that are not UTF-8 go as the string Buffer#toString makes of them (U+FFFD for
+   * each bad sequence), as the string path stores them: rare, and allowed to allocate.
+   */
+  private stageBytes (
+    view: DataView, b: Buffer, commStart: number, commEnd: number, start: number, end: number, text: boolean
+  ): void {
+    if (this.comm.appendView(view, commStart, commEnd) >= 0x80 && !isUtf8(b, commStart, commEnd)) {
+      this.comm.dropLast(commEnd - commStart)
+      this.comm.appendString(b.toString('utf8', commStart, commEnd))
+    }
+    if (this.payload.appendView(view, start, end) >= 0x80 && text && !isUtf8(b, start, end)) {
+      this.payload.dropLast(end - start)
+      this.payload.appendString(b.toString('utf8', start, end))
+    }
   }
 }

@@ -64,7 +64,7 @@ export const RECORDS_STAGING = [
   { name: 'payload', kind: 'blob' },
 ] as const
 
-export function recordsSelect (table: string, stage: number, ch: StageChannels): string {
+export function recordsSelect (from: string, ch: StageChannels): string {
   const exprs: Record<RecordsColumnName, string> = {
     ts: utc('ts_hi', 'ts_lo', ch.offsetSql),
     mono_ns: mono('ts_hi', 'ts_lo'),
@@ -80,7 +80,7 @@ export function recordsSelect (table: string, stage: number, ch: StageChannels):
     data: 'CASE WHEN pk = 2 THEN payload END',
     channel_id: ch.channelIdSql,
   }
-  return `SELECT\n  ${selectList(RECORDS_COLUMNS, exprs)}\nFROM ${table} WHERE stage = ${stage}`
+  return `SELECT\n  ${selectList(RECORDS_COLUMNS, exprs)}\nFROM ${from}`
 }
 
 export const LOSSES_STAGING = [
@@ -94,7 +94,7 @@ export const LOSSES_STAGING = [
   { name: 'reason', kind: 'u8' },
 ] as const
 
-export function lossesSelect (table: string, stage: number, ch: StageChannels): string {
+export function lossesSelect (from: string, ch: StageChannels): string {
   const exprs: Record<LossesColumnName, string> = {
     cpu: 'cpu',
     first_seq: 'CAST(first_seq AS UBIGINT)',
@@ -104,7 +104,7 @@ export function lossesSelect (table: string, stage: number, ch: StageChannels): 
     reason: codeNames('reason', LOSS_REASONS),
     channel_id: ch.channelIdSql,
   }
-  return `SELECT\n  ${selectList(LOSSES_COLUMNS, exprs)}\nFROM ${table} WHERE stage = ${stage}`
+  return `SELECT\n  ${selectList(LOSSES_COLUMNS, exprs)}\nFROM ${from}`
 }
 
 // ---- publishing a stage (publisher.ts) ----
@@ -128,21 +128,29 @@ export function stageChannelsSql (used: readonly (readonly [number, { readonly i
  * conversion of the whole stage just to learn a few numbers): per channel index and CPU,
  * the highest seq, the row count, and the smallest and largest UTC ns.
  */
-export function stageMetaSql (table: string, stage: number, spec: DatasetSpec, ch: StageChannels): string {
+export function stageMetaSql (from: string, spec: DatasetSpec, ch: StageChannels): string {
   const t = utcNs(spec.timeHi, spec.timeLo, ch.offsetSql)
   return `SELECT ch, cpu, max(${spec.rawMaxSeqSql})::DOUBLE, count(*)::DOUBLE, min(${t}), max(${t})
-       FROM ${table} WHERE stage = ${stage} GROUP BY ch, cpu ORDER BY ch, cpu`
+       FROM ${from} GROUP BY ch, cpu ORDER BY ch, cpu`
 }
 
-/** COPY of a stage's archive rows, sorted, to a Parquet file at `path`. */
+/** A stage's rows: its staging file (stager.ts). */
+export function stageSource (path: string): string {
+  return `read_parquet(${lit(path)})`
+}
+
+/**
+ * COPY of a stage's archive rows, sorted, to a Parquet file at `path`. Rows staged in
+ * order already (`ordered`) are copied without an ORDER BY: DuckDB keeps a table's
+ * insertion order through a scan and filter (preserve_insertion_order, checked when the
+ * stager opens), and sorting them again would cost more than the rest of the COPY.
+ */
 export function copySql (
-  select: string, spec: DatasetSpec, path: string, opts: { readonly zstdLevel: number; readonly rowGroupSize: number }
+  select: string, spec: DatasetSpec, path: string,
+  opts: { readonly zstdLevel: number; readonly rowGroupSize: number }, ordered = false
 ): string {
-  return `COPY (${select} ORDER BY ${spec.orderBy}) TO ${lit(path)} (FORMAT parquet, COMPRESSION zstd, ` +
+  const order = ordered ? '' : ` ORDER BY ${spec.orderBy}`
+  return `COPY (${select}${order}) TO ${lit(path)} (FORMAT parquet, COMPRESSION zstd, ` +
     `COMPRESSION_LEVEL ${opts.zstdLevel}, ROW_GROUP_SIZE ${opts.rowGroupSize}, ` +
     `KV_METADATA {'krelay.archive': '${ARCHIVE_FORMAT_VERSION}', 'krelay.dataset': '${spec.dataset}'})`
-}
-
-export function deleteStagesSql (table: string, stages: readonly number[]): string {
-  return `DELETE FROM ${table} WHERE stage IN (${stages.join(', ')})`
 }

@@ -1,70 +1,51 @@
 // The staging engine both writers share (publisher.ts turns its sealed stages into files).
 //
-// Rows are written column by column into typed arrays (numbers) and straight into a
-// DuckDB data chunk's vectors (strings, bytes); every 2048 rows the chunk is appended to
-// one in-memory staging table. No value is converted per row: times stay as u32 halves,
-// codes stay codes, and SQL turns them into the archive's types when a file is copied out
-// (sql.ts). Rows are grouped into *stages*: a stage becomes one Parquet file. A stage is
-// sealed when it reaches maxFileBytes, when a row falls in another UTC hour (so a file's
-// partition always matches every row in it), or when it is older than maxAgeSeconds at a
-// publish. Sealing is synchronous (it bumps the stage number written into the table's
-// `stage` column), so appending goes on while sealed stages are copied out on a second
-// connection (publisher.ts).
+// Rows are written column by column into typed arrays (numbers) and PLAIN-encoded byte
+// columns (strings, bytes: plain-parquet.ts's ByteColumn); every GROUP_ROWS rows (or
+// GROUP_BYTES of row data) they are written whole, as one row group, to the stage's
+// staging file, a plain uncompressed Parquet file. No value is converted per row and no
+// native call is made per row: times stay as u32 halves, codes stay codes, and DuckDB
+// turns them into the archive's types when it copies a staging file into the archive's
+// zstd Parquet file (sql.ts). Rows are grouped into *stages*: a stage becomes one Parquet
+// file. A stage is sealed when it reaches maxFileBytes, when a row falls in another UTC
+// hour (so a file's partition always matches every row in it), or when it is older than
+// maxAgeSeconds at a publish. Sealing is synchronous (the staging file gets its footer),
+// so appending goes on into the next stage while sealed stages are copied out by DuckDB.
 //
-// Memory: the rows staged and not yet published are at most maxStagedBytes (approximate
-// row bytes; append refuses more with StagingFullError), a stage is at most
-// maxFileBytes + one row, the JS side holds one 2048-row chunk of numbers, and DuckDB's
-// whole instance (staging table, appender buffer, the COPY's sort and Parquet buffers) is
-// capped by its memory_limit (1GB by default, spilling to tempDirectory beyond it).
+// Memory: the JS side holds one row group (GROUP_ROWS rows, GROUP_BYTES of row data at
+// most). Staged, unpublished rows are in staging files in a private directory under
+// tempDirectory, at most maxStagedBytes (approximate row bytes; append refuses more with
+// StagingFullError); a published stage's file is removed, and so are the staging
+// directories of writers that died (their rows are still in the spool). DuckDB's
+// working memory for the COPY (and its sort, for a stage not staged in order) is capped
+// by its memory_limit (1GB by default, spilling to tempDirectory beyond it).
 
-import { randomBytes } from 'node:crypto'
-import { tmpdir } from 'node:os'
+import { rmSync } from 'node:fs'
 import { join } from 'node:path'
-import {
-  DuckDBAppender,
-  DuckDBBlobType,
-  DuckDBConnection,
-  DuckDBDataChunk,
-  DuckDBDoubleType,
-  DuckDBInstance,
-  DuckDBIntegerType,
-  DuckDBUIntegerType,
-  DuckDBUSmallIntType,
-  DuckDBUTinyIntType,
-  DuckDBVarCharType,
-  type DuckDBType,
-} from '@duckdb/node-api'
-// The vector-level C API (fill a chunk column with one copy, assign a string or bytes to
-// one slot) is only exposed by the bindings package @duckdb/node-api itself is built on.
-import duckdb from '@duckdb/node-bindings'
+import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api'
 import { StagingFullError } from './errors.ts'
 import { checkHost } from './paths.ts'
+import { ByteColumn, PlainParquetFile, type ColumnData, type PlainColumn, type PlainType } from './plain-parquet.ts'
 import { Publisher } from './publisher.ts'
+import { makeStageDir, tempDirectoryOf } from './stage-dir.ts'
 import { hourOfQ, Q_PER_HOUR, splitNs, toNs } from './time.ts'
 import type {
   Channel, ChannelContext, DatasetSpec, NumKind, Published, Stage, StagerHooks, StagingColumn, StagingKind, WriterOptions,
 } from './types.ts'
 
-export const CHUNK_ROWS = duckdb.vector_size()
+/** Rows per staging row group (DuckDB reads row groups in parallel). */
+export const GROUP_ROWS = 65_536
+/** A row group is also written once its rows reach this many (approximate) bytes. */
+const GROUP_BYTES = 16 * 1024 * 1024
 
-const DUCK_TYPES: Record<StagingKind, DuckDBType> = {
-  u8: DuckDBUTinyIntType.instance,
-  u16: DuckDBUSmallIntType.instance,
-  u32: DuckDBUIntegerType.instance,
-  i32: DuckDBIntegerType.instance,
-  f64: DuckDBDoubleType.instance,
-  varchar: DuckDBVarCharType.instance,
-  blob: DuckDBBlobType.instance,
+const PLAIN_TYPES: Record<StagingKind, PlainType> = {
+  u8: 'u8', u16: 'u16', u32: 'u32', i32: 'i32', f64: 'f64', varchar: 'utf8', blob: 'bytes',
 }
-const SQL_TYPES: Record<StagingKind, string> = {
-  u8: 'UTINYINT', u16: 'USMALLINT', u32: 'UINTEGER', i32: 'INTEGER', f64: 'DOUBLE', varchar: 'VARCHAR', blob: 'BLOB',
-}
-type NumArray = Uint8Array | Uint16Array | Uint32Array | Int32Array | Float64Array
+/** Numbers are held as Parquet stores them: INT32 (unsigned ones annotated) or DOUBLE. */
+export type NumArray = Uint32Array | Int32Array | Float64Array
 function makeArray (kind: NumKind, n: number): NumArray {
   switch (kind) {
-    case 'u8': return new Uint8Array(n)
-    case 'u16': return new Uint16Array(n)
-    case 'u32': return new Uint32Array(n)
+    case 'u8': case 'u16': case 'u32': return new Uint32Array(n)
     case 'i32': return new Int32Array(n)
     case 'f64': return new Float64Array(n)
   }
@@ -72,11 +53,11 @@ function makeArray (kind: NumKind, n: number): NumArray {
 
 const DEFAULT_FILE_BYTES = 128 * 1024 * 1024
 
-/** The in-memory DuckDB instance a writer stages in, with its memory bounded. */
+/** The in-memory DuckDB instance a writer copies stages with, with its memory bounded. */
 export function createInstance (opts: Pick<WriterOptions, 'memoryLimit' | 'tempDirectory'>): Promise<DuckDBInstance> {
   return DuckDBInstance.create(':memory:', {
     memory_limit: opts.memoryLimit ?? '1GB',
-    temp_directory: opts.tempDirectory ?? join(tmpdir(), 'krelay-duckdb'),
+    temp_directory: tempDirectoryOf(opts),
   })
 }
 
@@ -93,19 +74,19 @@ export class Stager {
   // DuckDB
   private readonly instance: DuckDBInstance
   private readonly ownsInstance: boolean
-  private readonly appendConn: DuckDBConnection
   private readonly queryConn: DuckDBConnection
-  private readonly appender: DuckDBAppender
-  readonly table: string
-  private readonly chunk: DuckDBDataChunk
-  private readonly vectors: duckdb.Vector[]
-  private readonly numeric: { readonly index: number; readonly array: NumArray }[]
+  /** private directory of the staging files */
+  readonly stageDir: string
+  private readonly columns: readonly PlainColumn[]
+  /** per staging column, its values in the row group being filled */
+  private readonly data: ColumnData[]
   private readonly byName: Map<string, number>
-  private readonly stageArray: Uint32Array
   private readonly chArray: Uint32Array
 
-  /** rows in the chunk not yet appended to the table */
+  /** rows in the row group not yet written to the stage's file */
   private n = 0
+  /** approximate bytes of those rows */
+  private groupBytes = 0
   /** offset of the current channel, split (time.ts); read by the writers' append */
   offQ = 0
   offR = 0
@@ -113,17 +94,27 @@ export class Stager {
   private readonly channels = new Map<number, Channel>()
 
   private cur: Stage
+  /** the current stage's staging file, once its first row group is written */
+  private file: PlainParquetFile | undefined
   private nextStageId = 1
   private readonly sealed: Stage[] = []
   private sealPending = false
   /** bytes of all unpublished rows (sealed stages and the current one) */
   private stagedBytes = 0
   private closed = false
+  /**
+   * The row being staged: the writer sets [q, r, cpu, seq] (its time as utcQ:utcR,
+   * time.ts, then cpu and seq: its place in the file's sort order) before beginRow.
+   * Numbers pass through a Float64Array, not as arguments, so that none is boxed.
+   */
+  readonly key = new Float64Array(4)
+  /** key of the row staged before, for Stage.ordered */
+  private readonly lastKey = new Float64Array(4)
 
   private constructor (
     spec: DatasetSpec, opts: WriterOptions, hooks: StagerHooks,
-    instance: DuckDBInstance, ownsInstance: boolean,
-    appendConn: DuckDBConnection, queryConn: DuckDBConnection, appender: DuckDBAppender, table: string
+    instance: DuckDBInstance, ownsInstance: boolean, queryConn: DuckDBConnection, stageDir: string,
+    keepsOrder: boolean
   ) {
     this.spec = spec
     this.out = opts.out
@@ -134,28 +125,21 @@ export class Stager {
     this.now = opts.now ?? Date.now
     this.instance = instance
     this.ownsInstance = ownsInstance
-    this.appendConn = appendConn
     this.queryConn = queryConn
-    this.appender = appender
-    this.table = table
-    this.publisher = new Publisher(spec, queryConn, table, this.channels, {
+    this.stageDir = stageDir
+    this.publisher = new Publisher(spec, queryConn, this.channels, {
       out: this.out,
       host: this.host,
       rowGroupSize: opts.rowGroupSize ?? 122_880,
       zstdLevel: opts.zstdLevel ?? 3,
+      keepsOrder,
     }, hooks)
 
-    const all: StagingColumn[] = [{ name: 'stage', kind: 'u32' }, { name: 'ch', kind: 'u32' }, ...spec.columns]
-    this.chunk = DuckDBDataChunk.create(all.map((c) => DUCK_TYPES[c.kind]))
-    this.vectors = all.map((_, i) => duckdb.data_chunk_get_vector(this.chunk.chunk, i))
+    const all: StagingColumn[] = [{ name: 'ch', kind: 'u32' }, ...spec.columns]
+    this.columns = all.map((c) => ({ name: c.name, type: PLAIN_TYPES[c.kind] }))
+    this.data = all.map((c) => (c.kind === 'varchar' || c.kind === 'blob' ? new ByteColumn() : makeArray(c.kind, GROUP_ROWS)))
     this.byName = new Map(all.map((c, i) => [c.name, i]))
-    this.numeric = []
-    for (let i = 0; i < all.length; i++) {
-      const k = all[i]!.kind
-      if (k !== 'varchar' && k !== 'blob') this.numeric.push({ index: i, array: makeArray(k, CHUNK_ROWS) })
-    }
-    this.stageArray = this.numeric[0]!.array as Uint32Array
-    this.chArray = this.numeric[1]!.array as Uint32Array
+    this.chArray = this.data[0] as Uint32Array
     this.cur = this.newStage()
   }
 
@@ -174,29 +158,26 @@ export class Stager {
 
     const ownsInstance = opts.instance === undefined
     const instance = opts.instance ?? (await createInstance(opts))
-    const appendConn = await instance.connect()
     const queryConn = await instance.connect()
-    const table = `krelay_stage_${spec.dataset}_${randomBytes(4).toString('hex')}`
-    const cols = [{ name: 'stage', kind: 'u32' as const }, { name: 'ch', kind: 'u32' as const }, ...spec.columns]
-      .map((c) => `"${c.name}" ${SQL_TYPES[c.kind]} NOT NULL`).join(', ')
-    await queryConn.run(`CREATE TABLE ${table} (${cols})`)
-    const appender = await appendConn.createAppender(table)
-    return new Stager(spec, opts, hooks, instance, ownsInstance, appendConn, queryConn, appender, table)
+    // An instance the caller made may have turned insertion order off: then always sort.
+    const setting = await queryConn.runAndReadAll("SELECT current_setting('preserve_insertion_order')")
+    const keepsOrder = setting.getRows()[0]?.[0] === true
+    const stageDir = makeStageDir(tempDirectoryOf(opts), spec.dataset)
+    return new Stager(spec, opts, hooks, instance, ownsInstance, queryConn, stageDir, keepsOrder)
   }
 
   // ---- column access for the dataset writers (once, at construction) ----
 
   array (name: string): NumArray {
-    const i = this.byName.get(name)
-    const a = this.numeric.find((x) => x.index === i)
-    if (a === undefined) throw new Error(`no numeric staging column ${name}`)
-    return a.array
+    const a = this.data[this.byName.get(name) ?? -1]
+    if (a === undefined || a instanceof ByteColumn) throw new Error(`no numeric staging column ${name}`)
+    return a
   }
 
-  vector (name: string): duckdb.Vector {
-    const i = this.byName.get(name)
-    if (i === undefined) throw new Error(`no staging column ${name}`)
-    return this.vectors[i]!
+  bytes (name: string): ByteColumn {
+    const a = this.data[this.byName.get(name) ?? -1]
+    if (!(a instanceof ByteColumn)) throw new Error(`no string or bytes staging column ${name}`)
+    return a
   }
 
   // ---- channel ----
@@ -210,21 +191,22 @@ export class Stager {
     const off = splitNs(offsetNs)
     const c = this.channels.get(this.channelIndex)
     if (c !== undefined && c.id === ctx.channelId && c.offsetNs === offsetNs) return
-    // The chunk's `ch` column is filled when the chunk is appended: rows already in it
-    // belong to the channel that was current when they were written.
-    this.flushChunk()
+    // The row group's `ch` column is filled when the group is written: rows already in
+    // it belong to the channel that was current when they were written.
+    this.flushGroup()
     this.channelIndex += 1
     this.channels.set(this.channelIndex, { id: ctx.channelId, offsetNs })
     this.offQ = off.q
     this.offR = off.r
   }
 
-  // ---- the row protocol: i = beginRow(q, bytes); write column i; endRow(bytes) ----
+  // ---- the row protocol: set key; i = beginRow(bytes); write column i; endRow(bytes) ----
   // Anything that can throw happens in beginRow, before the row is taken.
 
-  beginRow (q: number, bytes: number): number {
+  beginRow (bytes: number): number {
+    const q = this.key[0]!
     if (this.sealPending) this.seal()
-    if (this.n === CHUNK_ROWS) this.flushChunk()
+    if (this.n === GROUP_ROWS || this.groupBytes >= GROUP_BYTES) this.flushGroup()
     if (this.stagedBytes + bytes > this.maxStagedBytes && this.stagedBytes > 0) {
       throw new StagingFullError(this.stagedBytes, this.maxStagedBytes)
     }
@@ -244,9 +226,22 @@ export class Stager {
     return this.n
   }
 
+  /** Ends the row begun by beginRow; a row below the one before clears the stage's `ordered`. */
   endRow (bytes: number): void {
-    this.n += 1
     const st = this.cur
+    const k = this.key
+    const last = this.lastKey
+    if (st.rows > 0 && st.ordered) {
+      for (let f = 0; f < 4; f++) {
+        if (k[f]! !== last[f]!) {
+          st.ordered = k[f]! > last[f]!
+          break
+        }
+      }
+    }
+    last.set(k)
+    this.n += 1
+    this.groupBytes += bytes
     st.rows += 1
     st.bytes += bytes
     this.stagedBytes += bytes
@@ -256,30 +251,30 @@ export class Stager {
   // ---- staging ----
 
   private newStage (): Stage {
-    return { id: this.nextStageId++, rows: 0, bytes: 0, hour: 0, qStart: 0, firstRowAt: 0, firstCh: 0, lastCh: 0 }
+    const id = this.nextStageId++
+    const path = join(this.stageDir, `${id}.parquet`)
+    return { id, path, rows: 0, bytes: 0, hour: 0, qStart: 0, firstRowAt: 0, ordered: true, firstCh: 0, lastCh: 0 }
   }
 
-  /** Appends the chunk's rows to the staging table (through the appender's buffer). */
-  private flushChunk (): void {
+  /** Writes the row group's rows to the current stage's staging file. */
+  private flushGroup (): void {
     const n = this.n
     if (n === 0) return
-    this.stageArray.fill(this.cur.id, 0, n)
     this.chArray.fill(this.channelIndex, 0, n)
-    for (const { index, array } of this.numeric) {
-      duckdb.copy_data_to_vector(this.vectors[index]!, 0, array.buffer as ArrayBuffer, array.byteOffset, n * array.BYTES_PER_ELEMENT)
-    }
-    this.chunk.rowCount = n
-    this.appender.appendDataChunk(this.chunk)
-    this.chunk.reset()
+    this.file ??= new PlainParquetFile(this.cur.path, this.columns)
+    this.file.writeRowGroup(n, this.data)
+    for (const d of this.data) if (d instanceof ByteColumn) d.reset()
     this.n = 0
+    this.groupBytes = 0
   }
 
-  /** Ends the current stage: its rows are committed to the table and it joins the publish queue. */
+  /** Ends the current stage: its staging file is complete and it joins the publish queue. */
   private seal (): void {
-    this.flushChunk()
-    this.appender.flushSync()
+    this.flushGroup()
     const st = this.cur
     if (st.rows > 0) {
+      this.file!.close()
+      this.file = undefined
       st.lastCh = this.channelIndex
       this.sealed.push(st)
       this.cur = this.newStage()
@@ -320,9 +315,7 @@ export class Stager {
     this.checkOpen()
     const published = await this.publishAll()
     this.closed = true
-    this.appender.closeSync()
-    await this.queryConn.run(`DROP TABLE IF EXISTS ${this.table}`)
-    this.appendConn.closeSync()
+    rmSync(this.stageDir, { recursive: true, force: true })
     this.queryConn.closeSync()
     if (this.ownsInstance) this.instance.closeSync()
     return published

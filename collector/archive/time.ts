@@ -95,6 +95,11 @@ export function utcQ (hi: number, lo: number, offQ: number, offR: number): numbe
   return inRange(q, r) ? q : -1
 }
 
+/** r (0..4095) of mono + offset, the companion of utcQ's q: q:r orders times exactly. */
+export function utcR (lo: number, offR: number): number {
+  return ((lo & 4095) + offR) & 4095
+}
+
 /** True when q:r is a time the archive can store (0 <= t <= MAX_TS_NS). */
 export function inRange (q: number, r: number): boolean {
   return q >= 0 && (q < MAX_Q || (q === MAX_Q && r <= MAX_R_AT_MAX_Q))

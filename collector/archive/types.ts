@@ -76,11 +76,15 @@ export interface WriterOptions {
   rowGroupSize?: number;
   /** zstd level, 1..22. Default 3 */
   zstdLevel?: number;
-  /** a DuckDB instance to stage in (e.g. shared by both writers); default: a private in-memory one */
+  /** the DuckDB instance that copies stages into files (e.g. shared by both writers); default: a private in-memory one */
   instance?: DuckDBInstance;
-  /** DuckDB `memory_limit` of the private instance (staging table + COPY working memory). Default '1GB' */
+  /** DuckDB `memory_limit` of the private instance (the COPY's working memory). Default '1GB' */
   memoryLimit?: string;
-  /** where the private instance may spill when it reaches memoryLimit. Default `<os tmpdir>/krelay-duckdb` */
+  /**
+   * where staged rows wait in staging files (a private directory per writer, removed at
+   * close; up to maxStagedBytes), and where the private instance may spill when it
+   * reaches memoryLimit. Default `<os tmpdir>/krelay-duckdb`
+   */
   tempDirectory?: string;
   /** clock for file age, ms; default Date.now */
   now?: () => number;
@@ -125,8 +129,8 @@ export interface DatasetSpec {
   readonly dataset: 'records' | 'losses';
   /** staging columns besides `stage` and `ch`, which the stager adds */
   readonly columns: readonly StagingColumn[];
-  /** SELECT ... FROM table WHERE stage = id, producing the archive columns in schema order */
-  select(table: string, stage: number, ch: StageChannels): string;
+  /** SELECT ... FROM `from` (a stage's rows), producing the archive columns in schema order */
+  select(from: string, ch: StageChannels): string;
   /** ORDER BY list for the file */
   readonly orderBy: string;
   /** staging columns (u32 halves of monotonic ns) of the time that decides the partition */
@@ -146,6 +150,8 @@ export interface StagerHooks {
 
 export interface Stage {
   readonly id: number;
+  /** its staging file (stager.ts) */
+  readonly path: string;
   rows: number;
   bytes: number;
   /** UTC hour (hours since the epoch) of every row */
@@ -153,6 +159,11 @@ export interface Stage {
   /** q range of that hour: [qStart, qStart + Q_PER_HOUR) */
   qStart: number;
   firstRowAt: number;
+  /**
+   * every row was staged in the file's sort order (time, cpu, seq): the merge emits rows
+   * so, and then the COPY keeps the staging order instead of sorting again
+   */
+  ordered: boolean;
   /** channel indexes the stage's rows can have */
   firstCh: number;
   lastCh: number;

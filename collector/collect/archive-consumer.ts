@@ -1,13 +1,12 @@
 // The archive as the merge's first consumer: records become rows of the records writer,
 // losses rows of the losses writer. First, because a full staging area throws here before
 // any other consumer sees the record, and the merge emits it again after the publish.
+// Records go to the writer as the kernel wrote them (RecordsWriter.appendRecord): their
+// comm and message reach DuckDB as bytes, never as JS strings.
 import type { Archive, LossRow } from '../archive/index.ts'
 import type { ChannelMeta, Consumer } from './consumer.ts'
-import { RecordRowFiller } from './record-row.ts'
 
 export class ArchiveConsumer implements Consumer {
-  private readonly filler = new RecordRowFiller()
-
   constructor (private readonly archive: Archive) {}
 
   channel (meta: ChannelMeta): void {
@@ -15,7 +14,7 @@ export class ArchiveConsumer implements Consumer {
   }
 
   record (view: DataView, off: number, cpu: number): void {
-    this.archive.records.append(this.filler.fill(view, off, cpu))
+    this.archive.records.appendRecord(view, off, cpu)
   }
 
   loss (row: LossRow): void {

@@ -41,6 +41,51 @@ describe('Publisher: files', () => {
     assert.deepEqual(got, sorted)
   })
 
+  it('keeps rows staged in order as they are, and sorts a stage that is not (clocks of two channels, ties on ts)', async () => {
+    // rows in file order, as a reader sees them
+    const fileOrder = (path: string) =>
+      query(`SELECT epoch_ns(ts)::VARCHAR, cpu, seq::VARCHAR FROM read_parquet('${path}', file_row_number=true) ORDER BY file_row_number`)
+    const sortedCopy = (rows: unknown[][]) => [...rows].sort((a, b) => {
+      const ta = BigInt(a[0] as string)
+      const tb = BigInt(b[0] as string)
+      return ta < tb ? -1 : ta > tb ? 1 : (a[1] as number) - (b[1] as number) || Number(a[2]) - Number(b[2])
+    })
+    const row = blankRow()
+    // in order across several chunks and row groups: the file holds them in the same order
+    const inOrder = await RecordsWriter.open({ out: outDir(), host: 'h', rowGroupSize: 2048 })
+    inOrder.setChannel({ channelId: CH_A, monoToRealtimeNs: OFFSET })
+    for (let i = 0; i < 5000; i++) inOrder.append(fill(row, i, UPTIME + BigInt(i >> 2) * 1000n))
+    const [a] = await inOrder.close()
+    const gotA = await fileOrder(a!.path)
+    assert.equal(gotA.length, 5000)
+    assert.deepEqual(gotA, sortedCopy(gotA))
+    assert.deepEqual(gotA.slice(0, 3).map((r) => r[1]), [0, 1, 2])
+
+    // a second channel whose clock puts its rows 50 ms earlier, though appended later
+    const clocks = await RecordsWriter.open({ out: outDir(), host: 'h' })
+    clocks.setChannel({ channelId: CH_A, monoToRealtimeNs: OFFSET })
+    for (let i = 0; i < 10; i++) clocks.append(fill(row, i, UPTIME + BigInt(i) * 1000n))
+    clocks.setChannel({ channelId: CH_B, monoToRealtimeNs: OFFSET - 100_000_000n })
+    for (let i = 0; i < 10; i++) clocks.append(fill(row, i, UPTIME + 50_000_000n + BigInt(i) * 1000n))
+    const [b] = await clocks.close()
+    const gotB = await fileOrder(b!.path)
+    assert.equal(gotB.length, 20)
+    assert.deepEqual(gotB, sortedCopy(gotB))
+
+    // equal ts: cpu 1 before cpu 0, then seq 5 before seq 4 on one CPU
+    const ties = await RecordsWriter.open({ out: outDir(), host: 'h' })
+    ties.setChannel({ channelId: CH_A, monoToRealtimeNs: OFFSET })
+    for (const [cpu, seq] of [[1, 1], [0, 1], [2, 5], [2, 4]] as const) {
+      fill(row, 0, UPTIME)
+      row.cpu = cpu
+      row.seq = seq
+      ties.append(row)
+    }
+    const [c] = await ties.close()
+    const gotC = await fileOrder(c!.path)
+    assert.deepEqual(gotC.map((r) => [r[1], r[2]]), [[0, '1'], [1, '1'], [2, '4'], [2, '5']])
+  })
+
   it('writes zstd, dictionary-encoded strings, min/max statistics per row group, format metadata', async () => {
     const dir = outDir()
     // DuckDB rounds row groups to whole 2048-row vectors
@@ -168,31 +213,28 @@ describe('Publisher: files', () => {
     assert.deepEqual(listFiles(dir), [p.path.slice(dir.length + 1)])
   })
 
-  it('deletes published rows from the staging table (bounded memory)', async () => {
+  it('removes a staging file once its stage is published, and the staging directory at close', async () => {
     const dir = outDir()
+    const tmp = outDir()
     const instance = await DuckDBInstance.create(':memory:')
-    const conn = await instance.connect()
-    const w = await RecordsWriter.open({ out: dir, host: 'h', instance, maxFileBytes: 50_000, maxStagedBytes: 1e6 })
+    const w = await RecordsWriter.open({ out: dir, host: 'h', instance, tempDirectory: tmp, maxFileBytes: 50_000, maxStagedBytes: 1e6 })
     w.setChannel({ channelId: CH_A, monoToRealtimeNs: OFFSET })
     const row = blankRow()
-    const stagedInDuckDB = async () => {
-      const t = await conn.runAndReadAll('SELECT table_name FROM duckdb_tables() WHERE table_name LIKE \'krelay_stage_records_%\'')
-      const name = t.getRows()[0]![0] as string
-      const r = await conn.runAndReadAll(`SELECT count(*)::INT FROM ${name}`)
-      return r.getRows()[0]![0]
-    }
     for (let i = 0; i < 5000; i++) w.append(fill(row, i, UPTIME + BigInt(i)))
-    await w.publishDue()
+    const staging = () => listFiles(tmp).filter((f) => f.startsWith('stage-records-'))
+    assert.ok(staging().length >= 5, `a staging file per sealed stage (${staging().join(' ')})`)
+    const published = await w.publishDue()
+    assert.ok(published.length >= 5)
     assert.ok(w.stagedRows > 0 && w.stagedRows < 1000, `only the open file stays staged (${w.stagedRows})`)
-    // the open file's rows may still sit in the appender's buffer, never more than that
-    assert.ok(Number(await stagedInDuckDB()) <= w.stagedRows)
+    // the open stage's file holds at most the rows staged, none of a published stage
+    assert.ok(staging().length <= 1, staging().join(' '))
     await w.publishAll()
     assert.equal(w.stagedRows, 0)
     assert.equal(w.stagedBytes, 0)
-    assert.equal(await stagedInDuckDB(), 0)
+    assert.deepEqual(staging(), [])
     await w.close()
-    assert.deepEqual((await conn.runAndReadAll('SELECT count(*)::INT FROM duckdb_tables()')).getRows(), [[0]])
-    conn.closeSync()
+    assert.deepEqual(listFiles(tmp), [])
+    assert.equal((await query(`SELECT count(*)::INT FROM ${records(dir)}`))[0]![0], 5000)
     instance.closeSync()
   })
 })

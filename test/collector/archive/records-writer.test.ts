@@ -5,6 +5,9 @@ import { describe, it } from 'node:test'
 import { RECORDS_COLUMNS, typeName } from '../../../formats/archive-schema.ts'
 import { RecordsWriter } from '../../../collector/archive/records-writer.ts'
 import type { RecordRow } from '../../../collector/archive/types.ts'
+import { RecordRowFiller } from '../../../collector/collect/record-row.ts'
+import { dataView } from '../../../formats/bytes.ts'
+import { recordCommOffset, writeRecord, type RecordFields } from '../../../formats/record.ts'
 import { blankRow, CH_A, CH_B, listFiles, OFFSET, query, records, setMono, outDir, UPTIME } from './helpers.ts'
 
 interface Case {
@@ -145,5 +148,83 @@ describe('RecordsWriter: values', () => {
     assert.deepEqual(listFiles(dir), [])
     setMono(row, UPTIME)
     assert.throws(() => w.append(row), /closed/)
+  })
+})
+
+describe('RecordsWriter.appendRecord: records as the kernel wrote them', () => {
+  const T0 = UPTIME + 987_654_321n
+  const enc = (s: string) => Buffer.from(s, 'utf8')
+  // payload, kind, comm (a string, or raw 16 bytes), as wire records
+  const cases: { kind: number; payload: Uint8Array; comm: string | number[] }[] = [
+    { kind: 1, payload: enc('exec filename=/bin/true'), comm: 'kworker/1:0' },
+    { kind: 1, payload: enc('ünï ✓ 😀 漢字 a\u0000b\ttab\nnl'), comm: 'çømm' },
+    { kind: 1, payload: new Uint8Array(0), comm: '' },
+    { kind: 2, payload: Uint8Array.from([0, 1, 0xff, 0xc0, 0x80]), comm: 'abcdefghijklmnopq' },
+    { kind: 2, payload: new Uint8Array(0), comm: 'x' },
+    { kind: 3, payload: enc('kind 3 is stored as data'), comm: 'y' },
+    // not UTF-8: a stray byte, a cut sequence, an overlong NUL, a surrogate, above U+10FFFF
+    { kind: 1, payload: Uint8Array.from([0x61, 0xff, 0x62]), comm: 'bad' },
+    { kind: 1, payload: Uint8Array.from([0x61, 0xe2, 0x82]), comm: 'bad' },
+    { kind: 1, payload: Uint8Array.from([0xc0, 0x80]), comm: 'bad' },
+    { kind: 1, payload: Uint8Array.from([0xed, 0xa0, 0x80]), comm: 'bad' },
+    { kind: 1, payload: Uint8Array.from([0xf4, 0x90, 0x80, 0x80]), comm: 'bad' },
+    { kind: 1, payload: enc('comm is not UTF-8'), comm: [0x63, 0xff, 0x6f, 0xe2, 0x82, 0, 0x41] },
+    { kind: 1, payload: enc('comm fills 16 bytes'), comm: [0x61, 0x62, 0x63, 0x64, 0x65, 0x66, 0x67, 0x68, 0x69, 0x6a, 0x6b, 0x6c, 0x6d, 0x6e, 0xc3, 0xa9] },
+  ]
+  function wire (): { view: DataView; offs: number[] } {
+    const buf = Buffer.alloc(4096, 0xee)
+    const offs: number[] = []
+    let off = 8
+    cases.forEach((c, i) => {
+      const comm = typeof c.comm === 'string' ? c.comm : ''
+      const pid = i === 3 ? 0xffffffff : 100 + i
+      const fields: RecordFields = { type: 0xff10 + i, kind: c.kind, level: i % 8, seq: 2 ** 40 + i, tsHi: 0, tsLo: 0, pid, ctx: i % 3, comm }
+      setMono(fields, T0 + BigInt(i))
+      offs.push(off)
+      const len = writeRecord(buf, off, fields, c.payload)
+      if (typeof c.comm !== 'string') buf.set(c.comm, recordCommOffset(off))
+      off += len
+    })
+    return { view: dataView(buf), offs }
+  }
+  const rows = (dir: string) => query(`SELECT epoch_ns(ts)::VARCHAR, mono_ns::VARCHAR, cpu, seq::VARCHAR, level, type, ctx, pid,
+      comm, msg, hex(data), msg IS NULL, data IS NULL, channel_id FROM ${records(dir)} ORDER BY ts, cpu, seq`)
+
+  it('stores what append() stores for the same record filled by RecordRowFiller', async () => {
+    const { view, offs } = wire()
+    const dirs = [outDir(), outDir()]
+    const [bytesWay, rowWay] = await Promise.all(dirs.map((out) => RecordsWriter.open({ out, host: 'h' })))
+    const filler = new RecordRowFiller()
+    for (const w of [bytesWay!, rowWay!]) w.setChannel({ channelId: CH_A, monoToRealtimeNs: OFFSET })
+    offs.forEach((off, i) => {
+      bytesWay!.appendRecord(view, off, i % 4)
+      rowWay!.append(filler.fill(view, off, i % 4))
+    })
+    await Promise.all([bytesWay!.close(), rowWay!.close()])
+    const [got, want] = await Promise.all(dirs.map(rows))
+    assert.equal(got!.length, cases.length)
+    assert.deepEqual(got, want)
+    // spot checks that the reference itself is right
+    assert.equal(got![1]![9], 'ünï ✓ 😀 漢字 a\u0000b\ttab\nnl')
+    assert.equal(got![6]![9], 'a\uFFFDb')
+    assert.equal(got![11]![8], 'c\uFFFDo\uFFFD')
+    assert.equal(got![12]![8], 'abcdefghijklmné')
+    assert.equal(got![3]![10], '0001FFC080')
+  })
+
+  it('refuses a time or seq the archive cannot hold, and takes nothing', async () => {
+    const dir = outDir()
+    const w = await RecordsWriter.open({ out: dir, host: 'h' })
+    w.setChannel({ channelId: CH_A, monoToRealtimeNs: OFFSET })
+    const buf = Buffer.alloc(256)
+    const fields: RecordFields = { type: 0, kind: 1, level: 6, seq: 1, tsHi: 0x80000000, tsLo: 0, pid: 1, ctx: 0, comm: 'c' }
+    writeRecord(buf, 0, fields, enc('m'))
+    assert.throws(() => w.appendRecord(dataView(buf), 0, 0), RangeError)
+    setMono(fields, UPTIME)
+    writeRecord(buf, 0, fields, enc('m'))
+    buf.writeUInt32LE(0x00200000, 8 + 4) // seq's high half: seq = 2^53
+    assert.throws(() => w.appendRecord(dataView(buf), 0, 0), RangeError)
+    assert.equal(w.stagedRows, 0)
+    assert.deepEqual(await w.close(), [])
   })
 })

@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
 import { ctxName, levelName, LOSSES_COLUMNS, RECORDS_COLUMNS, typeName } from '../../../formats/archive-schema.ts'
-import { lossesSelect, mono, recordsSelect, typeNameSql, utc, utcNs } from '../../../collector/archive/sql.ts'
+import { copySql, lossesSelect, mono, recordsSelect, typeNameSql, utc, utcNs } from '../../../collector/archive/sql.ts'
+import { RECORDS_SPEC } from '../../../collector/archive/records-writer.ts'
 import { query } from './helpers.ts'
 
 const CH = { offsetSql: 'CAST(0 AS BIGINT)', channelIdSql: '\'0000000000000000\'' }
@@ -16,7 +17,7 @@ describe('sql', () => {
   })
 
   it('names every u8 level and ctx as levelName()/ctxName() do, never NULL', async () => {
-    const sel = recordsSelect('t', 1, CH)
+    const sel = recordsSelect('t', CH)
     const got = await query(`WITH t AS (SELECT 1::UINTEGER stage, 0::UINTEGER ch, 0::UINTEGER ts_hi, 0::UINTEGER ts_lo,
         range::INTEGER cpu, 1::DOUBLE seq, range::UTINYINT "level", 0::USMALLINT "type", range::UTINYINT ctx, 1::UTINYINT pk, 0 pid,
         '' comm, ''::BLOB payload FROM range(256))
@@ -42,9 +43,15 @@ describe('sql', () => {
     assert.deepEqual(got, [['1764032400123456790', true], ['6375718418550844692', true]])
   })
 
+  it('sorts in the COPY unless the stage was staged in order', () => {
+    const opts = { zstdLevel: 3, rowGroupSize: 122_880 }
+    assert.match(copySql('SELECT 1', RECORDS_SPEC, '/x.parquet', opts), /^COPY \(SELECT 1 ORDER BY ts, cpu, seq\) TO '\/x\.parquet'/)
+    assert.match(copySql('SELECT 1', RECORDS_SPEC, '/x.parquet', opts, true), /^COPY \(SELECT 1\) TO '\/x\.parquet' \(FORMAT parquet, COMPRESSION zstd, COMPRESSION_LEVEL 3, ROW_GROUP_SIZE 122880,/)
+  })
+
   it('selects the schema\'s columns, in the schema\'s order', () => {
     const names = (sql: string) => [...sql.matchAll(/ AS "([a-z_]+)"/g)].map((m) => m[1])
-    assert.deepEqual(names(recordsSelect('t', 1, CH)), RECORDS_COLUMNS.map((c) => c.name))
-    assert.deepEqual(names(lossesSelect('t', 1, CH)), LOSSES_COLUMNS.map((c) => c.name))
+    assert.deepEqual(names(recordsSelect('t', CH)), RECORDS_COLUMNS.map((c) => c.name))
+    assert.deepEqual(names(lossesSelect('t', CH)), LOSSES_COLUMNS.map((c) => c.name))
   })
 })
