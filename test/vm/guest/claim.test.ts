@@ -6,8 +6,9 @@ import assert from 'node:assert/strict'
 import { spawn, type ChildProcess } from 'node:child_process'
 import { once } from 'node:events'
 import { setTimeout as sleep } from 'node:timers/promises'
-import { CollectorProcess, segmentsIn } from '../../../cli/demo/collector-process.ts'
+import { segmentsIn } from '../../../cli/demo/collector-process.ts'
 import { CONTROL, control, info, load, unload, waitGeneratorIdle } from './kmod.ts'
+import { consumer, refusedCollector, waitConsumer } from './claim-lib.ts'
 import { freshDir, readArchive, startCollector, stopCollector, waitConsumed } from './demo-lib.ts'
 
 const holders: ChildProcess[] = []
@@ -16,19 +17,6 @@ test.afterEach(() => {
   for (const h of holders.splice(0)) if (h.exitCode === null && h.signalCode === null) h.kill('SIGKILL')
   unload()
 })
-
-function consumer (): { pid: number, name: string } {
-  const keys = info()
-  return { pid: Number(keys.get('consumer_pid')), name: keys.get('consumer_name')! }
-}
-
-async function waitConsumer (pid: number, name: string): Promise<void> {
-  const deadline = Date.now() + 60_000
-  while (consumer().pid !== pid || consumer().name !== name) {
-    assert.ok(Date.now() < deadline, `info never showed consumer ${pid} ${name}: ${JSON.stringify(consumer())}`)
-    await sleep(20)
-  }
-}
 
 /**
  * A shell that claims `name` in its own process (printf is a builtin), then runs `then`
@@ -109,15 +97,6 @@ test('the claim does not hold the module: rmmod under a live holder, and a new m
   assert.equal(h.exitCode, null)
   assert.equal(control('claim other'), 'ok')
 })
-
-/** A second `krelay collect`, expected to be refused; started again if node faults while starting in TCG. */
-async function refusedCollector (out: string, spool: string): Promise<CollectorProcess> {
-  for (let attempt = 1; ; attempt++) {
-    const c = new CollectorProcess(['--out', out, '--spool', spool, '--host', 'krelay-test'], line => process.stdout.write(`    second | ${line}\n`))
-    const exit = await c.exited
-    if (exit.signal !== 'SIGSEGV' || attempt === 3) return c
-  }
-}
 
 test('a second krelay collect is refused naming the first; after kill -9 of the first, a third collects everything', async () => {
   const N = 3000
