@@ -7,7 +7,7 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { control, info, load, unload, waitGeneratorIdle } from './kmod.ts'
-import { freshDir, stats, startCollector, stopCollector, waitConsumed } from './demo-lib.ts'
+import { freshDir, seconds, stats, startCollector, stopCollector, waitConsumed } from './demo-lib.ts'
 import { consumer, refusedCollector, waitConsumer } from './claim-lib.ts'
 import { before, DIRECT, isRecord, jsonLines, key, runTail, startTails, type Tail } from './tail-lib.ts'
 
@@ -20,6 +20,15 @@ const NOTE = `krelay tail: no collector is running (nothing serves ${SOCKET}): r
 
 test.afterEach(() => unload())
 
+/** Logs how long each step took: TCG makes every node start cost seconds. */
+function stepper (): (what: string) => void {
+  let t = Date.now()
+  return what => {
+    process.stdout.write(`    ${what}: ${seconds(Date.now() - t)}\n`)
+    t = Date.now()
+  }
+}
+
 async function directTail (): Promise<Tail> {
   const [tail] = await startTails([['--json']], 180_000, DIRECT)
   await waitConsumer(tail!.child.pid!, 'krelay-tail')
@@ -27,9 +36,11 @@ async function directTail (): Promise<Tail> {
 }
 
 test(`no collector: a tail started before the generator consumes the channel, prints every record once in (ts, cpu, seq) order, refuses a collector by name, and Ctrl-C frees the channel (${N} per CPU)`, async () => {
+  const step = stepper()
   load()
   const cpus = info().get('cpus')!.split(' ').map(Number)
   const tail = await directTail()
+  step('direct tail start')
   assert.equal(tail.stderr(), NOTE, 'said once that these records are not archived')
 
   // a collector started while the tail holds the channel, refused while the generator runs
@@ -37,15 +48,18 @@ test(`no collector: a tail started before the generator consumes the channel, pr
   const refused = refusedCollector(out, `${out}/.spool`)
   assert.equal(control(`gen ${N} ${RATE}`), 'ok')
   const collector = await refused
+  step('generator and a refused collector')
   assert.deepEqual(collector.exitStatus, { code: 1, signal: null }, collector.output())
   assert.ok(collector.lines.includes(`krelay collect: krelay tail (pid ${tail.child.pid!}) consumes this channel`), collector.output())
   await waitGeneratorIdle()
   assert.equal(control('flush'), 'ok')
   await waitConsumed() // the tail acknowledged every sub-buffer
+  step('generator done, all consumed')
   assert.deepEqual(consumer(), { pid: tail.child.pid, name: 'krelay-tail' }, 'the refused collector left the claim alone')
 
   tail.child.kill('SIGINT')
   assert.equal(await tail.exited, 0, tail.stderr())
+  step('SIGINT to exit')
   assert.equal(tail.stderr(), NOTE, 'nothing more on stderr')
   assert.deepEqual(consumer(), { pid: 0, name: '-' }, 'Ctrl-C released the claim')
 
@@ -65,9 +79,11 @@ test(`no collector: a tail started before the generator consumes the channel, pr
 
 test('kill -9 of a direct tail frees the channel; a collector then claims it and collects; a direct tail is refused naming it', async () => {
   const M = 500
+  const step = stepper()
   load()
   const cpus = info().get('cpus')!.split(' ').map(Number)
   const killed = await directTail()
+  step('direct tail start')
   killed.child.kill('SIGKILL')
   assert.equal(await killed.exited, 'SIGKILL')
   assert.deepEqual(consumer(), { pid: 0, name: '-' }, 'the kernel released the claim as the killed tail\'s files closed')
@@ -75,16 +91,20 @@ test('kill -9 of a direct tail frees the channel; a collector then claims it and
   const out = freshDir('krelay-test-tail-direct-out')
   const collector = await startCollector(out, `${out}/.spool`, [], 'collect')
   await waitConsumer(collector.pid, 'krelay-collect')
+  step('collector start')
   // with no collector on this socket, the tail tries the channel, which the collector holds
   const refused = runTail(['--json', '--socket', '/run/krelay-test-none/live.sock'])
   assert.equal(control(`gen ${M} 0`), 'ok')
   assert.equal(await refused.exited, 1, refused.stderr())
   assert.equal(refused.stderr(), `krelay tail: krelay collect (pid ${collector.pid}) consumes this channel; watch it with krelay tail\n`)
   assert.equal(refused.stdout(), '')
+  step('refused tail')
   await waitGeneratorIdle()
   assert.equal(control('flush'), 'ok')
   await waitConsumed()
+  step('all consumed')
   assert.match(await stopCollector(collector), new RegExp(`^krelay collect: ${M * cpus.length} records archived`))
+  step('collector stop')
   assert.deepEqual(consumer(), { pid: 0, name: '-' })
   for (const row of stats()) assert.equal(row.dropped, 0, `cpu ${row.cpu}: no kernel drop`)
 })
