@@ -9,8 +9,10 @@
 // it found is staged in its memory alone, which the live stream does not resend to a new
 // subscriber: the spool holds the sub-buffers that reveal it (their `dropped` counts, seq
 // gaps, faults), and decoding them as the collector does (decodeSubbuf, fillLossRow) gives
-// the same row. A segment is deleted only after its loss rows are published, so each loss
-// is in the spool or in the archive (or both: deduplicated, the archive's row kept). Not
+// the same row (but for its start time when the spool lacks the record before the gap). No
+// segment is deleted while a loss row is staged (collector/collect/collect.ts,
+// deleteArchived), so each loss is in the spool or in the archive, or both: deduplicated by
+// (channel, cpu, reason, last seq covered), the archive's row kept. Not
 // recoverable from either: a `reload` row still staged (the spool has no record of the
 // module going away, the collector makes that row from its clock).
 import type { LossRow } from '../../collector/archive/index.ts'
