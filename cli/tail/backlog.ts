@@ -4,7 +4,7 @@ import path from 'node:path'
 import { LiveFilter } from '../../collector/live/filter.ts'
 import type { LiveFilterSpec } from '../../formats/live-hello.ts'
 import { archiveHistory } from './archive-history.ts'
-import { historyWindow, spoolRecords, type HistoryItem, type HistoryWindow } from './history.ts'
+import { historyWindow, spoolHistory, type HistoryItem, type HistoryWindow } from './history.ts'
 import type { HistoryKey } from './seam.ts'
 
 export interface BacklogOptions {
@@ -22,10 +22,11 @@ export interface BacklogOptions {
 export async function readBacklog (o: BacklogOptions, inLive: (h: HistoryKey) => boolean): Promise<HistoryItem[]> {
   const w: HistoryWindow = { lines: o.lines, filter: new LiveFilter(o.filter), ...(o.since !== undefined ? { since: o.since } : {}) }
   if (w.since === undefined && w.lines === 0) return []
-  const spooled = spoolRecords(o.spool ?? path.join(o.out, '.spool'), w)
+  const spooled = spoolHistory(o.spool ?? path.join(o.out, '.spool'), w)
   const contentFilter = Object.keys(o.filter).some(k => k !== 'cpu')
   // records the seam drops (the live stream has them) are at most those it delivered,
   // plus those delivered while the query runs: a margin for that
-  const archived = await archiveHistory(o.out, w, contentFilter, spooled.length + o.liveCount() + 65536, o.filter.cpu)
-  return historyWindow([...spooled, ...archived.records], archived.losses, w, inLive)
+  const archived = await archiveHistory(o.out, w, contentFilter, spooled.records.length + o.liveCount() + 65536, o.filter.cpu)
+  // the archive's losses first: of a loss in both, its row knows the record before the gap
+  return historyWindow([...spooled.records, ...archived.records], [...archived.losses, ...spooled.losses], w, inLive)
 }

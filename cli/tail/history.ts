@@ -3,13 +3,26 @@
 // (channel_id, cpu, seq), filtered as the live stream is, in (ts, cpu, seq) order. Each
 // record becomes a wire record (formats/record.ts) so that one path prints both history
 // and live. Not a hot path: one small Buffer per record kept.
+//
+// Losses likewise come from both. The collector publishes a loss row only after the records
+// publish that follows it (collector/collect/pipeline.ts), so for up to --file-age a loss
+// it found is staged in its memory alone, which the live stream does not resend to a new
+// subscriber: the spool holds the sub-buffers that reveal it (their `dropped` counts, seq
+// gaps, faults), and decoding them as the collector does (decodeSubbuf, fillLossRow) gives
+// the same row (but for its start time when the spool lacks the record before the gap). No
+// segment is deleted while a loss row is staged (collector/collect/collect.ts,
+// deleteArchived), so each loss is in the spool or in the archive, or both: deduplicated by
+// (channel, cpu, reason, last seq covered), the archive's row kept. Not
+// recoverable from either: a `reload` row still staged (the spool has no record of the
+// module going away, the collector makes that row from its clock).
 import type { LossRow } from '../../collector/archive/index.ts'
 import type { LiveFilter } from '../../collector/live/filter.ts'
+import { createLossRow, fillLossRow, lastLostSeq, type LastRecord } from '../../collector/collect/loss-row.ts'
 import { decodeSubbuf } from '../../collector/source/decode-subbuf.ts'
 import { createSeqState, forEachRecord, type SeqState } from '../../collector/source/records.ts'
 import { listSegments, readSegment } from '../../collector/spool/spool-reader.ts'
 import { dataView } from '../../formats/bytes.ts'
-import { createRecordView, recordSeq, recordTsHi, recordTsLo } from '../../formats/record.ts'
+import { createRecordView, recordTsHi, recordTsLo } from '../../formats/record.ts'
 import { checkSubbufHeader, createSubbufHeader, HEADER_BAD_VERSION, readSubbufHeader } from '../../formats/subbuf-header.ts'
 import { u64ToBigInt } from '../../formats/u64.ts'
 import type { HistoryKey } from './seam.ts'
@@ -47,12 +60,20 @@ export function compareItems (a: HistoryItem, b: HistoryItem): number {
   return a.cpu - b.cpu || a.seq - b.seq
 }
 
-/** Records of every spool segment that pass the filter and the window's --since. */
-export function spoolRecords (dir: string, w: HistoryWindow): HistoryRecord[] {
-  const out: HistoryRecord[] = []
+export interface SpoolHistory {
+  records: HistoryRecord[]
+  /** every loss the spool's sub-buffers reveal, whatever the window: historyWindow cuts them */
+  losses: HistoryLoss[]
+}
+
+/** Records of every spool segment that pass the filter and the window's --since, and the segments' losses. */
+export function spoolHistory (dir: string, w: HistoryWindow): SpoolHistory {
+  const out: SpoolHistory = { records: [], losses: [] }
   const header = createSubbufHeader()
   const rec = createRecordView()
   const seqStates = new Map<string, SeqState>()
+  // per (channel, cpu), the last record read, for a loss row's time range (as the pipeline keeps it)
+  const lastRecords = new Map<string, LastRecord>()
   for (const file of listSegments(dir)) {
     let seg
     try {
@@ -72,13 +93,22 @@ export function spoolRecords (dir: string, w: HistoryWindow): HistoryRecord[] {
       const key = `${ch.channelId}/${cpu}`
       let state = seqStates.get(key)
       if (state === undefined) seqStates.set(key, state = createSeqState())
+      let last = lastRecords.get(key)
+      if (last === undefined) lastRecords.set(key, last = { seq: 0, tsHi: 0, tsLo: 0 })
       const sub = decodeSubbuf(cpu, header.seq, bytes, header, status, state, rec, header.watermarkHi, header.watermarkLo)
+      for (const l of sub.losses) {
+        const row = fillLossRow(createLossRow(), l, sub.header, last)
+        out.losses.push({ channelId: ch.channelId, cpu, seq: row.firstSeq, mono: u64ToBigInt(row.toHi, row.toLo), ch, loss: row })
+      }
       forEachRecord(sub.view, sub.recordsStart, sub.recordsEnd, rec, r => {
+        last.seq = r.seq
+        last.tsHi = recordTsHi(sub.view, r.off)
+        last.tsLo = recordTsLo(sub.view, r.off)
         if (!w.filter.accepts(sub.view, r.off, cpu)) return
-        const mono = u64ToBigInt(recordTsHi(sub.view, r.off), recordTsLo(sub.view, r.off))
+        const mono = u64ToBigInt(last.tsHi, last.tsLo)
         if (w.since !== undefined && mono + ch.monoToRealtimeNs < w.since) return
         const copy = Buffer.from(bytes.subarray(r.off, r.off + r.len))
-        out.push({ channelId: ch.channelId, cpu, seq: recordSeq(sub.view, r.off), mono, ch, view: dataView(copy) })
+        out.records.push({ channelId: ch.channelId, cpu, seq: r.seq, mono, ch, view: dataView(copy) })
       })
     }
   }
@@ -86,9 +116,9 @@ export function spoolRecords (dir: string, w: HistoryWindow): HistoryRecord[] {
 }
 
 /**
- * The window's items from the history read (spool and archive records, archive losses):
- * duplicates removed, those the live stream delivers (`inLive`) removed, sorted, cut to
- * the window.
+ * The window's items from the history read (spool and archive records and losses):
+ * duplicates removed (of two copies of a loss, the first in `losses` is kept), those the
+ * live stream delivers (`inLive`) removed, sorted, cut to the window.
  */
 export function historyWindow (records: readonly HistoryRecord[], losses: readonly HistoryLoss[], w: HistoryWindow, inLive: (h: HistoryKey) => boolean): HistoryItem[] {
   const seen = new Set<string>()
@@ -104,8 +134,13 @@ export function historyWindow (records: readonly HistoryRecord[], losses: readon
   if (window.length === 0) return []
   const first = window[0]!
   const items: HistoryItem[] = [...window]
+  const lossSeen = new Set<string>()
   for (const l of losses) {
     if (!w.filter.wantsCpu(l.cpu) || inLive(l)) continue
+    // a loss is known by its channel, cpu, reason and the last seq it covers, as the pipeline knows it
+    const k = `${l.channelId}/${l.cpu}/${l.loss.reason}/${lastLostSeq(l.loss)}`
+    if (lossSeen.has(k)) continue
+    lossSeen.add(k)
     if (compareItems(l, first) > 0 || (w.since !== undefined && l.mono + l.ch.monoToRealtimeNs >= w.since)) items.push(l)
   }
   return items.sort(compareItems)

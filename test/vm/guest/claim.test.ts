@@ -1,14 +1,13 @@
 // Runs inside the test VM: one consumer per channel (PROTOCOL.md §6.1). The claim by hand
-// from shell processes, then between real `krelay collect` processes, and that it never
-// holds the module.
+// from shell processes, and that it never holds the module. Between real `krelay collect`
+// and `krelay tail` processes: tail-direct.test.ts.
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { spawn, type ChildProcess } from 'node:child_process'
 import { once } from 'node:events'
 import { setTimeout as sleep } from 'node:timers/promises'
-import { CollectorProcess, segmentsIn } from '../../../cli/demo/collector-process.ts'
-import { CONTROL, control, info, load, unload, waitGeneratorIdle } from './kmod.ts'
-import { freshDir, readArchive, startCollector, stopCollector, waitConsumed } from './demo-lib.ts'
+import { CONTROL, control, load, unload } from './kmod.ts'
+import { consumer, waitConsumer } from './claim-lib.ts'
 
 const holders: ChildProcess[] = []
 
@@ -16,19 +15,6 @@ test.afterEach(() => {
   for (const h of holders.splice(0)) if (h.exitCode === null && h.signalCode === null) h.kill('SIGKILL')
   unload()
 })
-
-function consumer (): { pid: number, name: string } {
-  const keys = info()
-  return { pid: Number(keys.get('consumer_pid')), name: keys.get('consumer_name')! }
-}
-
-async function waitConsumer (pid: number, name: string): Promise<void> {
-  const deadline = Date.now() + 60_000
-  while (consumer().pid !== pid || consumer().name !== name) {
-    assert.ok(Date.now() < deadline, `info never showed consumer ${pid} ${name}: ${JSON.stringify(consumer())}`)
-    await sleep(20)
-  }
-}
 
 /**
  * A shell that claims `name` in its own process (printf is a builtin), then runs `then`
@@ -108,50 +94,4 @@ test('the claim does not hold the module: rmmod under a live holder, and a new m
   assert.deepEqual(consumer(), { pid: 0, name: '-' })
   assert.equal(h.exitCode, null)
   assert.equal(control('claim other'), 'ok')
-})
-
-/** A second `krelay collect`, expected to be refused; started again if node faults while starting in TCG. */
-async function refusedCollector (out: string, spool: string): Promise<CollectorProcess> {
-  for (let attempt = 1; ; attempt++) {
-    const c = new CollectorProcess(['--out', out, '--spool', spool, '--host', 'krelay-test'], line => process.stdout.write(`    second | ${line}\n`))
-    const exit = await c.exited
-    if (exit.signal !== 'SIGSEGV' || attempt === 3) return c
-  }
-}
-
-test('a second krelay collect is refused naming the first; after kill -9 of the first, a third collects everything', async () => {
-  const N = 3000
-  const out = freshDir('krelay-test-claim-out')
-  const spool = freshDir('krelay-test-claim-spool')
-  load()
-  const cpus = info().get('cpus')!.split(' ').map(Number)
-  const first = await startCollector(out, spool, [], 'first')
-  await waitConsumer(first.pid, 'krelay-collect')
-
-  const out2 = freshDir('krelay-test-claim-out2')
-  const spool2 = `${out2}/.spool`
-  const second = await refusedCollector(out2, spool2)
-  assert.deepEqual(second.exitStatus, { code: 1, signal: null }, second.output())
-  assert.ok(second.lines.includes(`krelay collect: krelay collect (pid ${first.pid}) consumes this channel; watch it with krelay tail`), second.output())
-  assert.deepEqual(segmentsIn(spool2), [], 'refused before it touched its spool')
-  assert.equal(consumer().pid, first.pid)
-
-  first.kill('SIGKILL')
-  await first.exited
-  const third = await startCollector(out, spool, [], 'third')
-  await waitConsumer(third.pid, 'krelay-collect')
-  assert.equal(control(`gen ${N} 0`), 'ok')
-  await waitGeneratorIdle()
-  assert.equal(control('flush'), 'ok')
-  await waitConsumed()
-  await stopCollector(third)
-  assert.deepEqual(consumer(), { pid: 0, name: '-' }, 'released at a clean stop')
-
-  const archive = await readArchive(out)
-  for (const cpu of cpus) {
-    const per = archive.perCpu.find(p => p.cpu === cpu)
-    assert.deepEqual(per && { n: per.records, lo: per.minSeq, hi: per.maxSeq }, { n: N, lo: 1, hi: N }, `cpu ${cpu}`)
-  }
-  assert.equal(archive.duplicates, 0)
-  assert.equal(archive.lostRecords, 0)
 })

@@ -33,18 +33,23 @@ export function runTail (args: readonly string[], opts: RunOptions = {}): Tail {
   return { args, child, stdout: () => out, stderr: () => err, exited }
 }
 
+/** What a tail's stderr says once it follows the collector's live socket. */
+export const FOLLOWING = /following channel/
+/** What it says once it reads the channel itself, with no collector (cli/tail/direct.ts). */
+export const DIRECT = /reading the channel directly/
+
 /**
  * Starts the tails together and resolves once every one follows the channel (its stderr
- * says so). A tail that dies of SIGSEGV before that is started again: node in the TCG guest
- * now and then faults in V8's JIT code while starting (cli/demo/collector-process.ts).
+ * matches `ready`). A tail that dies of SIGSEGV before that is started again: node in the
+ * TCG guest now and then faults in V8's JIT code while starting (cli/demo/collector-process.ts).
  */
-export async function startTails (argLists: ReadonlyArray<readonly string[]>, timeoutMs = 180_000): Promise<Tail[]> {
+export async function startTails (argLists: ReadonlyArray<readonly string[]>, timeoutMs = 180_000, ready = FOLLOWING): Promise<Tail[]> {
   return await Promise.all(argLists.map(async args => {
     for (let attempt = 1; ; attempt++) {
       const tail = runTail(args)
       const deadline = Date.now() + timeoutMs
       for (;;) {
-        if (/following channel/.test(tail.stderr())) return tail
+        if (ready.test(tail.stderr())) return tail
         if (tail.child.exitCode !== null || tail.child.signalCode !== null) break
         assert.ok(Date.now() < deadline, `krelay tail ${args.join(' ')} did not follow the channel in ${timeoutMs / 1000} s:\n${tail.stderr()}`)
         await sleep(50)
