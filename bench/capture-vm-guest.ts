@@ -29,7 +29,7 @@ export interface CaptureVmResult {
 const [RELAY_READ, QUICK, RESULT_FILE] = process.argv.slice(2) as [string, string, string]
 const quick = QUICK === '1'
 const plan: SearchPlan = quick
-  ? { startRate: 100_000, seconds: 0.5, maxDoublings: 2, bisections: 0 }
+  ? { startRate: 50_000, seconds: 0.5, maxDoublings: 0, bisections: 0 }
   : { startRate: 25_000, seconds: 2, maxDoublings: 8, bisections: 3 }
 const DIR = '/tmp/krelay-bench-capture'
 const T0 = Date.now()
@@ -75,20 +75,29 @@ function cpuTicks (pid: number): number {
   return Number(fields[11]) + Number(fields[12])
 }
 
-/** Waits until the collector acknowledged everything and then used (almost) no CPU for 1 s. */
+/**
+ * Waits until the collector acknowledged everything and then used at most 10% of a CPU for
+ * a second (its archive work on what it spooled is done), 120 s at most.
+ */
 async function collectorCaughtUp (c: CollectorProcess): Promise<void> {
   control('flush')
   await until(() => readStats().cpus.every(s => s.consumed >= s.produced), 'the collector to acknowledge every sub-buffer', 300_000, 20)
-  let before = cpuTicks(c.pid)
-  for (const t0 = Date.now(); ;) {
+  const t0 = Date.now()
+  const windows: number[] = []
+  for (let before = cpuTicks(c.pid); ;) {
     await sleep(1000)
     if (!c.running) throw new Error(`krelay collect exited:\n${c.output()}`)
     const now = cpuTicks(c.pid)
-    // 100 ticks a second: at most 3% of one CPU
-    if (now - before <= 3) return
-    if (Date.now() - t0 > 600_000) throw new Error('the collector did not go idle within 600 s')
+    windows.push(now - before)
+    // 100 ticks a second
+    if (now - before <= 10) break
+    if (Date.now() - t0 > 120_000) {
+      log(`  the collector is still busy after 120 s (CPU ticks per second: ${windows.join(' ')}); going on`)
+      return
+    }
     before = now
   }
+  if (windows.length > 1) log(`  collector caught up in ${windows.length} s (CPU ticks per second: ${windows.join(' ')})`)
 }
 
 const modes: Busy[] = ['one', 'all']

@@ -50,7 +50,7 @@ const r = await runInVm({
   env: moduleEnv(p),
   hostPaths: [bin],
   timeoutMs: values.quick ? 900_000 : 3_600_000,
-})
+}).finally(async () => await rm(bin, { recursive: true, force: true }))
 process.stdout.write(r.output)
 if (!r.ok) {
   console.error(`krelay-vm: FAIL: ${r.reason}; run dir ${r.runDir}`)
@@ -58,7 +58,6 @@ if (!r.ok) {
 }
 const res = JSON.parse(readFileSync(path.join(r.resultsDir, RESULT_FILE), 'utf8')) as CaptureVmResult
 await rm(r.runDir, { recursive: true, force: true })
-await rm(bin, { recursive: true, force: true })
 
 const rate = (s: SearchResult): string =>
   `${s.capped ? '>= ' : ''}${Math.round(s.best)}${s.generatorBound ? ' (the generator\'s limit)' : s.capped ? ' (highest rate tried)' : ''}`

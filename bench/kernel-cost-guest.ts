@@ -38,12 +38,35 @@ function sh (cmd: string, args: readonly string[]): void {
   if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')}: ${r.stderr}`)
 }
 
-/** Runs `calls` of each kind; returns the module's result lines */
+const control = (command: string): void => fs.writeFileSync(path.join(DEFAULT_CHANNEL_DIR, 'control'), command)
+const ENODATA = -61
+let enodataNoted = false
+
+/**
+ * Runs `calls` of each kind; returns the module's results. krelay's own calls are checked
+ * against the module's stats: every call wrote its record, none was dropped or filtered.
+ */
 function run (calls: number): KindCost[] {
+  control('reset-stats')
   fs.writeFileSync(RUN, String(calls))
+  const stats = parseStats(fs.readFileSync(path.join(DEFAULT_CHANNEL_DIR, 'stats'), 'utf8'))
+  const sum = (key: 'written' | 'dropped' | 'filtered' | 'tooBig'): number => stats.cpus.reduce((n, c) => n + c[key], 0)
+  const krelayCalls = 2 * calls
+  if (sum('written') !== krelayCalls || sum('dropped') || sum('filtered') || sum('tooBig')) {
+    throw new Error(`krelay wrote ${sum('written')} of ${krelayCalls} records (dropped ${sum('dropped')}, filtered ${sum('filtered')}, too big ${sum('tooBig')})`)
+  }
   return fs.readFileSync(RUN, 'utf8').trim().split('\n').map(line => {
-    const [name, n, totalNs, medianCns, failed] = line.split(' ')
-    if (Number(failed) !== 0) throw new Error(`${name}: ${failed} of ${n} calls failed`)
+    const [name, n, totalNs, medianCns, failed, err] = line.split(' ')
+    if (Number(failed) !== 0) {
+      // the stats above say these records were written
+      const wrongReturn = name!.startsWith('krelay_') && Number(err) === ENODATA
+      if (!wrongReturn) throw new Error(`${name}: ${failed} of ${n} calls failed, the first with error ${err}`)
+      if (!enodataNoted) {
+        console.log(`note: krelay_write and krelay_printk return -ENODATA (${ENODATA}) for records they wrote (${failed} of ${n} ${name} calls); ` +
+          'the stats count every record written: a bug of the return value (kmod/write.c krelay_admit leaves *err set on success), not of the write')
+        enodataNoted = true
+      }
+    }
     return { name: name!, calls: Number(n), meanNs: Number(totalNs) / Number(n), medianNs: Number(medianCns) / 100 }
   })
 }
@@ -55,13 +78,10 @@ try {
   sh('insmod', [process.env.KRELAY_BENCH_KO!])
   run(1024) // warm-up: caches, the trace buffer's pages
   const kinds = run(CALLS)
-  const stats = parseStats(fs.readFileSync(path.join(DEFAULT_CHANNEL_DIR, 'stats'), 'utf8'))
-  const dropped = stats.cpus.reduce((n, c) => n + c.dropped, 0)
-  if (dropped !== 0) throw new Error(`krelay dropped ${dropped} records: the buffer was too small for the run`)
   for (const k of kinds) {
     console.log(`${k.name.padEnd(15)} ${k.calls} calls: ${k.meanNs.toFixed(0)} ns/call mean, ${k.medianNs.toFixed(0)} ns/call median batch`)
   }
-  const result: KernelCostResult = { cpus: stats.cpus.length, kinds }
+  const result: KernelCostResult = { cpus: Number(process.env.KRELAY_VM_CPUS), kinds }
   fs.writeFileSync(path.join(process.env.KRELAY_RESULTS!, RESULT_FILE), JSON.stringify(result))
   sh('rmmod', ['krelay_bench'])
   sh('rmmod', ['krelay'])

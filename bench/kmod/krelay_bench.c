@@ -18,7 +18,8 @@
  * with ktime_get_ns() with preemption disabled; the kinds take turns batch
  * by batch, so that a disturbance of the emulated machine hits them alike.
  * Reading the file gives one line per kind: name, calls, total ns, the
- * median of the batches' ns per call (x100) and the calls that failed.
+ * median of the batches' ns per call (x100), the calls that failed and the
+ * error of the first that did.
  *
  * This module uses trace_printk(), which makes the kernel print its
  * "trace_printk() being used" NOTICE banner at load (pr_warn lines of
@@ -70,6 +71,7 @@ struct kb_result {
 	u64 total_ns;
 	u64 median_cns;		/* median batch, ns per call x 100 */
 	u64 failed;
+	int err;		/* of the first call that failed */
 };
 
 static DEFINE_MUTEX(kb_lock);
@@ -117,20 +119,27 @@ static long kb_measure(void *arg)
 	u32 cpu = raw_smp_processor_id();
 	u64 index = 0, t0, ns;
 	unsigned int i, b, k, failed;
+	int err, first;
 
 	for (b = 0; b < job->batches; b++) {
 		for (k = 0; k < KB_KINDS; k++) {
 			struct kb_result *r = &kb_results[k];
 
 			failed = 0;
+			first = 0;
 			preempt_disable();
 			t0 = ktime_get_ns();
-			for (i = 0; i < KB_BATCH; i++)
-				if (kb_call(k, cpu, index + i))
+			for (i = 0; i < KB_BATCH; i++) {
+				err = kb_call(k, cpu, index + i);
+				if (unlikely(err)) {
 					failed++;
+					first = first ?: err;
+				}
+			}
 			ns = ktime_get_ns() - t0;
 			preempt_enable();
 			r->failed += failed;
+			r->err = r->err ?: first;
 			r->calls += KB_BATCH;
 			r->total_ns += ns;
 			job->cns[k * job->batches + b] = div_u64(ns * 100, KB_BATCH);
@@ -184,9 +193,9 @@ static ssize_t kb_run_read(struct file *file, char __user *ubuf, size_t len,
 		const struct kb_result *r = &kb_results[k];
 
 		n += scnprintf(buf + n, sizeof(buf) - n,
-			       "%s %llu %llu %llu %llu\n", kb_names[k],
+			       "%s %llu %llu %llu %llu %d\n", kb_names[k],
 			       r->calls, r->total_ns, r->median_cns,
-			       r->failed);
+			       r->failed, r->err);
 	}
 	mutex_unlock(&kb_lock);
 	return simple_read_from_buffer(ubuf, len, ppos, buf, n);
