@@ -65,7 +65,9 @@ const benchKo = await buildBenchModule(p.tree, p.ko!)
 const r = await runInVm({
   kernel: values.kernel,
   tree: p.tree,
-  cpus: 2,
+  // one vCPU: qemu runs every vCPU in one host thread (tcg,thread=single), so a second
+  // vCPU's work would land inside CPU 0's timed batches
+  cpus: 1,
   command: ['node', '--import', 'tsx', 'bench/kernel-cost-guest.ts', String(calls), RESULT_FILE],
   env: { ...moduleEnv(p), KRELAY_BENCH_KO: benchKo },
   timeoutMs: values.quick ? 300_000 : 1_200_000,
