@@ -29,7 +29,7 @@ export interface CaptureVmResult {
 const [RELAY_READ, QUICK, RESULT_FILE] = process.argv.slice(2) as [string, string, string]
 const quick = QUICK === '1'
 const plan: SearchPlan = quick
-  ? { startRate: 10_000, seconds: 0.5, maxDoublings: 0, bisections: 0 }
+  ? { startRate: 20_000, seconds: 0.5, maxDoublings: 2, bisections: 0 }
   : { startRate: 10_000, seconds: 2, maxDoublings: 6, bisections: 3 }
 const DIR = '/tmp/krelay-bench-capture'
 const T0 = Date.now()
