@@ -74,7 +74,7 @@ export async function step (busy: Busy, rate: number, seconds: number): Promise<
 export interface SearchResult {
   /** highest records/s over the busy CPUs reached without a drop (0 if none) */
   best: number
-  /** no step dropped, the last one with the generator flat out: `best` is a lower bound */
+  /** no step dropped (the generator ran flat out, or the doublings ran out): `best` is a lower bound */
   capped: boolean
   steps: StepResult[]
 }
@@ -115,7 +115,6 @@ export async function search (
     return r
   }
   let rate = plan.startRate
-  let flatOut = false
   for (let i = 0; i <= plan.maxDoublings; i++, rate *= 2) {
     const r = await run(rate)
     if (r.dropped > 0) {
@@ -123,10 +122,7 @@ export async function search (
       break
     }
     good = rate
-    if (r.achieved < 0.5 * r.rate * r.busyCpus) {
-      flatOut = true
-      break
-    }
+    if (r.achieved < 0.5 * r.rate * r.busyCpus) break
   }
   for (let i = 0; i < plan.bisections && bad !== null; i++) {
     const mid = Math.round((good + bad) / 2)
@@ -135,5 +131,5 @@ export async function search (
     if (r.dropped > 0) bad = mid
     else good = mid
   }
-  return { best, capped: bad === null && flatOut, steps }
+  return { best, capped: bad === null, steps }
 }

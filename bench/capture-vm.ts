@@ -59,7 +59,7 @@ if (!r.ok) {
 const res = JSON.parse(readFileSync(path.join(r.resultsDir, RESULT_FILE), 'utf8')) as CaptureVmResult
 await rm(r.runDir, { recursive: true, force: true })
 
-const rate = (s: SearchResult): string => `${s.capped ? '>= ' : ''}${Math.round(s.best)}${s.capped ? ' (no drop with the generator flat out)' : ''}`
+const rate = (s: SearchResult): string => `${s.capped ? '>= ' : ''}${Math.round(s.best)}${s.capped ? ' (no step dropped)' : ''}`
 console.log(`kernel ${r.release}, ${res.cpus} vCPUs (TCG), module defaults: ${res.nSubbufs} x ${res.subbufSize} bytes per CPU, ` +
   `flush every ${res.flushMs} ms; highest records/s reached without a kernel drop:`)
 const what = { one: 'one busy CPU', all: 'all CPUs busy' } as const
