@@ -6,8 +6,8 @@
 //     read() of the relay file into a file), started before and stopped after every step;
 //   - `krelay collect` as a user runs it (spool and archive in the guest's tmpfs /tmp),
 //     started once per module load; after every step it is given time to catch up: a
-//     flush, every sub-buffer acknowledged, and its CPU time still for a moment (the
-//     archive finished), so that every step starts from an idle collector.
+//     flush, every sub-buffer acknowledged, and its CPU use back near idle for two seconds
+//     (the archive finished), so that every step starts from an idle collector.
 //
 //   node --import tsx bench/capture-vm-guest.ts <relay-read binary> <quick 0|1> <result file>
 import { spawn, spawnSync } from 'node:child_process'
