@@ -64,6 +64,7 @@ static struct krelay_cpu *krelay_admit(unsigned int level, unsigned long *flags,
 		kc->filtered++;
 		goto refuse;
 	}
+	*err = 0;
 	return kc;
 refuse:
 	local_irq_restore(*flags);
