@@ -88,7 +88,7 @@ class FileWaiter implements Waiter {
       const timer = setTimeout(() => done('timeout'), fallbackMs)
       signal?.addEventListener('abort', onAbort, { once: true })
       this.wakeNow = () => done('woken')
-      void read?.then((failure) => {
+      read?.then((failure) => {
         if (failure !== null && !TRANSIENT.has(failure) && this.failed === null) this.failed = failure
         // a failed file is no reason to pass now, except when it failed because the module went
         if (failure === null || TRANSIENT.has(failure) || GONE.has(failure)) done('file')
