@@ -97,4 +97,11 @@ struct krelay_gen_payload {
 /* Longest name of a claim command (PROTOCOL.md section 6): [A-Za-z0-9._-] */
 #define KRELAY_CONSUMER_NAME_MAX	31
 
+/*
+ * The wait file (PROTOCOL.md section 9): read() returns a decimal line of at
+ * most KRELAY_WAIT_READ_MIN bytes, after KRELAY_WAIT_TIMEOUT_MS at the latest.
+ */
+#define KRELAY_WAIT_READ_MIN		21
+#define KRELAY_WAIT_TIMEOUT_MS		1000
+
 #endif /* _KRELAY_ABI_H */

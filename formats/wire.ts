@@ -39,6 +39,10 @@ export const GEN_FILL_MOD = 61
 /** Longest name of a `claim` command (PROTOCOL.md §6), characters [A-Za-z0-9._-]. */
 export const CONSUMER_NAME_MAX = 31
 
+/** The wait file (PROTOCOL.md §9): a read() needs room for this many bytes, and returns within WAIT_TIMEOUT_MS. */
+export const WAIT_READ_MIN = 21
+export const WAIT_TIMEOUT_MS = 1000
+
 interface Field { readonly offset: number, readonly size: number }
 type Layout = Readonly<Record<string, Field>>
 
@@ -119,6 +123,8 @@ export const ABI_CONSTANTS: Readonly<Record<string, number>> = {
   KRELAY_TYPE_SCHED_FORK: TYPE_SCHED_FORK,
   KRELAY_GEN_FILL_MOD: GEN_FILL_MOD,
   KRELAY_CONSUMER_NAME_MAX: CONSUMER_NAME_MAX,
+  KRELAY_WAIT_READ_MIN: WAIT_READ_MIN,
+  KRELAY_WAIT_TIMEOUT_MS: WAIT_TIMEOUT_MS,
 }
 
 /** Bytes a record with `payloadLength` payload bytes occupies, padding included. */

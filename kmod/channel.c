@@ -190,6 +190,7 @@ static const struct krelay_cpu_op krelay_flush_op = {
 void krelay_flush_all(void)
 {
 	krelay_on_each_buf(&krelay_flush_op);
+	krelay_wait_wake();
 }
 
 /*
@@ -238,6 +239,13 @@ static void krelay_flush_fn(struct work_struct *work)
 	schedule_delayed_work(&krelay_flush_work,
 			      msecs_to_jiffies(krelay_flush_ms));
 	krelay_on_each_buf(&krelay_flush_timer_op);
+	/*
+	 * Once per pass, after every CPU: a consumer woken by the first CPU's
+	 * sub-buffer would see the other CPUs' old watermarks and hold its
+	 * records back until the next pass. Also when nothing completed, as
+	 * the watermarks moved.
+	 */
+	krelay_wait_wake();
 }
 
 void krelay_flush_start(void)

@@ -102,6 +102,13 @@ void krelay_gen_stop(void);
 bool krelay_gen_running(void);
 u32 krelay_gen_last_run(void);
 
+/* wait.c */
+int krelay_wait_init(struct dentry *dir);
+void krelay_wait_notify(void);
+void krelay_wait_wake(void);
+void krelay_wait_shutdown(void);
+void krelay_wait_sync(void);
+
 /* sched_source.c */
 int krelay_sched_source_set(bool on);
 bool krelay_sched_source_on(void);

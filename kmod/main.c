@@ -98,6 +98,8 @@ static int __init krelay_init(void)
 	err = krelay_stats_init(krelay_dir);
 	if (!err)
 		err = krelay_control_init(krelay_dir);
+	if (!err)
+		err = krelay_wait_init(krelay_dir);
 	if (err)
 		goto stop;
 	return 0;
@@ -105,9 +107,12 @@ static int __init krelay_init(void)
 stop:
 	krelay_control_shutdown();
 	krelay_flush_stop();
+	synchronize_rcu();
 	krelay_channel_close();
 remove_dir:
+	krelay_wait_shutdown();
 	debugfs_remove_recursive(krelay_dir);
+	krelay_wait_sync();
 	return err;
 }
 
@@ -120,7 +125,10 @@ static void __exit krelay_exit(void)
 	/* writers keep interrupts disabled: this waits for the last of them */
 	synchronize_rcu();
 	krelay_channel_close();
+	/* a reader blocked on the wait file returns -ENODEV, not later */
+	krelay_wait_shutdown();
 	debugfs_remove_recursive(krelay_dir);
+	krelay_wait_sync();
 	krelay_claim_drop();
 }
 

@@ -80,6 +80,7 @@ static void *krelay_reserve(struct krelay_cpu *kc, unsigned int level,
 			    u16 type, u8 kind, size_t payload)
 {
 	struct krelay_record_hdr *rec;
+	u64 produced = kc->produced;
 	size_t len;
 	u64 ts;
 
@@ -94,6 +95,9 @@ static void *krelay_reserve(struct krelay_cpu *kc, unsigned int level,
 	/* the watermark of a sub-buffer this reservation completes */
 	kc->now = ts;
 	rec = relay_reserve(krelay_chan, len);
+	/* the reservation completed a sub-buffer: wake a waiting consumer */
+	if (kc->produced != produced)
+		krelay_wait_notify();
 	if (!rec) {
 		kc->dropped++;
 		kc->lost++;

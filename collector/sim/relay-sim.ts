@@ -1,5 +1,5 @@
 // A simulator of krelay's debugfs directory in plain files: cpuN buffers (written through a
-// shared writable mapping, so a consumer's mmap sees the bytes), info, stats and control.
+// shared writable mapping, so a consumer's mmap sees the bytes), info, stats, control and wait.
 // Same protocol as the module (PROTOCOL.md), driven synchronously by the test: it writes
 // records, flushes, takes acks, runs the generator, unloads.
 import fs from 'node:fs'
@@ -16,6 +16,7 @@ import { SimCpu } from './sim-cpu.ts'
 import { renderInfo, renderStats } from './sim-text.ts'
 import { fillStale } from './stale-fill.ts'
 import { applyCommand } from './sim-control.ts'
+import { replaceFile, SimWait } from './sim-files.ts'
 
 export interface SimOptions {
   /** directory to create the files in; default a fresh temporary directory */
@@ -38,6 +39,8 @@ export interface SimOptions {
   infoOverrides?: Record<string, string>
   /** 16 hex digits; default random, as at every module load */
   channelId?: string
+  /** create the `wait` FIFO (sim-files.ts); false simulates a module from before it (default true) */
+  waitFile?: boolean
 }
 
 /** tmpfs when there is one: relay buffers live in memory, and disk writeback would only add noise. */
@@ -87,7 +90,7 @@ export class RelaySim {
   private runs = 0
   private gen: GenRun | null = null
   private controlOffset = 0
-  private readonly textFds = new Map<string, number>()
+  private readonly waitFile: SimWait | null
   private readonly fields: RecordFields = { type: 0, kind: 0, level: 0, seq: 0, tsHi: 0, tsLo: 0, pid: 0, ctx: 0, comm: '' }
   private readonly options: SimOptions
 
@@ -103,6 +106,7 @@ export class RelaySim {
     this.infoOverrides = { ...options.infoOverrides }
     this.channelId = options.channelId ?? randomBytes(8).toString('hex')
     fs.writeFileSync(this.controlPath, '')
+    this.waitFile = options.waitFile === false ? null : new SimWait(this.dir)
     for (const cpu of options.cpus ?? [0, 1]) this.addCpu(cpu)
     this.writeInfo()
   }
@@ -187,7 +191,11 @@ export class RelaySim {
     this.fields.seq = c.nextRecordSeq
     this.fields.tsHi = this.clock.hi
     this.fields.tsLo = this.clock.lo
-    return c.reserve(len, this.clock.hi, this.clock.lo)
+    const produced = c.produced
+    const at = c.reserve(len, this.clock.hi, this.clock.lo)
+    // the write completed a sub-buffer: wake a waiting consumer, as the module does
+    if (c.produced !== produced) this.waitFile?.notify()
+    return at
   }
 
   /** `gen <count> 0`: starts a generator run on every online CPU; returns its run number. */
@@ -254,12 +262,14 @@ export class RelaySim {
   flush (): void {
     for (const c of this.cpus.values()) c.flush(this.clock.hi, this.clock.lo)
     this.publishStats()
+    this.waitFile?.notify()
   }
 
   /** One period of the flush timer: like flush(), but skips CPUs whose consumer is behind. */
   timerFlush (): void {
     for (const c of this.cpus.values()) c.timerFlush(this.clock.hi, this.clock.lo)
     this.publishStats()
+    this.waitFile?.notify()
   }
 
   ack (cpu: number, seq: number): void {
@@ -289,14 +299,14 @@ export class RelaySim {
   unload (): void {
     for (const c of this.cpus.values()) c.unload(this.clock.hi, this.clock.lo)
     this.unloaded = true
-    this.closeTextFiles()
+    this.waitFile?.close()
     for (const name of fs.readdirSync(this.dir)) fs.rmSync(path.join(this.dir, name), { force: true })
   }
 
   /** Removes the directory; the simulator is unusable afterwards. */
   destroy (): void {
     this.unloaded = true
-    this.closeTextFiles()
+    this.waitFile?.close()
     fs.rmSync(this.dir, { recursive: true, force: true })
   }
 
@@ -323,24 +333,7 @@ export class RelaySim {
     this.replace('stats', renderStats([...this.cpus.values()].sort((a, b) => a.cpu - b.cpu)))
   }
 
-  /**
-   * Overwrites the file in place through a descriptor kept open: write, then cut the tail.
-   * (Replacing a file by rename or O_TRUNC costs milliseconds on ext4, which flushes it.) A
-   * reader in another process could see a mix for an instant; readers in this one cannot.
-   */
   private replace (name: string, text: string): void {
-    let fd = this.textFds.get(name)
-    if (fd === undefined) {
-      fd = fs.openSync(path.join(this.dir, name), 'w')
-      this.textFds.set(name, fd)
-    }
-    const bytes = Buffer.from(text, 'latin1')
-    fs.writeSync(fd, bytes, 0, bytes.length, 0)
-    fs.ftruncateSync(fd, bytes.length)
-  }
-
-  private closeTextFiles (): void {
-    for (const fd of this.textFds.values()) fs.closeSync(fd)
-    this.textFds.clear()
+    replaceFile(this.dir, name, text)
   }
 }

@@ -15,6 +15,8 @@ export interface Channel {
   info: ChannelInfo
   sys: SystemPaths
   controlPath: string
+  /** the file a consumer blocks on between passes (PROTOCOL.md §9); absent in modules before it */
+  waitPath: string
   cpuPath(cpu: number): string
   /** Throws ChannelError 'not-a-channel' once the module is unloaded. */
   readStats(): ChannelStats
@@ -47,6 +49,7 @@ export function openChannel (dir = DEFAULT_CHANNEL_DIR, sys: Partial<SystemPaths
     info,
     sys: paths,
     controlPath: path.join(dir, 'control'),
+    waitPath: path.join(dir, 'wait'),
     cpuPath: (cpu) => path.join(dir, `cpu${cpu}`),
     readStats: () => parseStats(readText(path.join(dir, 'stats'), paths)),
     readChannelId: () => readChannelId(readText(path.join(dir, 'info'), paths)),

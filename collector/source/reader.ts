@@ -12,6 +12,7 @@ import type { Channel } from './channel.ts'
 import { CpuBuffer, NOT_READY } from './cpu-buffer.ts'
 import { watchCpuFiles } from './cpu-files.ts'
 import { ChannelError } from './errors.ts'
+import { openWaiter, type Waiter } from './waiter.ts'
 import { createSeqState, type SeqState } from './records.ts'
 
 export type { CompleteSubbuf, SubbufFault } from './decode-subbuf.ts'
@@ -50,6 +51,12 @@ export interface ReaderOptions {
   watchCpuFiles?: boolean
   /** The watch failed: new CPUs are then found at the next pass only. */
   onWatchError?(err: Error): void
+  /**
+   * run() waits on the channel's `wait` file between passes (PROTOCOL.md §9, waiter.ts);
+   * default true. Without it, or without the file (an older module), it sleeps about one
+   * flush interval after a pass that left nothing.
+   */
+  waitFile?: boolean
 }
 
 /** Why a reader is done: its module went away, or another instance replaced it. */
@@ -79,6 +86,7 @@ export class ChannelReader {
   /** set by wake(): a pass is due now; `wakeIdle` ends the current sleep */
   private woken = false
   private wakeIdle: (() => void) | null = null
+  private waiter: Waiter | null = null
 
   constructor (readonly channel: Channel, private readonly options: ReaderOptions) {
     this.acker = options.acker ?? controlFileAcker(channel.controlPath, channel.sys)
@@ -224,8 +232,10 @@ export class ChannelReader {
 
   /**
    * Passes until the module goes (then reads the mappings to the end and returns why) or `signal`
-   * aborts ('stopped'), sleeping about one flush interval after a pass that left nothing,
-   * unless a CPU file appeared or the directory went meanwhile.
+   * aborts ('stopped'). After a pass that left nothing it waits on the `wait` file: until a
+   * sub-buffer completes, a flush pass ends, a CPU file appears or the directory goes; at most
+   * two flush intervals (the module's flush passes wake it every interval). Without the file it
+   * sleeps about one flush interval, as before the file existed.
    */
   async run (signal?: AbortSignal): Promise<ReaderEnd | 'stopped'> {
     const watcher = this.options.watchCpuFiles === false
@@ -235,6 +245,7 @@ export class ChannelReader {
         onGone: () => this.wake(),
         onError: (err) => this.options.onWatchError?.(err),
       })
+    this.waiter = this.options.waitFile === false ? null : openWaiter(this.channel.waitPath)
     try {
       while (!signal?.aborted) {
         const started = performance.now()
@@ -242,12 +253,19 @@ export class ChannelReader {
         const pass = await this.pass()
         if (pass.ended) return pass.ended
         if (pass.more || this.woken) continue
-        const wait = this.channel.info.flushIntervalMs - (performance.now() - started)
+        const interval = this.channel.info.flushIntervalMs
+        if (this.waiter && this.waiter.failed === null) {
+          await this.waiter.wait(2 * interval, signal)
+          continue
+        }
+        const wait = interval - (performance.now() - started)
         if (wait > 0) await this.idle(wait, signal)
       }
       return 'stopped'
     } finally {
       await watcher?.close()
+      await this.waiter?.close()
+      this.waiter = null
       this.acker.close?.()
     }
   }
@@ -256,6 +274,7 @@ export class ChannelReader {
   wake (): void {
     this.woken = true
     this.wakeIdle?.()
+    this.waiter?.wake()
   }
 
   /** Sleeps `ms`, less if woken or aborted. */

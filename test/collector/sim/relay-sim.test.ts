@@ -23,9 +23,10 @@ function makeSim (options: ConstructorParameters<typeof RelaySim>[0] = {}): Rela
 /** 100-byte payload: record length 152, so 6 records fill a 1024-byte sub-buffer. */
 const PAYLOAD = Buffer.alloc(100, 0x41)
 
-test('lays out the directory like debugfs: cpuN of subbuf_size * n_subbufs bytes, info, stats, control', () => {
+test('lays out the directory like debugfs: cpuN of subbuf_size * n_subbufs bytes, info, stats, control, wait (a FIFO)', () => {
   const sim = makeSim({ cpus: [0, 3] })
-  assert.deepEqual(fs.readdirSync(sim.dir).sort(), ['control', 'cpu0', 'cpu3', 'info', 'stats'])
+  assert.deepEqual(fs.readdirSync(sim.dir).sort(), ['control', 'cpu0', 'cpu3', 'info', 'stats', 'wait'])
+  assert.ok(fs.statSync(path.join(sim.dir, 'wait')).isFIFO())
   assert.equal(fs.statSync(path.join(sim.dir, 'cpu3')).size, 4096)
   const info = parseInfo(fs.readFileSync(path.join(sim.dir, 'info'), 'latin1'))
   assert.deepEqual(info.cpus, [0, 3])
