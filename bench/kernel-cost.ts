@@ -94,5 +94,8 @@ console.log(`  krelay_write ${ratio('krelay_write', 'trace_printk').toFixed(2)}x
   `(binary arguments), ${ratio('krelay_printk', '__trace_printk').toFixed(2)}x __trace_printk (formatted at the call)`)
 const w = ratio('krelay_write', 'trace_printk')
 console.log(`bench kernel-cost: ${ns('krelay_write').toFixed(0)} ns/record krelay_write; ${w.toFixed(2)}x trace_printk; goal < 1x: ${w < 1 ? 'met' : 'missed'}`)
+// the issue's goal compares the formatted call with trace_printk too; printk is the peer that also formats at the call
+const ft = ratio('krelay_printk', 'trace_printk')
+console.log(`bench kernel-cost: ${ns('krelay_printk').toFixed(0)} ns/record krelay_printk; ${ft.toFixed(2)}x trace_printk; goal <= 1x: ${ft <= 1 ? 'met' : 'missed'}`)
 const f = ratio('krelay_printk', 'printk')
 console.log(`bench kernel-cost: ${ns('krelay_printk').toFixed(0)} ns/record krelay_printk; ${f.toFixed(2)}x printk; goal <= 1x: ${f <= 1 ? 'met' : 'missed'}`)
