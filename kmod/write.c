@@ -16,6 +16,7 @@
 #include <linux/hardirq.h>
 #include <linux/irqflags.h>
 #include <linux/kernel.h>
+#include <linux/percpu.h>
 #include <linux/relay.h>
 #include <linux/sched.h>
 #include <linux/string.h>
@@ -23,6 +24,14 @@
 
 #include "krelay.h"
 #include "krelay_api.h"
+
+/*
+ * Most texts are short: they are formatted once, here, with interrupts
+ * disabled (so this CPU's buffer is ours), and copied into the record.
+ * A longer one is measured here and formatted again into its record.
+ */
+#define KRELAY_FMT_SCRATCH	256
+static DEFINE_PER_CPU(char [KRELAY_FMT_SCRATCH], krelay_fmt_scratch);
 
 bool krelay_accepting;
 bool krelay_running = true;
@@ -175,19 +184,22 @@ int krelay_vemitf(unsigned int level, u16 type, const char *fmt, va_list args)
 	struct krelay_cpu *kc;
 	unsigned long flags;
 	va_list aq;
-	char *payload;
+	char *payload, *scratch;
 	size_t len;
 	int ret = 0;
 
 	kc = krelay_admit(level, &flags, &ret);
 	if (!kc)
 		return ret;
+	scratch = *this_cpu_ptr(&krelay_fmt_scratch);
 	va_copy(aq, args);
-	len = vsnprintf(NULL, 0, fmt, aq);
+	len = vsnprintf(scratch, KRELAY_FMT_SCRATCH, fmt, aq);
 	va_end(aq);
 	payload = krelay_reserve(kc, level, type, KRELAY_KIND_TEXT, len);
 	if (IS_ERR(payload))
 		ret = PTR_ERR(payload);
+	else if (len < KRELAY_FMT_SCRATCH)
+		memcpy(payload, scratch, len);
 	else
 		krelay_format(payload, len, fmt, args);
 	local_irq_restore(flags);
