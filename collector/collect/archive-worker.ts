@@ -31,7 +31,11 @@ async function next (): Promise<ToWorker> {
       await sleep(5)
       continue
     }
-    const m = queue.shift()
+    let m = queue.shift()
+    // A lagging worker takes passes together: feeding both passes' bytes, then the later
+    // watermarks, releases what both would have (each pass took everything complete when
+    // its watermarks were read), in one round.
+    while (m?.kind === 'spooled' && queue[0]?.kind === 'spooled') m = queue.shift()
     if (m !== undefined) return m
     await new Promise<void>(resolve => { wake = resolve })
     wake = null
