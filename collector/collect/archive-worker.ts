@@ -68,7 +68,7 @@ async function run (): Promise<void> {
   } catch (err) {
     const message = (err as Error).message
     why = `krelay collect failed: ${message}`
-    send({ kind: 'failed', message })
+    send({ kind: 'failed', message, stack: (err as Error).stack })
     // publish what was merged before the failure: it is complete, and replay skips it
     await pipeline?.close().catch(() => undefined)
   } finally {

@@ -93,7 +93,7 @@ export class Archiver {
       case 'deleted': this.deletedBytes += m.bytes; break
       case 'drained': this.drains.get(m.id)?.(); break
       case 'done': this.result = { totals: m.totals, replayedSubbufs: m.replayedSubbufs }; break
-      case 'failed': this.fail(new Error(m.message)); break
+      case 'failed': this.fail(Object.assign(new Error(m.message), m.stack === undefined ? {} : { stack: `${m.stack}\n    (in the archive worker)` })); break
     }
   }
 

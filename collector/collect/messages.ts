@@ -48,5 +48,5 @@ export type FromWorker =
   /** answer to `drain`: everything capture told before it is archived, as far as the merge allows */
   | { kind: 'drained', id: number }
   | { kind: 'done', totals: PipelineTotals, replayedSubbufs: number }
-  /** the worker failed; `message` is what `krelay collect` fails with */
-  | { kind: 'failed', message: string }
+  /** the worker failed; `message` is what `krelay collect` fails with (`stack` for KRELAY_DEBUG=1) */
+  | { kind: 'failed', message: string, stack?: string }
