@@ -123,10 +123,10 @@ export async function collect (opts: CollectOptions): Promise<CollectSummary> {
 async function captureChannels (opts: CollectOptions, spooled: Map<string, Map<number, number>>, ctx: CaptureContext): Promise<number> {
   let channels = 0
   for (;;) {
-    const channel = await waitForChannel(opts, ctx.halt)
-    if (channel === undefined) break
+    const found = await waitForChannel(opts, ctx.halt)
+    if (found === undefined) break
+    const { channel, meta } = found
     channels++
-    const meta = captureMeta(channel, opts.host)
     if (meta.channelId === '') throw new Error(`${channel.dir}/info has no channel_id: this krelay module is too old for the collector`)
     ctx.archiver.tell({ kind: 'channel', meta, cpus: [...channel.info.cpus] })
     openSegment(ctx, meta)
@@ -140,19 +140,36 @@ async function captureChannels (opts: CollectOptions, spooled: Map<string, Map<n
   return channels
 }
 
-async function waitForChannel (opts: CollectOptions, halt: AbortSignal): Promise<Channel | undefined> {
+/**
+ * The channel and its capture meta once the module is there. With --follow, a module
+ * that is not loaded, or is being unloaded or loaded (its files vanish or refuse reads
+ * meanwhile: capture comes back here at once after an unload), is waited for.
+ */
+async function waitForChannel (opts: CollectOptions, halt: AbortSignal): Promise<{ channel: Channel, meta: CaptureMeta } | undefined> {
   let told = false
   while (!halt.aborted) {
     try {
-      return openChannel(opts.channelDir)
+      const channel = openChannel(opts.channelDir)
+      return { channel, meta: captureMeta(channel, opts.host) }
     } catch (err) {
-      if (!opts.follow || !(err instanceof ChannelError) || (err.code !== 'module-not-loaded' && err.code !== 'not-a-channel')) throw err
-      if (!told) opts.log(`waiting for the krelay module: ${err.message}`)
+      if (!opts.follow || !moduleAbsent(err)) throw err
+      if (!told) opts.log(`waiting for the krelay module: ${(err as Error).message}`)
       told = true
       await sleep(250, undefined, { signal: halt }).catch(() => undefined)
     }
   }
   return undefined
+}
+
+function moduleAbsent (err: unknown): boolean {
+  let cause = err
+  if (err instanceof ChannelError) {
+    if (err.code === 'module-not-loaded' || err.code === 'not-a-channel') return true
+    if (err.code !== 'io') return false
+    cause = err.cause
+  }
+  const code = (cause as NodeJS.ErrnoException | null)?.code
+  return code === 'ENOENT' || code === 'ENXIO' || code === 'EIO' || code === 'ENODEV'
 }
 
 function captureMeta (channel: Channel, host: string): CaptureMeta {
