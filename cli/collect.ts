@@ -27,6 +27,7 @@ export const collectSchema = z.object({
   fileAge: positiveNumber('--file-age', 'seconds', 86400),
   segmentSize: positiveNumber('--segment-size', 'MiB', 1024 * 1024),
   segmentAge: positiveNumber('--segment-age', 'seconds', 86400),
+  spoolBudget: positiveNumber('--spool-budget', 'MiB', 1024 * 1024 * 1024),
   follow: z.boolean().default(false),
   // the live stream's options are optional, not defaulted: absent, the defaults below apply
   live: z.boolean().optional(),
@@ -50,6 +51,7 @@ export function registerCollect (program: Command): void {
     .option('--file-age <seconds>', 'publish a Parquet file once its first row is this old', '60')
     .option('--segment-size <MiB>', 'start a new spool segment beyond this many MiB', '64')
     .option('--segment-age <seconds>', 'start a new spool segment when the open one is this old', '300')
+    .option('--spool-budget <MiB>', 'past this many MiB of spool (the archive behind capture), stop acknowledging until the archive catches up: the kernel then counts drops, archived as loss rows', '1024')
     .option('--follow', 'keep running when the module is unloaded, and attach to it when it is loaded again')
     .option('--live-socket <path>', `serve the merged stream to krelay tail on this Unix socket (default: ${DEFAULT_LIVE_SOCKET})`)
     .option('--live-group <name>', 'members of this group may connect too (socket mode 0660); without it only root may (0600)')
@@ -83,6 +85,7 @@ export async function runCollect (opts: CollectCliOptions, log = (line: string):
       fsync: opts.fsync,
       segmentBytes: Math.round(opts.segmentSize * MiB),
       segmentAgeMs: Math.round(opts.segmentAge * 1000),
+      spoolBudgetBytes: Math.round(opts.spoolBudget * MiB),
       maxFileBytes: Math.round(opts.fileSize * MiB),
       maxAgeSeconds: opts.fileAge,
       follow: opts.follow,

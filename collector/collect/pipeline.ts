@@ -137,6 +137,13 @@ export class Pipeline {
     if (this.archive.records.due) this.publish(() => this.archive.records.publishDue())
   }
 
+  /** Publishes everything staged now and waits for it (the collector's spool is over its budget). */
+  async publishStaged (): Promise<void> {
+    this.throwIfPublishFailed()
+    this.publish(() => this.archive.records.publishAll())
+    await this.settled()
+  }
+
   /** Queues a records publish, with the staged losses after it: a deleted spool segment never takes an unpublished loss row with it. */
   private publish (records: () => Promise<Published[]>): void {
     const { losses } = this.archive

@@ -1,16 +1,12 @@
 // Feeds a spool's capture segments through the pipeline: after a crash (what
 // the archive does not hold yet is archived; the rest is skipped by the
-// pipeline) and for `krelay archive --from`.
-import { UnsupportedAbiError } from '../../formats/errors.ts'
-import { createRecordView } from '../../formats/record.ts'
-import { checkSubbufHeader, createSubbufHeader, HEADER_BAD_VERSION, readSubbufHeader } from '../../formats/subbuf-header.ts'
-import { ABI_VERSION } from '../../formats/wire.ts'
-import { dataView } from '../../formats/bytes.ts'
-import { decodeSubbuf } from '../source/decode-subbuf.ts'
-import { createSeqState, type SeqState } from '../source/records.ts'
-import { listSegments, readSegment } from '../spool/spool-reader.ts'
+// pipeline) and for `krelay archive --from`. The archive worker reads the
+// segments it follows with the same SpoolFeeder.
+import fs from 'node:fs'
+import { listSegments } from '../spool/spool-reader.ts'
 import type { Segment } from '../spool/segment.ts'
 import type { Pipeline } from './pipeline.ts'
+import { SpoolFeeder } from './spool-feeder.ts'
 
 export interface ReplayResult {
   /** closed segments read, with the highest record seq per CPU in each */
@@ -25,38 +21,22 @@ export interface ReplayResult {
 }
 
 export async function replaySpool (dir: string, pipeline: Pipeline): Promise<ReplayResult> {
-  const result: ReplayResult = { segments: [], subbufSeq: new Map(), subbufs: 0, tornBytes: 0, cutSegments: [] }
-  const header = createSubbufHeader()
-  const rec = createRecordView()
-  const seqStates = new Map<string, SeqState>()
+  const feeder = new SpoolFeeder(pipeline)
+  const result: ReplayResult = { segments: [], subbufSeq: feeder.subbufSeq, subbufs: 0, tornBytes: 0, cutSegments: [] }
   for (const file of listSegments(dir)) {
-    const seg = readSegment(file)
+    const seg = await feeder.open(file)
     if (seg === null) {
       result.cutSegments.push(file)
       continue
     }
-    const { meta } = seg
-    if (meta.abiVersion !== ABI_VERSION) throw new UnsupportedAbiError(meta.abiVersion, ` (capture ${file})`)
-    await pipeline.startChannel(meta, [])
-    const subbufSeq = result.subbufSeq.get(meta.channelId) ?? new Map<number, number>()
-    result.subbufSeq.set(meta.channelId, subbufSeq)
-    const maxSeq = new Map<number, number>()
-    for (const { cpu, bytes } of seg.subbufs) {
-      readSubbufHeader(dataView(bytes), 0, header)
-      const status = checkSubbufHeader(header, cpu, meta.subbufSize)
-      if (status === HEADER_BAD_VERSION) throw new UnsupportedAbiError(header.version, ` (capture ${file})`)
-      const key = `${meta.channelId}/${cpu}`
-      let state = seqStates.get(key)
-      if (state === undefined) seqStates.set(key, state = createSeqState())
-      const sub = decodeSubbuf(cpu, header.seq, bytes, header, status, state, rec, header.watermarkHi, header.watermarkLo)
-      pipeline.addSubbuf(sub)
-      if (header.seq > (subbufSeq.get(cpu) ?? 0)) subbufSeq.set(cpu, header.seq)
-      if (sub.lastRecordSeq > (maxSeq.get(cpu) ?? 0)) maxSeq.set(cpu, sub.lastRecordSeq)
-      result.subbufs++
+    try {
+      result.tornBytes += feeder.feedTo(seg, fs.fstatSync(seg.fd).size)
+    } finally {
+      feeder.close(seg)
     }
     await pipeline.round([])
-    result.tornBytes += seg.tornBytes
-    result.segments.push({ file, meta, bytes: 0, maxSeq, closed: true })
+    result.subbufs += seg.subbufs
+    result.segments.push({ file, meta: seg.meta, bytes: 0, maxSeq: seg.maxSeq, closed: true })
   }
   return result
 }

@@ -3,11 +3,12 @@
 // it disconnects or the collector stops.
 import net from 'node:net'
 import fs from 'node:fs'
+import path from 'node:path'
 import { encodeErrorFrame } from '../../formats/live.ts'
 import { LIVE_VERSION, liveHelloSchema, MAX_HELLO_BYTES } from '../../formats/live-hello.ts'
 import type { Consumer } from '../collect/consumer.ts'
 import { LiveFilter } from './filter.ts'
-import { prepareSocketPath, restrictSocket } from './socket-file.ts'
+import { LiveSocketError, prepareSocketPath, restrictSocket } from './socket-file.ts'
 import { Subscriber } from './subscriber.ts'
 
 export interface LiveOptions {
@@ -30,23 +31,37 @@ export class LiveServer {
 
   private constructor (private readonly server: net.Server, private readonly opts: LiveOptions, private readonly log: (line: string) => void) {}
 
-  /** Listens on opts.socketPath (refusing if another collector does); subscribers join `consumers` once set. */
+  /**
+   * Listens on opts.socketPath (refusing if another collector does); subscribers join
+   * `consumers` once set. The socket is bound in a fresh private directory (mode 0700)
+   * beside its path, given its final mode there, then linked into place: no connection
+   * slips in before the mode is set, and no process.umask() is needed (a worker thread,
+   * where the collector serves it, may not set one).
+   */
   static async listen (opts: LiveOptions, log: (line: string) => void): Promise<LiveServer> {
     await prepareSocketPath(opts.socketPath)
     const server = net.createServer()
     const live = new LiveServer(server, opts, log)
-    // the socket is created with no permission for anyone but its owner: no connection
-    // slips in before restrictSocket sets the final mode
-    const umask = process.umask(0o177)
+    const dir = fs.mkdtempSync(path.join(path.dirname(opts.socketPath), '.live-'))
     try {
+      const bound = path.join(dir, 's')
       await new Promise<void>((resolve, reject) => {
         server.once('error', reject)
-        server.listen(opts.socketPath, () => { server.off('error', reject); resolve() })
+        server.listen(bound, () => { server.off('error', reject); resolve() })
       })
+      restrictSocket(bound, opts.gid)
+      try {
+        fs.linkSync(bound, opts.socketPath)
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code === 'EEXIST') throw new LiveSocketError(`another collector serves ${opts.socketPath}: stop it first (or give this one --live-socket PATH or --no-live)`)
+        throw err
+      }
+    } catch (err) {
+      server.close()
+      throw err
     } finally {
-      process.umask(umask)
+      fs.rmSync(dir, { recursive: true, force: true })
     }
-    restrictSocket(opts.socketPath, opts.gid)
     return live
   }
 

@@ -84,6 +84,9 @@ export function explainFileError (file: string, errno: string, what: string, sys
         '(no lockdown= on the command line, Secure Boot off)', { cause })
     case 'ENOENT':
       return new ChannelError('not-a-channel', `${what} ${file}: no such file: the module is unloading or this is not a krelay channel directory`, { cause })
+    case 'ENXIO':
+      // debugfs refuses reads of a file being removed: seen when a reader passes during rmmod
+      return new ChannelError('not-a-channel', `${what} ${file}: no such device (ENXIO): the module is unloading`, { cause })
     case 'EINVAL':
       return new ChannelError('mmap-refused',
         `${what} ${file}: invalid argument (EINVAL): the mapping length (subbuf_size * n_subbufs from info) ` +

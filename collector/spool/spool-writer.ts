@@ -30,6 +30,8 @@ export class SpoolWriter {
   private openedAt = 0
   private lastSync = 0
   private unsynced = false
+  /** bytes written to every segment this writer opened (headers included) */
+  written = 0
 
   constructor (
     private readonly dir: string,
@@ -47,6 +49,7 @@ export class SpoolWriter {
     this.fd = fs.openSync(file, 'wx')
     const header = encodeCaptureHeader(meta)
     writeAll(this.fd, header, file)
+    this.written += header.length
     this.current = { file, meta, bytes: header.length, maxSeq: new Map(), closed: false }
     this.openedAt = Date.now()
     this.unsynced = true
@@ -64,10 +67,16 @@ export class SpoolWriter {
     if (seg === undefined) throw new Error('spool: append before open')
     writeAll(this.fd, subbuf, seg.file)
     seg.bytes += subbuf.length
+    this.written += subbuf.length
     if (lastSeq > (seg.maxSeq.get(cpu) ?? 0)) seg.maxSeq.set(cpu, lastSeq)
     this.unsynced = true
     const policy = this.opts.fsync
     if (policy === 'always' || (typeof policy === 'number' && Date.now() - this.lastSync >= policy)) this.sync()
+  }
+
+  /** The open segment, if any: its file and how many bytes it holds. */
+  get segment (): Readonly<Segment> | undefined {
+    return this.current
   }
 
   /** The open segment is full or old: the caller opens the next with fresh channel meta. */

@@ -56,14 +56,15 @@ test('numbers: positive sizes and ages, integer ranges, word lists', () => {
 })
 
 test('collect options: defaults and each bad value named', () => {
-  const base = { channel: '/sys/kernel/debug/krelay', out: '/x', fsync: '1000', fileSize: '128', fileAge: '60', segmentSize: '64', segmentAge: '300' }
+  const base = { channel: '/sys/kernel/debug/krelay', out: '/x', fsync: '1000', fileSize: '128', fileAge: '60', segmentSize: '64', segmentAge: '300', spoolBudget: '1024' }
   const ok = parseOptions(collectSchema, base)
-  assert.deepEqual(ok, { channel: '/sys/kernel/debug/krelay', out: '/x', fsync: 1000, fileSize: 128, fileAge: 60, segmentSize: 64, segmentAge: 300, follow: false })
+  assert.deepEqual(ok, { channel: '/sys/kernel/debug/krelay', out: '/x', fsync: 1000, fileSize: 128, fileAge: 60, segmentSize: 64, segmentAge: 300, spoolBudget: 1024, follow: false })
   const bad: Array<[Record<string, string>, RegExp]> = [
     [{ fileSize: '0' }, /^--file-size must be a positive number of MiB, got "0"$/],
     [{ fileAge: 'soon' }, /^--file-age must be a positive number of seconds, got "soon"$/],
     [{ segmentSize: '-3' }, /^--segment-size must be a positive number of MiB, got "-3"$/],
     [{ segmentAge: '' }, /^--segment-age must be a positive number of seconds, got ""$/],
+    [{ spoolBudget: '0' }, /^--spool-budget must be a positive number of MiB, got "0"$/],
     [{ host: 'a/b' }, /^--host must be 1-253 characters of A-Z a-z 0-9 \. _ - starting with a letter or digit, got "a\/b"$/],
     [{ host: '.hidden' }, /^--host must be/],
   ]

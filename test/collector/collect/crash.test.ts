@@ -12,8 +12,8 @@ import { collectorReading, pump, segmentNames, serveControl } from './sim-driver
 
 const CHILD = path.join(import.meta.dirname, 'collect-child.ts')
 
-function start (sim: RelaySim, out: string): ChildProcess {
-  return spawn(process.execPath, ['--import', 'tsx', CHILD, sim.dir, out], { stdio: ['ignore', 'pipe', 'inherit'] })
+function start (sim: RelaySim, out: string, mode = ''): ChildProcess {
+  return spawn(process.execPath, ['--import', 'tsx', CHILD, sim.dir, out, mode], { stdio: ['ignore', 'pipe', 'inherit'] })
 }
 
 test('SIGKILL at random moments, restart on the same spool: every record archived exactly once', async () => {
@@ -56,5 +56,49 @@ test('SIGKILL at random moments, restart on the same spool: every record archive
   assert.equal(a.records, 2 * count, 'every record archived')
   assert.equal(a.records - a.duplicates, 2 * count, 'none twice')
   assert.deepEqual(a.losses, [])
+  sim.destroy()
+})
+
+test('SIGKILL while the archive lags far behind capture: the restart archives every spooled record exactly once', async () => {
+  const count = 4000
+  const sim = new RelaySim({ cpus: [0, 1], subbufSize: 4096, nSubbufs: 8, flushIntervalMs: 5 })
+  const out = fs.mkdtempSync(path.join(os.tmpdir(), 'krelay-crash-'))
+  const spool = path.join(out, '.spool')
+  const stopServing = serveControl(sim)
+  let child = start(sim, out, 'stuck')
+  await collectorReading(spool)
+  sim.startGen(count)
+  let killed = false
+  for (let left = count, written = 0; left > 0;) {
+    left = sim.genStep(16)
+    written += 16
+    pump(sim)
+    sim.timerFlush()
+    await sleep(1)
+    if (!killed && written >= count / 2) {
+      await sleep(50)
+      // the buffer holds about 700 records per CPU: capture went on without the archive
+      assert.ok(segmentNames(spool).filter(n => n.endsWith('.krcap')).length > 4, 'the spool grew')
+      assert.equal(fs.existsSync(path.join(out, 'records')) && fs.readdirSync(path.join(out, 'records'), { recursive: true }).some(f => String(f).endsWith('.parquet')), false, 'nothing archived')
+      child.kill('SIGKILL')
+      await once(child, 'exit')
+      killed = true
+      const before = segmentNames(spool)
+      child = start(sim, out)
+      await collectorReading(spool, before)
+    }
+  }
+  sim.flush()
+  await sleep(200)
+  child.kill('SIGTERM')
+  const [code] = await once(child, 'exit')
+  stopServing()
+  assert.equal(code, 0)
+  for (const cpu of [0, 1]) assert.equal(sim.cpu(cpu).dropped, 0, 'capture kept up while the archive was stuck, and across the restart')
+  const a = await readArchive(out)
+  assert.equal(a.records, 2 * count, 'every record archived')
+  assert.equal(a.records - a.duplicates, 2 * count, 'none twice')
+  assert.deepEqual(a.losses, [])
+  assert.deepEqual(segmentNames(spool).filter(n => n.endsWith('.krcap')), [], 'the spool emptied')
   sim.destroy()
 })

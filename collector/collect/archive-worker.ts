@@ -1,0 +1,80 @@
+// The archive worker (a node:worker_threads thread started by archiver.ts): everything
+// of the collector that may wait on DuckDB or on a subscriber, off the capture thread.
+// It serves the live socket, feeds the pipeline (merge → archive, live subscribers)
+// from the spool segments capture appends to, in the order capture tells it, keeps the
+// ledger, publishes, and deletes archived segments. It may lag behind capture during a
+// burst: the facts queue up (a few bytes each) and the records wait in the spool.
+import { parentPort, workerData } from 'node:worker_threads'
+import { setTimeout as sleep } from 'node:timers/promises'
+import { LiveServer } from '../live/server.ts'
+import type { FromWorker, ToWorker, WorkerSetup } from './messages.ts'
+import { Pipeline } from './pipeline.ts'
+import { SpoolFollower } from './spool-follower.ts'
+
+if (parentPort === null) throw new Error('archive-worker.ts runs as a worker thread (archiver.ts starts it)')
+const port = parentPort
+const setup = workerData as WorkerSetup
+const send = (m: FromWorker): void => port.postMessage(m)
+const log = (line: string): void => send({ kind: 'log', line })
+
+const queue: ToWorker[] = []
+let wake: (() => void) | null = null
+port.on('message', (m: ToWorker) => {
+  queue.push(m)
+  wake?.()
+})
+
+/** The next fact from capture, in order; waits while the test gate is closed. */
+async function next (): Promise<ToWorker> {
+  for (;;) {
+    if (setup.gate !== undefined && Atomics.load(setup.gate, 0) !== 0) {
+      await sleep(5)
+      continue
+    }
+    let m = queue.shift()
+    // A lagging worker takes passes together: feeding both passes' bytes, then the later
+    // watermarks, releases what both would have (each pass took everything complete when
+    // its watermarks were read), in one round.
+    while (m?.kind === 'spooled' && queue[0]?.kind === 'spooled') m = queue.shift()
+    if (m !== undefined) return m
+    await new Promise<void>(resolve => { wake = resolve })
+    wake = null
+  }
+}
+
+async function run (): Promise<void> {
+  let live: LiveServer | undefined
+  let pipeline: Pipeline | undefined
+  let why = 'krelay collect stopped'
+  try {
+    // before the archive is touched: a second collector is refused here (LiveServer.listen)
+    live = setup.live === undefined ? undefined : await LiveServer.listen(setup.live, log)
+    pipeline = await Pipeline.open({ out: setup.out, host: setup.host, maxFileBytes: setup.maxFileBytes, maxAgeSeconds: setup.maxAgeSeconds }, setup.spoolDir)
+    live?.serve(pipeline)
+    send({ kind: 'ready' })
+    const follower = new SpoolFollower(pipeline, bytes => send({ kind: 'deleted', bytes }))
+    const fed = await follower.replay(setup.replay)
+    if (follower.replayedSubbufs > 0) log(`replayed ${follower.replayedSubbufs} sub-buffers from ${fed} spool segments (${pipeline.totals.skipped} records already archived)`)
+    for (;;) {
+      const m = await next()
+      if (m.kind === 'stop') { why = m.why; break }
+      await follower.apply(m)
+      if (m.kind === 'drain') send({ kind: 'drained', id: m.id })
+    }
+    follower.finish()
+    await pipeline.close()
+    follower.deleteArchived()
+    send({ kind: 'done', totals: pipeline.totals, replayedSubbufs: follower.replayedSubbufs })
+  } catch (err) {
+    const message = (err as Error).message
+    why = `krelay collect failed: ${message}`
+    send({ kind: 'failed', message, stack: (err as Error).stack })
+    // publish what was merged before the failure: it is complete, and replay skips it
+    await pipeline?.close().catch(() => undefined)
+  } finally {
+    await live?.close(why)
+    port.close()
+  }
+}
+
+await run()

@@ -1,0 +1,100 @@
+// Capture, the collector's hot path, on the main thread: take every complete sub-buffer
+// of one channel, append it to the spool, acknowledge it (in that order: nothing is
+// acknowledged before it is in the spool), and tell the archive worker how far the spool
+// goes after each reader pass, with the pass's watermarks. It waits for nothing but the
+// disk, except past the spool's budget: then it stops acknowledging (the kernel counts
+// drops, which the archive turns into loss rows) until the worker has caught up.
+import type { CaptureMeta } from '../../formats/capture.ts'
+import { controlFileAcker } from '../source/ack.ts'
+import type { Channel } from '../source/channel.ts'
+import { CONSUMER_COLLECT } from '../source/consumer.ts'
+import { ChannelError } from '../source/errors.ts'
+import { flushChannel } from '../source/flush.ts'
+import { ChannelReader } from '../source/reader.ts'
+import type { SpoolWriter } from '../spool/spool-writer.ts'
+import type { Archiver } from './archiver.ts'
+
+export interface CaptureContext {
+  spool: SpoolWriter
+  archiver: Archiver
+  /** bytes the spool's segments hold now */
+  spoolBytes: () => number
+  /** past this many spool bytes, capture stops acknowledging until the archive caught up */
+  budgetBytes: number
+  /** aborts at a stop (SIGINT, SIGTERM) or when the archive worker failed */
+  halt: AbortSignal
+  log: (line: string) => void
+}
+
+/** Opens the next spool segment for `meta` and tells the worker. */
+export function openSegment (ctx: CaptureContext, meta: CaptureMeta): void {
+  ctx.spool.open(meta)
+  ctx.archiver.tell({ kind: 'opened', file: ctx.spool.segment!.file })
+}
+
+/** Reads one channel until it ends or the collector stops; returns how it ended. */
+export async function captureChannel (
+  channel: Channel, meta: CaptureMeta, spooled: Map<number, number> | undefined, ctx: CaptureContext
+): Promise<'stopped' | 'unloaded' | 'reloaded'> {
+  const { spool, archiver, log } = ctx
+  const acker = controlFileAcker(channel.controlPath, channel.sys)
+  let stopping = false
+  const reader = new ChannelReader(channel, {
+    acker,
+    claimAs: CONSUMER_COLLECT,
+    startAt: (cpu, stats) => {
+      // spooled before a crash but never acknowledged: the kernel still holds them
+      const inSpool = spooled?.get(cpu) ?? 0
+      if (inSpool > stats.consumed) acker.ack(cpu, inSpool)
+      return Math.max(stats.consumed, inSpool) + 1
+    },
+    onCpuMapped: (cpu, next) => log(`cpu ${cpu} came online: mapped ${channel.cpuPath(cpu)} from sub-buffer ${next}`),
+    onWatchError: err => log(`watching ${channel.dir} for CPUs coming online failed (${err.message}): they are found at the next pass instead`),
+    // the bytes are a view of the mapping: written out before the ack lets the kernel reuse them
+    onSubbuf: sub => spool.append(sub.cpu, sub.bytes, sub.lastRecordSeq),
+    onRound: async round => {
+      archiver.tell({ kind: 'spooled', bytes: spool.segment!.bytes, watermarks: round.watermarks })
+      if (spool.shouldRotate()) openSegment(ctx, meta)
+      if (!stopping && ctx.spoolBytes() > ctx.budgetBytes) await holdForArchive(ctx, meta)
+    },
+  })
+  const ended = await reader.run(ctx.halt)
+  if (ended !== 'stopped' || archiver.failed !== undefined) return ended
+  // Stopping (PROTOCOL.md §8): make the kernel close every open sub-buffer, take them
+  // all, then flush once more for drops that waited for a free slot; the worker empties
+  // the merge only after, so nothing still in the kernel is older than what is emitted.
+  // The budget does not hold this up: it is at most the kernel's buffer.
+  stopping = true
+  try {
+    for (let flush = 0; flush < 2; flush++) {
+      await flushChannel(channel)
+      for (;;) {
+        const pass = await reader.pass()
+        if (pass.subbufs === 0 && !pass.more) break
+      }
+    }
+    reader.release()
+  } catch (err) {
+    if (!(err instanceof ChannelError) && (err as NodeJS.ErrnoException).code !== 'ENOENT') throw err
+  }
+  return 'stopped'
+}
+
+const MiB = 1024 * 1024
+
+/**
+ * The spool is over its budget: no reader pass (so no acknowledgement) until the worker
+ * has archived everything told so far and deleted what it could (resuming then even if
+ * the merge still holds a few segments' records: the next pass's watermarks release
+ * them). The open segment is closed first so that it can go too. Returns at once when capture is halted.
+ */
+async function holdForArchive (ctx: CaptureContext, meta: CaptureMeta): Promise<void> {
+  const t0 = performance.now()
+  const held = ctx.spoolBytes()
+  ctx.log(`the spool holds ${(held / MiB).toFixed(1)} MiB, over --spool-budget ${(ctx.budgetBytes / MiB).toFixed(1)} MiB: ` +
+    'not acknowledging until the archive catches up (what the kernel drops meanwhile is archived as loss rows)')
+  openSegment(ctx, meta)
+  await ctx.archiver.drain(ctx.halt)
+  if (ctx.halt.aborted) return
+  ctx.log(`the archive caught up after ${((performance.now() - t0) / 1000).toFixed(1)} s (the spool holds ${(ctx.spoolBytes() / MiB).toFixed(1)} MiB): acknowledging again`)
+}

@@ -1,0 +1,126 @@
+// Capture never waits on the archive: with the archive worker held (the archiveGate test
+// hook), capture still takes and acknowledges every sub-buffer into the spool; past the
+// spool's budget it stops acknowledging, and the kernel's drops become loss rows.
+import { test } from 'node:test'
+import assert from 'node:assert/strict'
+import fs from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
+import { setTimeout as sleep } from 'node:timers/promises'
+import { collect, type CollectOptions } from '../../../collector/collect/collect.ts'
+import { RelaySim } from '../../../collector/sim/relay-sim.ts'
+import { listSegments } from '../../../collector/spool/spool-reader.ts'
+import { readArchive } from '../../../offline/read-archive.ts'
+import { collectorReading, driveGenerator, serveControl } from './sim-driver.ts'
+
+function options (sim: RelaySim, signal: AbortSignal, extra: Partial<CollectOptions>): CollectOptions {
+  const out = fs.mkdtempSync(path.join(os.tmpdir(), 'krelay-capture-'))
+  return {
+    channelDir: sim.dir,
+    out,
+    spoolDir: path.join(out, '.spool'),
+    host: 'sim',
+    fsync: 'never',
+    segmentBytes: 16 * 1024,
+    segmentAgeMs: 60000,
+    maxFileBytes: 256 * 1024,
+    maxAgeSeconds: 60,
+    follow: false,
+    signal,
+    log: () => {},
+    ...extra,
+  }
+}
+
+function closedGate (): Int32Array {
+  const gate = new Int32Array(new SharedArrayBuffer(4))
+  gate[0] = 1
+  return gate
+}
+
+function spoolBytes (dir: string): number {
+  return listSegments(dir).reduce((n, f) => n + fs.statSync(f).size, 0)
+}
+
+function parquetCount (dir: string): number {
+  if (!fs.existsSync(dir)) return 0
+  return fs.readdirSync(dir, { recursive: true }).filter(f => String(f).endsWith('.parquet')).length
+}
+
+test('with the archive stuck, capture still acknowledges every sub-buffer into the spool; the archive catches up after', async () => {
+  // 8 x 4 KiB per CPU hold about 700 records: 5000 per CPU are written only if capture keeps taking them
+  const sim = new RelaySim({ cpus: [0, 1], subbufSize: 4096, nSubbufs: 8, flushIntervalMs: 5 })
+  const stop = new AbortController()
+  const gate = closedGate()
+  const opts = options(sim, stop.signal, { archiveGate: gate })
+  const stopServing = serveControl(sim)
+  const running = collect(opts)
+  await collectorReading(opts.spoolDir)
+  await driveGenerator(sim, 5000, 16)
+  await sleep(100)
+  for (const cpu of [0, 1]) {
+    assert.equal(sim.cpu(cpu).dropped, 0, `cpu ${cpu}: nothing dropped while the archive was stuck`)
+    assert.ok(sim.cpu(cpu).consumed >= sim.cpu(cpu).produced - 1, `cpu ${cpu}: acknowledged ${sim.cpu(cpu).consumed} of ${sim.cpu(cpu).produced}`)
+  }
+  assert.ok(spoolBytes(opts.spoolDir) > 2 * 5000 * 32, `the spool holds the records (${spoolBytes(opts.spoolDir)} bytes)`)
+  assert.ok(listSegments(opts.spoolDir).length > 4, 'capture rotated segments on its own')
+  assert.equal(parquetCount(opts.out), 0, 'nothing archived yet')
+  Atomics.store(gate, 0, 0)
+  stop.abort()
+  const summary = await running
+  stopServing()
+  const a = await readArchive(opts.out)
+  assert.equal(a.records, 10000)
+  assert.equal(a.duplicates, 0)
+  assert.deepEqual(a.losses, [])
+  assert.equal(summary.records, 10000)
+  assert.deepEqual(listSegments(opts.spoolDir), [], 'every segment deleted once archived')
+  sim.destroy()
+})
+
+test('past --spool-budget capture stops acknowledging, says so once, and the kernel\'s drops become loss rows', async () => {
+  const sim = new RelaySim({ cpus: [0, 1], subbufSize: 4096, nSubbufs: 8, flushIntervalMs: 5 })
+  const stop = new AbortController()
+  const gate = closedGate()
+  const lines: string[] = []
+  const opts = options(sim, stop.signal, { archiveGate: gate, spoolBudgetBytes: 64 * 1024, log: line => { lines.push(line) } })
+  const stopServing = serveControl(sim)
+  const running = collect(opts)
+  await collectorReading(opts.spoolDir)
+  await driveGenerator(sim, 5000, 16)
+  await sleep(100)
+  const held = lines.filter(l => l.includes('over --spool-budget'))
+  assert.equal(held.length, 1, lines.join('\n'))
+  assert.match(held[0]!, /^the spool holds \d+\.\d MiB, over --spool-budget 0\.1 MiB: not acknowledging until the archive catches up/)
+  const dropped = [0, 1].map(cpu => sim.cpu(cpu).dropped)
+  assert.ok(dropped.every(n => n > 0), `the kernel dropped ${dropped.join(', ')}`)
+  // a budget is overrun by at most one reader pass (the kernel's buffer, 2 x 8 x 4 KiB here) and a segment header
+  assert.ok(spoolBytes(opts.spoolDir) < 64 * 1024 + 2 * 8 * 4096 + 4096, `${spoolBytes(opts.spoolDir)} bytes spooled`)
+  Atomics.store(gate, 0, 0)
+  for (let i = 0; i < 400 && !lines.some(l => l.startsWith('the archive caught up')); i++) await sleep(10)
+  assert.ok(lines.some(l => /^the archive caught up after \d+\.\d s \(the spool holds \d+\.\d MiB\): acknowledging again$/.test(l)), lines.join('\n'))
+  await sleep(100)
+  stop.abort()
+  const summary = await running
+  stopServing()
+  const a = await readArchive(opts.out)
+  assert.equal(a.lostRecords, dropped[0]! + dropped[1]!, 'every drop is a loss row')
+  assert.equal(a.records + a.lostRecords, 10000, 'records + losses account for every seq')
+  assert.equal(a.duplicates, 0)
+  assert.equal(a.lossOverlaps, 0)
+  assert.equal(summary.lostRecords, a.lostRecords)
+  sim.destroy()
+})
+
+test('a failure in the archive worker ends collect with its message', async () => {
+  const sim = new RelaySim({ cpus: [0], subbufSize: 4096, nSubbufs: 8, flushIntervalMs: 5 })
+  const stop = new AbortController()
+  const opts = options(sim, stop.signal, {})
+  fs.mkdirSync(opts.spoolDir, { recursive: true })
+  fs.writeFileSync(path.join(opts.spoolDir, 'state.json'), '{ not json')
+  await assert.rejects(collect(opts), (err: Error) => {
+    assert.match(err.message, /state\.json is not valid krelay spool state/)
+    return true
+  })
+  sim.destroy()
+})

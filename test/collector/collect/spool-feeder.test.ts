@@ -1,0 +1,43 @@
+import { test } from 'node:test'
+import assert from 'node:assert/strict'
+import fs from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
+import { Pipeline } from '../../../collector/collect/pipeline.ts'
+import { SpoolFeeder } from '../../../collector/collect/spool-feeder.ts'
+import { SpoolWriter } from '../../../collector/spool/spool-writer.ts'
+import { readArchive } from '../../../offline/read-archive.ts'
+import { meta, subbuf } from './subbufs.ts'
+
+test('a segment fed as it is written: each call takes the whole sub-buffers there are, and leaves a partial one for the next', async (t) => {
+  const out = fs.mkdtempSync(path.join(os.tmpdir(), 'krelay-feeder-'))
+  t.after(() => fs.rmSync(out, { recursive: true, force: true }))
+  const spoolDir = path.join(out, '.spool')
+  const spool = new SpoolWriter(spoolDir, { fsync: 'never', segmentBytes: 1 << 20, segmentAgeMs: 60000 }, 1, () => {})
+  spool.open(meta())
+  const pipeline = await Pipeline.open({ out, host: 'test', maxFileBytes: 1 << 20, maxAgeSeconds: 60 }, spoolDir)
+  const feeder = new SpoolFeeder(pipeline)
+  const seg = (await feeder.open(spool.segment!.file))!
+  assert.equal(seg.meta.channelId, meta().channelId)
+  spool.append(0, subbuf(0, 1, 1, [10, 20]), 2)
+  spool.append(1, subbuf(1, 1, 1, [15]), 1)
+  assert.equal(feeder.feedTo(seg, spool.segment!.bytes), 0)
+  assert.equal(seg.subbufs, 2)
+  const next = subbuf(0, 2, 3, [30, 40])
+  spool.append(0, next, 4)
+  // capture said the segment goes 50 bytes into the next sub-buffer: it waits
+  assert.equal(feeder.feedTo(seg, spool.segment!.bytes - next.length + 50), 50)
+  assert.equal(seg.subbufs, 2)
+  assert.equal(feeder.feedTo(seg, spool.segment!.bytes), 0)
+  assert.equal(seg.subbufs, 3)
+  assert.equal(seg.pos, spool.segment!.bytes)
+  assert.deepEqual([...seg.maxSeq].sort(), [[0, 4], [1, 1]])
+  assert.deepEqual([...feeder.subbufSeq.get(meta().channelId)!].sort(), [[0, 2], [1, 1]])
+  spool.close()
+  feeder.close(seg)
+  await pipeline.close()
+  const a = await readArchive(out)
+  assert.equal(a.records, 5)
+  assert.equal(a.duplicates, 0)
+  assert.deepEqual(a.losses, [])
+})
