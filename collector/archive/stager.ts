@@ -18,7 +18,7 @@
 // StagingFullError); a published stage's file is removed, and so are the staging
 // directories of writers that died (their rows are still in the spool). DuckDB's
 // working memory for the COPY (and its sort, for a stage not staged in order) is capped
-// by its memory_limit (1GB by default, spilling to tempDirectory beyond it).
+// by its memory_limit (256MB by default, spilling to tempDirectory beyond it).
 
 import { rmSync } from 'node:fs'
 import { join } from 'node:path'
@@ -56,7 +56,7 @@ const DEFAULT_FILE_BYTES = 128 * 1024 * 1024
 /** The in-memory DuckDB instance a writer copies stages with, with its memory bounded. */
 export function createInstance (opts: Pick<WriterOptions, 'memoryLimit' | 'tempDirectory'>): Promise<DuckDBInstance> {
   return DuckDBInstance.create(':memory:', {
-    memory_limit: opts.memoryLimit ?? '1GB',
+    memory_limit: opts.memoryLimit ?? '256MB',
     temp_directory: tempDirectoryOf(opts),
   })
 }

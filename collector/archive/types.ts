@@ -78,7 +78,7 @@ export interface WriterOptions {
   zstdLevel?: number;
   /** the DuckDB instance that copies stages into files (e.g. shared by both writers); default: a private in-memory one */
   instance?: DuckDBInstance;
-  /** DuckDB `memory_limit` of the private instance (the COPY's working memory). Default '1GB' */
+  /** DuckDB `memory_limit` of the private instance (the COPY's working memory). Default '256MB' */
   memoryLimit?: string;
   /**
    * where staged rows wait in staging files (a private directory per writer, removed at

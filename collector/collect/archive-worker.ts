@@ -4,6 +4,7 @@
 // from the spool segments capture appends to, in the order capture tells it, keeps the
 // ledger, publishes, and deletes archived segments. It may lag behind capture during a
 // burst: the facts queue up (a few bytes each) and the records wait in the spool.
+import path from 'node:path'
 import { parentPort, workerData } from 'node:worker_threads'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { LiveServer } from '../live/server.ts'
@@ -49,7 +50,9 @@ async function run (): Promise<void> {
   try {
     // before the archive is touched: a second collector is refused here (LiveServer.listen)
     live = setup.live === undefined ? undefined : await LiveServer.listen(setup.live, log)
-    pipeline = await Pipeline.open({ out: setup.out, host: setup.host, maxFileBytes: setup.maxFileBytes, maxAgeSeconds: setup.maxAgeSeconds }, setup.spoolDir)
+    // DuckDB's staging files and spill go beside the spool, on the collector's own disk (not a tmpfs /tmp)
+    const tempDirectory = path.join(setup.spoolDir, 'duckdb')
+    pipeline = await Pipeline.open({ out: setup.out, host: setup.host, maxFileBytes: setup.maxFileBytes, maxAgeSeconds: setup.maxAgeSeconds, tempDirectory }, setup.spoolDir)
     live?.serve(pipeline)
     send({ kind: 'ready' })
     const follower = new SpoolFollower(pipeline, bytes => send({ kind: 'deleted', bytes }))
