@@ -10,7 +10,7 @@
 // subscriber: the spool holds the sub-buffers that reveal it (their `dropped` counts, seq
 // gaps, faults), and decoding them as the collector does (decodeSubbuf, fillLossRow) gives
 // the same row (but for its start time when the spool lacks the record before the gap). No
-// segment is deleted while a loss row is staged (collector/collect/collect.ts,
+// segment is deleted while a loss row is staged (collector/collect/spool-follower.ts,
 // deleteArchived), so each loss is in the spool or in the archive, or both: deduplicated by
 // (channel, cpu, reason, last seq covered), the archive's row kept. Not
 // recoverable from either: a `reload` row still staged (the spool has no record of the
