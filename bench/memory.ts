@@ -7,8 +7,8 @@
 // the generator writes continuously on 4 CPUs (module defaults: 8 x 256 KiB sub-buffers)
 // at the rate the collector sustains (never more than the free sub-buffers hold, so
 // nothing is dropped; see SATURATE), the flush timer runs every 100 ms, and the control
-// file's acks are applied as they come (stats is
-// replaced whole at each change: bench/atomic-sim.ts). The
+// file's acks are applied as they come (the simulator replaces stats whole at each
+// change, as a collector in another process needs). The
 // collector's VmHWM (/proc/<pid>/status) is sampled every 100 ms and noted when the
 // collector has acknowledged each checkpoint's records; at the end it is stopped with
 // SIGTERM and must say it archived every record.
@@ -19,9 +19,8 @@ import os from 'node:os'
 import path from 'node:path'
 import { setImmediate as yieldNow, setTimeout as sleep } from 'node:timers/promises'
 import { fileURLToPath } from 'node:url'
-import type { RelaySim } from '../collector/sim/relay-sim.ts'
+import { RelaySim } from '../collector/sim/relay-sim.ts'
 import { SUBBUF_HDR } from '../formats/wire.ts'
-import { AtomicStatsSim } from './atomic-sim.ts'
 import { goalLine, isQuick } from './goal.ts'
 
 const QUICK = isQuick()
@@ -81,7 +80,7 @@ function acked (sim: RelaySim, cumulative: Map<number, number[]>): number {
 const total = CHECKPOINTS[CHECKPOINTS.length - 1]!
 const perCpu = Math.ceil(total / CPUS)
 const out = fs.mkdtempSync(path.join(os.tmpdir(), 'krelay-bench-memory-'))
-const sim = new AtomicStatsSim({ cpus: [...Array(CPUS).keys()], subbufSize: SUBBUF, nSubbufs: N_SUBBUFS, flushIntervalMs: 100, staleFill: false })
+const sim = new RelaySim({ cpus: [...Array(CPUS).keys()], subbufSize: SUBBUF, nSubbufs: N_SUBBUFS, flushIntervalMs: 100, staleFill: false })
 console.log(`memory: krelay collect on the simulator, ${CPUS} CPUs x ${N_SUBBUFS} x ${SUBBUF / 1024} KiB, ${CHECKPOINTS.map(label).join(' / ')} records`)
 sim.startGen(perCpu) // info changes now, before the collector reads it
 const child = spawn(process.execPath, [BIN, 'collect', '--channel', sim.dir, '--out', out, '--host', 'bench', '--fsync', 'never', '--no-live', ...EXTRA], { stdio: ['ignore', 'pipe', 'pipe'] })

@@ -133,6 +133,7 @@ export class RelaySim {
     const simCpu = new SimCpu(cpu, map, this.subbufSize, this.nSubbufs, this.options.staleCommitOnOpen ?? true)
     simCpu.watermarkHi = this.clock.hi
     simCpu.watermarkLo = this.clock.lo
+    simCpu.onProduced = () => this.publishStats()
     this.cpus.set(cpu, simCpu)
     if (fs.existsSync(path.join(this.dir, 'info'))) this.writeInfo()
     this.publishStats()

@@ -80,6 +80,9 @@ export class SimCpu {
     return true
   }
 
+  /** called when produced moves, before the sub-buffer's commit_seq is stored (RelaySim publishes stats) */
+  onProduced?: () => void
+
   /** Fills in the open sub-buffer's header and stores commit_seq last. */
   close (): void {
     const seq = this.openSeq
@@ -91,8 +94,11 @@ export class SimCpu {
     writeU64Halves(m, off + H.first_ts.offset, this.firstTsHi, this.firstTsLo)
     writeU64Halves(m, off + H.last_ts.offset, this.lastTsHi, this.lastTsLo)
     writeU64Halves(m, off + H.watermark.offset, this.watermarkHi, this.watermarkLo)
-    writeCommitSeq(m, off, seq)
+    // produced before commit_seq, as the module does: a reader that finds the sub-buffer
+    // complete never reads stats that do not show it yet (it would take that for a reload)
     this.produced = seq
+    this.onProduced?.()
+    writeCommitSeq(m, off, seq)
     this.openSeq = 0
     this.firstTsHi = this.firstTsLo = this.lastTsHi = this.lastTsLo = 0
   }

@@ -157,3 +157,24 @@ test('stale fill: every slot starts with a plausible old header whose commit_seq
   }
   assert.equal(h.seq, 0, 'slot 3 last held seq 0')
 })
+
+test('stats shows a sub-buffer as produced before its commit_seq is stored, as the module does', () => {
+  const sim = makeSim({ cpus: [0] })
+  const cpu = sim.cpu(0)
+  const seen: Array<[number, number]> = []
+  const publish = cpu.onProduced!
+  cpu.onProduced = () => {
+    publish()
+    const stats = parseStats(fs.readFileSync(path.join(sim.dir, 'stats'), 'latin1'))
+    const h = createSubbufHeader()
+    readSubbufHeader(dataView(cpu.map), 0, h)
+    seen.push([stats.cpus[0]!.produced, h.commitSeq])
+  }
+  for (let i = 0; i < 7; i++) sim.write(0, { payload: PAYLOAD })
+  // the 7th record closed sub-buffer 1: stats already said produced 1, its commit_seq was not stored yet
+  assert.equal(seen.length, 1)
+  assert.equal(seen[0]![0], 1)
+  assert.notEqual(seen[0]![1], 1, 'commit_seq comes after')
+  const stats = parseStats(fs.readFileSync(path.join(sim.dir, 'stats'), 'latin1'))
+  assert.equal(stats.cpus[0]!.produced, 1, 'without a flush or a timer, stats follows the sub-buffer switch')
+})
