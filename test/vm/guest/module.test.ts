@@ -43,7 +43,7 @@ test('defaults: one mmap-able file per CPU, info describes the channel', () => {
   const cpus = [...Array(os.cpus().length).keys()]
   assert.equal(keys.get('cpus'), cpus.join(' '))
   const files = fs.readdirSync(DIR).sort()
-  assert.deepEqual(files, [...cpus.map(c => `cpu${c}`), 'control', 'info', 'stats'].sort())
+  assert.deepEqual(files, [...cpus.map(c => `cpu${c}`), 'control', 'info', 'stats', 'wait'].sort())
   for (const f of files) {
     const mode = fs.statSync(`${DIR}/${f}`).mode & 0o777
     assert.equal(mode & 0o077, 0, `${f} must be root-only (mode ${mode.toString(8)})`)
