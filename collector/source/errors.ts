@@ -60,6 +60,12 @@ export function explainMissingDirectory (dir: string, sys: SystemPaths): Channel
     return new ChannelError('module-not-loaded',
       `${dir} does not exist: the krelay module is not loaded (no ${sys.sysModule}); load it with: insmod krelay.ko`)
   }
+  // rmmod and insmod leave a window where /sys/module/krelay exists without the files
+  const state = readOr(`${sys.sysModule}/initstate`, '').trim()
+  if (mounted && (state === 'going' || state === 'coming')) {
+    return new ChannelError('module-not-loaded',
+      `${dir} does not exist: the krelay module is being ${state === 'going' ? 'unloaded' : 'loaded'} (${sys.sysModule}/initstate: ${state})`)
+  }
   return new ChannelError('no-directory', `${dir} does not exist` +
     (mounted ? ` although krelay is loaded (${sys.sysModule} exists): is this the right channel directory?` : ''))
 }

@@ -62,6 +62,17 @@ test('module loaded but the directory is missing: asks whether it is the right d
   expectChannelError(() => openChannel(path.join(sys.debugfsRoot, 'krelay2'), sys), 'no-directory', /right channel directory/)
 })
 
+test('module being unloaded or loaded (initstate going/coming) and no directory: the module is not there yet, not a wrong directory', () => {
+  for (const state of ['going', 'coming']) {
+    const sys = fakeSystem(`initstate-${state}`, { debugfsMounted: true, moduleLoaded: true })
+    fs.writeFileSync(path.join(sys.sysModule, 'initstate'), `${state}\n`)
+    expectChannelError(() => openChannel(path.join(sys.debugfsRoot, 'krelay'), sys), 'module-not-loaded',
+      new RegExp(`being ${state === 'going' ? 'unloaded' : 'loaded'} .*initstate: ${state}`))
+    fs.writeFileSync(path.join(sys.sysModule, 'initstate'), 'live\n')
+    expectChannelError(() => openChannel(path.join(sys.debugfsRoot, 'krelay'), sys), 'no-directory', /right channel directory/)
+  }
+})
+
 test('not root and locked down: the errno is explained with the fix', () => {
   const sys = fakeSystem('errno', { debugfsMounted: true, moduleLoaded: true })
   const eacces = explainFileError('/sys/kernel/debug/krelay/info', 'EACCES', 'cannot read', sys)
