@@ -4,33 +4,13 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import fs from 'node:fs'
-import os from 'node:os'
 import path from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
-import { collect, type CollectOptions } from '../../../collector/collect/collect.ts'
+import { collect } from '../../../collector/collect/collect.ts'
 import { RelaySim } from '../../../collector/sim/relay-sim.ts'
 import { listSegments } from '../../../collector/spool/spool-reader.ts'
 import { readArchive } from '../../../offline/read-archive.ts'
-import { collectorReading, driveGenerator, serveControl } from './sim-driver.ts'
-
-function options (sim: RelaySim, signal: AbortSignal, extra: Partial<CollectOptions>): CollectOptions {
-  const out = fs.mkdtempSync(path.join(os.tmpdir(), 'krelay-capture-'))
-  return {
-    channelDir: sim.dir,
-    out,
-    spoolDir: path.join(out, '.spool'),
-    host: 'sim',
-    fsync: 'never',
-    segmentBytes: 16 * 1024,
-    segmentAgeMs: 60000,
-    maxFileBytes: 256 * 1024,
-    maxAgeSeconds: 60,
-    follow: false,
-    signal,
-    log: () => {},
-    ...extra,
-  }
-}
+import { collectOptions, collectorReading, driveGenerator, serveControl } from './sim-driver.ts'
 
 function closedGate (): Int32Array {
   const gate = new Int32Array(new SharedArrayBuffer(4))
@@ -52,7 +32,7 @@ test('with the archive stuck, capture still acknowledges every sub-buffer into t
   const sim = new RelaySim({ cpus: [0, 1], subbufSize: 4096, nSubbufs: 8, flushIntervalMs: 5 })
   const stop = new AbortController()
   const gate = closedGate()
-  const opts = options(sim, stop.signal, { archiveGate: gate })
+  const opts = collectOptions(sim, stop.signal, { segmentBytes: 16 * 1024, archiveGate: gate })
   const stopServing = serveControl(sim)
   const running = collect(opts)
   await collectorReading(opts.spoolDir)
@@ -83,7 +63,7 @@ test('past --spool-budget capture stops acknowledging, says so once, and the ker
   const stop = new AbortController()
   const gate = closedGate()
   const lines: string[] = []
-  const opts = options(sim, stop.signal, { archiveGate: gate, spoolBudgetBytes: 64 * 1024, log: line => { lines.push(line) } })
+  const opts = collectOptions(sim, stop.signal, { segmentBytes: 16 * 1024, archiveGate: gate, spoolBudgetBytes: 64 * 1024, log: line => { lines.push(line) } })
   const stopServing = serveControl(sim)
   const running = collect(opts)
   await collectorReading(opts.spoolDir)
@@ -115,7 +95,7 @@ test('past --spool-budget capture stops acknowledging, says so once, and the ker
 test('a failure in the archive worker ends collect with its message', async () => {
   const sim = new RelaySim({ cpus: [0], subbufSize: 4096, nSubbufs: 8, flushIntervalMs: 5 })
   const stop = new AbortController()
-  const opts = options(sim, stop.signal, {})
+  const opts = collectOptions(sim, stop.signal, { segmentBytes: 16 * 1024 })
   fs.mkdirSync(opts.spoolDir, { recursive: true })
   fs.writeFileSync(path.join(opts.spoolDir, 'state.json'), '{ not json')
   await assert.rejects(collect(opts), (err: Error) => {

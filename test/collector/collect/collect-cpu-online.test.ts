@@ -4,13 +4,12 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import fs from 'node:fs'
-import os from 'node:os'
 import path from 'node:path'
 import { DuckDBInstance } from '@duckdb/node-api'
 import { collect } from '../../../collector/collect/collect.ts'
 import { RelaySim } from '../../../collector/sim/relay-sim.ts'
 import { readArchive, recordsByCpu } from '../../../offline/read-archive.ts'
-import { collectorReading, driveGenerator, serveControl } from './sim-driver.ts'
+import { collectOptions, collectorReading, driveGenerator, serveControl } from './sim-driver.ts'
 
 /** Rows of every file, files in name (first ts) order: rows below the row before them in (ts, cpu, seq). */
 async function outOfMergeOrder (out: string): Promise<number> {
@@ -33,24 +32,12 @@ async function outOfMergeOrder (out: string): Promise<number> {
 test('a CPU that comes online under the collector: mapped once, its records archived exactly once, in merge order', async () => {
   const N = 3000
   const sim = new RelaySim({ cpus: [0, 1], subbufSize: 4096, nSubbufs: 8, flushIntervalMs: 5 })
-  const out = fs.mkdtempSync(path.join(os.tmpdir(), 'krelay-collect-online-'))
   const lines: string[] = []
   const stop = new AbortController()
   const stopServing = serveControl(sim)
-  const running = collect({
-    channelDir: sim.dir,
-    out,
-    spoolDir: path.join(out, '.spool'),
-    host: 'sim',
-    fsync: 'never',
-    segmentBytes: 64 * 1024,
-    segmentAgeMs: 60000,
-    maxFileBytes: 256 * 1024,
-    maxAgeSeconds: 60,
-    follow: false,
-    signal: stop.signal,
-    log: line => { lines.push(line) },
-  })
+  const opts = collectOptions(sim, stop.signal, { log: line => { lines.push(line) } })
+  const { out } = opts
+  const running = collect(opts)
   await collectorReading(path.join(out, '.spool'))
   await driveGenerator(sim, N, 16)
   sim.addCpu(2)

@@ -1,37 +1,18 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import fs from 'node:fs'
-import os from 'node:os'
 import path from 'node:path'
-import { collect, type CollectOptions } from '../../../collector/collect/collect.ts'
+import { collect } from '../../../collector/collect/collect.ts'
 import { RelaySim } from '../../../collector/sim/relay-sim.ts'
 import { listSegments } from '../../../collector/spool/spool-reader.ts'
 import { readArchive, recordsByCpu } from '../../../offline/read-archive.ts'
-import { collectorReading, driveGenerator, serveControl } from './sim-driver.ts'
-
-function options (sim: RelaySim, signal: AbortSignal): CollectOptions {
-  const out = fs.mkdtempSync(path.join(os.tmpdir(), 'krelay-collect-'))
-  return {
-    channelDir: sim.dir,
-    out,
-    spoolDir: path.join(out, '.spool'),
-    host: 'sim',
-    fsync: 'never',
-    segmentBytes: 64 * 1024,
-    segmentAgeMs: 60000,
-    maxFileBytes: 256 * 1024,
-    maxAgeSeconds: 60,
-    follow: false,
-    signal,
-    log: () => {},
-  }
-}
+import { collectOptions, collectorReading, driveGenerator, serveControl } from './sim-driver.ts'
 
 test('every generated record ends up in the archive exactly once, and the spool empties', async () => {
   // the reader polls every flush interval: 8 sub-buffers of 4 KiB ride out 5 ms of writing
   const sim = new RelaySim({ cpus: [0, 1, 2], subbufSize: 4096, nSubbufs: 8, flushIntervalMs: 5 })
   const stop = new AbortController()
-  const opts = options(sim, stop.signal)
+  const opts = collectOptions(sim, stop.signal)
   const stopServing = serveControl(sim)
   const running = collect(opts)
   await collectorReading(opts.spoolDir)
@@ -58,7 +39,7 @@ test('a spool segment whose header a crash cut short does not stop the next coll
   const sim = new RelaySim({ cpus: [0, 1], subbufSize: 4096, nSubbufs: 8, flushIntervalMs: 5 })
   const stop = new AbortController()
   const lines: string[] = []
-  const opts = { ...options(sim, stop.signal), log: (line: string) => { lines.push(line) } }
+  const opts = collectOptions(sim, stop.signal, { log: line => { lines.push(line) } })
   fs.mkdirSync(opts.spoolDir, { recursive: true })
   const cut = path.join(opts.spoolDir, '0000000001-0123456789abcdef.krcap')
   fs.writeFileSync(cut, Buffer.alloc(0))
@@ -88,7 +69,7 @@ for (const recordAfter of [true, false]) {
     const dropped = [0, 1].map(cpu => sim.cpu(cpu).dropped)
     assert.ok(dropped.every(n => n > 0))
     const stop = new AbortController()
-    const opts = options(sim, stop.signal)
+    const opts = collectOptions(sim, stop.signal)
     const stopServing = serveControl(sim)
     const running = collect(opts)
     await collectorReading(opts.spoolDir)
@@ -113,7 +94,7 @@ for (const recordAfter of [true, false]) {
 test('the ledger forgets a channel of an earlier module load once no spool segment of it remains', async () => {
   const sim = new RelaySim({ cpus: [0, 1], subbufSize: 4096, nSubbufs: 8, flushIntervalMs: 5 })
   const stop = new AbortController()
-  const opts = options(sim, stop.signal)
+  const opts = collectOptions(sim, stop.signal)
   const old = 'aaaaaaaaaaaaaaaa'
   fs.mkdirSync(opts.spoolDir, { recursive: true })
   const state = path.join(opts.spoolDir, 'state.json')
