@@ -9,7 +9,6 @@
 // Builds relay-read with the host's gcc (the guest runs the host's / over 9p), boots the
 // kernel with krelay.ko built for it and runs bench/capture-vm-guest.ts there. Goal: >= 0.9x.
 import { execFileSync } from 'node:child_process'
-import { readFileSync } from 'node:fs'
 import { mkdtemp, rm } from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
@@ -17,6 +16,7 @@ import { parseArgs } from 'node:util'
 import { isKernelName } from '../vm/config.ts'
 import { moduleEnv, prepare } from '../vm/prepare.ts'
 import { runInVm } from '../vm/vm.ts'
+import { guestResult } from './guest-result.ts'
 import type { CaptureVmResult } from './capture-vm-guest.ts'
 import type { SearchResult } from './capture-vm-steps.ts'
 
@@ -51,13 +51,7 @@ const r = await runInVm({
   hostPaths: [bin],
   timeoutMs: values.quick ? 900_000 : 3_600_000,
 }).finally(async () => await rm(bin, { recursive: true, force: true }))
-process.stdout.write(r.output)
-if (!r.ok) {
-  console.error(`krelay-vm: FAIL: ${r.reason}; run dir ${r.runDir}`)
-  process.exit(1)
-}
-const res = JSON.parse(readFileSync(path.join(r.resultsDir, RESULT_FILE), 'utf8')) as CaptureVmResult
-await rm(r.runDir, { recursive: true, force: true })
+const res = await guestResult<CaptureVmResult>(r, RESULT_FILE)
 
 const rate = (s: SearchResult): string => `${s.capped ? '>= ' : ''}${Math.round(s.best)}${s.capped ? ' (no step dropped)' : ''}`
 console.log(`kernel ${r.release}, ${res.cpus} vCPUs (TCG), module defaults: ${res.nSubbufs} x ${res.subbufSize} bytes per CPU, ` +

@@ -11,7 +11,7 @@
 // krelay_bench.ko uses trace_printk(), so its load prints the kernel's "trace_printk() being
 // used" NOTICE banner: pr_warn lines of asterisks, not a "WARNING: CPU:" line, and no taint,
 // so the harness's verdict (vm/verdict.ts) is left as it is for the test suite.
-import { existsSync, readFileSync } from 'node:fs'
+import { existsSync } from 'node:fs'
 import { cp, mkdir, rm, writeFile } from 'node:fs/promises'
 import path from 'node:path'
 import { parseArgs } from 'node:util'
@@ -21,6 +21,7 @@ import type { KernelTree } from '../vm/kernels.ts'
 import { isBuildArtifact } from '../vm/module-build.ts'
 import { moduleEnv, prepare } from '../vm/prepare.ts'
 import { runInVm } from '../vm/vm.ts'
+import { guestResult } from './guest-result.ts'
 import type { KernelCostResult, KindCost } from './kernel-cost-guest.ts'
 
 const RESULT_FILE = 'kernel-cost.json'
@@ -72,13 +73,7 @@ const r = await runInVm({
   env: { ...moduleEnv(p), KRELAY_BENCH_KO: benchKo },
   timeoutMs: values.quick ? 300_000 : 1_200_000,
 })
-process.stdout.write(r.output)
-if (!r.ok) {
-  console.error(`krelay-vm: FAIL: ${r.reason}; run dir ${r.runDir}`)
-  process.exit(1)
-}
-const res = JSON.parse(readFileSync(path.join(r.resultsDir, RESULT_FILE), 'utf8')) as KernelCostResult
-await rm(r.runDir, { recursive: true, force: true })
+const res = await guestResult<KernelCostResult>(r, RESULT_FILE)
 
 const kind = (name: string): KindCost => {
   const k = res.kinds.find(x => x.name === name)

@@ -10,13 +10,11 @@
 // socket, the generator; a latency is the guest's CLOCK_MONOTONIC when a line reaches the
 // benchmark's reader minus the record's kernel mono_ns. Reported: p50, p90, p99, max.
 // Goal (issue 8): p99 at most twice the flush interval, the baseline.
-import { readFileSync } from 'node:fs'
-import { rm } from 'node:fs/promises'
-import path from 'node:path'
 import { parseArgs } from 'node:util'
 import { isKernelName } from '../vm/config.ts'
 import { moduleEnv, prepare } from '../vm/prepare.ts'
 import { runInVm } from '../vm/vm.ts'
+import { guestResult } from './guest-result.ts'
 import type { TailLatencyResult } from './tail-latency-guest.ts'
 
 const RESULT_FILE = 'tail-latency.json'
@@ -37,13 +35,7 @@ const r = await runInVm({
   env: moduleEnv(p),
   timeoutMs: 600_000,
 })
-process.stdout.write(r.output)
-if (!r.ok) {
-  console.error(`krelay-vm: FAIL: ${r.reason}; run dir ${r.runDir}`)
-  process.exit(1)
-}
-const res = JSON.parse(readFileSync(path.join(r.resultsDir, RESULT_FILE), 'utf8')) as TailLatencyResult
-await rm(r.runDir, { recursive: true, force: true })
+const res = await guestResult<TailLatencyResult>(r, RESULT_FILE)
 const ratio = res.p99Ms / res.flushMs
 console.log(`kernel ${r.release}, ${res.cpus} vCPUs (TCG), ${res.records} records measured`)
 console.log(`bench tail-latency: ${res.p99Ms.toFixed(1)} ms p99 (p50 ${res.p50Ms.toFixed(1)} ms); ${ratio.toFixed(2)}x flush interval ${res.flushMs} ms; ` +
