@@ -99,6 +99,8 @@ export class Stager {
   private nextStageId = 1
   private readonly sealed: Stage[] = []
   private sealPending = false
+  /** id of the last sealed stage a publish call has taken on */
+  private claimedId = 0
   /** bytes of all unpublished rows (sealed stages and the current one) */
   private stagedBytes = 0
   private closed = false
@@ -305,6 +307,21 @@ export class Stager {
     return this.publishSealed()
   }
 
+  /**
+   * True when a stage is sealed (or full, so sealed at the next row) that no publish call
+   * has taken on yet: publishSealedNow() would start a file.
+   */
+  get sealedWaiting (): boolean {
+    return this.sealPending || (this.sealed.at(-1)?.id ?? 0) > this.claimedId
+  }
+
+  /** Publishes the stages sealed so far (the current one too if it is full), never one only because of its age. */
+  publishSealedNow (): Promise<Published[]> {
+    this.checkOpen()
+    if (this.sealPending && this.cur.rows > 0) this.seal()
+    return this.publishSealed()
+  }
+
   publishAll (): Promise<Published[]> {
     this.checkOpen()
     if (this.cur.rows > 0) this.seal()
@@ -327,6 +344,7 @@ export class Stager {
 
   /** Publishes the stages sealed so far, in order (publisher.ts). */
   private publishSealed (): Promise<Published[]> {
+    this.claimedId = this.sealed.at(-1)?.id ?? this.claimedId
     return this.publisher.publishSealed(this.sealed, (st) => this.release(st))
   }
 
