@@ -75,6 +75,8 @@ export class Stager {
   private readonly instance: DuckDBInstance
   private readonly ownsInstance: boolean
   private readonly queryConn: DuckDBConnection
+  /** a second connection: the summary of a sealed stage is read on it while the one before is copied */
+  private readonly metaConn: DuckDBConnection
   /** private directory of the staging files */
   readonly stageDir: string
   private readonly columns: readonly PlainColumn[]
@@ -115,7 +117,7 @@ export class Stager {
 
   private constructor (
     spec: DatasetSpec, opts: WriterOptions, hooks: StagerHooks,
-    instance: DuckDBInstance, ownsInstance: boolean, queryConn: DuckDBConnection, stageDir: string,
+    instance: DuckDBInstance, ownsInstance: boolean, queryConn: DuckDBConnection, metaConn: DuckDBConnection, stageDir: string,
     keepsOrder: boolean
   ) {
     this.spec = spec
@@ -128,8 +130,9 @@ export class Stager {
     this.instance = instance
     this.ownsInstance = ownsInstance
     this.queryConn = queryConn
+    this.metaConn = metaConn
     this.stageDir = stageDir
-    this.publisher = new Publisher(spec, queryConn, this.channels, {
+    this.publisher = new Publisher(spec, queryConn, metaConn, this.channels, {
       out: this.out,
       host: this.host,
       rowGroupSize: opts.rowGroupSize ?? 122_880,
@@ -161,11 +164,12 @@ export class Stager {
     const ownsInstance = opts.instance === undefined
     const instance = opts.instance ?? (await createInstance(opts))
     const queryConn = await instance.connect()
+    const metaConn = await instance.connect()
     // An instance the caller made may have turned insertion order off: then always sort.
     const setting = await queryConn.runAndReadAll("SELECT current_setting('preserve_insertion_order')")
     const keepsOrder = setting.getRows()[0]?.[0] === true
     const stageDir = makeStageDir(tempDirectoryOf(opts), spec.dataset)
-    return new Stager(spec, opts, hooks, instance, ownsInstance, queryConn, stageDir, keepsOrder)
+    return new Stager(spec, opts, hooks, instance, ownsInstance, queryConn, metaConn, stageDir, keepsOrder)
   }
 
   // ---- column access for the dataset writers (once, at construction) ----
@@ -279,6 +283,7 @@ export class Stager {
       this.file = undefined
       st.lastCh = this.channelIndex
       this.sealed.push(st)
+      this.publisher.summarize(st)
       this.cur = this.newStage()
     }
     this.sealPending = false
@@ -334,6 +339,7 @@ export class Stager {
     this.closed = true
     rmSync(this.stageDir, { recursive: true, force: true })
     this.queryConn.closeSync()
+    this.metaConn.closeSync()
     if (this.ownsInstance) this.instance.closeSync()
     return published
   }
