@@ -21,6 +21,16 @@ export class DatasetWriter {
     return this.s.publishDue(nowMs)
   }
 
+  /** True when a sealed file waits that no publish call has taken on yet (see publishSealedNow). */
+  get sealedWaiting (): boolean {
+    return this.s.sealedWaiting
+  }
+
+  /** Publishes the sealed files (and the open one if it is full), not the open one only because of its age. */
+  publishSealedNow (): Promise<Published[]> {
+    return this.s.publishSealedNow()
+  }
+
   /** Publishes everything staged, the open file included. */
   publishAll (): Promise<Published[]> {
     return this.s.publishAll()

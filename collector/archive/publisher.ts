@@ -1,4 +1,6 @@
-// Publishing: a sealed stage becomes one Parquet file. DuckDB copies the stage's archive
+// Publishing: a sealed stage becomes one Parquet file. Once sealed, a stage's summary (rows,
+// times, seqs: stageMetaSql) is read on a connection of its own, so that it is ready when
+// the COPYs before it are done and does not hold up the next. DuckDB copies the stage's archive
 // rows (sql.ts) from its staging file to a `.partial` file, on its own threads, so
 // appending goes on meanwhile; the afterCopy hook runs; the file is made durable and
 // renamed into place (durable.ts); then the staging file is removed. Publish calls run
@@ -6,7 +8,7 @@
 // file failed stays queued, and the next call retries it first.
 
 import { join } from 'node:path'
-import type { DuckDBConnection } from '@duckdb/node-api'
+import type { DuckDBConnection, DuckDBResultReader } from '@duckdb/node-api'
 import { ensureDurableDir, publishFile, removeQuietly } from '../durable.ts'
 import { ArchiveWriteError } from './errors.ts'
 import { fileBaseName, finalName, partialName, partitionDir } from './paths.ts'
@@ -26,6 +28,9 @@ export interface PublisherOptions {
 export class Publisher {
   private readonly spec: DatasetSpec
   private readonly conn: DuckDBConnection
+  private readonly metaConn: DuckDBConnection
+  /** summaries of sealed stages, by stage id, read ahead of their publish */
+  private readonly summaries = new Map<number, Promise<DuckDBResultReader>>()
   /** the stager's channels by index (it adds and forgets them) */
   private readonly channels: ReadonlyMap<number, Channel>
   private readonly opts: PublisherOptions
@@ -34,11 +39,12 @@ export class Publisher {
   private readonly knownDirs = new Set<string>()
 
   constructor (
-    spec: DatasetSpec, conn: DuckDBConnection,
+    spec: DatasetSpec, conn: DuckDBConnection, metaConn: DuckDBConnection,
     channels: ReadonlyMap<number, Channel>, opts: PublisherOptions, hooks: StagerHooks
   ) {
     this.spec = spec
     this.conn = conn
+    this.metaConn = metaConn
     this.channels = channels
     this.opts = opts
     this.hooks = hooks
@@ -75,6 +81,28 @@ export class Publisher {
     return p
   }
 
+  /**
+   * Starts reading the summary of a stage just sealed (its staging file is complete), for
+   * its publish. A failure is not reported here: that publish runs the query again.
+   */
+  summarize (st: Stage): void {
+    const p = this.metaConn.runAndReadAll(stageMetaSql(stageSource(st.path), this.spec, this.stageChannels(st)))
+    p.catch(() => undefined)
+    this.summaries.set(st.id, p)
+  }
+
+  /** The summary of `st`: read ahead if it was, and read successfully; else read now. */
+  private async summary (st: Stage, ch: StageChannels): Promise<DuckDBResultReader> {
+    const ahead = this.summaries.get(st.id)
+    this.summaries.delete(st.id)
+    if (ahead !== undefined) {
+      try {
+        return await ahead
+      } catch {}
+    }
+    return await this.conn.runAndReadAll(stageMetaSql(stageSource(st.path), this.spec, ch))
+  }
+
   private stageChannels (st: Stage): StageChannels {
     const used: [number, Channel][] = []
     for (let i = st.firstCh; i <= st.lastCh; i++) {
@@ -88,7 +116,7 @@ export class Publisher {
     const spec = this.spec
     const ch = this.stageChannels(st)
     const from = stageSource(st.path)
-    const meta = await this.conn.runAndReadAll(stageMetaSql(from, spec, ch))
+    const meta = await this.summary(st, ch)
     let rows = 0
     let first: bigint | undefined
     let last: bigint | undefined

@@ -45,9 +45,6 @@ export class RecordsWriter extends DatasetWriter {
   private readonly pid: Int32Array
   private readonly comm: ByteColumn
   private readonly payload: ByteColumn
-  /** the chunk appendRecord last read from, as bytes (made once per chunk) */
-  private view: DataView | undefined
-  private bytes: Buffer = Buffer.alloc(0)
 
   private constructor (s: Stager) {
     super(s)
@@ -150,14 +147,9 @@ export class RecordsWriter extends DatasetWriter {
         `archive: record cpu ${cpu} seq ${seq} has ts ${hi}:${lo} or seq out of the archive's range`
       )
     }
-    if (view !== this.view) {
-      this.view = view
-      this.bytes = Buffer.from(view.buffer, view.byteOffset, view.byteLength)
-    }
-    const b = this.bytes
     const commStart = recordCommOffset(off)
     let commEnd = commStart
-    while (commEnd < commStart + COMM_LEN && b[commEnd] !== 0) commEnd++
+    while (commEnd < commStart + COMM_LEN && view.getUint8(commEnd) !== 0) commEnd++
     const start = recordPayloadOffset(off)
     const end = off + recordLen(view, off) - recordPad(view, off)
     const pk = recordKind(view, off) === KIND_TEXT ? 1 : 2
@@ -178,7 +170,7 @@ export class RecordsWriter extends DatasetWriter {
     this.ctx[i] = recordCtx(view, off)
     this.pk[i] = pk
     this.pid[i] = recordPid(view, off)
-    this.stageBytes(view, b, commStart, commEnd, start, end, pk === 1)
+    this.stageBytes(view, commStart, commEnd, start, end, pk === 1)
     s.endRow(bytes)
   }
 
@@ -188,17 +180,21 @@ export class RecordsWriter extends DatasetWriter {
    * returned by a call that is not inlined is boxed, an allocation per record.
    * Bytes that are not UTF-8 go as the string Buffer#toString makes of them (U+FFFD for
    * each bad sequence), as the string path stores them: rare, and allowed to allocate.
+   * (No Buffer of the view is made for the common, ASCII case: the merge hands over
+   * records of every CPU in turn, so the view changes at almost every record.)
    */
   private stageBytes (
-    view: DataView, b: Buffer, commStart: number, commEnd: number, start: number, end: number, text: boolean
+    view: DataView, commStart: number, commEnd: number, start: number, end: number, text: boolean
   ): void {
-    if (this.comm.appendView(view, commStart, commEnd) >= 0x80 && !isUtf8(b, commStart, commEnd)) {
-      this.comm.dropLast(commEnd - commStart)
-      this.comm.appendString(b.toString('utf8', commStart, commEnd))
-    }
-    if (this.payload.appendView(view, start, end) >= 0x80 && text && !isUtf8(b, start, end)) {
-      this.payload.dropLast(end - start)
-      this.payload.appendString(b.toString('utf8', start, end))
-    }
+    if (this.comm.appendView(view, commStart, commEnd) >= 0x80) fixUtf8(this.comm, view, commStart, commEnd)
+    if (this.payload.appendView(view, start, end) >= 0x80 && text) fixUtf8(this.payload, view, start, end)
   }
+}
+
+/** The value just appended to `col` from view[start, end) is not ASCII: unless it is UTF-8, it goes as the string it decodes to. */
+function fixUtf8 (col: ByteColumn, view: DataView, start: number, end: number): void {
+  const b = Buffer.from(view.buffer, view.byteOffset, view.byteLength)
+  if (isUtf8(b, start, end)) return
+  col.dropLast(end - start)
+  col.appendString(b.toString('utf8', start, end))
 }

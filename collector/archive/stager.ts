@@ -75,6 +75,8 @@ export class Stager {
   private readonly instance: DuckDBInstance
   private readonly ownsInstance: boolean
   private readonly queryConn: DuckDBConnection
+  /** a second connection: the summary of a sealed stage is read on it while the one before is copied */
+  private readonly metaConn: DuckDBConnection
   /** private directory of the staging files */
   readonly stageDir: string
   private readonly columns: readonly PlainColumn[]
@@ -99,6 +101,8 @@ export class Stager {
   private nextStageId = 1
   private readonly sealed: Stage[] = []
   private sealPending = false
+  /** id of the last sealed stage a publish call has taken on */
+  private claimedId = 0
   /** bytes of all unpublished rows (sealed stages and the current one) */
   private stagedBytes = 0
   private closed = false
@@ -113,7 +117,7 @@ export class Stager {
 
   private constructor (
     spec: DatasetSpec, opts: WriterOptions, hooks: StagerHooks,
-    instance: DuckDBInstance, ownsInstance: boolean, queryConn: DuckDBConnection, stageDir: string,
+    instance: DuckDBInstance, ownsInstance: boolean, queryConn: DuckDBConnection, metaConn: DuckDBConnection, stageDir: string,
     keepsOrder: boolean
   ) {
     this.spec = spec
@@ -126,8 +130,9 @@ export class Stager {
     this.instance = instance
     this.ownsInstance = ownsInstance
     this.queryConn = queryConn
+    this.metaConn = metaConn
     this.stageDir = stageDir
-    this.publisher = new Publisher(spec, queryConn, this.channels, {
+    this.publisher = new Publisher(spec, queryConn, metaConn, this.channels, {
       out: this.out,
       host: this.host,
       rowGroupSize: opts.rowGroupSize ?? 122_880,
@@ -159,11 +164,12 @@ export class Stager {
     const ownsInstance = opts.instance === undefined
     const instance = opts.instance ?? (await createInstance(opts))
     const queryConn = await instance.connect()
+    const metaConn = await instance.connect()
     // An instance the caller made may have turned insertion order off: then always sort.
     const setting = await queryConn.runAndReadAll("SELECT current_setting('preserve_insertion_order')")
     const keepsOrder = setting.getRows()[0]?.[0] === true
     const stageDir = makeStageDir(tempDirectoryOf(opts), spec.dataset)
-    return new Stager(spec, opts, hooks, instance, ownsInstance, queryConn, stageDir, keepsOrder)
+    return new Stager(spec, opts, hooks, instance, ownsInstance, queryConn, metaConn, stageDir, keepsOrder)
   }
 
   // ---- column access for the dataset writers (once, at construction) ----
@@ -277,6 +283,7 @@ export class Stager {
       this.file = undefined
       st.lastCh = this.channelIndex
       this.sealed.push(st)
+      this.publisher.summarize(st)
       this.cur = this.newStage()
     }
     this.sealPending = false
@@ -305,6 +312,21 @@ export class Stager {
     return this.publishSealed()
   }
 
+  /**
+   * True when a stage is sealed (or full, so sealed at the next row) that no publish call
+   * has taken on yet: publishSealedNow() would start a file.
+   */
+  get sealedWaiting (): boolean {
+    return this.sealPending || (this.sealed.at(-1)?.id ?? 0) > this.claimedId
+  }
+
+  /** Publishes the stages sealed so far (the current one too if it is full), never one only because of its age. */
+  publishSealedNow (): Promise<Published[]> {
+    this.checkOpen()
+    if (this.sealPending && this.cur.rows > 0) this.seal()
+    return this.publishSealed()
+  }
+
   publishAll (): Promise<Published[]> {
     this.checkOpen()
     if (this.cur.rows > 0) this.seal()
@@ -317,6 +339,7 @@ export class Stager {
     this.closed = true
     rmSync(this.stageDir, { recursive: true, force: true })
     this.queryConn.closeSync()
+    this.metaConn.closeSync()
     if (this.ownsInstance) this.instance.closeSync()
     return published
   }
@@ -327,6 +350,7 @@ export class Stager {
 
   /** Publishes the stages sealed so far, in order (publisher.ts). */
   private publishSealed (): Promise<Published[]> {
+    this.claimedId = this.sealed.at(-1)?.id ?? this.claimedId
     return this.publisher.publishSealed(this.sealed, (st) => this.release(st))
   }
 

@@ -46,6 +46,8 @@ export interface CollectOptions {
   live?: LiveOptions
   signal: AbortSignal
   log: (line: string) => void
+  /** called once the archive worker is ready (its DuckDB open), before capture starts reading */
+  onReady?: () => void
   /** test hook: while archiveGate[0] is not 0 the archive worker takes nothing from capture */
   archiveGate?: Int32Array
 }
@@ -77,6 +79,7 @@ export async function collect (opts: CollectOptions): Promise<CollectSummary> {
       replay: scan.segments,
       gate: opts.archiveGate,
     }, opts.log, () => halt.abort())
+    opts.onReady?.()
     for (const file of scan.cut) {
       // the collector owns its spool: a segment that holds nothing goes, and says so
       fs.rmSync(file, { force: true })

@@ -12,6 +12,14 @@ import { createLossRow, fillLossRow, fillReloadRow, lastLostSeq, type LastRecord
 import { recordLen, recordSeq, recordTsHi, recordTsLo } from '../../formats/record.ts'
 import path from 'node:path'
 
+/**
+ * Records the merge releases between two turns of the event loop. A round can release
+ * millions (a burst, a replay): between slices the files sealed meanwhile are started
+ * and the publish under way gets on (DuckDB copies on its own threads), so writing a
+ * file overlaps staging the next instead of following it.
+ */
+const RELEASE_SLICE = 32_768
+
 /** One complete sub-buffer whose bytes the pipeline may keep (not a view of the mapping). */
 export type SubbufInput = Pick<CompleteSubbuf, 'cpu' | 'view' | 'recordsStart' | 'recordsEnd' | 'losses' | 'header'>
 
@@ -38,6 +46,8 @@ export class Pipeline {
   private readonly loss: LossRow = createLossRow()
   private publishing: Promise<void> = Promise.resolve()
   private publishError: unknown
+  /** a publishSealed() is queued and has not started yet (it will take every stage sealed by then) */
+  private sealedQueued = false
 
   private constructor (private readonly archive: Archive, readonly state: Ledger) {
     this.consumers = [new ArchiveConsumer(archive)]
@@ -137,6 +147,28 @@ export class Pipeline {
     if (this.archive.records.due) this.publish(() => this.archive.records.publishDue())
   }
 
+  /**
+   * Starts publishing the records files sealed so far (full or at an hour's end), never
+   * waits for it; then the staged losses, if a file was published (as publishDue).
+   */
+  private publishSealed (): void {
+    if (this.sealedQueued || this.publishError !== undefined || !this.archive.records.sealedWaiting) return
+    this.sealedQueued = true
+    const { records, losses } = this.archive
+    this.publishing = this.publishing.then(async () => {
+      this.sealedQueued = false
+      try {
+        const published = await records.publishSealedNow()
+        this.record(published)
+        if (published.length > 0 && losses.stagedRows > 0) this.record(await losses.publishAll())
+      } catch (err) {
+        this.publishError = err
+      } finally {
+        this.state.settle()
+      }
+    })
+  }
+
   /** Publishes everything staged now and waits for it (the collector's spool is over its budget). */
   async publishStaged (): Promise<void> {
     this.throwIfPublishFailed()
@@ -182,14 +214,20 @@ export class Pipeline {
   }
 
   /**
-   * Releases from the merge; when the archive refuses a row for lack of room, the merge
-   * keeps that row, everything staged is published, and the release goes on.
+   * Releases from the merge, in slices (RELEASE_SLICE); when the archive refuses a row for
+   * lack of room, the merge keeps that row, everything staged is published, and the
+   * release goes on.
    */
   private async release (mode: ReleaseMode): Promise<void> {
     for (;;) {
       try {
-        this.merge.release(mode)
+        while (this.merge.release(mode, RELEASE_SLICE) === RELEASE_SLICE) {
+          this.released(false)
+          this.publishSealed()
+          await new Promise(resolve => setImmediate(resolve))
+        }
         this.released(mode === 'all')
+        this.publishSealed()
         return
       } catch (err) {
         if (!(err instanceof StagingFullError)) throw err

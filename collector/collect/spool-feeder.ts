@@ -11,6 +11,7 @@ import { createRecordView } from '../../formats/record.ts'
 import { checkSubbufHeader, createSubbufHeader, HEADER_BAD_VERSION, readSubbufHeader } from '../../formats/subbuf-header.ts'
 import { ABI_VERSION, SUBBUF_HDR } from '../../formats/wire.ts'
 import { decodeSubbuf } from '../source/decode-subbuf.ts'
+import { mmap } from '../source/mmap-io.ts'
 import { createSeqState, type SeqState } from '../source/records.ts'
 import type { Segment } from '../spool/segment.ts'
 import type { Pipeline } from './pipeline.ts'
@@ -25,6 +26,13 @@ export interface FedSegment extends Segment {
 
 /** Bytes of a capture header at most (48 + a host name of at most 64 KiB, rounded up). */
 const MAX_HEADER = 48 + 65536 + 8
+/**
+ * From this many bytes on, a range is mapped instead of read: its pages are in the page
+ * cache (capture just wrote them), and a mapping shares them where read() copies them
+ * into a buffer of their size. A reader pass's few KiB are read (a mapping per pass costs
+ * more than it saves).
+ */
+const MAP_FROM = 1 << 20
 
 export class SpoolFeeder {
   /** per channel and CPU, the highest sub-buffer seq fed */
@@ -63,14 +71,7 @@ export class SpoolFeeder {
    */
   feedTo (seg: FedSegment, end: number): number {
     if (end <= seg.pos) return 0
-    const buf = Buffer.allocUnsafe(end - seg.pos)
-    let got = 0
-    while (got < buf.length) {
-      const n = fs.readSync(seg.fd, buf, got, buf.length - got, seg.pos + got)
-      if (n === 0) break
-      got += n
-    }
-    const bytes = got < buf.length ? buf.subarray(0, got) : buf
+    const bytes = end - seg.pos >= MAP_FROM ? mapRange(seg, end) : readRange(seg, end)
     let off = 0
     for (;;) {
       const len = captureEntryLength(bytes, off)
@@ -117,4 +118,33 @@ export class SpoolFeeder {
     if (m === undefined) this.subbufSeq.set(channelId, m = new Map())
     return m
   }
+}
+
+/** Bytes [seg.pos, end) of the segment's file, or as far as the file goes. */
+function readRange (seg: FedSegment, end: number): Buffer {
+  const buf = Buffer.allocUnsafe(end - seg.pos)
+  let got = 0
+  while (got < buf.length) {
+    const n = fs.readSync(seg.fd, buf, got, buf.length - got, seg.pos + got)
+    if (n === 0) break
+    got += n
+  }
+  return got < buf.length ? buf.subarray(0, got) : buf
+}
+
+/**
+ * readRange's bytes, mapped (read-only, shared; unmapped once the merge let go of them
+ * and they are garbage collected). Never past the file's end: that would fault.
+ */
+function mapRange (seg: FedSegment, end: number): Buffer {
+  end = Math.min(end, fs.fstatSync(seg.fd).size)
+  if (end <= seg.pos) return Buffer.alloc(0)
+  const start = seg.pos - seg.pos % mmap.PAGESIZE
+  let mapped: Buffer
+  try {
+    mapped = mmap.map(end - start, mmap.PROT_READ, mmap.MAP_SHARED | mmap.MAP_POPULATE, seg.fd, start, mmap.MADV_SEQUENTIAL)
+  } catch (err) {
+    throw new Error(`${seg.file}: cannot map bytes ${start}..${end} of the spool segment: ${(err as Error).message}`, { cause: err })
+  }
+  return mapped.subarray(seg.pos - start)
 }

@@ -79,18 +79,22 @@ export class Merge {
     }
   }
 
-  /** Emits what `mode` releases (see ReleaseMode), in order; returns how many records. */
-  release (mode: ReleaseMode): number {
-    if (mode === 'all') return this.releaseAll()
+  /**
+   * Emits what `mode` releases (see ReleaseMode), in order, but at most `limit` records
+   * (the caller releases in slices to do other work between them: the rest stays queued
+   * for the next call); returns how many records.
+   */
+  release (mode: ReleaseMode, limit = Infinity): number {
+    if (mode === 'all') return this.releaseAll(limit)
     if (mode === 'memory') return this.releaseUntilBelow(this.maxQueuedBytes / 2)
-    return this.releaseBelowWatermarks()
+    return this.releaseBelowWatermarks(limit)
   }
 
   queuedBytes (): number {
     return this.queued
   }
 
-  private releaseBelowWatermarks (): number {
+  private releaseBelowWatermarks (limit: number): number {
     if (this.cpus.length === 0) return 0
     let minHi = Infinity
     let minLo = Infinity
@@ -100,7 +104,7 @@ export class Merge {
       if (hi < minHi || (hi === minHi && lo < minLo)) { minHi = hi; minLo = lo }
     }
     let n = 0
-    while (this.heap.length > 0) {
+    while (this.heap.length > 0 && n < limit) {
       const cpu = this.heap[0]!
       const q = this.queues[cpu]!
       if (!isBelowU64(q.tsHi, q.tsLo, minHi, minLo)) break
@@ -110,9 +114,9 @@ export class Merge {
     return n
   }
 
-  private releaseAll (): number {
+  private releaseAll (limit: number): number {
     let n = 0
-    while (this.heap.length > 0) { this.emitHead(); n++ }
+    while (this.heap.length > 0 && n < limit) { this.emitHead(); n++ }
     return n
   }
 

@@ -58,6 +58,36 @@ describe('Stager', () => {
     await w.close()
   })
 
+  it('publishSealedNow publishes full files only, never the open one for its age; sealedWaiting says when one waits', async () => {
+    const dir = outDir()
+    let now = 1_000_000
+    const w = await RecordsWriter.open({ out: dir, host: 'h', maxFileBytes: 10_000, maxAgeSeconds: 30, now: () => now })
+    w.setChannel({ channelId: CH_A, monoToRealtimeNs: OFFSET })
+    const row = blankRow()
+    const put = (from: number, n: number): void => {
+      for (let i = from; i < from + n; i++) {
+        fill(row, i, UPTIME + BigInt(i) * 1_000_000n)
+        row.msg = 'x'.repeat(50) // 103 bytes a row: 98 rows fill a file
+        w.append(row)
+      }
+    }
+    put(0, 50)
+    now += 60_000
+    assert.equal(w.sealedWaiting, false, 'an old open file is not sealed')
+    assert.deepEqual(await w.publishSealedNow(), [])
+    put(50, 48)
+    assert.equal(w.sealedWaiting, true, 'the file is full: sealed at the next row or publish')
+    const first = w.publishSealedNow()
+    assert.equal(w.sealedWaiting, false, 'taken on by the publish under way')
+    put(98, 100)
+    assert.equal(w.sealedWaiting, true)
+    assert.deepEqual((await first).map((p) => p.rows), [98])
+    assert.deepEqual((await w.publishSealedNow()).map((p) => p.rows), [98])
+    assert.equal(w.sealedWaiting, false)
+    assert.deepEqual((await w.close()).map((p) => p.rows), [2])
+    assert.equal(parquetFiles(dir).length, 3)
+  })
+
   it('keeps appending while a file is being published, and loses or repeats nothing', async () => {
     const dir = outDir()
     const w = await RecordsWriter.open({ out: dir, host: 'h', maxFileBytes: 200_000, maxStagedBytes: 1e9 })

@@ -12,10 +12,19 @@ test('every generated record ends up in the archive exactly once, and the spool 
   // the reader polls every flush interval: 8 sub-buffers of 4 KiB ride out 5 ms of writing
   const sim = new RelaySim({ cpus: [0, 1, 2], subbufSize: 4096, nSubbufs: 8, flushIntervalMs: 5 })
   const stop = new AbortController()
-  const opts = collectOptions(sim, stop.signal)
+  let ready = 0
+  let spoolAtReady: boolean | undefined
+  const opts = collectOptions(sim, stop.signal, {
+    onReady: () => {
+      ready++
+      spoolAtReady = fs.existsSync(opts.spoolDir) && fs.readdirSync(opts.spoolDir).some(f => f.endsWith('.krcap'))
+    },
+  })
   const stopServing = serveControl(sim)
   const running = collect(opts)
   await collectorReading(opts.spoolDir)
+  assert.equal(ready, 1, 'onReady is called once the archive worker is ready, before capture reads')
+  assert.equal(spoolAtReady, false, 'capture had not opened a spool segment yet')
   await driveGenerator(sim, 5000, 16)
   stop.abort()
   const summary = await running

@@ -154,3 +154,19 @@ test('when the archive has no room for a record, later consumers see it once, af
   assert.deepEqual(r.got.filter(e => /^\d/.test(e)), ['0/1', '0/2', '0/3', '0/4', '0/5', '0/6', '0/7', '0/8'])
   assert.equal((await readArchive(d.out)).records, 8)
 })
+
+test('files sealed during a round are published without waiting for a publishDue or the close', async (t) => {
+  const d = dirs(t)
+  // about 60 bytes a row: a file is sealed every 5 rows
+  const pipeline = await Pipeline.open({ out: d.out, host: 'test', maxFileBytes: 256, maxAgeSeconds: 60 }, d.spool)
+  await pipeline.startChannel(meta(), [0])
+  pipeline.addSubbuf(subbufInput(0, 1, 1, [10, 20, 30, 40, 50, 60, 70, 80, 90, 100, 110, 120]))
+  await pipeline.round([])
+  await pipeline.settled()
+  assert.ok(pipeline.totals.files >= 1, 'the sealed files were published')
+  const rows = pipeline.published.reduce((n, p) => n + p.rows, 0)
+  assert.ok(rows < 12, `the open file (not full, not old) waits: ${rows} rows published`)
+  assert.equal((await readArchive(d.out)).records, rows)
+  await pipeline.close()
+  assert.equal((await readArchive(d.out)).records, 12)
+})

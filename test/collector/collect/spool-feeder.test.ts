@@ -41,3 +41,36 @@ test('a segment fed as it is written: each call takes the whole sub-buffers ther
   assert.equal(a.duplicates, 0)
   assert.deepEqual(a.losses, [])
 })
+
+test('a range of a MiB or more is mapped, from a place that is not page-aligned, and never past the end of the file', async (t) => {
+  const out = fs.mkdtempSync(path.join(os.tmpdir(), 'krelay-feeder-'))
+  t.after(() => fs.rmSync(out, { recursive: true, force: true }))
+  const spoolDir = path.join(out, '.spool')
+  const spool = new SpoolWriter(spoolDir, { fsync: 'never', segmentBytes: 64 << 20, segmentAgeMs: 60000 }, 1, () => {})
+  spool.open(meta())
+  const pipeline = await Pipeline.open({ out, host: 'test', maxFileBytes: 1 << 20, maxAgeSeconds: 60 }, spoolDir)
+  const feeder = new SpoolFeeder(pipeline)
+  const seg = (await feeder.open(spool.segment!.file))!
+  spool.append(0, subbuf(0, 1, 1, [5]), 1)
+  assert.equal(feeder.feedTo(seg, spool.segment!.bytes), 0, 'a small range: read')
+  assert.notEqual(seg.pos % 4096, 0)
+  let seq = 1
+  let records = 1
+  const ts = (n: number, from: number): number[] => Array.from({ length: n }, (_, i) => from + i)
+  for (let s = 2; spool.segment!.bytes - seg.pos < (3 << 20); s++) {
+    spool.append(0, subbuf(0, s, seq + 1, ts(40, s * 100)), seq + 40)
+    seq += 40
+    records += 40
+  }
+  // capture says more is there than the file holds (a torn write): the mapping stops at the file's end
+  const end = spool.segment!.bytes
+  assert.equal(feeder.feedTo(seg, end + 100), 100)
+  assert.equal(seg.pos, end)
+  assert.deepEqual([...seg.maxSeq], [[0, seq]])
+  spool.close()
+  feeder.close(seg)
+  await pipeline.close()
+  const a = await readArchive(out)
+  assert.equal(a.records, records)
+  assert.equal(a.duplicates, 0)
+})

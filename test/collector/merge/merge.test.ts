@@ -195,3 +195,22 @@ test('pushing to a CPU that was never added is an error, not a silent loss', () 
   const merge = new Merge(() => {})
   assert.throws(() => merge.push(5, new DataView(new ArrayBuffer(48)), 0, 48), /CPU 5 was never added/)
 })
+
+test('release takes at most `limit` records; the next call goes on where it stopped, in order', () => {
+  const out: Rec[] = []
+  const merge = new Merge(decodeEmitted(out))
+  merge.addCpu(0)
+  merge.addCpu(1)
+  const rand = rng(11)
+  for (const cpu of [0, 1]) {
+    pushChunk(merge, cpu, Array.from({ length: 5 }, (_, j) => ({ cpu, seq: j + 1, hi: 0, lo: 10 * j + cpu })), rand)
+    merge.setWatermark(cpu, 0, 1000)
+  }
+  assert.equal(merge.release('watermark', 3), 3)
+  assert.equal(merge.release('watermark', 3), 3)
+  assert.equal(merge.release('all', 3), 3)
+  assert.equal(merge.release('all', 3), 1)
+  assert.equal(merge.release('all', 3), 0)
+  assert.equal(out.length, 10)
+  assertOrdered(out)
+})
