@@ -131,7 +131,8 @@ export class Merge {
   /** Emits the gathered window in order (when `forced`, only until `target` bytes are queued); returns how many. */
   private emitWindow (forced: boolean, target: number): number {
     const size = this.window.size
-    const order = this.window.sort.sort(size, this.window.maxHi)
+    const window = this.window
+    const order = window.cpus > 1 ? window.sort.sort(size, window.maxHi) : window.sort.cpu
     const queues = this.queues
     const emit = this.emit
     const stats = this.stats

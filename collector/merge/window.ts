@@ -28,6 +28,8 @@ export class Window {
   cut = false
   /** high half of the largest key */
   maxHi = 0
+  /** CPUs with records in the window: with one, the gathering order is the order */
+  cpus = 0
   // per CPU gathered: its number and its records' range in the sort's arrays
   private rangeCpu: number[] = []
   private rangeStart: number[] = []
@@ -76,6 +78,7 @@ export class Window {
       this.rangeEnd[ranges] = n
       ranges++
     }
+    this.cpus = ranges
     if (this.outCpu >= 0) n = this.cutAt(ranges)
     this.size = n
     return n
@@ -144,6 +147,7 @@ export class Window {
     const outCpu = this.outCpu
     let w = 0
     let maxHi = 0
+    let kept = 0
     for (let r = 0; r < ranges; r++) {
       const cpu = this.rangeCpu[r]!
       const end = this.rangeEnd[r]!
@@ -155,6 +159,7 @@ export class Window {
         const lo = keyLo[i]!
         if (!(hi < outHi || (hi === outHi && (lo < outLo || (lo === outLo && cpu < outCpu))))) break
       }
+      if (i > this.rangeStart[r]!) kept++
       for (let j = this.rangeStart[r]!; j < i; j++, w++) {
         keyHi[w] = keyHi[j]!
         keyLo[w] = keyLo[j]!
@@ -164,6 +169,7 @@ export class Window {
     }
     this.cut = true
     this.maxHi = maxHi
+    this.cpus = kept
     return w
   }
 }
