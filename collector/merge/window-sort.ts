@@ -6,12 +6,11 @@
 // does not depend on the number of streams, where a heap of stream heads pays log2(k)
 // unpredictable comparisons per record. Only the digits the window's key range needs
 // are sorted (a window of a reader pass spans milliseconds: two or three passes of 11
-// bits). The arrays are allocated once and grown (doubled) when a window needs more,
+// bits; a window of fewer than 2048 records takes narrower digits, down to 4 bits). The arrays are allocated once and grown (doubled) when a window needs more,
 // up to the merge's window limit; nothing is allocated per record or per window.
 
+/** digit width of a window of 2048 records or more; smaller ones take narrower digits */
 const DIGIT_BITS = 11
-const DIGITS = 1 << DIGIT_BITS
-const DIGIT_MASK = DIGITS - 1
 
 export class WindowSort {
   /** key halves and CPU of record i of the window, in gathering order until sort() */
@@ -21,7 +20,7 @@ export class WindowSort {
   private spareHi: Uint32Array
   private spareLo: Uint32Array
   private spareCpu: Uint32Array
-  private readonly counts = new Uint32Array(DIGITS)
+  private readonly counts = new Uint32Array(1 << DIGIT_BITS)
 
   constructor (capacity = 4096) {
     this.keyHi = new Uint32Array(capacity)
@@ -63,8 +62,10 @@ export class WindowSort {
       loBits = 32 - Math.clz32(maxLo)
     }
     const hiBits = 32 - Math.clz32(maxHi)
-    for (let shift = 0; shift < loBits; shift += DIGIT_BITS) this.pass(n, shift, false, shift + DIGIT_BITS < loBits, hiBits > 0)
-    for (let shift = 0; shift < hiBits; shift += DIGIT_BITS) this.pass(n, shift, true, shift + DIGIT_BITS < hiBits, false)
+    // a small window takes narrower digits: clearing and summing the counts costs per digit value, not per record
+    const bits = Math.min(DIGIT_BITS, Math.max(4, 32 - Math.clz32(n)))
+    for (let shift = 0; shift < loBits; shift += bits) this.pass(n, shift, bits, false, shift + bits < loBits, hiBits > 0)
+    for (let shift = 0; shift < hiBits; shift += bits) this.pass(n, shift, bits, true, shift + bits < hiBits, false)
     return this.cpu
   }
 
@@ -74,14 +75,16 @@ export class WindowSort {
    * high half during a low pass when `moveHi`. A digit that is the same for every record
    * is skipped.
    */
-  private pass (n: number, shift: number, onHi: boolean, moveKey: boolean, moveHi: boolean): void {
+  private pass (n: number, shift: number, bits: number, onHi: boolean, moveKey: boolean, moveHi: boolean): void {
     const counts = this.counts
-    counts.fill(0)
+    const digits = 1 << bits
+    const mask = digits - 1
+    counts.fill(0, 0, digits)
     const keys = onHi ? this.keyHi : this.keyLo
-    for (let i = 0; i < n; i++) counts[(keys[i]! >>> shift) & DIGIT_MASK]!++
-    if (counts[(keys[0]! >>> shift) & DIGIT_MASK] === n) return
+    for (let i = 0; i < n; i++) counts[(keys[i]! >>> shift) & mask]!++
+    if (counts[(keys[0]! >>> shift) & mask] === n) return
     let sum = 0
-    for (let d = 0; d < DIGITS; d++) {
+    for (let d = 0; d < digits; d++) {
       const c = counts[d]!
       counts[d] = sum
       sum += c
@@ -94,7 +97,7 @@ export class WindowSort {
     if (moveHi) {
       for (let i = 0; i < n; i++) {
         const k = keys[i]!
-        const j = counts[(k >>> shift) & DIGIT_MASK]!++
+        const j = counts[(k >>> shift) & mask]!++
         to[j] = k
         toHi[j] = hi[i]!
         toCpu[j] = cpu[i]!
@@ -102,12 +105,12 @@ export class WindowSort {
     } else if (moveKey) {
       for (let i = 0; i < n; i++) {
         const k = keys[i]!
-        const j = counts[(k >>> shift) & DIGIT_MASK]!++
+        const j = counts[(k >>> shift) & mask]!++
         to[j] = k
         toCpu[j] = cpu[i]!
       }
     } else {
-      for (let i = 0; i < n; i++) toCpu[counts[(keys[i]! >>> shift) & DIGIT_MASK]!++] = cpu[i]!
+      for (let i = 0; i < n; i++) toCpu[counts[(keys[i]! >>> shift) & mask]!++] = cpu[i]!
     }
     this.spareCpu = cpu
     this.cpu = toCpu
