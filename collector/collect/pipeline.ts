@@ -221,7 +221,7 @@ export class Pipeline {
   private async release (mode: ReleaseMode): Promise<void> {
     for (;;) {
       try {
-        while (this.merge.release(mode, RELEASE_SLICE) === RELEASE_SLICE) {
+        while (this.merge.release(mode, RELEASE_SLICE) >= RELEASE_SLICE) {
           this.released(false)
           this.publishSealed()
           await new Promise(resolve => setImmediate(resolve))

@@ -4,17 +4,33 @@ import { ChunkQueue } from '../../../collector/merge/chunk-queue.ts'
 import { dataView } from '../../../formats/bytes.ts'
 import { recordLen, recordSeq, writeRecord } from '../../../formats/record.ts'
 
-/** A chunk of records seq firstSeq.. with the given ts (lo halves; hi is the seq). */
+/** A chunk of records seq firstSeq.. with the given ts (lo halves; hi is the seq), payloads of growing length. */
 function chunk (firstSeq: number, ts: number[]): DataView {
-  const buf = Buffer.alloc(4096)
+  const buf = Buffer.alloc(64 * 1024)
   let off = 0
   ts.forEach((lo, i) => {
-    off += writeRecord(buf, off, { type: 0, kind: 1, level: 6, seq: firstSeq + i, tsHi: firstSeq + i, tsLo: lo, pid: 1, ctx: 0, comm: 'c' }, Buffer.from('x'.repeat(i * 9)))
+    off += writeRecord(buf, off, { type: 0, kind: 1, level: 6, seq: firstSeq + i, tsHi: firstSeq + i, tsLo: lo, pid: 1, ctx: 0, comm: 'c' }, Buffer.from('x'.repeat((i % 7) * 9)))
   })
   return dataView(buf.subarray(0, off))
 }
 
-test('the head walks the records of every chunk in order, its ts at hand', () => {
+/** Every record still queued, by its offset in offs and the chunk it is in, as the merge's window reads them. */
+function queuedSeqs (q: ChunkQueue): number[] {
+  const out: number[] = []
+  let view = q.view
+  let chunkEnd = q.headChunkEnd
+  let next = q.first
+  for (let r = q.head; r < q.tail; r++) {
+    if (r === chunkEnd) {
+      view = q.views[next]!
+      chunkEnd = q.chunkEnds[next++]!
+    }
+    out.push(recordSeq(view, q.offs[r]!))
+  }
+  return out
+}
+
+test('the head walks the records of every chunk in order, and offs holds every queued record', () => {
   const q = new ChunkQueue()
   assert.ok(q.empty)
   const a = chunk(1, [100, 200])
@@ -22,17 +38,19 @@ test('the head walks the records of every chunk in order, its ts at hand', () =>
   q.push(a, 0, a.byteLength)
   q.push(b, 0, b.byteLength)
   assert.equal(q.bytes, a.byteLength + b.byteLength)
-  const seen: Array<[number, number, number]> = []
+  assert.deepEqual(queuedSeqs(q), [1, 2, 3])
+  const seen: number[] = []
   for (;;) {
-    seen.push([recordSeq(q.view, q.off), q.tsHi, q.tsLo])
+    seen.push(recordSeq(q.view, q.off))
     if (!q.advance(recordLen(q.view, q.off))) break
+    assert.deepEqual(queuedSeqs(q), [1, 2, 3].slice(seen.length))
   }
-  assert.deepEqual(seen, [[1, 1, 100], [2, 2, 200], [3, 3, 300]])
+  assert.deepEqual(seen, [1, 2, 3])
   assert.ok(q.empty)
   assert.equal(q.bytes, 0)
 })
 
-test('a chunk pushed into an empty queue becomes the head at once', () => {
+test('a chunk pushed into an empty queue becomes the head at once, from the start offset given', () => {
   const q = new ChunkQueue()
   const a = chunk(1, [100])
   q.push(a, 0, a.byteLength)
@@ -40,18 +58,34 @@ test('a chunk pushed into an empty queue becomes the head at once', () => {
   const b = chunk(7, [700, 800])
   const second = recordLen(b, 0)
   q.push(b, second, b.byteLength)
-  assert.deepEqual([recordSeq(q.view, q.off), q.tsHi, q.tsLo], [8, 8, 800], 'from the start offset given')
+  assert.equal(recordSeq(q.view, q.off), 8)
+  assert.deepEqual(queuedSeqs(q), [8])
 })
 
-test('many chunks: the consumed ones are dropped and the order holds', () => {
+test('many chunks and records: the offsets are compacted and grown, and the order holds', () => {
   const q = new ChunkQueue()
-  for (let i = 0; i < 300; i++) {
-    const c = chunk(i + 1, [i])
+  let pushed = 0
+  let taken = 0
+  // push 300 records per chunk, take 200 per round: the offsets pass 1024 (compaction) and grow (doubling)
+  for (let round = 0; round < 40; round++) {
+    const c = chunk(pushed + 1, Array.from({ length: 300 }, (_, i) => i))
     q.push(c, 0, c.byteLength)
+    pushed += 300
+    for (let i = 0; i < 200; i++) {
+      assert.equal(recordSeq(q.view, q.off), ++taken)
+      assert.ok(q.advance(recordLen(q.view, q.off)))
+    }
+    const seqs = queuedSeqs(q)
+    assert.equal(seqs.length, pushed - taken)
+    assert.equal(seqs[0], taken + 1)
+    assert.equal(seqs.at(-1), pushed)
   }
-  for (let i = 0; i < 300; i++) {
-    assert.equal(q.tsLo, i)
-    assert.equal(recordSeq(q.view, q.off), i + 1)
-    assert.equal(q.advance(recordLen(q.view, q.off)), i < 299)
+  assert.ok(q.offs.length > 1024, 'the offsets grew')
+  while (!q.empty) {
+    assert.equal(recordSeq(q.view, q.off), ++taken)
+    q.advance(recordLen(q.view, q.off))
   }
+  assert.equal(taken, pushed)
+  assert.equal(q.head, 0)
+  assert.equal(q.tail, 0)
 })

@@ -1,77 +1,25 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { Merge } from '../../../collector/merge/merge.ts'
-import { recordSeq, recordTsHi, recordTsLo, writeRecord } from '../../../formats/record.ts'
 import { compareU64 } from '../../../formats/u64.ts'
-
-interface Rec { cpu: number, seq: number, hi: number, lo: number }
-
-/** Deterministic PRNG so a failing case can be replayed from its seed. */
-function rng (seed: number): () => number {
-  let s = seed >>> 0
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0
-    let t = s
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
-
-/** Records of one CPU encoded into one chunk, with payloads of varying length. */
-function chunk (recs: Rec[], rand: () => number): Buffer {
-  const bufs = recs.map(r => {
-    const payload = Buffer.alloc(Math.floor(rand() * 40), r.seq & 0xff)
-    const buf = Buffer.alloc(48 + payload.length + 8)
-    const len = writeRecord(buf, 0, {
-      type: 1, kind: 2, level: 6, seq: r.seq, tsHi: r.hi, tsLo: r.lo, pid: r.cpu, ctx: 0, comm: 't',
-    }, payload)
-    return buf.subarray(0, len)
-  })
-  return Buffer.concat(bufs)
-}
-
-function pushChunk (merge: Merge, cpu: number, recs: Rec[], rand: () => number): void {
-  const buf = chunk(recs, rand)
-  merge.push(cpu, new DataView(buf.buffer, buf.byteOffset, buf.length), 0, buf.length)
-}
-
-function decodeEmitted (out: Rec[]) {
-  return (view: DataView, off: number, cpu: number): void => {
-    out.push({
-      cpu,
-      seq: recordSeq(view, off),
-      lo: recordTsLo(view, off),
-      hi: recordTsHi(view, off),
-    })
-  }
-}
-
-function key (r: Rec): string {
-  return `${r.cpu}:${r.seq}`
-}
-
-function assertOrdered (out: Rec[]): void {
-  for (let i = 1; i < out.length; i++) {
-    const a = out[i - 1]!
-    const b = out[i]!
-    const c = compareU64(a.hi, a.lo, b.hi, b.lo) || a.cpu - b.cpu || a.seq - b.seq
-    assert.ok(c < 0, `record ${i} (${key(b)}) is not after ${key(a)}`)
-  }
-}
+import { assertOrdered, decodeEmitted, key, pushChunk, rng, type Rec } from './streams.ts'
 
 /**
- * Per-CPU streams with non-decreasing ts (equal ones frequent, some CPUs idle),
- * fed in random chunk sizes with watermarks that follow what the producer has
- * published, as the kernel does: W(c) <= ts of every record of c not yet pushed.
+ * Per-CPU streams with non-decreasing ts (equal ones frequent, some CPUs idle), on CPU
+ * numbers with gaps added in any order, fed in random chunk sizes with watermarks that
+ * follow what the producer has published, as the kernel does: W(c) <= ts of every
+ * record of c not yet pushed. Windows of `windowRecords` (undefined: the default).
  */
-function runRandom (seed: number): void {
+function runRandom (seed: number, maxCpus: number, windowRecords?: number): void {
   const rand = rng(seed)
-  const ncpu = 1 + Math.floor(rand() * 6)
-  const idle = new Set([...Array(ncpu).keys()].filter(() => rand() < 0.25))
+  const ncpu = 1 + Math.floor(rand() * maxCpus)
+  const ids = new Set<number>()
+  while (ids.size < ncpu) ids.add(Math.floor(rand() * ncpu * 3))
+  const cpus = [...ids]
+  const idle = new Set(cpus.filter(() => rand() < 0.25))
   const base = rand() < 0.5 ? 0 : 0x00300000 // half the cases beyond 2^53 ns
   const streams: Rec[][] = []
-  for (let cpu = 0; cpu < ncpu; cpu++) {
+  for (const cpu of cpus) {
     const n = idle.has(cpu) ? 0 : Math.floor(rand() * 300)
     const recs: Rec[] = []
     let t = Math.floor(rand() * 50)
@@ -82,34 +30,44 @@ function runRandom (seed: number): void {
     streams.push(recs)
   }
   const out: Rec[] = []
-  const merge = new Merge(decodeEmitted(out))
-  for (let cpu = 0; cpu < ncpu; cpu++) merge.addCpu(cpu)
+  const merge = new Merge(decodeEmitted(out), undefined, windowRecords)
+  for (const cpu of cpus) merge.addCpu(cpu)
   const pos = streams.map(() => 0)
+  // the watermark each CPU reported, [hi, lo]; [0, 0] until it reports one
+  const wm = streams.map(() => [0, 0] as [number, number])
+  const emitted = streams.map(() => 0)
+  const what = `seed ${seed}, ${ncpu} CPUs, windows of ${windowRecords ?? 'default'}`
   let guard = 0
-  while (pos.some((p, c) => p < streams[c]!.length) && guard++ < 100000) {
-    const cpu = Math.floor(rand() * ncpu)
-    const s = streams[cpu]!
-    const take = Math.min(s.length - pos[cpu]!, Math.floor(rand() * 40))
-    if (take > 0) pushChunk(merge, cpu, s.slice(pos[cpu], pos[cpu]! + take), rand)
-    pos[cpu]! += take
-    const next = s[pos[cpu]!]
-    if (next !== undefined) merge.setWatermark(cpu, next.hi, next.lo)
-    else merge.setWatermark(cpu, base + 1000, 0)
+  while (pos.some((p, i) => p < streams[i]!.length) && guard++ < 100000) {
+    const i = Math.floor(rand() * ncpu)
+    const s = streams[i]!
+    const take = Math.min(s.length - pos[i]!, Math.floor(rand() * 40))
+    if (take > 0) pushChunk(merge, cpus[i]!, s.slice(pos[i], pos[i]! + take), rand)
+    pos[i]! += take
+    const next = s[pos[i]!]
+    wm[i] = next !== undefined ? [next.hi, next.lo] : [base + 1000, 0]
+    merge.setWatermark(cpus[i]!, wm[i][0], wm[i][1])
+    if (rand() < 0.7) continue // several chunks per release, as a reader pass
     const before = out.length
     merge.release('watermark')
-    // nothing emitted may be at or above a CPU's watermark
+    const nextOf = streams.map((s, j) => s[pos[j]!])
     for (const r of out.slice(before)) {
-      for (let c = 0; c < ncpu; c++) {
-        const nextOf = streams[c]![pos[c]!]
-        if (nextOf !== undefined) assert.ok(compareU64(r.hi, r.lo, nextOf.hi, nextOf.lo) < 0, `seed ${seed}: emitted ${key(r)} before the watermark of CPU ${c} allowed`)
-      }
+      // nothing emitted may be at or above a CPU's watermark
+      for (const n of nextOf) if (n !== undefined) assert.ok(compareU64(r.hi, r.lo, n.hi, n.lo) < 0, `${what}: emitted ${key(r)} before the watermark of CPU ${n.cpu} allowed`)
+      emitted[cpus.indexOf(r.cpu)]!++
+    }
+    // and everything pushed below every CPU's watermark was emitted (a CPU's records come out in seq order)
+    const [lowHi, lowLo] = [...wm].sort((a, b) => compareU64(a[0], a[1], b[0], b[1]))[0]!
+    for (let j = 0; j < ncpu; j++) {
+      const r = streams[j]![emitted[j]!]
+      if (emitted[j]! < pos[j]!) assert.ok(compareU64(r!.hi, r!.lo, lowHi, lowLo) >= 0, `${what}: ${key(r!)} below every watermark was not emitted`)
     }
   }
-  for (let cpu = 0; cpu < ncpu; cpu++) merge.setWatermark(cpu, base + 2000, 0)
+  for (const cpu of cpus) merge.setWatermark(cpu, base + 2000, 0)
   merge.release('watermark')
   const total = streams.reduce((a, s) => a + s.length, 0)
-  assert.equal(out.length, total, `seed ${seed}: every record emitted once`)
-  assert.equal(new Set(out.map(key)).size, total, `seed ${seed}: no duplicates`)
+  assert.equal(out.length, total, `${what}: every record emitted once`)
+  assert.equal(new Set(out.map(key)).size, total, `${what}: no duplicates`)
   assertOrdered(out)
   assert.equal(merge.stats.late, 0)
   assert.equal(merge.stats.forced, 0)
@@ -117,7 +75,14 @@ function runRandom (seed: number): void {
 }
 
 test('random interleavings, idle CPUs and equal timestamps come out in (ts, cpu, seq) order, each once', () => {
-  for (let seed = 1; seed <= 300; seed++) runRandom(seed)
+  for (let seed = 1; seed <= 300; seed++) runRandom(seed, 6)
+})
+
+test('the same with up to 70 CPUs, in windows of 1 to 50 records (cut windows) and the default', () => {
+  for (let seed = 1000; seed < 1060; seed++) {
+    runRandom(seed, 70, 1 + (seed % 50))
+    runRandom(seed, 70)
+  }
 })
 
 test('an idle CPU holds records back only until its watermark passes them', () => {
@@ -196,9 +161,10 @@ test('pushing to a CPU that was never added is an error, not a silent loss', () 
   assert.throws(() => merge.push(5, new DataView(new ArrayBuffer(48)), 0, 48), /CPU 5 was never added/)
 })
 
-test('release takes at most `limit` records; the next call goes on where it stopped, in order', () => {
+test('release stops after the window that reaches `limit`; the next call goes on where it stopped, in order', () => {
   const out: Rec[] = []
-  const merge = new Merge(decodeEmitted(out))
+  // windows of about 3 records
+  const merge = new Merge(decodeEmitted(out), undefined, 3)
   merge.addCpu(0)
   merge.addCpu(1)
   const rand = rng(11)
@@ -206,10 +172,10 @@ test('release takes at most `limit` records; the next call goes on where it stop
     pushChunk(merge, cpu, Array.from({ length: 5 }, (_, j) => ({ cpu, seq: j + 1, hi: 0, lo: 10 * j + cpu })), rand)
     merge.setWatermark(cpu, 0, 1000)
   }
-  assert.equal(merge.release('watermark', 3), 3)
-  assert.equal(merge.release('watermark', 3), 3)
-  assert.equal(merge.release('all', 3), 3)
-  assert.equal(merge.release('all', 3), 1)
+  const first = merge.release('watermark', 3)
+  assert.ok(first >= 3 && first < 10, `stopped early, after ${first}`)
+  assert.equal(out.length, first)
+  assert.equal(merge.release('all'), 10 - first)
   assert.equal(merge.release('all', 3), 0)
   assert.equal(out.length, 10)
   assertOrdered(out)
