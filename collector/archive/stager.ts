@@ -71,6 +71,9 @@ export function createInstance (opts: Pick<WriterOptions, 'memoryLimit' | 'tempD
   return DuckDBInstance.create(':memory:', {
     memory_limit: opts.memoryLimit ?? '256MB',
     threads: '1',
+    // it keeps about 1 MiB of every file read, and each stage is a new staging file: the
+    // cache grew by a MiB with every file published (bench/memory.ts), for no reuse
+    enable_external_file_cache: 'false',
     temp_directory: tempDirectoryOf(opts),
   })
 }

@@ -105,11 +105,11 @@ describe('Stager', () => {
     await w.close()
   })
 
-  it('copies on one DuckDB thread, into row groups of 61,440 rows by default', async () => {
+  it('copies on one DuckDB thread, caching no file, into row groups of 61,440 rows by default', async () => {
     const instance = await createInstance({ tempDirectory: join(outDir(), 'duckdb') })
     const conn = await instance.connect()
-    const threads = await conn.runAndReadAll("SELECT current_setting('threads')")
-    assert.equal(Number(threads.getRows()[0]![0]), 1)
+    const settings = await conn.runAndReadAll("SELECT current_setting('threads'), current_setting('enable_external_file_cache')")
+    assert.deepEqual(settings.getRows()[0]!.map(String), ['1', 'false'])
     conn.closeSync()
     instance.closeSync()
 
