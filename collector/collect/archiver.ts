@@ -2,6 +2,7 @@
 // facts of capture in order, and turns what it answers into promises. A failure of the
 // worker is kept and rethrown by stop() with the worker's message, so `krelay collect`
 // fails as it did when everything ran on one thread.
+import v8 from 'node:v8'
 import { Worker } from 'node:worker_threads'
 import { returnFreedMemory } from '../archive/allocator.ts'
 import type { FromWorker, ToWorker, WorkerSetup } from './messages.ts'
@@ -30,6 +31,17 @@ function workerUrl (): URL {
  * keeps about 12 MiB out of the collector's RSS (bench/memory.ts).
  */
 const WORKER_YOUNG_MB = 4
+
+/**
+ * Keeps this thread's new space at the size it has now. Capture allocates little, but
+ * with the simulator (chokidar reads the directory again at every stats file it
+ * replaces) V8 grew it from 8 to 27 MiB over a 100M-record run (bench/memory.ts), and
+ * only node's command line could cap it. Node sets V8's flags again when a worker
+ * thread starts, so this runs once the worker (and its tsx loader thread) are up.
+ */
+function stopNewSpaceGrowth (): void {
+  v8.setFlagsFromString('--semi-space-growth-factor=1')
+}
 
 export class Archiver {
   /** bytes of spool segments the worker deleted */
@@ -61,6 +73,7 @@ export class Archiver {
       await a.exited
       throw err
     }
+    stopNewSpaceGrowth()
     return a
   }
 
