@@ -13,6 +13,10 @@
 // collector has acknowledged each checkpoint's records; at the end it is stopped with
 // SIGTERM and must say it archived every record.
 // Goals: flat (peak after the last checkpoint at most 1.2x the first) and under 256 MiB.
+// Beside the RSS, each checkpoint line shows its parts (/proc/<pid>/status): anon (V8's
+// heaps, DuckDB's allocations, buffers), file (mapped code: node's and libduckdb's
+// text, shared with every other process running them) and shmem (the simulator's relay
+// buffers, mapped; with the module they are the kernel's pages). The goals count all of it.
 import { spawn } from 'node:child_process'
 import fs from 'node:fs'
 import os from 'node:os'
@@ -44,7 +48,7 @@ const BIN = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'bin',
 /** longest generator record: header + 16-byte payload + 60 fill bytes, aligned */
 const MAX_RECORD = 128
 
-function status (pid: number, field: 'VmHWM' | 'VmRSS'): number | undefined {
+function status (pid: number, field: 'VmHWM' | 'VmRSS' | 'RssAnon' | 'RssFile' | 'RssShmem'): number | undefined {
   try {
     const m = new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(fs.readFileSync(`/proc/${pid}/status`, 'latin1'))
     return m ? Number(m[1]) * 1024 : undefined
@@ -95,7 +99,7 @@ const sampler = setInterval(() => { peak = Math.max(peak, status(child.pid!, 'Vm
 try {
   const t0 = performance.now()
   const cumulative = new Map([...sim.cpus.keys()].map(cpu => [cpu, [0]]))
-  const notes: Array<{ records: number, hwm: number, rss: number, seconds: number }> = []
+  const notes: Array<{ records: number, hwm: number, rss: number, parts: string, seconds: number }> = []
   let left = perCpu
   let nextTimer = performance.now() + sim.flushIntervalMs
   /** records per CPU the generator may still write before the next timer tick */
@@ -127,9 +131,10 @@ try {
     while (notes.length < CHECKPOINTS.length && done >= CHECKPOINTS[notes.length]!) {
       const hwm = status(child.pid!, 'VmHWM') ?? 0
       peak = Math.max(peak, hwm)
-      const note = { records: CHECKPOINTS[notes.length]!, hwm, rss: status(child.pid!, 'VmRSS') ?? 0, seconds: (performance.now() - t0) / 1000 }
+      const parts = (['RssAnon', 'RssFile', 'RssShmem'] as const).map(f => `${f.slice(3).toLowerCase()} ${mib(status(child.pid!, f) ?? 0)}`).join(', ')
+      const note = { records: CHECKPOINTS[notes.length]!, hwm, rss: status(child.pid!, 'VmRSS') ?? 0, parts, seconds: (performance.now() - t0) / 1000 }
       notes.push(note)
-      console.log(`after ${label(note.records).padStart(5)} records  peak RSS ${mib(note.hwm).padStart(8)}  RSS ${mib(note.rss).padStart(8)}  ${note.seconds.toFixed(0).padStart(5)} s`)
+      console.log(`after ${label(note.records).padStart(5)} records  peak RSS ${mib(note.hwm).padStart(8)}  RSS ${mib(note.rss).padStart(8)} (${note.parts})  ${note.seconds.toFixed(0).padStart(5)} s`)
     }
     if (notes.length === CHECKPOINTS.length) break
   }

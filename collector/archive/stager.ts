@@ -18,11 +18,17 @@
 // StagingFullError); a published stage's file is removed, and so are the staging
 // directories of writers that died (their rows are still in the spool). DuckDB's
 // working memory for the COPY (and its sort, for a stage not staged in order) is capped
-// by its memory_limit (256MB by default, spilling to tempDirectory beyond it).
+// by its memory_limit (256MB by default, spilling to tempDirectory beyond it), and the
+// COPY runs on one thread: with more, DuckDB reads the staging file faster than one
+// Parquet writer compresses it and buffers the difference up to memory_limit (255 MiB
+// of a 139 MiB stage was measured), for no gain in speed on a collector whose capture
+// and archive threads already keep the cores busy. One thread holds about one output
+// row group (DEFAULT_ROW_GROUP_SIZE; the memory bench in bench/memory.ts).
 
 import { rmSync } from 'node:fs'
 import { join } from 'node:path'
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api'
+import { returnFreedMemory } from './allocator.ts'
 import { StagingFullError } from './errors.ts'
 import { checkHost } from './paths.ts'
 import { ByteColumn, PlainParquetFile, type ColumnData, type PlainColumn, type PlainType } from './plain-parquet.ts'
@@ -52,11 +58,22 @@ function makeArray (kind: NumKind, n: number): NumArray {
 }
 
 const DEFAULT_FILE_BYTES = 128 * 1024 * 1024
+/**
+ * Rows per row group of the archive's files. DuckDB holds a whole row group while it
+ * writes it: half its default (122,880) keeps 30 MiB out of the collector's peak RSS,
+ * for files about 13% larger (bench/memory.ts; ARCHIVE.md).
+ */
+const DEFAULT_ROW_GROUP_SIZE = 61_440
 
-/** The in-memory DuckDB instance a writer copies stages with, with its memory bounded. */
+/** The in-memory DuckDB instance a writer copies stages with, with its memory bounded (see above). */
 export function createInstance (opts: Pick<WriterOptions, 'memoryLimit' | 'tempDirectory'>): Promise<DuckDBInstance> {
+  returnFreedMemory()
   return DuckDBInstance.create(':memory:', {
     memory_limit: opts.memoryLimit ?? '256MB',
+    threads: '1',
+    // it keeps about 1 MiB of every file read, and each stage is a new staging file: the
+    // cache grew by a MiB with every file published (bench/memory.ts), for no reuse
+    enable_external_file_cache: 'false',
     temp_directory: tempDirectoryOf(opts),
   })
 }
@@ -135,7 +152,7 @@ export class Stager {
     this.publisher = new Publisher(spec, queryConn, metaConn, this.channels, {
       out: this.out,
       host: this.host,
-      rowGroupSize: opts.rowGroupSize ?? 122_880,
+      rowGroupSize: opts.rowGroupSize ?? DEFAULT_ROW_GROUP_SIZE,
       zstdLevel: opts.zstdLevel ?? 3,
       keepsOrder,
     }, hooks)
@@ -158,7 +175,7 @@ export class Stager {
     if (opts.maxAgeSeconds !== undefined && !(opts.maxAgeSeconds > 0)) throw new RangeError('maxAgeSeconds must be > 0')
     const zl = opts.zstdLevel ?? 3
     if (!(Number.isInteger(zl) && zl >= 1 && zl <= 22)) throw new RangeError('zstdLevel must be 1..22')
-    const rg = opts.rowGroupSize ?? 122_880
+    const rg = opts.rowGroupSize ?? DEFAULT_ROW_GROUP_SIZE
     if (!(Number.isInteger(rg) && rg >= 1)) throw new RangeError('rowGroupSize must be a positive integer')
 
     const ownsInstance = opts.instance === undefined

@@ -72,7 +72,7 @@ export interface WriterOptions {
   maxAgeSeconds?: number;
   /** `append` throws StagingFullError beyond this many staged, unpublished bytes. Default 4 * maxFileBytes */
   maxStagedBytes?: number;
-  /** Parquet row group size in rows (DuckDB rounds it to whole 2048-row vectors). Default 122880 (DuckDB's) */
+  /** Parquet row group size in rows (DuckDB rounds it to whole 2048-row vectors). Default 61440 (half DuckDB's: stager.ts) */
   rowGroupSize?: number;
   /** zstd level, 1..22. Default 3 */
   zstdLevel?: number;

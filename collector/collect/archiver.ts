@@ -2,7 +2,9 @@
 // facts of capture in order, and turns what it answers into promises. A failure of the
 // worker is kept and rethrown by stop() with the worker's message, so `krelay collect`
 // fails as it did when everything ran on one thread.
+import v8 from 'node:v8'
 import { Worker } from 'node:worker_threads'
+import { returnFreedMemory } from '../archive/allocator.ts'
 import type { FromWorker, ToWorker, WorkerSetup } from './messages.ts'
 import type { PipelineTotals } from './pipeline.ts'
 
@@ -21,6 +23,25 @@ function workerUrl (): URL {
   const entry = new URL('./archive-worker.ts', import.meta.url).href
   const boot = `import { register } from ${JSON.stringify(tsx)}\nregister()\nawait import(${JSON.stringify(entry)})\n`
   return new URL(`data:text/javascript,${encodeURIComponent(boot)}`)
+}
+
+/**
+ * The worker's young generation, in MiB (by default its new space grew to 16 MiB). Its hot path
+ * allocates nothing per record, so a small one costs a few more short scavenges and
+ * keeps about 12 MiB out of the collector's RSS (bench/memory.ts).
+ */
+const WORKER_YOUNG_MB = 4
+
+/**
+ * Keeps this thread's new space at the size it has now. Capture allocates little, but
+ * with the simulator (chokidar reads the directory again at every stats file it
+ * replaces) V8 grew it from 8 to 27 MiB over a 100M-record run (bench/memory.ts), and
+ * only node's command line could cap it. Set before a worker thread started, the flag
+ * did not hold (a test that allocates saw the new space grow to 32 MiB once a worker
+ * had started), so this runs once the worker (and its tsx loader thread) are up.
+ */
+function stopNewSpaceGrowth (): void {
+  v8.setFlagsFromString('--semi-space-growth-factor=1')
 }
 
 export class Archiver {
@@ -44,13 +65,16 @@ export class Archiver {
 
   /** Starts the worker; resolves once it serves the live socket and the archive is open. */
   static async start (setup: WorkerSetup, log: (line: string) => void, onFailure: (err: Error) => void): Promise<Archiver> {
-    const a = new Archiver(new Worker(workerUrl(), { workerData: setup }), log, onFailure)
+    returnFreedMemory() // before the worker loads DuckDB, from this thread (allocator.ts)
+    const worker = new Worker(workerUrl(), { workerData: setup, resourceLimits: { maxYoungGenerationSizeMb: WORKER_YOUNG_MB } })
+    const a = new Archiver(worker, log, onFailure)
     try {
       await new Promise<void>((resolve, reject) => { a.readyWait = { resolve, reject } })
     } catch (err) {
       await a.exited
       throw err
     }
+    stopNewSpaceGrowth()
     return a
   }
 

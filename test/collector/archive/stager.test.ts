@@ -1,11 +1,13 @@
 // Staging mechanics (collector/archive/stager.ts), driven through the records writer:
-// sealing by size and age, appending while a stage is published, the staging bound.
+// sealing by size and age, appending while a stage is published, the staging bound,
+// and the DuckDB settings that bound the collector's memory.
 import assert from 'node:assert/strict'
 import { rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { describe, it } from 'node:test'
 import { ArchiveWriteError, StagingFullError } from '../../../collector/archive/errors.ts'
 import { RecordsWriter } from '../../../collector/archive/records-writer.ts'
+import { createInstance } from '../../../collector/archive/stager.ts'
 import { blankRow, bulk, CH_A, fill, OFFSET, parquetFiles, query, records, outDir, UPTIME } from './helpers.ts'
 
 describe('Stager', () => {
@@ -131,5 +133,23 @@ describe('Stager', () => {
     bulk(w, 30, 5, 48)
     assert.equal(w.stagedRows, 5)
     await w.close()
+  })
+
+  it('copies on one DuckDB thread, caching no file, into row groups of 61,440 rows by default', async () => {
+    const instance = await createInstance({ tempDirectory: join(outDir(), 'duckdb') })
+    const conn = await instance.connect()
+    const settings = await conn.runAndReadAll("SELECT current_setting('threads'), current_setting('enable_external_file_cache')")
+    assert.deepEqual(settings.getRows()[0]!.map(String), ['1', 'false'])
+    conn.closeSync()
+    instance.closeSync()
+
+    const dir = outDir()
+    const w = await RecordsWriter.open({ out: dir, host: 'h' })
+    w.setChannel({ channelId: CH_A, monoToRealtimeNs: OFFSET })
+    const row = blankRow()
+    for (let i = 0; i < 61_441; i++) w.append(fill(row, i, UPTIME + BigInt(i) * 1000n))
+    const [p] = await w.close()
+    const groups = await query(`SELECT row_group_id::INT, row_group_num_rows::INT FROM parquet_metadata('${p!.path}') WHERE column_id = 0 ORDER BY 1`)
+    assert.deepEqual(groups, [[0, 61_440], [1, 1]])
   })
 })
