@@ -31,7 +31,7 @@ const RESULT_FILE = process.argv[3]!
 const RUN = '/sys/kernel/debug/krelay_bench/run'
 const PRINTK = '/proc/sys/kernel/printk'
 // 64 MiB on each CPU: two krelay kinds of up to 4M records of at most 80 bytes
-const KRELAY_PARAMS = ['subbuf_size=4194304', 'n_subbufs=16']
+const KRELAY_PARAMS = ['subbuf_size=4194304', 'n_subbufs=32']
 
 function sh (cmd: string, args: readonly string[]): void {
   const r = spawnSync(cmd, args, { encoding: 'utf8' })
@@ -50,7 +50,7 @@ function run (calls: number): KindCost[] {
   fs.writeFileSync(RUN, String(calls))
   const stats = parseStats(fs.readFileSync(path.join(DEFAULT_CHANNEL_DIR, 'stats'), 'utf8'))
   const sum = (key: 'written' | 'dropped' | 'filtered' | 'tooBig'): number => stats.cpus.reduce((n, c) => n + c[key], 0)
-  const krelayCalls = 2 * calls
+  const krelayCalls = 4 * calls
   if (sum('written') !== krelayCalls || sum('dropped') || sum('filtered') || sum('tooBig')) {
     throw new Error(`krelay wrote ${sum('written')} of ${krelayCalls} records (dropped ${sum('dropped')}, filtered ${sum('filtered')}, too big ${sum('tooBig')})`)
   }
