@@ -13,6 +13,13 @@
  *			trace_printk() does with a non-constant format)
  *	printk		KERN_INFO, the same format
  *
+ * and, to show where the time of the formatted calls goes:
+ *
+ *	vsnprintf	the same format into a buffer, nothing written
+ *	krelay_write_text  krelay_write() of a fixed text as long as the
+ *			formatted one: the record without the formatting
+ *	vbin_printf	what trace_printk stores at the call, into a buffer
+ *
  * Writing a count N to /sys/kernel/debug/krelay_bench/run runs N calls of
  * each kind on CPU 0 (work_on_cpu()), in batches of KB_BATCH calls timed
  * with ktime_get_ns() with preemption disabled; the kinds take turns batch
@@ -56,14 +63,12 @@ enum kb_kind {
 	KB_VSNPRINTF,
 	KB_WRITE_TEXT,
 	KB_VBIN_PRINTF,
-	KB_X1,
-	KB_X2,
 	KB_KINDS,
 };
 
 static const char * const kb_names[KB_KINDS] = {
 	"krelay_write", "krelay_printk", "trace_printk", "__trace_printk", "printk",
-	"vsnprintf", "krelay_write_text", "vbin_printf", "x_irqoff_snprintf", "x_snprintf_write",
+	"vsnprintf", "krelay_write_text", "vbin_printf",
 };
 
 struct kb_payload {
@@ -127,20 +132,6 @@ static int kb_call(enum kb_kind kind, u32 cpu, u64 index)
 	case KB_WRITE_TEXT:
 		return krelay_write(KB_LEVEL, KB_TYPE, KB_TEXT,
 				    sizeof(KB_TEXT) - 1);
-	case KB_X1: {
-		unsigned long flags;
-		int n;
-
-		local_irq_save(flags);
-		n = snprintf(kb_text, sizeof(kb_text), KB_FMT, kb_run, cpu, index);
-		local_irq_restore(flags);
-		return n < 0;
-	}
-	case KB_X2: {
-		int n = snprintf(kb_text, sizeof(kb_text), KB_FMT, kb_run, cpu, index);
-
-		return krelay_write(KB_LEVEL, KB_TYPE, kb_text, n);
-	}
 	default:
 		return bin_printf(kb_bin, ARRAY_SIZE(kb_bin), KB_FMT, kb_run,
 				  cpu, index) < 0;
