@@ -195,9 +195,11 @@ static char *krelay_next_payload(struct krelay_cpu *kc, size_t *room)
 
 /*
  * A text is formatted once, straight into its record, when it fits in the
- * open sub-buffer: the usual case. vsnprintf() reports its length either
- * way, and a text that did not fit (it opens the next sub-buffer, or it is
- * too big) is formatted again into the record reserved for that length.
+ * open sub-buffer: the usual case. krelay_format_plain() formats the plain
+ * conversions most messages use at a fraction of vsnprintf()'s cost, which
+ * takes the rest. vsnprintf() reports the length also when the text did
+ * not fit (it opens the next sub-buffer, or it is too big): it is then
+ * formatted again into the record reserved for that length.
  */
 int krelay_vemitf(unsigned int level, u16 type, const char *fmt, va_list args)
 {
