@@ -23,8 +23,8 @@
 
 #include "krelay.h"
 
-enum krelay_size { KRELAY_SIZE_INT, KRELAY_SIZE_LONG, KRELAY_SIZE_LLONG,
-		   KRELAY_SIZE_SIZE_T };
+/* size_t and ssize_t are unsigned long and long: krelay is 64-bit only */
+enum krelay_size { KRELAY_SIZE_INT, KRELAY_SIZE_LONG, KRELAY_SIZE_LLONG };
 
 /* Decimal digits of @v before @p, from the end; returns the first one */
 static char *krelay_put_dec(char *p, u64 v)
@@ -46,32 +46,6 @@ static char *krelay_put_hex(char *p, u64 v, bool upper)
 	} while (v);
 	return p;
 }
-
-/*
- * The next argument as a number of @size: vsnprintf() sign-extends signed
- * conversions and zero-extends unsigned ones to 64 bits the same way.
- */
-#define krelay_arg(args, size, sign) ({					\
-	u64 __v;							\
-	switch (size) {							\
-	case KRELAY_SIZE_LONG:						\
-		__v = (sign) ? (u64)va_arg(args, long) :		\
-			       (u64)va_arg(args, unsigned long);	\
-		break;							\
-	case KRELAY_SIZE_LLONG:						\
-		__v = (sign) ? (u64)va_arg(args, long long) :		\
-			       (u64)va_arg(args, unsigned long long);	\
-		break;							\
-	case KRELAY_SIZE_SIZE_T:					\
-		__v = (sign) ? (u64)va_arg(args, ssize_t) :		\
-			       (u64)va_arg(args, size_t);		\
-		break;							\
-	default:							\
-		__v = (sign) ? (u64)va_arg(args, int) :			\
-			       (u64)va_arg(args, unsigned int);		\
-	}								\
-	__v;								\
-})
 
 int krelay_format_plain(char *buf, size_t size, const char *fmt, va_list args)
 {
@@ -105,24 +79,34 @@ int krelay_format_plain(char *buf, size_t size, const char *fmt, va_list args)
 				c = *fmt++;
 			}
 		} else if (c == 'z') {
-			sz = KRELAY_SIZE_SIZE_T;
+			sz = KRELAY_SIZE_LONG;
 			c = *fmt++;
 		}
 		switch (c) {
 		case 'd':
 		case 'i':
-			v = krelay_arg(args, sz, true);
+			/* sign-extended to 64 bits, as vsnprintf() does */
+			if (sz == KRELAY_SIZE_INT)
+				v = va_arg(args, int);
+			else if (sz == KRELAY_SIZE_LONG)
+				v = va_arg(args, long);
+			else
+				v = va_arg(args, long long);
 			d = krelay_put_dec(end, (s64)v < 0 ? -v : v);
 			if ((s64)v < 0)
 				*--d = '-';
 			break;
 		case 'u':
-			d = krelay_put_dec(end, krelay_arg(args, sz, false));
-			break;
 		case 'x':
 		case 'X':
-			d = krelay_put_hex(end, krelay_arg(args, sz, false),
-					   c == 'X');
+			if (sz == KRELAY_SIZE_INT)
+				v = va_arg(args, unsigned int);
+			else if (sz == KRELAY_SIZE_LONG)
+				v = va_arg(args, unsigned long);
+			else
+				v = va_arg(args, unsigned long long);
+			d = c == 'u' ? krelay_put_dec(end, v) :
+				       krelay_put_hex(end, v, c == 'X');
 			break;
 		case 'c':
 			if (sz != KRELAY_SIZE_INT || p == stop)
