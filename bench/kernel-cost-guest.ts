@@ -30,8 +30,9 @@ const CALLS = Number(process.argv[2])
 const RESULT_FILE = process.argv[3]!
 const RUN = '/sys/kernel/debug/krelay_bench/run'
 const PRINTK = '/proc/sys/kernel/printk'
-// 64 MiB on each CPU: two krelay kinds of up to 4M records of at most 80 bytes
-const KRELAY_PARAMS = ['subbuf_size=4194304', 'n_subbufs=16']
+// 96 MiB on each CPU: three krelay kinds (krelay_write, krelay_printk, krelay_write_text) of the
+// full run's 262144 records of at most 80 bytes each, and the warm-up's
+const KRELAY_PARAMS = ['subbuf_size=4194304', 'n_subbufs=24']
 
 function sh (cmd: string, args: readonly string[]): void {
   const r = spawnSync(cmd, args, { encoding: 'utf8' })
@@ -50,7 +51,7 @@ function run (calls: number): KindCost[] {
   fs.writeFileSync(RUN, String(calls))
   const stats = parseStats(fs.readFileSync(path.join(DEFAULT_CHANNEL_DIR, 'stats'), 'utf8'))
   const sum = (key: 'written' | 'dropped' | 'filtered' | 'tooBig'): number => stats.cpus.reduce((n, c) => n + c[key], 0)
-  const krelayCalls = 2 * calls
+  const krelayCalls = 3 * calls
   if (sum('written') !== krelayCalls || sum('dropped') || sum('filtered') || sum('tooBig')) {
     throw new Error(`krelay wrote ${sum('written')} of ${krelayCalls} records (dropped ${sum('dropped')}, filtered ${sum('filtered')}, too big ${sum('tooBig')})`)
   }

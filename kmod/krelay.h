@@ -80,6 +80,10 @@ __printf(3, 0) int krelay_vemitf(unsigned int level, u16 type,
 __printf(3, 4) int krelay_emitf(unsigned int level, u16 type,
 				const char *fmt, ...);
 
+/* format.c */
+__printf(3, 0) int krelay_format_plain(char *buf, size_t size,
+				       const char *fmt, va_list args);
+
 /* control.c */
 extern struct mutex krelay_control_lock;
 int krelay_control_init(struct dentry *dir);

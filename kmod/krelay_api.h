@@ -23,7 +23,12 @@
 #include <linux/stdarg.h>
 #include <linux/types.h>
 
-/* A text record of type 0 (plain text) */
+/*
+ * A text record of type 0 (plain text), formatted as vsnprintf() would.
+ * Formats with only %d %i %u %x %X (no size, l, ll or z), %c, %s and %%,
+ * without flags, field width or precision, cost least: krelay formats
+ * them itself, without vsnprintf().
+ */
 __printf(2, 3) int krelay_printk(unsigned int level, const char *fmt, ...);
 __printf(2, 0) int krelay_vprintk(unsigned int level, const char *fmt,
 				  va_list args);

@@ -25,14 +25,6 @@
 #include "krelay.h"
 #include "krelay_api.h"
 
-/*
- * Most texts are short: they are formatted once, here, with interrupts
- * disabled (so this CPU's buffer is ours), and copied into the record.
- * A longer one is measured here and formatted again into its record.
- */
-#define KRELAY_FMT_SCRATCH	256
-static DEFINE_PER_CPU(char [KRELAY_FMT_SCRATCH], krelay_fmt_scratch);
-
 bool krelay_accepting;
 bool krelay_running = true;
 unsigned int krelay_min_level = KRELAY_LEVEL_MAX;
@@ -179,28 +171,62 @@ static __printf(3, 0) void krelay_format(char *dst, size_t len,
 		memset(dst + n, 0, len - n);
 }
 
+/*
+ * Where the payload of the next record goes if it fits in the open
+ * sub-buffer, and how many bytes (a multiple of 8) it may take there; or NULL
+ * and 0 when no payload fits. Interrupts are disabled: until the reservation
+ * that space is this caller's, and a reservation that fits returns it.
+ */
+static char *krelay_next_payload(struct krelay_cpu *kc, size_t *room)
+{
+	struct rchan_buf *buf = kc->buf;
+	size_t used;
+
+	*room = 0;
+	if (unlikely(!buf))
+		return NULL;
+	used = buf->offset + sizeof(struct krelay_record_hdr);
+	/* buf->offset is subbuf_size + 1 while every sub-buffer is full */
+	if (used >= krelay_subbuf_size)
+		return NULL;
+	*room = krelay_subbuf_size - used;
+	return (char *)buf->data + used;
+}
+
+/*
+ * A text is formatted once, straight into its record, when it fits in the
+ * open sub-buffer: the usual case. krelay_format_plain() formats the plain
+ * conversions most messages use at a fraction of vsnprintf()'s cost, which
+ * takes the rest. vsnprintf() reports the length also when the text did
+ * not fit (it opens the next sub-buffer, or it is too big): it is then
+ * formatted again into the record reserved for that length.
+ */
 int krelay_vemitf(unsigned int level, u16 type, const char *fmt, va_list args)
 {
 	struct krelay_cpu *kc;
 	unsigned long flags;
 	va_list aq;
-	char *payload, *scratch;
-	size_t len;
-	int ret = 0;
+	char *payload, *dst;
+	size_t len, room;
+	int n, ret = 0;
 
 	kc = krelay_admit(level, &flags, &ret);
 	if (!kc)
 		return ret;
-	scratch = *this_cpu_ptr(&krelay_fmt_scratch);
+	dst = krelay_next_payload(kc, &room);
 	va_copy(aq, args);
-	len = vsnprintf(scratch, KRELAY_FMT_SCRATCH, fmt, aq);
+	n = krelay_format_plain(dst, room, fmt, aq);
 	va_end(aq);
+	if (n < 0) {
+		va_copy(aq, args);
+		n = vsnprintf(dst, room, fmt, aq);
+		va_end(aq);
+	}
+	len = n;
 	payload = krelay_reserve(kc, level, type, KRELAY_KIND_TEXT, len);
 	if (IS_ERR(payload))
 		ret = PTR_ERR(payload);
-	else if (len < KRELAY_FMT_SCRATCH)
-		memcpy(payload, scratch, len);
-	else
+	else if (unlikely(len >= room || payload != dst))
 		krelay_format(payload, len, fmt, args);
 	local_irq_restore(flags);
 	return ret;

@@ -13,6 +13,13 @@
  *			trace_printk() does with a non-constant format)
  *	printk		KERN_INFO, the same format
  *
+ * and, to show where the time of the formatted calls goes:
+ *
+ *	vsnprintf	the same format into a buffer, nothing written
+ *	krelay_write_text  krelay_write() of a fixed text as long as the
+ *			formatted one: the record without the formatting
+ *	vbin_printf	what trace_printk stores at the call, into a buffer
+ *
  * Writing a count N to /sys/kernel/debug/krelay_bench/run runs N calls of
  * each kind on CPU 0 (work_on_cpu()), in batches of KB_BATCH calls timed
  * with ktime_get_ns() with preemption disabled; the kinds take turns batch
@@ -53,11 +60,15 @@ enum kb_kind {
 	KB_TPRINTK,
 	KB_TPRINTK_FMT,
 	KB_PRINTK,
+	KB_VSNPRINTF,
+	KB_WRITE_TEXT,
+	KB_VBIN_PRINTF,
 	KB_KINDS,
 };
 
 static const char * const kb_names[KB_KINDS] = {
 	"krelay_write", "krelay_printk", "trace_printk", "__trace_printk", "printk",
+	"vsnprintf", "krelay_write_text", "vbin_printf",
 };
 
 struct kb_payload {
@@ -73,6 +84,23 @@ struct kb_result {
 	u64 failed;
 	int err;		/* of the first call that failed */
 };
+
+/* a text of KB_FMT as long as krelay_printk's in the timed run (30 bytes) */
+#define KB_TEXT		"bench run=2 cpu=0 index=131072"
+
+static char kb_text[256];
+static u32 kb_bin[64];
+
+static int bin_printf(u32 *bin, size_t size, const char *fmt, ...)
+{
+	va_list args;
+	int ret;
+
+	va_start(args, fmt);
+	ret = vbin_printf(bin, size, fmt, args);
+	va_end(args);
+	return ret;
+}
 
 static DEFINE_MUTEX(kb_lock);
 static struct kb_result kb_results[KB_KINDS];
@@ -95,9 +123,18 @@ static int kb_call(enum kb_kind kind, u32 cpu, u64 index)
 	case KB_TPRINTK_FMT:
 		__trace_printk(_THIS_IP_, KB_FMT "\n", kb_run, cpu, index);
 		return 0;
-	default:
+	case KB_PRINTK:
 		pr_info(KB_FMT "\n", kb_run, cpu, index);
 		return 0;
+	case KB_VSNPRINTF:
+		return snprintf(kb_text, sizeof(kb_text), KB_FMT, kb_run, cpu,
+				index) < 0;
+	case KB_WRITE_TEXT:
+		return krelay_write(KB_LEVEL, KB_TYPE, KB_TEXT,
+				    sizeof(KB_TEXT) - 1);
+	default:
+		return bin_printf(kb_bin, ARRAY_SIZE(kb_bin), KB_FMT, kb_run,
+				  cpu, index) < 0;
 	}
 }
 
