@@ -119,14 +119,17 @@ remove_dir:
 static void __exit krelay_exit(void)
 {
 	krelay_control_shutdown();
+	/*
+	 * A reader blocked on the wait file returns -ENODEV now: the flushes
+	 * below would otherwise wake it with a plain generation first.
+	 */
+	krelay_wait_shutdown();
 	krelay_sched_source_set(false);
 	krelay_gen_stop();
 	krelay_flush_stop();
 	/* writers keep interrupts disabled: this waits for the last of them */
 	synchronize_rcu();
 	krelay_channel_close();
-	/* a reader blocked on the wait file returns -ENODEV, not later */
-	krelay_wait_shutdown();
 	debugfs_remove_recursive(krelay_dir);
 	krelay_wait_sync();
 	krelay_claim_drop();

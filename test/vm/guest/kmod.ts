@@ -28,9 +28,18 @@ export function load (...params: string[]): Channel {
   return openChannel(DIR)
 }
 
+/**
+ * rmmod krelay if it is loaded. An open info, stats or control file holds the module
+ * (PROTOCOL.md §8), and a consumer running beside the test opens control for every ack:
+ * "in use" is retried for up to 5 s, as an operator would run rmmod again.
+ */
 export function unload (): void {
-  if (fs.readFileSync('/proc/modules', 'utf8').split('\n').some(l => l.startsWith('krelay '))) {
-    execFileSync('rmmod', ['krelay'])
+  if (!fs.readFileSync('/proc/modules', 'utf8').split('\n').some(l => l.startsWith('krelay '))) return
+  for (let attempt = 1; ; attempt++) {
+    const r = spawnSync('rmmod', ['krelay'], { encoding: 'utf8' })
+    if (r.status === 0) return
+    if (!/in use/i.test(r.stderr) || attempt === 50) throw new Error(`rmmod krelay: ${r.stderr.trim()} (attempt ${attempt})`)
+    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 100)
   }
 }
 
