@@ -5,6 +5,7 @@
 import { Worker } from 'node:worker_threads'
 import type { FromWorker, ToWorker, WorkerSetup } from './messages.ts'
 import type { PipelineTotals } from './pipeline.ts'
+import { startThreadPool } from './thread-priority.ts'
 
 export interface ArchiverResult {
   totals: PipelineTotals
@@ -44,6 +45,8 @@ export class Archiver {
 
   /** Starts the worker; resolves once it serves the live socket and the archive is open. */
   static async start (setup: WorkerSetup, log: (line: string) => void, onFailure: (err: Error) => void): Promise<Archiver> {
+    // the worker lowers its priority (thread-priority.ts): the pool must not inherit it
+    await startThreadPool()
     const a = new Archiver(new Worker(workerUrl(), { workerData: setup }), log, onFailure)
     try {
       await new Promise<void>((resolve, reject) => { a.readyWait = { resolve, reject } })
