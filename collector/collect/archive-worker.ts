@@ -11,6 +11,7 @@ import { LiveServer } from '../live/server.ts'
 import type { FromWorker, ToWorker, WorkerSetup } from './messages.ts'
 import { Pipeline } from './pipeline.ts'
 import { SpoolFollower } from './spool-follower.ts'
+import { ARCHIVE_NICE, lowerThreadPriority } from './thread-priority.ts'
 
 if (parentPort === null) throw new Error('archive-worker.ts runs as a worker thread (archiver.ts starts it)')
 const port = parentPort
@@ -48,6 +49,12 @@ async function run (): Promise<void> {
   let pipeline: Pipeline | undefined
   let why = 'krelay collect stopped'
   try {
+    // before DuckDB starts its threads, which inherit it: capture gets the CPU first
+    try {
+      lowerThreadPriority(ARCHIVE_NICE)
+    } catch (err) {
+      log(`the archive worker keeps its priority (${(err as Error).message}): it competes with capture for the CPU`)
+    }
     // before the archive is touched: a second collector is refused here (LiveServer.listen)
     live = setup.live === undefined ? undefined : await LiveServer.listen(setup.live, log)
     // DuckDB's staging files and spill go beside the spool, on the collector's own disk (not a tmpfs /tmp)

@@ -7,6 +7,7 @@ import { Worker } from 'node:worker_threads'
 import { returnFreedMemory } from '../archive/allocator.ts'
 import type { FromWorker, ToWorker, WorkerSetup } from './messages.ts'
 import type { PipelineTotals } from './pipeline.ts'
+import { startThreadPool } from './thread-priority.ts'
 
 export interface ArchiverResult {
   totals: PipelineTotals
@@ -66,6 +67,8 @@ export class Archiver {
   /** Starts the worker; resolves once it serves the live socket and the archive is open. */
   static async start (setup: WorkerSetup, log: (line: string) => void, onFailure: (err: Error) => void): Promise<Archiver> {
     returnFreedMemory() // before the worker loads DuckDB, from this thread (allocator.ts)
+    // the worker lowers its priority (thread-priority.ts): the pool must not inherit it
+    await startThreadPool()
     const worker = new Worker(workerUrl(), { workerData: setup, resourceLimits: { maxYoungGenerationSizeMb: WORKER_YOUNG_MB } })
     const a = new Archiver(worker, log, onFailure)
     try {

@@ -28,9 +28,37 @@ export interface Round {
   final: boolean
 }
 
+/**
+ * A complete sub-buffer as it lies in the mapping: its header read and checked, its records
+ * not walked. `bytes` and `header` are valid only until the onRawSubbuf callback (or the
+ * promise it returns) settles: the ack that follows lets the kernel reuse the slot, and the
+ * header object is reused for the CPU's next sub-buffer.
+ */
+export interface RawSubbuf {
+  cpu: number
+  seq: number
+  /** the header and, when `status` is HEADER_OK, the committed record bytes (as decodeSubbuf's `bytes`) */
+  bytes: Buffer
+  header: SubbufHeader
+  /** checkSubbufHeader's HEADER_* result; never HEADER_BAD_VERSION (the reader throws) */
+  status: number
+}
+
 export interface ReaderOptions {
-  /** Called for each complete sub-buffer; the ack waits for a returned promise. */
-  onSubbuf(sub: CompleteSubbuf): void | Promise<void>
+  /**
+   * Called for each complete sub-buffer, decoded (decode-subbuf.ts: records walked and
+   * validated, losses and faults found); the ack waits for a returned promise. Give this
+   * or onRawSubbuf.
+   */
+  onSubbuf?(sub: CompleteSubbuf): void | Promise<void>
+  /**
+   * Instead of onSubbuf, for a consumer that passes the bytes on to something that decodes
+   * them (capture: to the spool, which the archive worker decodes): each complete sub-buffer
+   * with its header checked but its records not walked, which saves the hot path a walk of
+   * every record. Whoever decodes the bytes later must judge the records (decodeSubbuf); the
+   * ack waits for a returned promise.
+   */
+  onRawSubbuf?(sub: RawSubbuf): void | Promise<void>
   onRound?(round: Round): void | Promise<void>
   /** Defaults to writing the channel's control file. */
   acker?: Acker
@@ -89,6 +117,9 @@ export class ChannelReader {
   private waiter: Waiter | null = null
 
   constructor (readonly channel: Channel, private readonly options: ReaderOptions) {
+    if ((options.onSubbuf === undefined) === (options.onRawSubbuf === undefined)) {
+      throw new TypeError('ChannelReader: give onSubbuf or onRawSubbuf, one of them')
+    }
     this.acker = options.acker ?? controlFileAcker(channel.controlPath, channel.sys)
     if (options.claimAs !== undefined) claimChannel(channel, options.claimAs)
     const stats = channel.readStats()
@@ -197,8 +228,10 @@ export class ChannelReader {
     const seq = buffer.next
     if (status === HEADER_BAD_VERSION) throw new UnsupportedAbiError(header.version, ` (sub-buffer ${seq} of cpu ${buffer.cpu})`)
     const bytes = buffer.subbufBytes(seq, status === HEADER_OK ? header.committed : 0, SUBBUF_HDR_SIZE)
-    const sub = decodeSubbuf(buffer.cpu, seq, bytes, header, status, reader.seq, this.rec, watermarkHi, watermarkLo)
-    const handed = this.options.onSubbuf(sub)
+    const { options } = this
+    const handed = options.onRawSubbuf !== undefined
+      ? options.onRawSubbuf({ cpu: buffer.cpu, seq, bytes, header, status })
+      : options.onSubbuf!(decodeSubbuf(buffer.cpu, seq, bytes, header, status, reader.seq, this.rec, watermarkHi, watermarkLo))
     if (handed) await handed
     if (!this.ended) await this.ackOrEnd(buffer.cpu, seq)
     buffer.next = seq + 1

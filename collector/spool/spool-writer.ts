@@ -59,10 +59,12 @@ export class SpoolWriter {
 
   /**
    * Appends one sub-buffer (header and committed bytes). `lastSeq` is the seq of its
-   * last record (0 if none). Returns once the bytes are where the fsync policy says:
-   * acknowledging after this call is safe.
+   * last record (0 if none, or not known: capture does not walk the records, so the
+   * segment's maxSeq stays empty there; the archive worker learns it when it feeds the
+   * segment). Returns once the bytes are where the fsync policy says: acknowledging
+   * after this call is safe.
    */
-  append (cpu: number, subbuf: Buffer, lastSeq: number): void {
+  append (cpu: number, subbuf: Buffer, lastSeq = 0): void {
     const seg = this.current
     if (seg === undefined) throw new Error('spool: append before open')
     writeAll(this.fd, subbuf, seg.file)

@@ -10,6 +10,7 @@ import { collect } from '../../../collector/collect/collect.ts'
 import { RelaySim } from '../../../collector/sim/relay-sim.ts'
 import { listSegments } from '../../../collector/spool/spool-reader.ts'
 import { readArchive } from '../../../offline/read-archive.ts'
+import { RECORD_HDR, SUBBUF_HDR_SIZE } from '../../../formats/wire.ts'
 import { collectOptions, collectorReading, driveGenerator, serveControl } from './sim-driver.ts'
 
 function closedGate (): Int32Array {
@@ -89,6 +90,32 @@ test('past --spool-budget capture stops acknowledging, says so once, and the ker
   assert.equal(a.duplicates, 0)
   assert.equal(a.lossOverlaps, 0)
   assert.equal(summary.lostRecords, a.lostRecords)
+  sim.destroy()
+})
+
+test('capture walks no record, yet a record damaged in the kernel\'s buffer is found: the records before it archived, the rest a corrupt loss row', async () => {
+  const sim = new RelaySim({ cpus: [0], subbufSize: 2048, nSubbufs: 4, flushIntervalMs: 5 })
+  const stop = new AbortController()
+  const opts = collectOptions(sim, stop.signal)
+  const stopServing = serveControl(sim)
+  const running = collect(opts)
+  await collectorReading(opts.spoolDir)
+  // capture runs on this thread: nothing takes the sub-buffer between its flush and the damage
+  for (let i = 0; i < 5; i++) sim.writeText(0, `record ${i}`)
+  sim.flush()
+  // the third record (each is 56 bytes) gets a len that is not a multiple of 8
+  sim.mapping(0).writeUInt32LE(65, sim.slotOffset(1) + SUBBUF_HDR_SIZE + 2 * 56 + RECORD_HDR.len.offset)
+  for (let i = 5; i < 8; i++) sim.writeText(0, `record ${i}`)
+  sim.flush()
+  for (let i = 0; i < 400 && sim.cpu(0).consumed < 2; i++) await sleep(10)
+  assert.equal(sim.cpu(0).consumed, 2, 'capture acknowledged both sub-buffers, the damaged one too')
+  stop.abort()
+  const summary = await running
+  stopServing()
+  const a = await readArchive(opts.out)
+  assert.equal(a.records, 5, 'records 1, 2 and 6 to 8')
+  assert.deepEqual(a.losses.map(l => [l.cpu, l.reason, l.count, l.firstSeq]), [[0, 'corrupt', 3, 3]])
+  assert.equal(summary.lostRecords, 3)
   sim.destroy()
 })
 

@@ -4,11 +4,11 @@ import { test, after } from 'node:test'
 import assert from 'node:assert/strict'
 import fs from 'node:fs'
 import { SUBBUF_HDR, RECORD_HDR, SUBBUF_HDR_SIZE } from '../../../formats/wire.ts'
-import { HEADER_BAD_MAGIC } from '../../../formats/subbuf-header.ts'
+import { HEADER_BAD_MAGIC, HEADER_OK } from '../../../formats/subbuf-header.ts'
 import { createRecordView, RECORD_LEN_UNALIGNED } from '../../../formats/record.ts'
 import { compareU64, u64ToBigInt } from '../../../formats/u64.ts'
 import { openChannel } from '../../../collector/source/channel.ts'
-import { ChannelReader, type CompleteSubbuf, type ReaderOptions, type Round } from '../../../collector/source/reader.ts'
+import { ChannelReader, type CompleteSubbuf, type RawSubbuf, type ReaderOptions, type Round } from '../../../collector/source/reader.ts'
 import { forEachRecord, type LossEvent } from '../../../collector/source/records.ts'
 import { GenVerifier } from '../../../collector/source/verify-gen.ts'
 import { controlFileAcker } from '../../../collector/source/ack.ts'
@@ -177,6 +177,34 @@ test('a corrupt header: nothing trusted, acked, and the next sub-buffer reports 
   assert.equal(seen[1]!.fault?.status, HEADER_BAD_MAGIC)
   assert.deepEqual(seen[2]!.losses, [{ cpu: 0, subbufSeq: 3, firstSeq: 4, count: 4, reason: 'corrupt' }])
   assert.equal(sim.cpu(0).consumed, 3)
+})
+
+test('onRawSubbuf: every sub-buffer handed on as it lies, header checked, records not judged; all acknowledged', async () => {
+  const sim = makeSim({ cpus: [0] })
+  const seen: Array<Omit<RawSubbuf, 'bytes' | 'header'> & { bytes: Buffer, nrecords: number }> = []
+  const reader = new ChannelReader(openChannel(sim.dir), {
+    acker: sim.acker,
+    onRawSubbuf: (sub) => { seen.push({ cpu: sub.cpu, seq: sub.seq, status: sub.status, bytes: Buffer.from(sub.bytes), nrecords: sub.header.nrecords }) },
+  })
+  for (const n of [5, 4, 2]) {
+    for (let i = 0; i < n; i++) sim.writeText(0, `record ${i}`)
+    sim.flush()
+  }
+  // a damaged record in sub-buffer 1 (not looked at), a damaged header in sub-buffer 2
+  sim.mapping(0).writeUInt32LE(65, sim.slotOffset(1) + SUBBUF_HDR_SIZE + 2 * 56 + RECORD_HDR.len.offset)
+  sim.mapping(0).writeUInt32LE(0, sim.slotOffset(2) + SUBBUF_HDR.magic.offset)
+  const slot1 = Buffer.from(sim.mapping(0).subarray(sim.slotOffset(1), sim.slotOffset(1) + SUBBUF_HDR_SIZE + 5 * 56))
+  await reader.pass()
+  assert.deepEqual(seen.map(s => [s.cpu, s.seq, s.status, s.bytes.length, s.nrecords]),
+    [[0, 1, HEADER_OK, SUBBUF_HDR_SIZE + 5 * 56, 5], [0, 2, HEADER_BAD_MAGIC, SUBBUF_HDR_SIZE, 4], [0, 3, HEADER_OK, SUBBUF_HDR_SIZE + 2 * 56, 2]])
+  assert.ok(seen[0]!.bytes.equals(slot1), 'the damaged sub-buffer is handed on byte for byte')
+  assert.equal(sim.cpu(0).consumed, 3)
+})
+
+test('a reader takes onSubbuf or onRawSubbuf, exactly one', () => {
+  const channel = openChannel(makeSim({ cpus: [0] }).dir)
+  assert.throws(() => new ChannelReader(channel, {}), /give onSubbuf or onRawSubbuf/)
+  assert.throws(() => new ChannelReader(channel, { onSubbuf: () => undefined, onRawSubbuf: () => undefined }), /give onSubbuf or onRawSubbuf/)
 })
 
 test('a sub-buffer of another ABI version stops the reader without acknowledging it', async () => {
