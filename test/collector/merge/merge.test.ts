@@ -2,7 +2,8 @@ import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { Merge } from '../../../collector/merge/merge.ts'
 import { compareU64 } from '../../../formats/u64.ts'
-import { assertOrdered, decodeEmitted, key, pushChunk, rng, type Rec } from './streams.ts'
+import { assertOrdered, decodeEmitted, key, pushChunk, type Rec } from './streams.ts'
+import { seeded as rng } from '../../seeded.ts'
 
 /**
  * Per-CPU streams with non-decreasing ts (equal ones frequent, some CPUs idle), on CPU

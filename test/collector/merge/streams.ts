@@ -7,18 +7,6 @@ import { compareU64 } from '../../../formats/u64.ts'
 
 export interface Rec { cpu: number, seq: number, hi: number, lo: number }
 
-/** Deterministic PRNG so a failing case can be replayed from its seed. */
-export function rng (seed: number): () => number {
-  let s = seed >>> 0
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0
-    let t = s
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
-
 /** Records of one CPU encoded into one chunk, with payloads of varying length. */
 export function chunk (recs: Rec[], rand: () => number): Buffer {
   const bufs = recs.map(r => {

@@ -1,18 +1,7 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { WindowSort } from '../../../collector/merge/window-sort.ts'
-
-/** Deterministic PRNG so a failing case can be replayed from its seed. */
-function rng (seed: number): () => number {
-  let s = seed >>> 0
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0
-    let t = s
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
+import { seeded as rng } from '../../seeded.ts'
 
 /**
  * Sorts n random keys whose high halves are below hiRange and low halves below loRange

@@ -3,7 +3,8 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { Merge } from '../../../collector/merge/merge.ts'
-import { assertOrdered, byMergeOrder, decodeEmitted, key, pushChunk, rng, type Rec } from './streams.ts'
+import { assertOrdered, byMergeOrder, decodeEmitted, key, pushChunk, type Rec } from './streams.ts'
+import { seeded as rng } from '../../seeded.ts'
 
 function stream (cpu: number, ts: number[], firstSeq = 1): Rec[] {
   return ts.map((lo, i) => ({ cpu, seq: firstSeq + i, hi: 0x00300000, lo }))

@@ -4,18 +4,6 @@
 // commands. The expected answer of each write comes from formats/control.ts, not from here.
 import { parseControl } from '../../../formats/control.ts'
 
-/** mulberry32: a small seeded generator, so that a failing seed replays the same writes. */
-export function seeded (seed: number): () => number {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
-
 type Rng = () => number
 const int = (r: Rng, n: number): number => Math.floor(r() * n)
 const pick = <T>(r: Rng, xs: readonly T[]): T => xs[int(r, xs.length)]!

@@ -13,7 +13,8 @@ import { Worker } from 'node:worker_threads'
 import { CONTROL_ERRORS, parseControl } from '../../../formats/control.ts'
 import { ChannelReader } from '../../../collector/source/reader.ts'
 import { GenVerifier } from '../../../collector/source/verify-gen.ts'
-import { fuzzWrite, seeded } from './control-fuzz-gen.ts'
+import { seeded } from '../../seeded.ts'
+import { fuzzWrite } from './control-fuzz-gen.ts'
 import { CONTROL, control, info, kernelLog, load, readToEnd, unload, waitGeneratorIdle } from './kmod.ts'
 
 const SEED = Number(process.env.KRELAY_FUZZ_SEED ?? Math.floor(Math.random() * 2 ** 31))
