@@ -1,4 +1,4 @@
-import { test } from 'node:test'
+import { test, type TestContext } from 'node:test'
 import assert from 'node:assert/strict'
 import fs from 'node:fs'
 import os from 'node:os'
@@ -9,15 +9,21 @@ import { SpoolWriter } from '../../../collector/spool/spool-writer.ts'
 import { readArchive } from '../../../offline/read-archive.ts'
 import { meta, subbuf } from './subbufs.ts'
 
-test('a segment fed as it is written: each call takes the whole sub-buffers there are, and leaves a partial one for the next', async (t) => {
+/** A spool segment opened for `meta()`, and a feeder over it into a fresh archive, removed after the test. */
+async function feederOnNewSegment (t: TestContext, segmentBytes: number) {
   const out = fs.mkdtempSync(path.join(os.tmpdir(), 'krelay-feeder-'))
   t.after(() => fs.rmSync(out, { recursive: true, force: true }))
   const spoolDir = path.join(out, '.spool')
-  const spool = new SpoolWriter(spoolDir, { fsync: 'never', segmentBytes: 1 << 20, segmentAgeMs: 60000 }, 1, () => {})
+  const spool = new SpoolWriter(spoolDir, { fsync: 'never', segmentBytes, segmentAgeMs: 60000 }, 1, () => {})
   spool.open(meta())
   const pipeline = await Pipeline.open({ out, host: 'test', maxFileBytes: 1 << 20, maxAgeSeconds: 60 }, spoolDir)
   const feeder = new SpoolFeeder(pipeline)
   const seg = (await feeder.open(spool.segment!.file))!
+  return { out, spool, pipeline, feeder, seg }
+}
+
+test('a segment fed as it is written: each call takes the whole sub-buffers there are, and leaves a partial one for the next', async (t) => {
+  const { out, spool, pipeline, feeder, seg } = await feederOnNewSegment(t, 1 << 20)
   assert.equal(seg.meta.channelId, meta().channelId)
   spool.append(0, subbuf(0, 1, 1, [10, 20]), 2)
   spool.append(1, subbuf(1, 1, 1, [15]), 1)
@@ -43,14 +49,7 @@ test('a segment fed as it is written: each call takes the whole sub-buffers ther
 })
 
 test('a range of a MiB or more is mapped, from a place that is not page-aligned, and never past the end of the file', async (t) => {
-  const out = fs.mkdtempSync(path.join(os.tmpdir(), 'krelay-feeder-'))
-  t.after(() => fs.rmSync(out, { recursive: true, force: true }))
-  const spoolDir = path.join(out, '.spool')
-  const spool = new SpoolWriter(spoolDir, { fsync: 'never', segmentBytes: 64 << 20, segmentAgeMs: 60000 }, 1, () => {})
-  spool.open(meta())
-  const pipeline = await Pipeline.open({ out, host: 'test', maxFileBytes: 1 << 20, maxAgeSeconds: 60 }, spoolDir)
-  const feeder = new SpoolFeeder(pipeline)
-  const seg = (await feeder.open(spool.segment!.file))!
+  const { out, spool, pipeline, feeder, seg } = await feederOnNewSegment(t, 64 << 20)
   spool.append(0, subbuf(0, 1, 1, [5]), 1)
   assert.equal(feeder.feedTo(seg, spool.segment!.bytes), 0, 'a small range: read')
   assert.notEqual(seg.pos % 4096, 0)
