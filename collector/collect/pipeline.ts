@@ -154,19 +154,10 @@ export class Pipeline {
   private publishSealed (): void {
     if (this.sealedQueued || this.publishError !== undefined || !this.archive.records.sealedWaiting) return
     this.sealedQueued = true
-    const { records, losses } = this.archive
-    this.publishing = this.publishing.then(async () => {
+    this.publish(() => {
       this.sealedQueued = false
-      try {
-        const published = await records.publishSealedNow()
-        this.record(published)
-        if (published.length > 0 && losses.stagedRows > 0) this.record(await losses.publishAll())
-      } catch (err) {
-        this.publishError = err
-      } finally {
-        this.state.settle()
-      }
-    })
+      return this.archive.records.publishSealedNow()
+    }, true)
   }
 
   /** Publishes everything staged now and waits for it (the collector's spool is over its budget). */
@@ -176,13 +167,18 @@ export class Pipeline {
     await this.settled()
   }
 
-  /** Queues a records publish, with the staged losses after it: a deleted spool segment never takes an unpublished loss row with it. */
-  private publish (records: () => Promise<Published[]>): void {
+  /**
+   * Queues a records publish, with the staged losses after it: a deleted spool segment
+   * never takes an unpublished loss row with it. `lossesAfterAFile`: only when the records
+   * publish wrote a file.
+   */
+  private publish (records: () => Promise<Published[]>, lossesAfterAFile = false): void {
     const { losses } = this.archive
     this.publishing = this.publishing.then(async () => {
       try {
-        this.record(await records())
-        if (losses.stagedRows > 0) this.record(await losses.publishAll())
+        const published = await records()
+        this.record(published)
+        if (losses.stagedRows > 0 && (published.length > 0 || !lossesAfterAFile)) this.record(await losses.publishAll())
       } catch (err) {
         this.publishError = err
       } finally {
