@@ -1,42 +1,6 @@
-// krelay: the command line. One file per command; this one wires them and turns every
-// failure into one line and an exit status (0 ok, 1 runtime failure, 2 usage error).
-import { Command, CommanderError } from 'commander'
-import { registerArchive } from './archive.ts'
-import { registerCollect } from './collect.ts'
-import { registerDemo } from './demo/demo.ts'
-import { registerTail } from './tail.ts'
-import { commanderOutput, describeError, EXIT_OK, EXIT_USAGE, exitCodeOf } from './errors.ts'
-import { VERSION } from './version.ts'
-
-let running = ''
-
-export function buildProgram (): Command {
-  const program = new Command('krelay')
-    .description('move kernel log records out of krelay\'s per-CPU relay buffers and archive them to Parquet')
-    .version(VERSION)
-    .exitOverride()
-    .configureOutput(commanderOutput('krelay'))
-    .hook('preAction', (_program, action) => { running = action.name() })
-  registerCollect(program)
-  registerArchive(program)
-  registerTail(program)
-  registerDemo(program)
-  return program
-}
-
-export async function main (argv: readonly string[]): Promise<number> {
-  try {
-    await buildProgram().parseAsync([...argv], { from: 'user' })
-    return typeof process.exitCode === 'number' ? process.exitCode : EXIT_OK
-  } catch (err) {
-    if (err instanceof CommanderError) {
-      // help and --version exit 0; everything else commander refuses is a usage error
-      return err.exitCode === 0 ? EXIT_OK : EXIT_USAGE
-    }
-    process.stderr.write(`krelay${running === '' ? '' : ` ${running}`}: ${describeError(err)}\n`)
-    return exitCodeOf(err)
-  }
-}
+// The `krelay` process: runs the program (program.ts) on the command line, then exits with
+// its status once stdout is out.
+import { main } from './program.ts'
 
 const status = await main(process.argv.slice(2))
 // process.exit() drops stdout writes still queued for a full pipe (krelay tail stopped by
