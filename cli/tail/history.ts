@@ -19,11 +19,13 @@ import type { LossRow } from '../../collector/archive/index.ts'
 import type { LiveFilter } from '../../collector/live/filter.ts'
 import { createLossRow, fillLossRow, lastLostSeq, type LastRecord } from '../../collector/collect/loss-row.ts'
 import { decodeSubbuf } from '../../collector/source/decode-subbuf.ts'
-import { createSeqState, forEachRecord, type SeqState } from '../../collector/source/records.ts'
+import { createSeqState, forEachRecord, skipCorruptSubbuf, type SeqState } from '../../collector/source/records.ts'
 import { listSegments, readSegment } from '../../collector/spool/spool-reader.ts'
+import { CaptureHeaderError } from '../../formats/capture.ts'
 import { dataView } from '../../formats/bytes.ts'
 import { createRecordView, recordTsHi, recordTsLo } from '../../formats/record.ts'
-import { checkSubbufHeader, createSubbufHeader, HEADER_BAD_VERSION, readSubbufHeader } from '../../formats/subbuf-header.ts'
+import { checkSubbufHeader, createSubbufHeader, HEADER_COMMITTED_TOO_LARGE, HEADER_OK, readSubbufHeader } from '../../formats/subbuf-header.ts'
+import { SUBBUF_HDR_SIZE } from '../../formats/wire.ts'
 import { u64ToBigInt } from '../../formats/u64.ts'
 import type { HistoryKey } from './seam.ts'
 import type { ChannelInfo } from './time.ts'
@@ -74,6 +76,8 @@ export function spoolHistory (dir: string, w: HistoryWindow): SpoolHistory {
   const seqStates = new Map<string, SeqState>()
   // per (channel, cpu), the last record read, for a loss row's time range (as the pipeline keeps it)
   const lastRecords = new Map<string, LastRecord>()
+  // per (channel, cpu), the highest sub-buffer seq read: a segment copied twice is read once
+  const subbufSeqs = new Map<string, number>()
   for (const file of listSegments(dir)) {
     let seg
     try {
@@ -81,15 +85,22 @@ export function spoolHistory (dir: string, w: HistoryWindow): SpoolHistory {
     } catch (e) {
       // archived and deleted since it was listed: the archive, read next, has it
       if ((e as NodeJS.ErrnoException).code === 'ENOENT') continue
+      // a bad header: the collector skips that segment too (and logged it)
+      if (e instanceof CaptureHeaderError) continue
       throw e
     }
     // a segment the collector is creating, its header not written whole yet: no records
     if (seg === null) continue
     const ch: ChannelInfo = { channelId: seg.meta.channelId, monoToRealtimeNs: BigInt(seg.meta.monoToRealtimeNs) }
-    for (const { cpu, bytes } of seg.subbufs) {
+    // damage (skipped, as the collector does): each CPU's next record resyncs, the gap is a corrupt loss
+    if (seg.damaged.length > 0) for (const [key, state] of seqStates) if (key.startsWith(`${ch.channelId}/`)) skipCorruptSubbuf(state)
+    for (const { cpu, seq, bytes } of seg.subbufs) {
       readSubbufHeader(dataView(bytes), 0, header)
-      const status = checkSubbufHeader(header, cpu, seg.meta.subbufSize)
-      if (status === HEADER_BAD_VERSION) continue
+      let status = checkSubbufHeader(header, cpu, seg.meta.subbufSize)
+      const fed = subbufSeqs.get(`${ch.channelId}/${cpu}`) ?? -1
+      if (status === HEADER_OK && seq <= fed) continue // a copy of a sub-buffer read already
+      if (status === HEADER_OK) subbufSeqs.set(`${ch.channelId}/${cpu}`, seq)
+      if (status === HEADER_OK && bytes.length !== SUBBUF_HDR_SIZE + header.committed) status = HEADER_COMMITTED_TOO_LARGE
       const key = `${ch.channelId}/${cpu}`
       let state = seqStates.get(key)
       if (state === undefined) seqStates.set(key, state = createSeqState())

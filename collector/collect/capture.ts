@@ -54,7 +54,7 @@ export async function captureChannel (
     // them. Capture checks each header (the spool needs its `committed`) but walks no record:
     // the archive worker decodes every spooled sub-buffer anyway (spool-feeder.ts) and counts
     // what is damaged there, as a replay of the spool would.
-    onRawSubbuf: sub => spool.append(sub.cpu, sub.bytes),
+    onRawSubbuf: sub => spool.append(sub.cpu, sub.bytes, 0, sub.seq),
     onRound: async round => {
       archiver.tell({ kind: 'spooled', bytes: spool.segment!.bytes, watermarks: round.watermarks })
       if (spool.shouldRotate()) openSegment(ctx, meta)

@@ -34,6 +34,6 @@ test('scan: segments and their sizes, the highest sub-buffer seq per channel and
 
 test('scan of a spool that does not exist: nothing, and nothing made', () => {
   const dir = path.join(os.tmpdir(), `krelay-scan-none-${process.pid}`)
-  assert.deepEqual(scanSpool(dir), { segments: [], cut: [], subbufSeq: new Map(), lastNumber: 0, bytes: 0 })
+  assert.deepEqual(scanSpool(dir), { segments: [], cut: [], damaged: [], subbufSeq: new Map(), lastNumber: 0, bytes: 0 })
   assert.equal(fs.existsSync(dir), false)
 })
