@@ -22,13 +22,15 @@ export interface ReplayResult {
   damagedSegments: string[]
   /** damaged spans skipped inside segments (each logged) */
   damagedSpans: number
+  /** sub-buffers skipped as copies of ones fed already (logged per segment) */
+  duplicates: number
 }
 
 /** `log` gets one line per damaged span or segment skipped (formats/CAPTURE.md, "Damage"). */
 export async function replaySpool (dir: string, pipeline: Pipeline, log: (line: string) => void = () => {}): Promise<ReplayResult> {
   const feeder = new SpoolFeeder(pipeline, log)
   const result: ReplayResult = {
-    segments: [], subbufSeq: feeder.subbufSeq, subbufs: 0, tornBytes: 0, cutSegments: [], damagedSegments: feeder.damagedSegments, damagedSpans: 0,
+    segments: [], subbufSeq: feeder.subbufSeq, subbufs: 0, tornBytes: 0, cutSegments: [], damagedSegments: feeder.damagedSegments, damagedSpans: 0, duplicates: 0,
   }
   for (const file of listSegments(dir)) {
     const seg = await feeder.open(file)
@@ -44,6 +46,7 @@ export async function replaySpool (dir: string, pipeline: Pipeline, log: (line: 
     await pipeline.round([])
     result.subbufs += seg.subbufs
     result.damagedSpans = feeder.damagedSpans
+    result.duplicates = feeder.duplicates
     result.segments.push({ file, meta: seg.meta, bytes: 0, maxSeq: seg.maxSeq, closed: true })
   }
   return result

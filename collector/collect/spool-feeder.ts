@@ -54,7 +54,11 @@ export class SpoolFeeder {
   readonly damagedSegments: string[] = []
   /** damaged spans skipped inside segments (each logged) */
   damagedSpans = 0
+  /** sub-buffers skipped as copies of ones fed already (logged per segment) */
+  duplicates = 0
   private readonly seqStates = new Map<string, SeqState>()
+  /** channels in which something was damaged, torn or copied */
+  private readonly damaged = new Set<string>()
   private readonly header = createSubbufHeader()
   private readonly rec = createRecordView()
 
@@ -99,10 +103,12 @@ export class SpoolFeeder {
     const base = seg.pos
     const used = walkEntries(bytes, seg.version, seg.meta.subbufSize, {
       entry: (cpu, seq, entry, off) => this.feedOne(seg, cpu, seq, entry, base + off),
-      damage: (from, to, why) => this.damaged(seg, base + from, base + to, why),
+      damage: (from, to, why) => this.skipDamage(seg, base + from, base + to, why),
     })
     seg.pos += used
     seg.bytes = seg.pos
+    // a tail not written whole: if nothing takes it up again, the next records show the gap
+    if (used < bytes.length) this.resync(seg.meta.channelId)
     return end - seg.pos
   }
 
@@ -115,12 +121,21 @@ export class SpoolFeeder {
     if (seg.duplicates > 0) this.log(`${seg.file}: ${seg.duplicates} sub-buffers skipped: fed already from an earlier segment (a copy?)`)
   }
 
-  private damaged (seg: FedSegment, from: number, to: number, why: string): void {
+  private skipDamage (seg: FedSegment, from: number, to: number, why: string): void {
     this.damagedSpans++
     this.log(`${seg.file}: bytes ${from}..${to} are damaged (${why}): skipped to byte ${to}; ` +
       'what they held is archived as corrupt loss rows where the records after them show how much')
-    // the span held sub-buffers of any CPU: each takes its next record as a resync (records.ts)
-    const prefix = `${seg.meta.channelId}/`
+    this.resync(seg.meta.channelId)
+  }
+
+  /**
+   * Something of the channel is missing (damage, a torn tail) or out of place (a copy):
+   * it held sub-buffers of any CPU, so each CPU takes its next record as a resync, and a
+   * gap before it becomes a `corrupt` loss (records.ts). Costs nothing when nothing is missing.
+   */
+  private resync (channelId: string): void {
+    this.damaged.add(channelId)
+    const prefix = `${channelId}/`
     for (const [key, state] of this.seqStates) if (key.startsWith(prefix)) skipCorruptSubbuf(state)
   }
 
@@ -134,6 +149,8 @@ export class SpoolFeeder {
     const subbufSeq = this.channelSeqs(meta.channelId)
     if (seq >= 0 && seq <= (subbufSeq.get(cpu) ?? -1)) {
       seg.duplicates++
+      this.duplicates++
+      this.resync(meta.channelId)
       return
     }
     // an entry must hold exactly what its header commits (a header that failed at capture is spooled alone)
@@ -154,7 +171,14 @@ export class SpoolFeeder {
   private seqState (meta: CaptureMeta, cpu: number): SeqState {
     const key = `${meta.channelId}/${cpu}`
     let state = this.seqStates.get(key)
-    if (state === undefined) this.seqStates.set(key, state = createSeqState())
+    if (state === undefined) {
+      this.seqStates.set(key, state = createSeqState())
+      // A CPU first seen after damage: the damage may have held its first records. The
+      // archive says where they start if it holds any of the CPU (else nothing can say:
+      // the spool may begin anywhere, its older segments archived and deleted).
+      const durable = this.damaged.has(meta.channelId) || this.damagedSegments.length > 0 ? this.pipeline.state.durableSeq('records', meta.channelId, cpu) : 0
+      if (durable > 0) state.expectSeq = durable + 1
+    }
     return state
   }
 
