@@ -78,13 +78,18 @@ export interface FuzzCapture {
    * acknowledged, so the kernel hands it over again; a cut at an entry boundary leaves no trace.
    */
   tailCut: boolean
+  /**
+   * A segment before the last was cut: what a CPU had there before its first record seen
+   * leaves no trace (the spool may start anywhere: its older segments archived and deleted).
+   */
+  headCut: boolean
 }
 
 export function makeCapture (rand: () => number): FuzzCapture {
   const cpus = 1 + Math.floor(rand() * 3)
   const rounds = 3 + Math.floor(rand() * 6)
   const nSegments = 1 + Math.floor(rand() * 3)
-  const cap: FuzzCapture = { segments: [], frames: [], records: new Map(), last: new Map(), subbufs: [], tailCut: false }
+  const cap: FuzzCapture = { segments: [], frames: [], records: new Map(), last: new Map(), subbufs: [], tailCut: false, headCut: false }
   const header = encodeCaptureHeader(fuzzMeta())
   let parts: Buffer[] = [header]
   let size = header.length
@@ -155,6 +160,7 @@ export function mutate (cap: FuzzCapture, m: Mutation, rand: () => number): stri
       const at = Math.floor(rand() * segs[i]!.length)
       segs[i] = segs[i]!.subarray(0, at)
       if (i === segs.length - 1) cap.tailCut = true
+      else cap.headCut = true
       return `${m} segment ${i} at ${at}`
     }
     case 'magic':

@@ -79,6 +79,7 @@ export function checkOutput (cap: FuzzCapture, out: FuzzOutput): string[] {
       if (got?.has(s) === true || covered.get(cpu)?.get(s) === 'corrupt') continue
       if ((s > known || s < first) && out.reported) continue
       if (s > known && cap.tailCut) continue
+      if (s < first && cap.headCut) continue
       problems.push(`record cpu ${cpu} seq ${s} vanished${out.reported ? '' : ' and nothing was reported'}`)
       break
     }
