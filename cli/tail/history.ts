@@ -92,18 +92,22 @@ export function spoolHistory (dir: string, w: HistoryWindow): SpoolHistory {
     // a segment the collector is creating, its header not written whole yet: no records
     if (seg === null) continue
     const ch: ChannelInfo = { channelId: seg.meta.channelId, monoToRealtimeNs: BigInt(seg.meta.monoToRealtimeNs) }
-    // damage (skipped, as the collector does): each CPU's next record resyncs, the gap is a corrupt loss
-    if (seg.damaged.length > 0) for (const [key, state] of seqStates) if (key.startsWith(`${ch.channelId}/`)) skipCorruptSubbuf(state)
-    for (const { cpu, seq, bytes } of seg.subbufs) {
+    // Damage, a copy, a jump in sub-buffer seqs (skipped, as the collector does: spool-feeder.ts):
+    // each CPU's next record resyncs, and the gap before it is a corrupt loss.
+    const resync = (): void => { for (const [key, state] of seqStates) if (key.startsWith(`${ch.channelId}/`)) skipCorruptSubbuf(state) }
+    let span = 0
+    for (const { cpu, seq, bytes, offset } of seg.subbufs) {
+      for (; span < seg.damaged.length && seg.damaged[span]!.to <= offset; span++) resync()
       readSubbufHeader(dataView(bytes), 0, header)
       let status = checkSubbufHeader(header, cpu, seg.meta.subbufSize)
-      const fed = subbufSeqs.get(`${ch.channelId}/${cpu}`) ?? -1
-      if (status === HEADER_OK && seq <= fed) continue // a copy of a sub-buffer read already
-      if (status === HEADER_OK) subbufSeqs.set(`${ch.channelId}/${cpu}`, seq)
-      if (status === HEADER_OK && bytes.length !== SUBBUF_HDR_SIZE + header.committed) status = HEADER_COMMITTED_TOO_LARGE
       const key = `${ch.channelId}/${cpu}`
+      const fed = subbufSeqs.get(key) ?? -1
+      if (status === HEADER_OK && seq <= fed) { resync(); continue } // a copy of a sub-buffer read already
+      if (status === HEADER_OK) subbufSeqs.set(key, seq)
+      if (status === HEADER_OK && bytes.length !== SUBBUF_HDR_SIZE + header.committed) status = HEADER_COMMITTED_TOO_LARGE
       let state = seqStates.get(key)
       if (state === undefined) seqStates.set(key, state = createSeqState())
+      if (status === HEADER_OK && fed >= 0 && seq > fed + 1) skipCorruptSubbuf(state)
       let last = lastRecords.get(key)
       if (last === undefined) lastRecords.set(key, last = { seq: 0, tsHi: 0, tsLo: 0 })
       const sub = decodeSubbuf(cpu, header.seq, bytes, header, status, state, rec, header.watermarkHi, header.watermarkLo)
@@ -122,6 +126,7 @@ export function spoolHistory (dir: string, w: HistoryWindow): SpoolHistory {
         out.records.push({ channelId: ch.channelId, cpu, seq: r.seq, mono, ch, view: dataView(copy) })
       })
     }
+    if (span < seg.damaged.length || seg.tornBytes > 0) resync()
   }
   return out
 }
