@@ -4,7 +4,7 @@
 // length without trusting the sub-buffer, tells damage from a crash-torn tail, and finds
 // the next good frame after damage by stepping 8 bytes at a time.
 import { crc32c } from '@node-rs/crc32'
-import { SUBBUF_HDR_SIZE } from './wire.ts'
+import { SUBBUF_HDR_SIZE, SUBBUF_MAGIC } from './wire.ts'
 
 export const FRAME_MAGIC = 0x4d52464b // "KFRM" as a little-endian u32
 export const FRAME_HDR_SIZE = 24
@@ -93,11 +93,15 @@ function plausible (len: number, maxLen: number): boolean {
 
 /**
  * The resync rule: the offset of the first good frame (magic, length, CRC) at `from` or
- * after it in steps of 8, or -1 if there is none. Fills `into` for it.
+ * after it in steps of 8, or -1 if there is none. Fills `into` for it. A frame always holds
+ * a sub-buffer header, so only a frame magic with the sub-buffer magic 24 bytes on is
+ * checked whole.
  */
 export function findFrame (buf: Buffer, from: number, maxLen: number, into: FrameView): number {
-  for (let off = from; off + FRAME_HDR_SIZE <= buf.length; off += FRAME_ALIGN) {
-    if (buf.readUInt32LE(off) === FRAME_MAGIC && checkFrame(buf, off, maxLen, into) === FRAME_OK) return off
+  for (let off = from; off + FRAME_HDR_SIZE + 4 <= buf.length; off += FRAME_ALIGN) {
+    // the CRC only for a frame magic followed by a sub-buffer magic: record payloads may hold either
+    if (buf.readUInt32LE(off) === FRAME_MAGIC && buf.readUInt32LE(off + FRAME_HDR_SIZE) === SUBBUF_MAGIC &&
+      checkFrame(buf, off, maxLen, into) === FRAME_OK) return off
   }
   return -1
 }
