@@ -6,6 +6,7 @@
 //   node --import tsx bench/merge-capture.ts <file> <records> <cpus>    (to try bench/c/merge.c alone)
 import fs from 'node:fs'
 import { encodeCaptureHeader } from '../formats/capture.ts'
+import { encodeFrame } from '../formats/capture-frame.ts'
 import { writeRecordHeader, type RecordFields } from '../formats/record.ts'
 import { createSubbufHeader, writeSubbufHeader } from '../formats/subbuf-header.ts'
 import { ABI_VERSION, SUBBUF_HDR_SIZE, SUBBUF_MAGIC, TYPE_GEN, recordLength } from '../formats/wire.ts'
@@ -73,7 +74,9 @@ export function writeCapture (file: string, records: number, cpus: number): void
     channelId: '9f3c2a71d04b5e86', monoToRealtimeNs: '1764032400123456789', createdRealtimeNs: '1764032400123456789', abiVersion: ABI_VERSION, subbufSize: SUBBUF, host: 'bench',
   }))
   // arrival order: one sub-buffer of each CPU per pass
-  for (let i = 0; perCpu.some(l => i < l.length); i++) for (const l of perCpu) if (i < l.length) fs.writeSync(fd, l[i]!)
+  for (let i = 0; perCpu.some(l => i < l.length); i++) {
+    perCpu.forEach((l, cpu) => { if (i < l.length) fs.writeSync(fd, encodeFrame(l[i]!, cpu, i + 1)) })
+  }
   fs.closeSync(fd)
 }
 

@@ -79,7 +79,7 @@ function mergeC (binary: string, file: string, cpus: number): Result {
 function buildC (dir: string): string {
   const binary = path.join(dir, 'merge')
   const include = path.join(BENCH_DIR, '..', 'formats')
-  execFileSync('gcc', ['-O2', '-Wall', '-Werror', '-I', include, '-o', binary, path.join(BENCH_DIR, 'c', 'merge.c')], { stdio: 'inherit' })
+  execFileSync('gcc', ['-O2', '-msse4.2', '-Wall', '-Werror', '-I', include, '-o', binary, path.join(BENCH_DIR, 'c', 'merge.c')], { stdio: 'inherit' })
   return binary
 }
 

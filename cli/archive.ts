@@ -6,7 +6,7 @@ import fs from 'node:fs'
 import path from 'node:path'
 import type { Command } from 'commander'
 import { z } from 'zod'
-import { decodeCaptureHeader, isCaptureHeaderCut } from '../formats/capture.ts'
+import { CaptureHeaderError, decodeCaptureHeader, isCaptureHeaderCut } from '../formats/capture.ts'
 import type { PipelineTotals } from '../collector/collect/pipeline.ts'
 import type { ReplayResult } from '../collector/collect/replay.ts'
 import { listSegments } from '../collector/spool/spool-reader.ts'
@@ -57,6 +57,8 @@ export function captureHosts (segments: readonly string[]): string[] {
       if (isCaptureHeaderCut(head.subarray(0, n))) continue // holds nothing (readSegment)
       const { meta } = decodeCaptureHeader(head.subarray(0, n), file)
       if (!hosts.includes(meta.host)) hosts.push(meta.host)
+    } catch (err) {
+      if (!(err instanceof CaptureHeaderError)) throw err // the replay skips it, and says so
     } finally {
       fs.closeSync(fd)
     }
@@ -64,7 +66,8 @@ export function captureHosts (segments: readonly string[]): string[] {
   return hosts
 }
 
-export async function runArchive (opts: ArchiveCliOptions): Promise<ArchiveResult> {
+/** `log` gets a line for each damaged span or segment skipped (default: stderr). */
+export async function runArchive (opts: ArchiveCliOptions, log = (line: string): void => { process.stderr.write(`krelay archive: ${line}\n`) }): Promise<ArchiveResult> {
   const from = path.resolve(opts.from)
   const out = path.resolve(opts.out)
   let stat: fs.Stats
@@ -81,6 +84,7 @@ export async function runArchive (opts: ArchiveCliOptions): Promise<ArchiveResul
   let host = opts.host
   if (host === undefined) {
     const hosts = captureHosts(segments)
+    if (hosts.length === 0) throw new CliFailure(`no segment in --from ${from} has a whole, good header: nothing to archive`)
     if (hosts.length > 1) throw new UsageError(`the capture holds segments of several hosts (${hosts.join(', ')}): archive them separately with --host NAME`)
     host = defaultHostPartition(hosts[0]!, 'the capture\'s')
   }
@@ -89,7 +93,7 @@ export async function runArchive (opts: ArchiveCliOptions): Promise<ArchiveResul
   const pipeline = await Pipeline.open({ out, host, maxFileBytes: Math.round(opts.fileSize * MiB) }, path.join(out, STATE_DIR_NAME))
   let replay: ReplayResult
   try {
-    replay = await replaySpool(from, pipeline)
+    replay = await replaySpool(from, pipeline, log)
   } catch (err) {
     // publish what was read before the problem: it is complete, and a re-run skips it
     await pipeline.close().catch(() => undefined)
@@ -104,6 +108,9 @@ export function archiveSummaryLine (r: ArchiveResult): string {
   const skipped = t.skipped > 0 ? ` (${t.skipped} already archived skipped)` : ''
   const torn = r.replay.tornBytes > 0 ? `; ${r.replay.tornBytes} bytes at segment ends held no whole sub-buffer (a write cut short)` : ''
   const cut = r.replay.cutSegments.length > 0 ? `; ${r.replay.cutSegments.length} segments skipped: a crash cut their header short, so they held nothing` : ''
+  const damaged = r.replay.damagedSpans + r.replay.damagedSegments.length > 0
+    ? `; damage skipped: ${r.replay.damagedSpans} spans in segments, ${r.replay.damagedSegments.length} segments with a bad header (logged above; their records are in corrupt loss rows)`
+    : ''
   return `krelay archive: ${t.records} records archived${skipped}, ${t.lostRecords} records lost in ${t.losses} loss rows, ` +
-    `${t.files} files in ${r.out} (host ${r.host}), from ${r.replay.segments.length} segments, ${r.replay.subbufs} sub-buffers${torn}${cut}`
+    `${t.files} files in ${r.out} (host ${r.host}), from ${r.replay.segments.length} segments, ${r.replay.subbufs} sub-buffers${torn}${cut}${damaged}`
 }

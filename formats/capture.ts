@@ -1,10 +1,11 @@
-// The raw capture (spool) file format: a segment header, then complete
-// sub-buffers exactly as the kernel wrote them (header + committed bytes).
-// formats/CAPTURE.md describes it for other readers.
-import { SUBBUF_HDR, SUBBUF_HDR_SIZE } from './wire.ts'
+// The raw capture (spool) file format: a segment header, then complete sub-buffers exactly
+// as the kernel wrote them (header + committed bytes), each in a frame (capture-frame.ts)
+// since version 2. formats/CAPTURE.md describes it for other readers.
+import { crc32c } from '@node-rs/crc32'
 
 export const CAPTURE_MAGIC = 0x5043524b // "KRCP" as a little-endian u32
-export const CAPTURE_VERSION = 1
+/** the version written; version 1 (no frames, no CRC) is still read */
+export const CAPTURE_VERSION = 2
 export const CAPTURE_FIXED_SIZE = 48
 export const CAPTURE_HOST_MAX = 255
 
@@ -18,8 +19,20 @@ export const CAPTURE_HDR = {
   abi_version: { offset: 32, size: 4 },
   subbuf_size: { offset: 36, size: 4 },
   host_len: { offset: 40, size: 2 },
-  reserved: { offset: 42, size: 6 },
+  reserved: { offset: 42, size: 2 },
+  /** version 2: CRC32C of the header's hdr_size bytes with this field 0 (version 1: reserved, 0) */
+  hdr_crc: { offset: 44, size: 4 },
 } as const
+
+/** A segment header that is not a whole, good capture header: the segment is skipped. */
+export class CaptureHeaderError extends Error {}
+
+function headerCrc (buf: Buffer, size: number): number {
+  const F = CAPTURE_HDR.hdr_crc
+  return crc32c(buf.subarray(F.offset + F.size, size), crc32c(ZERO_CRC, crc32c(buf.subarray(0, F.offset))))
+}
+
+const ZERO_CRC = Buffer.alloc(4)
 
 export interface CaptureMeta {
   /** 16 hex digits, from `info` */
@@ -53,6 +66,7 @@ export function encodeCaptureHeader (meta: CaptureMeta): Buffer {
   buf.writeUInt32LE(meta.subbufSize, F.subbuf_size.offset)
   buf.writeUInt16LE(host.length, F.host_len.offset)
   host.copy(buf, CAPTURE_FIXED_SIZE)
+  buf.writeUInt32LE(headerCrc(buf, size), F.hdr_crc.offset)
   return buf
 }
 
@@ -63,20 +77,32 @@ export function encodeCaptureHeader (meta: CaptureMeta): Buffer {
  */
 export function isCaptureHeaderCut (buf: Buffer): boolean {
   if (buf.length < CAPTURE_FIXED_SIZE) return true
-  return buf.readUInt32LE(CAPTURE_HDR.magic.offset) === CAPTURE_MAGIC && buf.readUInt16LE(CAPTURE_HDR.hdr_size.offset) > buf.length
+  const F = CAPTURE_HDR
+  const size = buf.readUInt16LE(F.hdr_size.offset)
+  // a damaged hdr_size is not a cut: that segment may hold sub-buffers
+  return buf.readUInt32LE(F.magic.offset) === CAPTURE_MAGIC && size > buf.length &&
+    size === ((CAPTURE_FIXED_SIZE + buf.readUInt16LE(F.host_len.offset) + 7) & ~7)
 }
 
-/** Decodes a segment header; throws naming what is wrong. Returns the meta and where entries start. */
-export function decodeCaptureHeader (buf: Buffer, name: string): { meta: CaptureMeta, entriesOff: number } {
+/**
+ * Decodes a segment header of version 1 or 2; throws CaptureHeaderError naming what is
+ * wrong. Returns the meta, the version and where entries start.
+ */
+export function decodeCaptureHeader (buf: Buffer, name: string): { meta: CaptureMeta, entriesOff: number, version: number } {
   const F = CAPTURE_HDR
-  if (buf.length < CAPTURE_FIXED_SIZE) throw new Error(`${name}: not a krelay capture (shorter than its header)`)
+  const fail = (why: string): never => { throw new CaptureHeaderError(`${name}: ${why}`) }
+  if (buf.length < CAPTURE_FIXED_SIZE) fail('not a krelay capture (shorter than its header)')
   const magic = buf.readUInt32LE(F.magic.offset)
-  if (magic !== CAPTURE_MAGIC) throw new Error(`${name}: not a krelay capture (magic 0x${magic.toString(16)})`)
+  if (magic !== CAPTURE_MAGIC) fail(`not a krelay capture (magic 0x${magic.toString(16)})`)
   const version = buf.readUInt16LE(F.version.offset)
-  if (version !== CAPTURE_VERSION) throw new Error(`${name}: capture version ${version} is not supported (this collector reads ${CAPTURE_VERSION})`)
+  if (version !== 1 && version !== 2) fail(`capture version ${version} is not supported (this collector reads 1 and 2)`)
   const size = buf.readUInt16LE(F.hdr_size.offset)
   const hostLen = buf.readUInt16LE(F.host_len.offset)
-  if (size > buf.length || CAPTURE_FIXED_SIZE + hostLen > size || (size & 7) !== 0) throw new Error(`${name}: capture header size ${size} is inconsistent`)
+  if (size > buf.length || CAPTURE_FIXED_SIZE + hostLen > size || (size & 7) !== 0) fail(`capture header size ${size} is inconsistent`)
+  if (version === 2) {
+    const crc = buf.readUInt32LE(F.hdr_crc.offset)
+    if (crc !== headerCrc(buf, size)) fail(`capture header CRC mismatch (0x${crc.toString(16)} stored, 0x${headerCrc(buf, size).toString(16)} computed)`)
+  }
   return {
     meta: {
       channelId: buf.toString('hex', F.channel_id.offset, F.channel_id.offset + 8),
@@ -87,15 +113,6 @@ export function decodeCaptureHeader (buf: Buffer, name: string): { meta: Capture
       host: buf.toString('utf8', CAPTURE_FIXED_SIZE, CAPTURE_FIXED_SIZE + hostLen),
     },
     entriesOff: size,
+    version,
   }
-}
-
-/**
- * Length of the sub-buffer entry at `off`, or 0 when the bytes left cannot hold
- * a whole one (a tail cut short by a crash: that sub-buffer was never acknowledged).
- */
-export function captureEntryLength (buf: Buffer, off: number): number {
-  if (buf.length - off < SUBBUF_HDR_SIZE) return 0
-  const len = SUBBUF_HDR_SIZE + buf.readUInt32LE(off + SUBBUF_HDR.committed.offset)
-  return len <= buf.length - off ? len : 0
 }

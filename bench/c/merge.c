@@ -5,7 +5,8 @@
  *
  *   merge <capture> <cpus> <repeats>
  *
- * Each repeat reads the file (read()), checks every sub-buffer header and
+ * Each repeat reads the file (read()), checks every frame (magic, length,
+ * CRC32C with the SSE4.2 instruction) and every sub-buffer header and
  * record (magic, version, sizes, seq continuity) and queues each sub-buffer's
  * records on its CPU; after every <cpus> sub-buffers (a reader's pass) it
  * emits every head below the lowest watermark, and at the end everything.
@@ -23,9 +24,27 @@
 #include <time.h>
 #include <unistd.h>
 #include <sys/stat.h>
+#include <nmmintrin.h>
 #include "krelay_abi.h"
 
 #define CAPTURE_MAGIC	0x5043524bU
+#define FRAME_MAGIC	0x4d52464bU
+#define FRAME_HDR_SIZE	24
+
+/* CRC32C (Castagnoli) of p[0..n), continuing from crc (0 to start), as zlib's crc32() */
+static uint32_t crc32c(uint32_t crc, const uint8_t *p, size_t n)
+{
+	uint64_t c = ~crc;
+	uint64_t w;
+
+	for (; n >= 8; p += 8, n -= 8) {
+		memcpy(&w, p, 8);
+		c = _mm_crc32_u64(c, w);
+	}
+	for (; n > 0; p++, n--)
+		c = _mm_crc32_u8((uint32_t)c, *p);
+	return ~(uint32_t)c;
+}
 #define MAX_CPUS	4096
 
 struct chunk {
@@ -238,12 +257,21 @@ static uint64_t run(const char *file, int cpus)
 		queues[i].watermark = 0;
 		queues[i].expect_seq = 0;
 	}
-	while (size - off >= sizeof(struct krelay_subbuf_hdr)) {
-		const struct krelay_subbuf_hdr *h = (const void *)(buf + off);
+	while (size - off >= FRAME_HDR_SIZE) {
+		const uint8_t *frame = buf + off;
+		const struct krelay_subbuf_hdr *h = (const void *)(frame + FRAME_HDR_SIZE);
+		uint32_t len = *(const uint32_t *)(frame + 8);
 		struct queue *q;
 
-		if (size - off < sizeof(*h) + h->committed)
+		if (*(const uint32_t *)frame != FRAME_MAGIC || len < sizeof(*h))
+			die("bad frame");
+		if (size - off < FRAME_HDR_SIZE + len)
 			break;
+		if (crc32c(crc32c(0, frame + 8, FRAME_HDR_SIZE - 8), (const uint8_t *)h, len) !=
+		    *(const uint32_t *)(frame + 4))
+			die("frame CRC mismatch");
+		if (len != sizeof(*h) + h->committed)
+			die("frame length differs from committed");
 		if (h->magic != KRELAY_SUBBUF_MAGIC || h->version != KRELAY_ABI_VERSION ||
 		    h->hdr_size != sizeof(*h) || h->cpu >= (uint32_t)cpus || h->seq != h->commit_seq)
 			die("bad sub-buffer header");
@@ -251,7 +279,7 @@ static uint64_t run(const char *file, int cpus)
 		push(h->cpu, (const uint8_t *)h + sizeof(*h), walk(h, q));
 		if (h->watermark > q->watermark)
 			q->watermark = h->watermark;
-		off += sizeof(*h) + h->committed;
+		off += FRAME_HDR_SIZE + ((len + 7) & ~7U);
 		if (++in_round == cpus) {
 			release(cpus, 0);
 			in_round = 0;

@@ -19,11 +19,13 @@ import type { LossRow } from '../../collector/archive/index.ts'
 import type { LiveFilter } from '../../collector/live/filter.ts'
 import { createLossRow, fillLossRow, lastLostSeq, type LastRecord } from '../../collector/collect/loss-row.ts'
 import { decodeSubbuf } from '../../collector/source/decode-subbuf.ts'
-import { createSeqState, forEachRecord, type SeqState } from '../../collector/source/records.ts'
+import { createSeqState, forEachRecord, skipCorruptSubbuf, type SeqState } from '../../collector/source/records.ts'
 import { listSegments, readSegment } from '../../collector/spool/spool-reader.ts'
+import { CaptureHeaderError } from '../../formats/capture.ts'
 import { dataView } from '../../formats/bytes.ts'
 import { createRecordView, recordTsHi, recordTsLo } from '../../formats/record.ts'
-import { checkSubbufHeader, createSubbufHeader, HEADER_BAD_VERSION, readSubbufHeader } from '../../formats/subbuf-header.ts'
+import { checkSubbufHeader, createSubbufHeader, HEADER_COMMITTED_TOO_LARGE, HEADER_OK, readSubbufHeader } from '../../formats/subbuf-header.ts'
+import { SUBBUF_HDR_SIZE } from '../../formats/wire.ts'
 import { u64ToBigInt } from '../../formats/u64.ts'
 import type { HistoryKey } from './seam.ts'
 import type { ChannelInfo } from './time.ts'
@@ -74,6 +76,8 @@ export function spoolHistory (dir: string, w: HistoryWindow): SpoolHistory {
   const seqStates = new Map<string, SeqState>()
   // per (channel, cpu), the last record read, for a loss row's time range (as the pipeline keeps it)
   const lastRecords = new Map<string, LastRecord>()
+  // per (channel, cpu), the highest sub-buffer seq read: a segment copied twice is read once
+  const subbufSeqs = new Map<string, number>()
   for (const file of listSegments(dir)) {
     let seg
     try {
@@ -81,18 +85,29 @@ export function spoolHistory (dir: string, w: HistoryWindow): SpoolHistory {
     } catch (e) {
       // archived and deleted since it was listed: the archive, read next, has it
       if ((e as NodeJS.ErrnoException).code === 'ENOENT') continue
+      // a bad header: the collector skips that segment too (and logged it)
+      if (e instanceof CaptureHeaderError) continue
       throw e
     }
     // a segment the collector is creating, its header not written whole yet: no records
     if (seg === null) continue
     const ch: ChannelInfo = { channelId: seg.meta.channelId, monoToRealtimeNs: BigInt(seg.meta.monoToRealtimeNs) }
-    for (const { cpu, bytes } of seg.subbufs) {
+    // Damage, a copy, a jump in sub-buffer seqs (skipped, as the collector does: spool-feeder.ts):
+    // each CPU's next record resyncs, and the gap before it is a corrupt loss.
+    const resync = (): void => { for (const [key, state] of seqStates) if (key.startsWith(`${ch.channelId}/`)) skipCorruptSubbuf(state) }
+    let span = 0
+    for (const { cpu, seq, bytes, offset } of seg.subbufs) {
+      for (; span < seg.damaged.length && seg.damaged[span]!.to <= offset; span++) resync()
       readSubbufHeader(dataView(bytes), 0, header)
-      const status = checkSubbufHeader(header, cpu, seg.meta.subbufSize)
-      if (status === HEADER_BAD_VERSION) continue
+      let status = checkSubbufHeader(header, cpu, seg.meta.subbufSize)
       const key = `${ch.channelId}/${cpu}`
+      const fed = subbufSeqs.get(key) ?? -1
+      if (status === HEADER_OK && seq <= fed) { resync(); continue } // a copy of a sub-buffer read already
+      if (status === HEADER_OK) subbufSeqs.set(key, seq)
+      if (status === HEADER_OK && bytes.length !== SUBBUF_HDR_SIZE + header.committed) status = HEADER_COMMITTED_TOO_LARGE
       let state = seqStates.get(key)
       if (state === undefined) seqStates.set(key, state = createSeqState())
+      if (status === HEADER_OK && fed >= 0 && seq > fed + 1) skipCorruptSubbuf(state)
       let last = lastRecords.get(key)
       if (last === undefined) lastRecords.set(key, last = { seq: 0, tsHi: 0, tsLo: 0 })
       const sub = decodeSubbuf(cpu, header.seq, bytes, header, status, state, rec, header.watermarkHi, header.watermarkLo)
@@ -111,6 +126,7 @@ export function spoolHistory (dir: string, w: HistoryWindow): SpoolHistory {
         out.records.push({ channelId: ch.channelId, cpu, seq: r.seq, mono, ch, view: dataView(copy) })
       })
     }
+    if (span < seg.damaged.length || seg.tornBytes > 0) resync()
   }
   return out
 }

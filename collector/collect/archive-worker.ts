@@ -62,7 +62,7 @@ async function run (): Promise<void> {
     pipeline = await Pipeline.open({ out: setup.out, host: setup.host, maxFileBytes: setup.maxFileBytes, maxAgeSeconds: setup.maxAgeSeconds, tempDirectory }, setup.spoolDir)
     live?.serve(pipeline)
     send({ kind: 'ready' })
-    const follower = new SpoolFollower(pipeline, bytes => send({ kind: 'deleted', bytes }))
+    const follower = new SpoolFollower(pipeline, bytes => send({ kind: 'deleted', bytes }), log)
     const fed = await follower.replay(setup.replay)
     if (follower.replayedSubbufs > 0) log(`replayed ${follower.replayedSubbufs} sub-buffers from ${fed} spool segments (${pipeline.totals.skipped} records already archived)`)
     for (;;) {

@@ -50,11 +50,12 @@ export async function captureChannel (
     },
     onCpuMapped: (cpu, next) => log(`cpu ${cpu} came online: mapped ${channel.cpuPath(cpu)} from sub-buffer ${next}`),
     onWatchError: err => log(`watching ${channel.dir} for CPUs coming online failed (${err.message}): they are found at the next pass instead`),
-    // The bytes are a view of the mapping: written out before the ack lets the kernel reuse
-    // them. Capture checks each header (the spool needs its `committed`) but walks no record:
+    // The bytes are a view of the mapping: written out (framed, with a CRC32C: CAPTURE.md)
+    // before the ack lets the kernel reuse them; a header that failed its checks is spooled
+    // alone, its frame giving the length. Capture checks each header but walks no record:
     // the archive worker decodes every spooled sub-buffer anyway (spool-feeder.ts) and counts
     // what is damaged there, as a replay of the spool would.
-    onRawSubbuf: sub => spool.append(sub.cpu, sub.bytes),
+    onRawSubbuf: sub => spool.append(sub.cpu, sub.bytes, 0, sub.seq),
     onRound: async round => {
       archiver.tell({ kind: 'spooled', bytes: spool.segment!.bytes, watermarks: round.watermarks })
       if (spool.shouldRotate()) openSegment(ctx, meta)

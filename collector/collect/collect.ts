@@ -85,6 +85,8 @@ export async function collect (opts: CollectOptions): Promise<CollectSummary> {
       fs.rmSync(file, { force: true })
       opts.log(`removed ${file}: a crash cut its header short, so it held no sub-buffer`)
     }
+    // kept for the operator (it may hold records another tool can save); never fed
+    for (const { why } of scan.damaged) opts.log(`${why}: segment skipped, left in the spool`)
     const spool = new SpoolWriter(opts.spoolDir, { fsync: opts.fsync, segmentBytes: opts.segmentBytes, segmentAgeMs: opts.segmentAgeMs },
       scan.lastNumber + 1, s => archiver.tell({ kind: 'closed', bytes: s.bytes }))
     const ctx: CaptureContext = {

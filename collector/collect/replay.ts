@@ -18,15 +18,24 @@ export interface ReplayResult {
   tornBytes: number
   /** segments whose header a crash cut short: they hold nothing and were skipped */
   cutSegments: string[]
+  /** segments skipped for a bad header (each logged) */
+  damagedSegments: string[]
+  /** damaged spans skipped inside segments (each logged) */
+  damagedSpans: number
+  /** sub-buffers skipped as copies of ones fed already (logged per segment) */
+  duplicates: number
 }
 
-export async function replaySpool (dir: string, pipeline: Pipeline): Promise<ReplayResult> {
-  const feeder = new SpoolFeeder(pipeline)
-  const result: ReplayResult = { segments: [], subbufSeq: feeder.subbufSeq, subbufs: 0, tornBytes: 0, cutSegments: [] }
+/** `log` gets one line per damaged span or segment skipped (formats/CAPTURE.md, "Damage"). */
+export async function replaySpool (dir: string, pipeline: Pipeline, log: (line: string) => void = () => {}): Promise<ReplayResult> {
+  const feeder = new SpoolFeeder(pipeline, log)
+  const result: ReplayResult = {
+    segments: [], subbufSeq: feeder.subbufSeq, subbufs: 0, tornBytes: 0, cutSegments: [], damagedSegments: feeder.damagedSegments, damagedSpans: 0, duplicates: 0,
+  }
   for (const file of listSegments(dir)) {
     const seg = await feeder.open(file)
     if (seg === null) {
-      result.cutSegments.push(file)
+      if (!feeder.damagedSegments.includes(file)) result.cutSegments.push(file)
       continue
     }
     try {
@@ -36,6 +45,8 @@ export async function replaySpool (dir: string, pipeline: Pipeline): Promise<Rep
     }
     await pipeline.round([])
     result.subbufs += seg.subbufs
+    result.damagedSpans = feeder.damagedSpans
+    result.duplicates = feeder.duplicates
     result.segments.push({ file, meta: seg.meta, bytes: 0, maxSeq: seg.maxSeq, closed: true })
   }
   return result

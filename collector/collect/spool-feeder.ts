@@ -3,16 +3,23 @@
 // the archive worker that follows what capture spools while it runs. Each sub-buffer
 // is judged by decodeSubbuf (the reader's rules); each CPU's seq walk goes on across
 // segments of the same channel.
+//
+// Bad input never stops the feed (formats/CAPTURE.md, "Damage"): a damaged span is logged
+// once with its file and offset and skipped to the next good entry, and every CPU of the
+// channel then takes its next record as a resynchronization, so the records the span held
+// become `corrupt` loss rows with their seq range (records.ts). A segment with a bad header
+// is skipped the same way. A sub-buffer fed already (same channel, CPU and sub-buffer seq:
+// a segment copied twice) is skipped.
 import fs from 'node:fs'
-import { captureEntryLength, decodeCaptureHeader, isCaptureHeaderCut, type CaptureMeta } from '../../formats/capture.ts'
+import { CaptureHeaderError, decodeCaptureHeader, isCaptureHeaderCut, type CaptureMeta } from '../../formats/capture.ts'
 import { dataView } from '../../formats/bytes.ts'
-import { UnsupportedAbiError } from '../../formats/errors.ts'
 import { createRecordView } from '../../formats/record.ts'
-import { checkSubbufHeader, createSubbufHeader, HEADER_BAD_VERSION, readSubbufHeader } from '../../formats/subbuf-header.ts'
-import { ABI_VERSION, SUBBUF_HDR } from '../../formats/wire.ts'
+import { checkSubbufHeader, createSubbufHeader, HEADER_COMMITTED_TOO_LARGE, HEADER_OK, readSubbufHeader } from '../../formats/subbuf-header.ts'
+import { ABI_VERSION, SUBBUF_HDR_SIZE } from '../../formats/wire.ts'
 import { decodeSubbuf } from '../source/decode-subbuf.ts'
 import { mmap } from '../source/mmap-io.ts'
-import { createSeqState, type SeqState } from '../source/records.ts'
+import { createSeqState, skipCorruptSubbuf, type SeqState } from '../source/records.ts'
+import { walkEntries } from '../spool/entries.ts'
 import type { Segment } from '../spool/segment.ts'
 import type { Pipeline } from './pipeline.ts'
 
@@ -22,6 +29,12 @@ export interface FedSegment extends Segment {
   /** bytes of the file fed so far (header included) */
   pos: number
   subbufs: number
+  /** capture format version (1: no frames) */
+  version: number
+  /** sub-buffers skipped: fed already from another segment */
+  duplicates: number
+  /** sub-buffers whose content failed the sub-buffer checks (logged: the first) */
+  faults: number
 }
 
 /** Bytes of a capture header at most (48 + a host name of at most 64 KiB, rounded up). */
@@ -37,16 +50,24 @@ const MAP_FROM = 1 << 20
 export class SpoolFeeder {
   /** per channel and CPU, the highest sub-buffer seq fed */
   readonly subbufSeq = new Map<string, Map<number, number>>()
+  /** segments skipped for a bad header (logged) */
+  readonly damagedSegments: string[] = []
+  /** damaged spans skipped inside segments (each logged) */
+  damagedSpans = 0
+  /** sub-buffers skipped as copies of ones fed already (logged per segment) */
+  duplicates = 0
   private readonly seqStates = new Map<string, SeqState>()
+  /** channels in which something was damaged, torn or copied */
+  private readonly damaged = new Set<string>()
   private readonly header = createSubbufHeader()
   private readonly rec = createRecordView()
 
-  constructor (private readonly pipeline: Pipeline) {}
+  constructor (private readonly pipeline: Pipeline, private readonly log: (line: string) => void = () => {}) {}
 
   /**
-   * Opens a segment and starts its channel in the pipeline; null if a crash cut its
-   * header short (it holds nothing). Throws naming the file if it is not a capture of
-   * this ABI.
+   * Opens a segment and starts its channel in the pipeline; null if a crash cut its header
+   * short (it holds nothing), or if its header is bad (logged, in damagedSegments: what it
+   * held shows as a `corrupt` gap before the next records of its channel).
    */
   async open (file: string): Promise<FedSegment | null> {
     const fd = fs.openSync(file, 'r')
@@ -55,9 +76,15 @@ export class SpoolFeeder {
       const head = Buffer.allocUnsafe(MAX_HEADER)
       const n = fs.readSync(fd, head, 0, head.length, 0)
       if (isCaptureHeaderCut(head.subarray(0, n))) return null
-      const { meta, entriesOff } = decodeCaptureHeader(head.subarray(0, n), file)
-      if (meta.abiVersion !== ABI_VERSION) throw new UnsupportedAbiError(meta.abiVersion, ` (capture ${file})`)
-      seg = { file, meta, bytes: entriesOff, maxSeq: new Map(), closed: false, fd, pos: entriesOff, subbufs: 0 }
+      const { meta, entriesOff, version } = decodeCaptureHeader(head.subarray(0, n), file)
+      if (meta.abiVersion !== ABI_VERSION) throw new CaptureHeaderError(`${file}: holds sub-buffers of ABI version ${meta.abiVersion} (this collector reads ${ABI_VERSION})`)
+      seg = { file, meta, bytes: entriesOff, maxSeq: new Map(), closed: false, fd, pos: entriesOff, subbufs: 0, version, duplicates: 0, faults: 0 }
+    } catch (err) {
+      if (!(err instanceof CaptureHeaderError)) throw err
+      this.damagedSegments.push(file)
+      this.log(`${err.message}: segment skipped; what it held is archived as corrupt loss rows where the records after it show how much`)
+      for (const state of this.seqStates.values()) skipCorruptSubbuf(state)
+      return null
     } finally {
       if (seg === null) fs.closeSync(fd)
     }
@@ -66,21 +93,22 @@ export class SpoolFeeder {
   }
 
   /**
-   * Feeds the whole sub-buffers in [seg.pos, end) of the file; returns how many bytes
-   * at the end held no whole sub-buffer (left for a later call, or torn by a crash).
+   * Feeds the whole sub-buffers in [seg.pos, end) of the file, skipping damaged spans;
+   * returns how many bytes at the end held no whole sub-buffer (left for a later call, or
+   * torn by a crash).
    */
   feedTo (seg: FedSegment, end: number): number {
     if (end <= seg.pos) return 0
     const bytes = end - seg.pos >= MAP_FROM ? mapRange(seg, end) : readRange(seg, end)
-    let off = 0
-    for (;;) {
-      const len = captureEntryLength(bytes, off)
-      if (len === 0) break
-      this.feedOne(seg, bytes.subarray(off, off + len))
-      off += len
-    }
-    seg.pos += off
+    const base = seg.pos
+    const used = walkEntries(bytes, seg.version, seg.meta.subbufSize, {
+      entry: (cpu, seq, entry, off) => this.feedOne(seg, cpu, seq, entry, base + off),
+      damage: (from, to, why) => this.skipDamage(seg, base + from, base + to, why),
+    })
+    seg.pos += used
     seg.bytes = seg.pos
+    // a tail not written whole: if nothing takes it up again, the next records show the gap
+    if (used < bytes.length) this.resync(seg.meta.channelId)
     return end - seg.pos
   }
 
@@ -89,19 +117,57 @@ export class SpoolFeeder {
     if (seg.fd >= 0) fs.closeSync(seg.fd)
     seg.fd = -1
     seg.closed = true
+    if (seg.faults > 1) this.log(`${seg.file}: ${seg.faults - 1} more sub-buffers failed their checks; their records are archived as corrupt loss rows`)
+    if (seg.duplicates > 0) this.log(`${seg.file}: ${seg.duplicates} sub-buffers skipped: fed already from an earlier segment (a copy?)`)
   }
 
-  private feedOne (seg: FedSegment, bytes: Buffer): void {
-    const { meta, file } = seg
-    const cpu = bytes.readUInt32LE(SUBBUF_HDR.cpu.offset)
+  private skipDamage (seg: FedSegment, from: number, to: number, why: string): void {
+    this.damagedSpans++
+    this.log(`${seg.file}: bytes ${from}..${to} are damaged (${why}): skipped to byte ${to}; ` +
+      'what they held is archived as corrupt loss rows where the records after them show how much')
+    this.resync(seg.meta.channelId)
+  }
+
+  /**
+   * Something of the channel is missing (damage, a torn tail) or out of place (a copy):
+   * it held sub-buffers of any CPU, so each CPU takes its next record as a resync, and a
+   * gap before it becomes a `corrupt` loss (records.ts). Costs nothing when nothing is missing.
+   */
+  private resync (channelId: string): void {
+    this.damaged.add(channelId)
+    const prefix = `${channelId}/`
+    for (const [key, state] of this.seqStates) if (key.startsWith(prefix)) skipCorruptSubbuf(state)
+  }
+
+  private feedOne (seg: FedSegment, cpu: number, seq: number, bytes: Buffer, offset: number): void {
+    const { meta } = seg
     const header = this.header
     readSubbufHeader(dataView(bytes), 0, header)
-    const status = checkSubbufHeader(header, cpu, meta.subbufSize)
-    if (status === HEADER_BAD_VERSION) throw new UnsupportedAbiError(header.version, ` (capture ${file})`)
-    const sub = decodeSubbuf(cpu, header.seq, bytes, header, status, this.seqState(meta, cpu), this.rec, header.watermarkHi, header.watermarkLo)
-    this.pipeline.addSubbuf(sub)
+    let status = checkSubbufHeader(header, cpu, meta.subbufSize)
+    // version 1 gives the header's seq, to be trusted only when the header is
+    if (seg.version === 1 && status !== HEADER_OK) seq = -1
     const subbufSeq = this.channelSeqs(meta.channelId)
-    if (header.seq > (subbufSeq.get(cpu) ?? 0)) subbufSeq.set(cpu, header.seq)
+    if (seq >= 0 && seq <= (subbufSeq.get(cpu) ?? -1)) {
+      seg.duplicates++
+      this.duplicates++
+      this.resync(meta.channelId)
+      return
+    }
+    // sub-buffer seqs of a CPU follow one another in the spool: a jump means some went
+    // missing without a trace in this segment (a segment cut or lost in between)
+    const prev = subbufSeq.get(cpu)
+    if (seq >= 0 && prev !== undefined && seq > prev + 1) skipCorruptSubbuf(this.seqState(meta, cpu))
+    // an entry must hold exactly what its header commits (a header that failed at capture is spooled alone)
+    if (status === HEADER_OK && bytes.length !== SUBBUF_HDR_SIZE + header.committed) status = HEADER_COMMITTED_TOO_LARGE
+    const sub = decodeSubbuf(cpu, seq < 0 ? header.seq : seq, bytes, header, status, this.seqState(meta, cpu), this.rec, header.watermarkHi, header.watermarkLo)
+    if (sub.fault !== null && seg.faults++ === 0) {
+      this.log(`${seg.file}: the sub-buffer at byte ${offset} (cpu ${cpu}, seq ${seq}) failed its checks: ${sub.fault.where} ${sub.fault.description}; ` +
+        'its records are archived as corrupt loss rows')
+    }
+    // nothing of a header that failed its checks is trusted, its watermark neither
+    if (sub.fault?.where === 'header') { sub.header.watermarkHi = 0; sub.header.watermarkLo = 0 }
+    this.pipeline.addSubbuf(sub)
+    if (seq > (subbufSeq.get(cpu) ?? -1)) subbufSeq.set(cpu, seq)
     if (sub.lastRecordSeq > (seg.maxSeq.get(cpu) ?? 0)) seg.maxSeq.set(cpu, sub.lastRecordSeq)
     seg.subbufs++
   }
@@ -109,7 +175,14 @@ export class SpoolFeeder {
   private seqState (meta: CaptureMeta, cpu: number): SeqState {
     const key = `${meta.channelId}/${cpu}`
     let state = this.seqStates.get(key)
-    if (state === undefined) this.seqStates.set(key, state = createSeqState())
+    if (state === undefined) {
+      this.seqStates.set(key, state = createSeqState())
+      // A CPU first seen after damage: the damage may have held its first records. The
+      // archive says where they start if it holds any of the CPU (else nothing can say:
+      // the spool may begin anywhere, its older segments archived and deleted).
+      const durable = this.damaged.has(meta.channelId) || this.damagedSegments.length > 0 ? this.pipeline.state.durableSeq('records', meta.channelId, cpu) : 0
+      if (durable > 0) state.expectSeq = durable + 1
+    }
     return state
   }
 

@@ -17,8 +17,8 @@ export class SpoolFollower {
   private open: FedSegment | undefined
   private channelId: string | undefined
 
-  constructor (private readonly pipeline: Pipeline, private readonly onDeleted: (bytes: number) => void) {
-    this.feeder = new SpoolFeeder(pipeline)
+  constructor (private readonly pipeline: Pipeline, private readonly onDeleted: (bytes: number) => void, log: (line: string) => void = () => {}) {
+    this.feeder = new SpoolFeeder(pipeline, log)
   }
 
   /** Feeds the segments that were in the spool at start; returns how many were fed. */
@@ -26,7 +26,7 @@ export class SpoolFollower {
     let fed = 0
     for (const { file, bytes } of segments) {
       const seg = await this.feeder.open(file)
-      if (seg === null) continue // cut short: capture removes it
+      if (seg === null) continue // cut short (capture removes it) or damaged (logged, kept for the operator)
       this.channelId = seg.meta.channelId
       this.feeder.feedTo(seg, bytes) // a torn tail was never acknowledged: the reader takes it again
       this.close(seg)

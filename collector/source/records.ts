@@ -88,9 +88,11 @@ export function walkSubbuf (view: DataView, header: SubbufHeader, state: SeqStat
     const dropStart = walk.firstSeq - dropped
     if (known && dropStart > state.expectSeq) loss(walk, cpu, subbufSeq, state.expectSeq, dropStart - state.expectSeq, 'corrupt')
     loss(walk, cpu, subbufSeq, Math.max(dropStart, 1), dropped, 'dropped')
-  } else {
+  } else if (!known) {
     loss(walk, cpu, subbufSeq, 0, dropped, 'dropped')
   }
+  // known but inexact, no record: where the drops lie is not known; the gap the next record
+  // shows covers them (as corrupt), rather than a row that places them after the fault
 
   if (walk.status !== RECORD_OK) {
     // The rest of the sub-buffer is lost; nrecords (from a header that passed) says how much.
@@ -102,7 +104,7 @@ export function walkSubbuf (view: DataView, header: SubbufHeader, state: SeqStat
   } else if (walk.records > 0) {
     state.expectSeq = walk.lastSeq + 1
     state.exact = true
-  } else if (known) {
+  } else if (known && state.exact) {
     state.expectSeq += dropped
   }
   return walk

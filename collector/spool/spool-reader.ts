@@ -3,12 +3,16 @@
 // size) and its sub-buffers are handed on as views, not copies.
 import fs from 'node:fs'
 import path from 'node:path'
-import { captureEntryLength, decodeCaptureHeader, isCaptureHeaderCut, type CaptureMeta } from '../../formats/capture.ts'
-import { SUBBUF_HDR } from '../../formats/wire.ts'
+import { decodeCaptureHeader, isCaptureHeaderCut, type CaptureMeta } from '../../formats/capture.ts'
+import { walkEntries } from './entries.ts'
 import { SEGMENT_SUFFIX, segmentNumber } from './segment.ts'
 
 export interface CapturedSubbuf {
   cpu: number
+  /** sub-buffer seq (version 1: from the sub-buffer's own header, unchecked) */
+  seq: number
+  /** where the entry starts in the file */
+  offset: number
   /** header and committed bytes of one sub-buffer */
   bytes: Buffer
 }
@@ -20,7 +24,11 @@ export interface SegmentContents {
   subbufs: CapturedSubbuf[]
   /** bytes at the end that do not hold a whole sub-buffer (a write cut short by a crash) */
   tornBytes: number
+  /** damaged spans [from, to) of the file, skipped: what they held is lost */
+  damaged: DamagedSpan[]
 }
+
+export interface DamagedSpan { from: number, to: number, why: string }
 
 /** Segment files of a spool directory in write order. */
 export function listSegments (dir: string): string[] {
@@ -36,19 +44,18 @@ export function listSegments (dir: string): string[] {
 
 /**
  * The segment's header and sub-buffers; null for a segment whose header a crash cut short
- * (isCaptureHeaderCut: it holds no sub-buffer, so skipping it loses nothing).
+ * (isCaptureHeaderCut: it holds no sub-buffer, so skipping it loses nothing). Throws
+ * CaptureHeaderError for any other bad header.
  */
 export function readSegment (file: string): SegmentContents | null {
   const buf = fs.readFileSync(file)
   if (isCaptureHeaderCut(buf)) return null
-  const { meta, entriesOff } = decodeCaptureHeader(buf, file)
+  const { meta, entriesOff, version } = decodeCaptureHeader(buf, file)
   const subbufs: CapturedSubbuf[] = []
-  let off = entriesOff
-  for (;;) {
-    const len = captureEntryLength(buf, off)
-    if (len === 0) break
-    subbufs.push({ cpu: buf.readUInt32LE(off + SUBBUF_HDR.cpu.offset), bytes: buf.subarray(off, off + len) })
-    off += len
-  }
-  return { file, number: segmentNumber(path.basename(file)), meta, subbufs, tornBytes: buf.length - off }
+  const damaged: DamagedSpan[] = []
+  const end = walkEntries(buf.subarray(entriesOff), version, meta.subbufSize, {
+    entry: (cpu, seq, bytes, off) => subbufs.push({ cpu, seq, offset: entriesOff + off, bytes }),
+    damage: (from, to, why) => damaged.push({ from: entriesOff + from, to: entriesOff + to, why }),
+  })
+  return { file, number: segmentNumber(path.basename(file)), meta, subbufs, tornBytes: buf.length - entriesOff - end, damaged }
 }

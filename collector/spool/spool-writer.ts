@@ -4,6 +4,8 @@
 import fs from 'node:fs'
 import path from 'node:path'
 import { encodeCaptureHeader, type CaptureMeta } from '../../formats/capture.ts'
+import { encodeFrameHeader, FRAME_HDR_SIZE, framePadding } from '../../formats/capture-frame.ts'
+import { SUBBUF_HDR } from '../../formats/wire.ts'
 import { fsyncPathSync } from '../durable.ts'
 import { segmentName, type Segment } from './segment.ts'
 
@@ -30,6 +32,8 @@ export class SpoolWriter {
   private openedAt = 0
   private lastSync = 0
   private unsynced = false
+  /** the frame header of the sub-buffer being appended (reused) */
+  private readonly frame = Buffer.alloc(FRAME_HDR_SIZE)
   /** bytes written to every segment this writer opened (headers included) */
   written = 0
 
@@ -58,18 +62,22 @@ export class SpoolWriter {
   }
 
   /**
-   * Appends one sub-buffer (header and committed bytes). `lastSeq` is the seq of its
-   * last record (0 if none, or not known: capture does not walk the records, so the
-   * segment's maxSeq stays empty there; the archive worker learns it when it feeds the
-   * segment). Returns once the bytes are where the fsync policy says: acknowledging
-   * after this call is safe.
+   * Appends one sub-buffer (header and committed bytes, or its header alone when that
+   * failed its checks), framed (formats/capture-frame.ts). `lastSeq` is the seq of its last
+   * record (0 if none, or not known: capture does not walk the records, so the segment's
+   * maxSeq stays empty there; the archive worker learns it when it feeds the segment).
+   * `seq` is the sub-buffer's seq as the reader took it (by default its header's).
+   * Returns once the bytes are where the fsync policy says: acknowledging after this call
+   * is safe.
    */
-  append (cpu: number, subbuf: Buffer, lastSeq = 0): void {
+  append (cpu: number, subbuf: Buffer, lastSeq = 0, seq = headerSeq(subbuf)): void {
     const seg = this.current
     if (seg === undefined) throw new Error('spool: append before open')
-    writeAll(this.fd, subbuf, seg.file)
-    seg.bytes += subbuf.length
-    this.written += subbuf.length
+    encodeFrameHeader(this.frame, subbuf, cpu, seq)
+    const pad = framePadding(subbuf.length)
+    const bytes = writeFrame(this.fd, this.frame, subbuf, pad, seg.file)
+    seg.bytes += bytes
+    this.written += bytes
     if (lastSeq > (seg.maxSeq.get(cpu) ?? 0)) seg.maxSeq.set(cpu, lastSeq)
     this.unsynced = true
     const policy = this.opts.fsync
@@ -113,4 +121,31 @@ function writeAll (fd: number, buf: Buffer, file: string): void {
   } catch (err) {
     throw new Error(`spool: cannot write ${file}: ${(err as Error).message}`, { cause: err })
   }
+}
+
+const PADDING = Buffer.alloc(8)
+
+/** The seq in a sub-buffer's header (a tests' default: capture gives the reader's). */
+function headerSeq (subbuf: Buffer): number {
+  const off = SUBBUF_HDR.seq.offset
+  return subbuf.length < off + 8 ? 0 : subbuf.readUInt32LE(off) + subbuf.readUInt32LE(off + 4) * 2 ** 32
+}
+
+/** Writes a frame (header, entry, padding) with one writev in the usual case; returns its bytes. */
+function writeFrame (fd: number, frame: Buffer, entry: Buffer, pad: number, file: string): number {
+  const parts = pad === 0 ? [frame, entry] : [frame, entry, PADDING.subarray(0, pad)]
+  const total = frame.length + entry.length + pad
+  let done: number
+  try {
+    done = fs.writevSync(fd, parts)
+  } catch (err) {
+    throw new Error(`spool: cannot write ${file}: ${(err as Error).message}`, { cause: err })
+  }
+  // a short write (rare: a signal, a full disk): the rest one part at a time
+  for (const part of parts) {
+    if (done >= part.length) { done -= part.length; continue }
+    writeAll(fd, part.subarray(done), file)
+    done = 0
+  }
+  return total
 }

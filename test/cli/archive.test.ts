@@ -7,6 +7,8 @@ import fs from 'node:fs'
 import path from 'node:path'
 import { readArchive } from '../../offline/read-archive.ts'
 import { STATE_DIR_NAME } from '../../cli/archive.ts'
+import { readSegment } from '../../collector/spool/spool-reader.ts'
+import { FRAME_HDR_SIZE } from '../../formats/capture-frame.ts'
 import { CHANNEL_A, writeCapture, type CaptureTruth } from './capture.ts'
 import { tempDir } from './temp-dir.ts'
 import { krelay } from './run.ts'
@@ -111,4 +113,31 @@ test('Pipeline + replaySpool with a staging limit smaller than the capture archi
   await replaySpool(spool, pipeline)
   await pipeline.close()
   await expectArchive(out, truth, 'big')
+})
+
+test('archive --from a damaged capture: exit 0, the damage named once on stderr with the file and offset, its records a corrupt loss row', async () => {
+  const dir = tmp()
+  const spool = path.join(dir, 'spool')
+  const out = path.join(dir, 'out')
+  const truth = writeCapture(spool, { host: 'h', perSubbuf: 10, subbufsA: 4, dropped: 0 })
+  // the last sub-buffer of the first segment (cpu 1, records 11-20): one bit of a record flipped
+  const file = path.join(spool, '0000000001-0123456789abcdef.krcap')
+  const entries = readSegment(file)!.subbufs
+  assert.deepEqual(entries.map(e => [e.cpu, e.seq]), [[0, 1], [1, 1], [0, 2], [1, 2]])
+  const from = entries[3]!.offset - FRAME_HDR_SIZE
+  const bytes = fs.readFileSync(file)
+  const to = bytes.length
+  bytes[entries[3]!.offset + 80 + 60] = bytes[entries[3]!.offset + 80 + 60]! ^ 0x10
+  fs.writeFileSync(file, bytes)
+  const r = krelay(['archive', '--from', spool, '--out', out])
+  assert.equal(r.status, 0, r.stderr)
+  assert.match(r.stdout, /; damage skipped: 1 spans in segments, 0 segments with a bad header/)
+  assert.equal(r.stderr, `krelay archive: ${file}: bytes ${from}..${to} are damaged (CRC mismatch): skipped to byte ${to}; ` +
+    'what they held is archived as corrupt loss rows where the records after them show how much\n')
+  const a = await readArchive(out)
+  const got = new Map(a.perCpu.map(p => [`${p.channelId}/${p.cpu}`, p.records]))
+  assert.deepEqual(got, new Map([...truth.records].map(([k, n]) => [k, k === `${CHANNEL_A}/1` ? n - 10 : n])))
+  // the next record of cpu 1 (21, in the next segment) shows the gap
+  assert.deepEqual(a.losses, [{ channelId: CHANNEL_A, cpu: 1, reason: 'corrupt', rows: 1, count: 10, firstSeq: 11 }])
+  assert.equal(a.duplicates + a.lossOverlaps, 0)
 })

@@ -72,3 +72,25 @@ test('a loss both the archive and the spool hold (published, its segment not yet
   assert.deepEqual(items.map(i => i.loss === undefined ? `r${i.seq}` : `l${i.seq}`), ['r1', 'r2', 'l3', 'r7'])
   assert.equal(items[2], archived)
 })
+
+test('spoolHistory over a damaged spool: exact records, the damaged span a corrupt loss, a copied segment read once, a bad header skipped', async () => {
+  const { spoolHistory } = await import('../../../cli/tail/history.ts')
+  const { encodeCaptureHeader } = await import('../../../formats/capture.ts')
+  const { encodeFrame } = await import('../../../formats/capture-frame.ts')
+  const { meta, subbuf } = await import('../../collector/collect/subbufs.ts')
+  const { segmentName } = await import('../../../collector/spool/segment.ts')
+  const fs = await import('node:fs')
+  const dir = tempDir('krelay-tail-history-damage-')
+  const ts = (from: number, n: number): number[] => Array.from({ length: n }, (_, i) => (from + i) * 10)
+  const damaged = encodeFrame(subbuf(0, 2, 4, ts(4, 3)), 0, 2)
+  damaged[100] = damaged[100]! ^ 1
+  const first = Buffer.concat([encodeCaptureHeader(meta()), encodeFrame(subbuf(0, 1, 1, ts(1, 3)), 0, 1), damaged, encodeFrame(subbuf(0, 3, 7, ts(7, 2)), 0, 3)])
+  const badHeader = Buffer.from(first)
+  badHeader[30] = badHeader[30]! ^ 1
+  fs.writeFileSync(path.join(dir, segmentName(1, meta().channelId)), first)
+  fs.writeFileSync(path.join(dir, segmentName(2, meta().channelId)), first) // a copy
+  fs.writeFileSync(path.join(dir, segmentName(3, meta().channelId)), badHeader)
+  const h = spoolHistory(dir, { lines: 100, filter: new LiveFilter({}) })
+  assert.deepEqual(h.records.map(r => r.seq), [1, 2, 3, 7, 8])
+  assert.deepEqual(h.losses.map(l => [l.cpu, l.loss.reason, l.loss.firstSeq, l.loss.count]), [[0, 'corrupt', 4, 3]])
+})

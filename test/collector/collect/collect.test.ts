@@ -3,6 +3,8 @@ import assert from 'node:assert/strict'
 import fs from 'node:fs'
 import path from 'node:path'
 import { collect } from '../../../collector/collect/collect.ts'
+import { encodeCaptureHeader } from '../../../formats/capture.ts'
+import { meta } from './subbufs.ts'
 import { RelaySim } from '../../../collector/sim/relay-sim.ts'
 import { listSegments } from '../../../collector/spool/spool-reader.ts'
 import { readArchive, recordsByCpu } from '../../../offline/read-archive.ts'
@@ -44,7 +46,7 @@ test('every generated record ends up in the archive exactly once, and the spool 
   sim.destroy()
 })
 
-test('a spool segment whose header a crash cut short does not stop the next collector: it is removed, saying so', async () => {
+test('a spool segment whose header a crash cut short does not stop the next collector: it is removed, saying so; one with a bad header is named and kept', async () => {
   const sim = new RelaySim({ cpus: [0, 1], subbufSize: 4096, nSubbufs: 8, flushIntervalMs: 5 })
   const stop = new AbortController()
   const lines: string[] = []
@@ -52,15 +54,22 @@ test('a spool segment whose header a crash cut short does not stop the next coll
   fs.mkdirSync(opts.spoolDir, { recursive: true })
   const cut = path.join(opts.spoolDir, '0000000001-0123456789abcdef.krcap')
   fs.writeFileSync(cut, Buffer.alloc(0))
+  const bad = path.join(opts.spoolDir, '0000000002-0123456789abcdef.krcap')
+  const badBytes = Buffer.concat([encodeCaptureHeader({ ...meta(), host: 'x' }), Buffer.alloc(200, 7)])
+  badBytes[20] = badBytes[20]! ^ 1
+  fs.writeFileSync(bad, badBytes)
   const stopServing = serveControl(sim)
   const running = collect(opts)
-  await collectorReading(opts.spoolDir, ['0000000001-0123456789abcdef.krcap'])
+  await collectorReading(opts.spoolDir, ['0000000001-0123456789abcdef.krcap', '0000000002-0123456789abcdef.krcap'])
   await driveGenerator(sim, 2000, 16)
   stop.abort()
   await running
   stopServing()
   assert.equal(fs.existsSync(cut), false)
   assert.ok(lines.some(l => l === `removed ${cut}: a crash cut its header short, so it held no sub-buffer`), lines.join('\n'))
+  assert.equal(lines.filter(l => l.includes(bad)).length, 1, lines.join('\n'))
+  assert.match(lines.find(l => l.includes(bad))!, /capture header CRC mismatch .*: segment skipped, left in the spool$/)
+  assert.ok(fs.readFileSync(bad).equals(badBytes), 'kept as it was')
   const a = await readArchive(opts.out)
   assert.equal(a.records, 4000)
   assert.equal(a.duplicates, 0)

@@ -4,7 +4,7 @@ import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import type { CaptureMeta } from '../../../formats/capture.ts'
-import { UnsupportedAbiError } from '../../../formats/errors.ts'
+import { encodeFrame } from '../../../formats/capture-frame.ts'
 import { Pipeline } from '../../../collector/collect/pipeline.ts'
 import { replaySpool } from '../../../collector/collect/replay.ts'
 import { SpoolWriter } from '../../../collector/spool/spool-writer.ts'
@@ -24,9 +24,9 @@ function open (d: Dirs): Promise<Pipeline> {
 }
 
 /** Writes one segment per entry of `segments`: each a list of [cpu, sub-buffer bytes, last record seq]. */
-function writeSpool (dir: string, segments: Array<Array<[number, Buffer, number]>>, m: CaptureMeta = meta()): string[] {
+function writeSpool (dir: string, segments: Array<Array<[number, Buffer, number]>>, m: CaptureMeta = meta(), first = 1): string[] {
   const files: string[] = []
-  const spool = new SpoolWriter(dir, { fsync: 'never', segmentBytes: 1 << 20, segmentAgeMs: 60000 }, 1, s => files.push(s.file))
+  const spool = new SpoolWriter(dir, { fsync: 'never', segmentBytes: 1 << 20, segmentAgeMs: 60000 }, first, s => files.push(s.file))
   for (const segment of segments) {
     spool.open(m)
     for (const [cpu, bytes, lastSeq] of segment) spool.append(cpu, bytes, lastSeq)
@@ -88,7 +88,7 @@ test('the seq walk goes on across segments: a record that does not follow the la
 test('a segment cut short by a crash: its whole sub-buffers are replayed, the torn tail counted', async (t) => {
   const d = dirs(t)
   const [file] = writeSpool(d.spool, [[[0, subbuf(0, 1, 1, [10, 20]), 2]]])
-  const torn = subbuf(0, 2, 3, [30, 40]).subarray(0, 100)
+  const torn = encodeFrame(subbuf(0, 2, 3, [30, 40]), 0, 2).subarray(0, 100)
   fs.appendFileSync(file!, torn)
   const pipeline = await open(d)
   const result = await replaySpool(d.spool, pipeline)
@@ -115,14 +115,17 @@ test('a second replay of the same spool archives nothing twice', async (t) => {
   assert.equal(a.duplicates, 0)
 })
 
-test('a capture of another ABI version is refused, naming the file', async (t) => {
+test('a segment of another ABI version is skipped, named in one log line; the rest is archived', async (t) => {
   const d = dirs(t)
-  const [file] = writeSpool(d.spool, [[[0, subbuf(0, 1, 1, [10]), 1]]], { ...meta(), abiVersion: 2 })
+  writeSpool(d.spool, [[[0, subbuf(0, 1, 1, [10]), 1]]])
+  const [file] = writeSpool(d.spool, [[[0, subbuf(0, 2, 2, [20]), 2]]], { ...meta(), abiVersion: 2 }, 2)
   const pipeline = await open(d)
-  await assert.rejects(replaySpool(d.spool, pipeline), (err: Error) => {
-    assert.ok(err instanceof UnsupportedAbiError)
-    assert.ok(err.message.includes(file!), err.message)
-    return true
-  })
+  const lines: string[] = []
+  const result = await replaySpool(d.spool, pipeline, l => lines.push(l))
   await pipeline.close()
+  assert.deepEqual(result.damagedSegments, [file])
+  assert.equal(lines.length, 1)
+  assert.match(lines[0]!, /ABI version 2/)
+  assert.ok(lines[0]!.includes(file!), lines[0])
+  assert.equal(pipeline.totals.records, 1)
 })

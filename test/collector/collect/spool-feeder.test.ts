@@ -6,6 +6,7 @@ import path from 'node:path'
 import { Pipeline } from '../../../collector/collect/pipeline.ts'
 import { SpoolFeeder } from '../../../collector/collect/spool-feeder.ts'
 import { SpoolWriter } from '../../../collector/spool/spool-writer.ts'
+import { FRAME_HDR_SIZE } from '../../../formats/capture-frame.ts'
 import { readArchive } from '../../../offline/read-archive.ts'
 import { meta, subbuf } from './subbufs.ts'
 
@@ -31,8 +32,8 @@ test('a segment fed as it is written: each call takes the whole sub-buffers ther
   assert.equal(seg.subbufs, 2)
   const next = subbuf(0, 2, 3, [30, 40])
   spool.append(0, next, 4)
-  // capture said the segment goes 50 bytes into the next sub-buffer: it waits
-  assert.equal(feeder.feedTo(seg, spool.segment!.bytes - next.length + 50), 50)
+  // capture said the segment goes 50 bytes into the next frame: it waits
+  assert.equal(feeder.feedTo(seg, spool.segment!.bytes - FRAME_HDR_SIZE - next.length + 50), 50)
   assert.equal(seg.subbufs, 2)
   assert.equal(feeder.feedTo(seg, spool.segment!.bytes), 0)
   assert.equal(seg.subbufs, 3)

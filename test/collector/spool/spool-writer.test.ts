@@ -33,6 +33,23 @@ test('sub-buffers come back byte for byte, with the channel meta, in write order
   seg.subbufs.forEach((s, i) => assert.ok(s.bytes.equals(written[i]!), `sub-buffer ${i} differs`))
 })
 
+test('each sub-buffer in a frame: the frame gives its length, so a header spooled alone (it failed its checks) does not shift what follows', () => {
+  const dir = tmpdir()
+  const w = new SpoolWriter(dir, { fsync: 'never', segmentBytes: 1 << 20, segmentAgeMs: 60000 }, 1, () => {})
+  w.open(meta())
+  const headerAlone = subbuf(0, 1, 1, 3).subarray(0, 80) // its committed still says 3 records
+  const next = subbuf(0, 2, 4, 2)
+  w.append(0, headerAlone, 0, 7)
+  w.append(0, next, 5)
+  const bytes = w.segment!.bytes
+  w.close()
+  const seg = readSegment(listSegments(dir)[0]!)!
+  assert.equal(fs.statSync(seg.file).size, bytes)
+  assert.deepEqual(seg.subbufs.map(s => [s.cpu, s.seq, s.bytes.length]), [[0, 7, 80], [0, 2, next.length]])
+  assert.ok(seg.subbufs[1]!.bytes.equals(next))
+  assert.deepEqual(seg.damaged, [])
+})
+
 test('rotation by size: shouldRotate says so, and segment numbers keep increasing', () => {
   const dir = tmpdir()
   const w = new SpoolWriter(dir, { fsync: 100, segmentBytes: 600, segmentAgeMs: 60000 }, 1, () => {})
