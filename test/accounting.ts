@@ -20,6 +20,8 @@ export interface CpuAccount {
   lost: number
   minSeq: number
   maxSeq: number
+  /** highest seq of a record row */
+  maxRecordSeq: number
   /** seqs in [minSeq, maxSeq] covered by no record and no loss row, or covered twice */
   holes: number
   doubles: number
@@ -60,6 +62,7 @@ export async function accountSeqs (out: string): Promise<Accounting> {
       per AS (SELECT cpu, seq, count(*) AS n FROM covered GROUP BY cpu, seq)
       SELECT s.cpu, s.lo, s.hi,
         (SELECT count(*) FROM r WHERE r.cpu = s.cpu) AS records,
+        (SELECT coalesce(max(seq), 0) FROM r WHERE r.cpu = s.cpu) AS max_record,
         (SELECT coalesce(sum(count), 0) FROM l WHERE l.cpu = s.cpu) AS lost,
         s.hi - s.lo + 1 - (SELECT count(*) FROM per WHERE per.cpu = s.cpu) AS holes,
         (SELECT count(*) FROM per WHERE per.cpu = s.cpu AND n > 1) AS doubles
@@ -69,6 +72,7 @@ export async function accountSeqs (out: string): Promise<Accounting> {
       lost: Number(r.lost),
       minSeq: Number(r.lo),
       maxSeq: Number(r.hi),
+      maxRecordSeq: Number(r.max_record),
       holes: Number(r.holes),
       doubles: Number(r.doubles),
     }))
