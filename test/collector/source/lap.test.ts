@@ -76,3 +76,36 @@ test('a reader whose sub-buffers another acknowledger freed notices at its next 
   }
   assert.ok(losses.filter(l => l.cpu === 1).every(l => l.reason === 'dropped'), 'cpu 1 was not lapped, only dropped while the reader did not pass')
 })
+
+test('a reader whose slots were reused behind the accounting (relay read() of the cpu file) goes on from produced - n + 2, and accounts for every seq', async () => {
+  const sim = new RelaySim({ cpus: [0], subbufSize: 2048, nSubbufs: 4 })
+  sims.push(sim)
+  const laps: Lap[] = []
+  const seen: number[] = []
+  const losses: LossEvent[] = []
+  const rec = createRecordView()
+  const reader = new ChannelReader(openChannel(sim.dir), {
+    acker: sim.acker,
+    onSubbuf (sub) {
+      forEachRecord(sub.view, sub.recordsStart, sub.recordsEnd, rec, r => seen.push(r.seq))
+      losses.push(...sub.losses)
+    },
+    onLap: lap => laps.push(lap),
+  })
+  const count = 3000
+  sim.startGen(count)
+  for (let i = 0; i < 10; i++) { sim.genStep(10); await reader.pass() }
+  const next = reader.next(0)!
+  for (let i = 0; i < 3; i++) { sim.cpu(0).relayRead(); sim.genStep(60) }
+  const { consumed, produced } = sim.cpu(0)
+  assert.ok(consumed < next && produced >= next + 4, `the slot of ${next} was reused (produced ${produced}) with consumed still ${consumed}`)
+  await reader.pass()
+  assert.deepEqual(laps, [{ cpu: 0, from: next, to: produced - 2, consumed, produced }])
+  while (sim.genStep(10) > 0) await reader.pass()
+  sim.flush()
+  await reader.pass()
+  const lost = losses.reduce((s, l) => s + l.count, 0)
+  assert.equal(new Set(seen).size, seen.length, 'no record twice')
+  assert.equal(seen.length + lost, count, 'records + losses account for every seq')
+  assert.ok(losses.some(l => l.reason === 'collector'), JSON.stringify(losses))
+})
