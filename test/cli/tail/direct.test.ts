@@ -73,7 +73,8 @@ test('no collector, lapped: another acknowledger frees sub-buffers the direct ta
     assert.equal(laps.length, 1, tail.stderr())
     assert.match(laps[0]!, /^krelay tail: cpu 0: lapped: \d+ sub-buffers? .* another process acknowledged them/)
     const printed = jsonLines(tail)
-    const losses = printed.filter(p => p.event === 'loss')
+    // cpu 1, not acknowledged while the tail was stopped, may have dropped
+    const losses = printed.filter(p => p.event === 'loss' && p.cpu === 0)
     assert.deepEqual(losses.map(l => l.reason), ['collector'], JSON.stringify(losses))
     const seqs = printed.filter(p => p.event === undefined && p.cpu === 0).map(p => p.seq as number)
     const first = losses[0]!.first_seq as number
