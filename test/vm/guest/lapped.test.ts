@@ -12,11 +12,12 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import { collect } from '../../../collector/collect/collect.ts'
 import { accountSeqs } from '../../accounting.ts'
 import { consumer, waitConsumer } from './claim-lib.ts'
-import { DIR, control, load, unload, waitGeneratorIdle } from './kmod.ts'
+import { DIR, control, info, load, unload, waitGeneratorIdle } from './kmod.ts'
 import { freshDir, stats, waitConsumed } from './demo-lib.ts'
 
-const N = 20000
-const RATE = 4000
+// long enough that the generator still runs when the collector is held, on a slow TCG guest
+const N = 30000
+const RATE = 2000
 const hold = new Int32Array(new SharedArrayBuffer(4))
 
 test.afterEach(() => unload())
@@ -26,6 +27,7 @@ test(`a collector lapped by another acknowledger: one log line, collector loss r
   load('subbuf_size=16384', 'n_subbufs=4')
   const stop = new AbortController()
   const lines: string[] = []
+  const worker = { ready: false }
   const running = collect({
     channelDir: DIR,
     out,
@@ -39,8 +41,13 @@ test(`a collector lapped by another acknowledger: one log line, collector loss r
     follow: false,
     signal: stop.signal,
     log: line => { lines.push(line) },
+    onReady: () => { worker.ready = true },
   })
   await waitConsumer(process.pid, 'krelay-collect')
+  for (const deadline = Date.now() + 120_000; !worker.ready;) {
+    assert.ok(Date.now() < deadline, 'the archive worker did not start within 120 s')
+    await sleep(100)
+  }
   assert.equal(control(`gen ${N} ${RATE}`), 'ok')
   // the collector is archiving before the lap (a slow TCG guest may take a while)
   for (const deadline = Date.now() + 120_000; stats().find(r => r.cpu === 0)!.consumed < 2;) {
@@ -48,6 +55,7 @@ test(`a collector lapped by another acknowledger: one log line, collector loss r
     await sleep(100)
   }
   const before = stats().find(r => r.cpu === 0)!
+  assert.equal(info().get('generator'), 'running', 'the generator still writes when the collector is held')
 
   // The lap: the collector's thread is held (Atomics.wait) for 1.5 s, during which this
   // thread of the claim's holder acknowledges every sub-buffer cpu 0 completes.
