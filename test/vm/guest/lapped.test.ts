@@ -102,7 +102,7 @@ test(`a collector lapped by another acknowledger: one log line, collector loss r
   }
   assert.ok(losses.every(l => l.reason === 'collector' || l.reason === 'dropped'), JSON.stringify(losses))
   const cpu0 = cpus.find(c => c.cpu === 0)!
-  assert.equal(cpu0.maxRecordSeq, N, 'it went on archiving after the lap, to the last record')
-  assert.ok(row!.firstSeq + row!.count - 1 < N)
+  // (a slow guest's collector may fall behind again after it and drop the last few)
+  assert.ok(cpu0.maxRecordSeq > row!.firstSeq + row!.count, `it went on archiving after the lap: last record ${cpu0.maxRecordSeq}, lap ${JSON.stringify(row)}`)
   assert.equal(summary.lostRecords, losses.reduce((s, l) => s + l.count, 0), 'the summary counts every lost record')
 })
