@@ -57,6 +57,8 @@ test('no collector, lapped: another acknowledger frees sub-buffers the direct ta
     await until(() => sim.consumer !== null, 'the claim')
     sim.startGen(2000)
     for (let i = 0; i < 20; i++) { sim.genStep(8); sim.timerFlush(); await sleep(2) }
+    // the tail has taken records of cpu 0 (the gap of a lap starts after the last one it saw)
+    await until(() => sim.cpu(0).consumed > 0 || tail.child.exitCode !== null, 'the tail to take a sub-buffer of cpu 0', 20_000)
     // the tail stopped, another acknowledger frees cpu 0's sub-buffers as they complete
     tail.child.kill('SIGSTOP')
     await sleep(20)
@@ -73,15 +75,18 @@ test('no collector, lapped: another acknowledger frees sub-buffers the direct ta
     assert.equal(laps.length, 1, tail.stderr())
     assert.match(laps[0]!, /^krelay tail: cpu 0: lapped: \d+ sub-buffers? .* another process acknowledged them/)
     const printed = jsonLines(tail)
-    // cpu 1, not acknowledged while the tail was stopped, may have dropped
+    // a tail that falls behind (a loaded machine) may also drop, on either CPU
     const losses = printed.filter(p => p.event === 'loss' && p.cpu === 0)
-    assert.deepEqual(losses.map(l => l.reason), ['collector'], JSON.stringify(losses))
+    const lapped = losses.filter(l => l.reason === 'collector')
+    assert.equal(lapped.length, 1, JSON.stringify(losses))
+    assert.ok(losses.every(l => l.reason === 'collector' || l.reason === 'dropped'), JSON.stringify(losses))
     const seqs = printed.filter(p => p.event === undefined && p.cpu === 0).map(p => p.seq as number)
-    const first = losses[0]!.first_seq as number
-    const count = losses[0]!.count as number
+    const first = lapped[0]!.first_seq as number
+    const count = lapped[0]!.count as number
     assert.equal(seqs.filter(s => s < first).at(-1), first - 1, 'the gap starts after the last record printed')
     assert.equal(seqs.find(s => s >= first), first + count, 'and ends before the next record printed')
-    assert.deepEqual([...seqs, ...Array.from({ length: count }, (_, i) => first + i)].sort((a, b) => a - b), Array.from({ length: 2000 }, (_, i) => i + 1), 'records + the loss == every seq of cpu 0')
+    const lost = losses.flatMap(l => Array.from({ length: l.count as number }, (_, i) => (l.first_seq as number) + i))
+    assert.deepEqual([...seqs, ...lost].sort((a, b) => a - b), Array.from({ length: 2000 }, (_, i) => i + 1), 'records + losses == every seq of cpu 0')
   } finally {
     stopServing()
     sim.destroy()
