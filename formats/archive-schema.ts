@@ -39,7 +39,7 @@ export const LOSS_REASON_MEANINGS: Readonly<Record<LossReason, string>> = {
   dropped: 'the kernel buffer was full: the records consumed sequence numbers but were never written (PROTOCOL.md §3.3)',
   corrupt: 'a sub-buffer or record header failed validation, the rest of that sub-buffer is counted here (PROTOCOL.md §3.3); or the spool (capture) was damaged: the records between the last one kept before the damage and the next one after it (CAPTURE.md, "Damage")',
   reload: 'the module was unloaded (and maybe loaded again): one row per CPU of the ended channel, `first_seq` the first sequence number it never delivered, `ts_from` its last record, `ts_to` when the collector noticed. `count` is 0: records the kernel dropped after its last delivered sub-buffer cannot be known once it is gone (its `stats` `dropped` counter, read before the unload, tells)',
-  collector: 'anything else: the collector itself could not store them',
+  collector: 'anything else: the collector itself could not store them. So far: it was lapped (PROTOCOL.md §8), i.e. sub-buffers it had not read were freed by another and reused; `first_seq` is the last record seq it saw + 1, `ts_from` .. `ts_to` the records on either side',
 }
 
 /** The name the archive gives a record type (the `type` column). */

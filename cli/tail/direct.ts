@@ -5,6 +5,7 @@
 import { Merge } from '../../collector/merge/merge.ts'
 import { LiveFilter } from '../../collector/live/filter.ts'
 import { createLossRow, fillLossRow } from '../../collector/collect/loss-row.ts'
+import { lapMessage } from '../../collector/source/lap.ts'
 import { ChannelReader } from '../../collector/source/reader.ts'
 import { openChannel } from '../../collector/source/channel.ts'
 import { CONSUMER_TAIL } from '../../collector/source/consumer.ts'
@@ -42,6 +43,7 @@ export async function followChannel (opts: TailOptions, dir: string, out: NodeJS
     for (const cpu of channel.info.cpus) merge.addCpu(cpu)
     reader = new ChannelReader(channel, {
       claimAs: CONSUMER_TAIL,
+      onLap: lap => err.write(`krelay tail: ${lapMessage(lap)}\n`),
       onSubbuf: sub => {
         let pos = last.get(sub.cpu)
         if (pos === undefined) last.set(sub.cpu, pos = { seq: 0, tsHi: 0, tsLo: 0 })

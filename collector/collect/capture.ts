@@ -10,6 +10,7 @@ import type { Channel } from '../source/channel.ts'
 import { CONSUMER_COLLECT } from '../source/consumer.ts'
 import { ChannelError } from '../source/errors.ts'
 import { flushChannel } from '../source/flush.ts'
+import { lapMessage } from '../source/lap.ts'
 import { ChannelReader } from '../source/reader.ts'
 import type { SpoolWriter } from '../spool/spool-writer.ts'
 import type { Archiver } from './archiver.ts'
@@ -48,6 +49,8 @@ export async function captureChannel (
       if (inSpool > stats.consumed) acker.ack(cpu, inSpool)
       return Math.max(stats.consumed, inSpool) + 1
     },
+    // the records skipped become collector loss rows where the worker decodes the spool
+    onLap: lap => log(lapMessage(lap)),
     onCpuMapped: (cpu, next) => log(`cpu ${cpu} came online: mapped ${channel.cpuPath(cpu)} from sub-buffer ${next}`),
     onWatchError: err => log(`watching ${channel.dir} for CPUs coming online failed (${err.message}): they are found at the next pass instead`),
     // The bytes are a view of the mapping: written out (framed, with a CRC32C: CAPTURE.md)

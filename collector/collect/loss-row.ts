@@ -20,9 +20,10 @@ export function fillLossRow (row: LossRow, loss: LossEvent, h: SubbufHeader, las
   row.firstSeq = loss.firstSeq === 0 && last.seq > 0 ? last.seq + 1 : loss.firstSeq
   row.count = loss.count
   row.reason = loss.reason
-  if (loss.reason === 'dropped') {
-    // lost between the last record seen on this CPU and this sub-buffer's first record,
-    // or its completion when it has none (a flush opened it to report the drops)
+  if (loss.reason !== 'corrupt') {
+    // dropped, or skipped by a lapped reader (collector): lost between the last record
+    // seen on this CPU and this sub-buffer's first record, or its completion when it has
+    // none (a flush opened it to report the drops)
     const empty = h.nrecords === 0
     row.toHi = empty ? h.watermarkHi : h.firstTsHi
     row.toLo = empty ? h.watermarkLo : h.firstTsLo

@@ -153,10 +153,8 @@ export class SpoolFeeder {
       this.resync(meta.channelId)
       return
     }
-    // sub-buffer seqs of a CPU follow one another in the spool: a jump means some went
-    // missing without a trace in this segment (a segment cut or lost in between)
-    const prev = subbufSeq.get(cpu)
-    if (seq >= 0 && prev !== undefined && seq > prev + 1) skipCorruptSubbuf(this.seqState(meta, cpu))
+    // A jump in a CPU's sub-buffer seqs with no damage seen means capture was lapped
+    // (PROTOCOL.md §8) or a whole segment went: walkSubbuf counts the gap as a collector loss.
     // an entry must hold exactly what its header commits (a header that failed at capture is spooled alone)
     if (status === HEADER_OK && bytes.length !== SUBBUF_HDR_SIZE + header.committed) status = HEADER_COMMITTED_TOO_LARGE
     const sub = decodeSubbuf(cpu, seq < 0 ? header.seq : seq, bytes, header, status, this.seqState(meta, cpu), this.rec, header.watermarkHi, header.watermarkLo)

@@ -22,6 +22,12 @@ export class SimCpu {
   produced = 0
   /** highest acknowledged sub-buffer seq */
   consumed = 0
+  /**
+   * relay's own count of consumed sub-buffers (buf->subbufs_consumed), which decides when a
+   * slot is reused. Acks move it as the module's krelay_ack() does; relay's read() of the
+   * cpu file moves it alone (relayRead).
+   */
+  relayConsumed = 0
   nextRecordSeq = 1
   /** records dropped since the previous sub-buffer completed, for the next header */
   private pendingDropped = 0
@@ -58,7 +64,7 @@ export class SimCpu {
   /** Opens sub-buffer produced + 1 unless every slot holds an unconsumed one. */
   tryOpen (): boolean {
     if (this.openSeq !== 0) return true
-    if (this.produced - this.consumed >= this.nSubbufs) return false
+    if (this.produced - this.relayConsumed >= this.nSubbufs) return false
     const seq = this.produced + 1
     const off = this.slotOffset(seq)
     const h = this.header
@@ -162,6 +168,22 @@ export class SimCpu {
     if (!Number.isSafeInteger(seq) || seq < 0 || seq > this.produced) {
       throw Object.assign(new Error(`ack ${this.cpu} ${seq}: EINVAL (produced is ${this.produced})`), { code: 'EINVAL' })
     }
-    if (seq > this.consumed) this.consumed = seq
+    if (seq <= this.consumed) return
+    this.relaySubbufsConsumed(seq - this.consumed)
+    this.consumed = seq
+  }
+
+  /** relay_subbufs_consumed(): ignores more than n_subbufs at once, never passes produced. */
+  private relaySubbufsConsumed (n: number): void {
+    if (n > this.nSubbufs) return
+    this.relayConsumed = n > this.produced - this.relayConsumed ? this.produced : this.relayConsumed + n
+  }
+
+  /**
+   * A read() of the cpu file to its end (PROTOCOL.md §3 forbids it): relay consumes every
+   * complete sub-buffer by itself, behind the acknowledgements; `consumed` does not move.
+   */
+  relayRead (): void {
+    this.relayConsumed = this.produced
   }
 }

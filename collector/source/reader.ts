@@ -11,6 +11,7 @@ import { claimChannel, releaseChannel } from './claim.ts'
 import type { Channel } from './channel.ts'
 import { CpuBuffer, NOT_READY } from './cpu-buffer.ts'
 import { watchCpuFiles } from './cpu-files.ts'
+import { lapTarget, type Lap } from './lap.ts'
 import { ChannelError } from './errors.ts'
 import { openWaiter, type Waiter } from './waiter.ts'
 import { createSeqState, type SeqState } from './records.ts'
@@ -70,6 +71,11 @@ export interface ReaderOptions {
   claimAs?: string
   /** First sub-buffer seq to read on `cpu`; default stats.consumed + 1. */
   startAt?(cpu: number, stats: CpuStats): number | undefined
+  /**
+   * Sub-buffers were gone before the reader took them (lap.ts); it goes on from `lap.to`.
+   * Their records become a `collector` loss at the next sub-buffer walked (records.ts).
+   */
+  onLap?(lap: Lap): void
   /** A CPU mapped after the reader started (its file appeared: it came online); `next` is the first seq it reads. */
   onCpuMapped?(cpu: number, next: number): void
   /**
@@ -188,6 +194,7 @@ export class ChannelReader {
         this.options.onCpuMapped?.(row.cpu, next)
       }
     }
+    if (stats) this.skipLaps(stats)
     const watermarks: CpuWatermark[] = []
     for (const cpu of this.cpus.keys()) {
       const row = stats?.byCpu.get(cpu)
@@ -207,6 +214,19 @@ export class ChannelReader {
     }
     await this.options.onRound?.({ watermarks, minHi, minLo, final: this.ended !== null })
     return result
+  }
+
+  /** Moves every lapped CPU on to the oldest sub-buffer still there (lap.ts). */
+  private skipLaps (stats: ChannelStats): void {
+    const { nSubbufs } = this.channel.info
+    for (const [cpu, { buffer }] of this.cpus) {
+      const row = stats.byCpu.get(cpu)
+      const to = row ? lapTarget(buffer.next, row, nSubbufs) : 0
+      if (to === 0) continue
+      const lap: Lap = { cpu, from: buffer.next, to, consumed: row!.consumed, produced: row!.produced }
+      buffer.next = to
+      this.options.onLap?.(lap)
+    }
   }
 
   private async readCpus (watermarks: CpuWatermark[], result: PassResult): Promise<void> {

@@ -1,6 +1,8 @@
 // Walking the records of one complete sub-buffer (PROTOCOL.md §3.2, §3.3): validates each,
 // checks that record seqs follow (across sub-buffers too, with the header's `dropped`),
-// and turns gaps and faults into loss events. Allocates nothing per record.
+// and turns gaps and faults into loss events. Allocates nothing per record. A sub-buffer
+// seq that jumps ahead means the consumer was lapped (lap.ts): the records in between
+// are a `collector` loss.
 import { SUBBUF_HDR_SIZE } from '../../formats/wire.ts'
 import type { SubbufHeader } from '../../formats/subbuf-header.ts'
 import { readRecord, RECORD_OK, RECORD_SEQ_NOT_FOLLOWING, type RecordView } from '../../formats/record.ts'
@@ -12,7 +14,7 @@ export interface LossEvent {
   /** first missing record seq; 0 when it cannot be known (no earlier record seen) */
   firstSeq: number
   count: number
-  reason: 'dropped' | 'corrupt'
+  reason: 'dropped' | 'corrupt' | 'collector'
 }
 
 /**
@@ -24,10 +26,14 @@ export interface LossEvent {
 export interface SeqState {
   expectSeq: number
   exact: boolean
+  /** seq of the last sub-buffer walked; 0 before the first and after a corrupt header */
+  subbufSeq: number
+  /** what a gap found when expectSeq is not exact is lost to: a fault, or a lap */
+  gap: 'corrupt' | 'collector'
 }
 
 export function createSeqState (): SeqState {
-  return { expectSeq: 0, exact: false }
+  return { expectSeq: 0, exact: false, subbufSeq: 0, gap: 'corrupt' }
 }
 
 export interface SubbufWalk {
@@ -56,6 +62,13 @@ export function walkSubbuf (view: DataView, header: SubbufHeader, state: SeqStat
   const { cpu, seq: subbufSeq, dropped } = header
   const end = SUBBUF_HDR_SIZE + header.committed
   const known = state.expectSeq > 0
+  // Lapped: sub-buffers between the last one walked and this one were never taken. Their
+  // records are the gap up to this one's first record (less its own drops, which it counts).
+  if (known && state.subbufSeq > 0 && subbufSeq > state.subbufSeq + 1) {
+    state.exact = false
+    state.gap = 'collector'
+  }
+  state.subbufSeq = subbufSeq
   const walk: SubbufWalk = { status: RECORD_OK, faultOffset: -1, validEnd: SUBBUF_HDR_SIZE, records: 0, firstSeq: 0, lastSeq: 0, losses: [] }
 
   // An exact expectation must be met by the first record; otherwise any first seq is taken.
@@ -86,7 +99,7 @@ export function walkSubbuf (view: DataView, header: SubbufHeader, state: SeqStat
     loss(walk, cpu, subbufSeq, state.expectSeq, dropped, 'dropped')
   } else if (walk.records > 0) {
     const dropStart = walk.firstSeq - dropped
-    if (known && dropStart > state.expectSeq) loss(walk, cpu, subbufSeq, state.expectSeq, dropStart - state.expectSeq, 'corrupt')
+    if (known && dropStart > state.expectSeq) loss(walk, cpu, subbufSeq, state.expectSeq, dropStart - state.expectSeq, state.gap)
     loss(walk, cpu, subbufSeq, Math.max(dropStart, 1), dropped, 'dropped')
   } else if (!known) {
     loss(walk, cpu, subbufSeq, 0, dropped, 'dropped')
@@ -101,9 +114,11 @@ export function walkSubbuf (view: DataView, header: SubbufHeader, state: SeqStat
     loss(walk, cpu, subbufSeq, firstLost, count, 'corrupt')
     state.expectSeq = firstLost > 0 ? firstLost + count : 0
     state.exact = false
+    state.gap = 'corrupt'
   } else if (walk.records > 0) {
     state.expectSeq = walk.lastSeq + 1
     state.exact = true
+    state.gap = 'corrupt'
   } else if (known && state.exact) {
     state.expectSeq += dropped
   }
@@ -116,6 +131,9 @@ export function walkSubbuf (view: DataView, header: SubbufHeader, state: SeqStat
  */
 export function skipCorruptSubbuf (state: SeqState): void {
   state.exact = false
+  state.gap = 'corrupt'
+  // its seq cannot be trusted, so the next one cannot show a lap
+  state.subbufSeq = 0
 }
 
 /**

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict'
 import path from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { RelaySim } from '../../../collector/sim/relay-sim.ts'
-import { driveGenerator, serveControl } from '../../collector/collect/sim-driver.ts'
+import { driveGenerator, pump, serveControl } from '../../collector/collect/sim-driver.ts'
 import { jsonLines, run, until } from '../live-run.ts'
 import { tempDir } from '../temp-dir.ts'
 import fs from 'node:fs'
@@ -42,6 +42,51 @@ test('no collector: the tail reads the channel directly, says so once, prints ev
     }
     await sleep(50)
     assert.equal(sim.consumer, null, 'the claim was released')
+  } finally {
+    stopServing()
+    sim.destroy()
+  }
+})
+
+test('no collector, lapped: another acknowledger frees sub-buffers the direct tail has not read; it says so once and prints a collector loss for exactly the gap', async () => {
+  const sim = new RelaySim({ cpus: [0, 1], nSubbufs: 4, subbufSize: 4096, flushIntervalMs: 5 })
+  const stopServing = serveControl(sim)
+  try {
+    const socket = path.join(tempDir('krelay-tail-direct-'), 'live.sock')
+    const tail = run(['tail', '--json', '--socket', socket, '--channel', sim.dir])
+    await until(() => sim.consumer !== null, 'the claim')
+    sim.startGen(2000)
+    for (let i = 0; i < 20; i++) { sim.genStep(8); sim.timerFlush(); await sleep(2) }
+    // the tail has taken records of cpu 0 (the gap of a lap starts after the last one it saw)
+    await until(() => sim.cpu(0).consumed > 0 || tail.child.exitCode !== null, 'the tail to take a sub-buffer of cpu 0', 20_000)
+    // the tail stopped, another acknowledger frees cpu 0's sub-buffers as they complete
+    tail.child.kill('SIGSTOP')
+    await sleep(20)
+    pump(sim)
+    for (let i = 0; i < 6; i++) { sim.ack(0, sim.cpu(0).produced); sim.genStep(20) }
+    sim.ack(0, sim.cpu(0).produced)
+    tail.child.kill('SIGCONT')
+    while (sim.genStep(8) > 0) { sim.timerFlush(); await sleep(2) }
+    sim.flush()
+    await until(() => [0, 1].every(cpu => sim.cpu(cpu).consumed === sim.cpu(cpu).produced) || tail.child.exitCode !== null, 'the tail to catch up', 20_000)
+    tail.child.kill('SIGINT')
+    assert.equal(await tail.exited, 0, tail.stderr())
+    const laps = tail.stderr().split('\n').filter(l => l.includes('lapped'))
+    assert.equal(laps.length, 1, tail.stderr())
+    assert.match(laps[0]!, /^krelay tail: cpu 0: lapped: \d+ sub-buffers? .* another process acknowledged them/)
+    const printed = jsonLines(tail)
+    // a tail that falls behind (a loaded machine) may also drop, on either CPU
+    const losses = printed.filter(p => p.event === 'loss' && p.cpu === 0)
+    const lapped = losses.filter(l => l.reason === 'collector')
+    assert.equal(lapped.length, 1, JSON.stringify(losses))
+    assert.ok(losses.every(l => l.reason === 'collector' || l.reason === 'dropped'), JSON.stringify(losses))
+    const seqs = printed.filter(p => p.event === undefined && p.cpu === 0).map(p => p.seq as number)
+    const first = lapped[0]!.first_seq as number
+    const count = lapped[0]!.count as number
+    assert.equal(seqs.filter(s => s < first).at(-1), first - 1, 'the gap starts after the last record printed')
+    assert.equal(seqs.find(s => s >= first), first + count, 'and ends before the next record printed')
+    const lost = losses.flatMap(l => Array.from({ length: l.count as number }, (_, i) => (l.first_seq as number) + i))
+    assert.deepEqual([...seqs, ...lost].sort((a, b) => a - b), Array.from({ length: 2000 }, (_, i) => i + 1), 'records + losses == every seq of cpu 0')
   } finally {
     stopServing()
     sim.destroy()

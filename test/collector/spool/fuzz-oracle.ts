@@ -34,14 +34,19 @@ export function addRecord (out: FuzzOutput, cpu: number, seq: number, r: OutReco
   m.set(seq, r)
 }
 
-/** Everything wrong with `out` for capture `cap`; empty when the properties hold. */
-export function checkOutput (cap: FuzzCapture, out: FuzzOutput): string[] {
+/**
+ * Everything wrong with `out` for capture `cap`; empty when the properties hold. `lost` is the
+ * reason a gap without damage may have: a segment cut at a frame boundary leaves nothing to see
+ * but the jump in sub-buffer seqs that follows, which reads as a lap (CAPTURE.md): `collector`.
+ */
+export function checkOutput (cap: FuzzCapture, out: FuzzOutput, lost: 'corrupt' | 'collector' = 'corrupt'): string[] {
+  const gapReasons = new Set(['corrupt', lost])
   const problems = [...out.problems]
   const covered = new Map<number, Map<number, string>>()
   for (const l of out.losses) {
     const last = cap.last.get(l.cpu) ?? 0
     if (l.count < 1 || !Number.isSafeInteger(l.count)) problems.push(`loss row with count ${l.count}`)
-    if (l.reason !== 'corrupt' && l.reason !== 'dropped') problems.push(`loss row with reason ${l.reason}`)
+    if (!gapReasons.has(l.reason) && l.reason !== 'dropped') problems.push(`loss row with reason ${l.reason}`)
     // a row that cannot say where its gap starts (a CPU's first sub-buffer after damage had drops)
     if (l.firstSeq === 0 && l.reason === 'dropped' && l.count <= last) continue
     if (l.firstSeq < 1 || l.firstSeq + l.count - 1 > last) {
@@ -76,7 +81,7 @@ export function checkOutput (cap: FuzzCapture, out: FuzzOutput): string[] {
       first = Math.min(first, l.firstSeq)
     }
     for (const s of seqs) {
-      if (got?.has(s) === true || covered.get(cpu)?.get(s) === 'corrupt') continue
+      if (got?.has(s) === true || gapReasons.has(covered.get(cpu)?.get(s) ?? '')) continue
       if ((s > known || s < first) && out.reported) continue
       if (s > known && cap.tailCut) continue
       if (s < first && cap.headCut) continue

@@ -47,6 +47,13 @@ function tmp (): string {
   return dir
 }
 
+/**
+ * A segment cut at a frame boundary in the middle of the spool, or a good frame in the place
+ * of another (a stale copy), leaves nothing to see but a jump in that CPU's sub-buffer seqs,
+ * which reads as a lap (CAPTURE.md): its gap may be a `collector` loss (fuzz-oracle.ts).
+ */
+const gapReason = (desc: string[]): 'corrupt' | 'collector' => desc.some(d => d.startsWith('cut-middle') || d.startsWith('stale copy')) ? 'collector' : 'corrupt'
+
 function mutated (rand: () => number, seen?: Map<string, number>): { cap: FuzzCapture, desc: string[] } {
   const cap = makeCapture(rand)
   const desc: string[] = []
@@ -165,7 +172,7 @@ test(`the spool reader, scan and feeder: ${SPOOL_CASES} mutated spools, every re
       const lines: string[] = []
       const r = await replaySpool(dir, new OraclePipeline(out).asPipeline(), l => lines.push(l))
       out.reported = r.damagedSpans > 0 || r.duplicates > 0 || r.damagedSegments.length > 0 || r.tornBytes > 0 || r.cutSegments.length > 0
-      problems.push(...checkOutput(cap, out), ...checkLog(lines, dir))
+      problems.push(...checkOutput(cap, out, gapReason(desc)), ...checkLog(lines, dir))
       if (r.damagedSpans + r.damagedSegments.length > lines.length) problems.push(`${r.damagedSpans} spans, ${r.damagedSegments.length} segments, ${lines.length} lines`)
       if (problems.length > 0) failed('spool', i, desc, problems)
     } catch (err) {
@@ -225,7 +232,7 @@ test(`krelay archive --from: ${CLI_CASES} mutated spools archived and read back 
       const got = newOutput()
       await readBack(out, got)
       got.reported = r.replay.damagedSpans > 0 || r.replay.duplicates > 0 || r.replay.damagedSegments.length > 0 || r.replay.tornBytes > 0 || r.replay.cutSegments.length > 0
-      const problems = [...checkOutput(cap, got), ...checkLog(lines, from)]
+      const problems = [...checkOutput(cap, got, gapReason(desc)), ...checkLog(lines, from)]
       if (got.records.size === 0 && cap.records.size > 0 && !got.reported) problems.push('nothing archived')
       if (problems.length > 0) failed('archive', i, desc, problems)
     } catch (err) {
