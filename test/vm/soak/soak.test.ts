@@ -22,7 +22,8 @@ import { judgeFlat, soakTable, type SoakSample } from './flat.ts'
 
 const MINUTES = Number(process.env.KRELAY_SOAK_MINUTES ?? '10')
 const RATE = Number(process.env.KRELAY_SOAK_RATE ?? '1000')
-const SAMPLE_MS = 10_000
+/** every 10 s; a short soak (KRELAY_SOAK_MINUTES=1 while working on it) samples down to every 2 s, to have thirds to compare */
+const SAMPLE_MS = Math.min(10_000, Math.max(2000, Math.round(MINUTES * 60_000 / 60)))
 const SEGMENT_MIB = 1
 const FILE_AGE_S = 10
 /** the open segment and the closed ones whose records wait (up to the file age) for their Parquet file */
