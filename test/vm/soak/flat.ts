@@ -10,7 +10,9 @@
 // - open fds, timers (Timeout of both threads), handles (every active resource):
 //   the last third's max <= the first third's max (no growth at all: they are counts);
 // - spool bytes: every sample after the warm-up <= spoolBound (a few segments: the open
-//   one and the closed ones whose records wait for their Parquet file);
+//   one and the closed ones whose records wait for their Parquet file), and the last
+//   third's max <= the first third's max + spoolStep (a segment or two: the spool shrinks
+//   a whole segment at a time);
 // - the records spooled and archived keep rising (the soak really ran at its rate).
 
 export interface SoakSample {
@@ -41,7 +43,7 @@ export interface FlatVerdict {
 const MiB = (n: number): string => `${(n / 1024 / 1024).toFixed(1)} MiB`
 const max = (xs: number[]): number => xs.reduce((a, b) => Math.max(a, b), -Infinity)
 
-export function judgeFlat (samples: readonly SoakSample[], spoolBound: number): FlatVerdict {
+export function judgeFlat (samples: readonly SoakSample[], spoolBound: number, spoolStep: number): FlatVerdict {
   const warm = Math.max(1, Math.floor(samples.length / 6))
   const rest = samples.slice(warm)
   const third = Math.floor(rest.length / 3)
@@ -61,6 +63,9 @@ export function judgeFlat (samples: readonly SoakSample[], spoolBound: number): 
   for (const s of rest) {
     if (s.spoolBytes > spoolBound) problems.push(`spool at ${s.t} s: ${MiB(s.spoolBytes)} in ${s.segments} segments > ${MiB(spoolBound)}`)
   }
+  const spoolFirst = max(first.map(s => s.spoolBytes))
+  const spoolLast = max(last.map(s => s.spoolBytes))
+  if (spoolLast > spoolFirst + spoolStep) problems.push(`spool grew: last third's max ${MiB(spoolLast)} > first third's max ${MiB(spoolFirst)} + ${MiB(spoolStep)}`)
   for (const key of ['spooled', 'archived'] as const) {
     if (!(last[last.length - 1]![key] > first[0]![key])) problems.push(`${key} records did not rise from the first third to the last`)
   }
