@@ -38,6 +38,11 @@ test('a spool over its bound at any sample after the warm-up fails, naming when'
   assert.deepEqual(v.problems, ['spool at 310 s: 5.0 MiB in 1 segments > 4.0 MiB'])
 })
 
+test('a spool that grows by more than the step from the first third to the last fails, under its bound too', () => {
+  const v = judgeFlat(run((s, i) => { s.spoolBytes = MiB + i * MiB / 10 }), 4 * BOUND, STEP)
+  assert.deepEqual(v.problems, ["spool grew: last third's max 6.9 MiB > first third's max 3.5 MiB + 2.0 MiB"])
+})
+
 test('a run whose archive stopped moving fails; too few samples are not judged flat', () => {
   assert.deepEqual(judgeFlat(run(s => { s.archived = 7 }), BOUND, STEP).problems, ['archived records did not rise from the first third to the last'])
   assert.match(judgeFlat(run().slice(0, 3), BOUND, STEP).problems[0]!, /^3 samples are too few/)
