@@ -1,11 +1,17 @@
 // npm run test:vm: for each kernel, fetch it, build kmod/, boot once and run every guest test.
-// Env: KRELAY_VM_KERNELS ("6.1,6.12"), KRELAY_VM_CPUS (2), KRELAY_VM_TIMEOUT (seconds per kernel, 900),
-//      KRELAY_VM_LIVE=1 (stream the serial console), KRELAY_VM_KEEP=1 (keep run dirs of passing runs),
-//      KRELAY_VM_CACHE (cache dir). Arguments: guest test files to run instead of test/vm/guest/*.test.ts.
-import { readdirSync } from 'node:fs'
+// The kernels boot at once (qemu runs single-threaded TCG: one VM keeps about one host core
+// busy); each kernel's output is held and printed whole when its run ends.
+// Env: KRELAY_VM_KERNELS ("6.1,6.12"), KRELAY_VM_CPUS (2), KRELAY_VM_TIMEOUT (seconds per kernel,
+//      1200, plus the soak's minutes when soak tests run), KRELAY_VM_PARALLEL=0 (one kernel after
+//      the other), KRELAY_VM_LIVE=1 (stream the serial console; implies one kernel at a time),
+//      KRELAY_VM_KEEP=1 (keep run dirs of passing runs), KRELAY_VM_CACHE (cache dir),
+//      KRELAY_SOAK_* (passed on to the guest). Arguments: guest test files, or directories of
+//      them, to run instead of test/vm/guest/*.test.ts (npm run test:soak: test/vm/soak).
+import { readdirSync, statSync } from 'node:fs'
 import { rm } from 'node:fs/promises'
 import path from 'node:path'
 import { isKernelName, kernelNames, repoRoot, type KernelName } from './config.ts'
+import { tail } from './exec.ts'
 import { moduleEnv, prepare } from './prepare.ts'
 import { parseTestCounts } from './test-summary.ts'
 import { runInVm } from './vm.ts'
@@ -29,41 +35,60 @@ function kernels (): KernelName[] {
   return names as KernelName[]
 }
 
-function guestTests (args: string[]): string[] {
-  if (args.length) return args
-  const dir = 'test/vm/guest'
+function testsIn (dir: string): string[] {
   const files = readdirSync(path.join(repoRoot, dir)).filter((f) => f.endsWith('.test.ts')).sort()
   if (!files.length) throw new Error(`no guest tests in ${dir}`)
-  return files.map((f) => `${dir}/${f}`)
+  return files.map((f) => path.posix.join(dir, f))
 }
 
-const say = (s: string): void => { process.stdout.write(`${s}\n`) }
+function guestTests (args: string[]): string[] {
+  if (!args.length) return testsIn('test/vm/guest')
+  return args.flatMap((a) => statSync(path.resolve(repoRoot, a)).isDirectory() ? testsIn(a) : [a])
+}
 
-async function runKernel (kernel: KernelName, files: string[]): Promise<Row> {
+/** Env the guest gets from the host's: the soak's knobs (the guest's environment is otherwise the harness's own). */
+function passedEnv (): Record<string, string> {
+  return Object.fromEntries(Object.entries(process.env).filter((e): e is [string, string] => /^KRELAY_SOAK_/.test(e[0]) && e[1] !== undefined))
+}
+
+/**
+ * Seconds per kernel: KRELAY_VM_TIMEOUT, else 1200 plus the soak's length when a soak test
+ * runs. The guest suite took 590-650 s per kernel alone on CI's 2 cores; two VMs at once
+ * also share qemu's I/O threads (9p) with each other, and a shared host slows both more.
+ */
+function timeoutSeconds (files: string[]): number {
+  const set = process.env.KRELAY_VM_TIMEOUT
+  const n = Number(set ?? 1200 + (files.some((f) => f.includes('/soak/')) ? 60 * Number(process.env.KRELAY_SOAK_MINUTES ?? '10') : 0))
+  if (!Number.isFinite(n) || n <= 0) throw new Error('KRELAY_VM_TIMEOUT (or KRELAY_SOAK_MINUTES) must be a positive number')
+  return n
+}
+
+interface Settings { files: string[], cpus: number, live: boolean, timeoutMs: number }
+
+async function runKernel (kernel: KernelName, s: Settings, say: (line: string) => void): Promise<Row> {
   say(`\n=== krelay-vm: kernel ${kernel} ===`)
   const t0 = Date.now()
   let p
   try {
-    p = await prepare(kernel, { module: true, log: (s) => say(`krelay-vm: ${s}`) })
+    p = await prepare(kernel, { module: true, log: (line) => say(`krelay-vm: ${line}`) })
   } catch (e) {
     const reason = `prepare failed: ${e instanceof Error ? e.message : String(e)}`
     say(reason)
     return { kernel, release: '?', ok: false, reason: reason.split('\n')[0] ?? reason, tests: '-', prepMs: Date.now() - t0 }
   }
   say(`krelay-vm: ${p.tree.release}: fetch ${p.fetchMs} ms, module build ${p.buildMs} ms; booting`)
-  const cpus = Number(process.env.KRELAY_VM_CPUS ?? '2')
-  if (!Number.isInteger(cpus) || cpus < 1) throw new Error('KRELAY_VM_CPUS must be a positive integer')
-  const live = process.env.KRELAY_VM_LIVE === '1'
   const r = await runInVm({
     kernel,
     tree: p.tree,
-    cpus,
-    command: ['node', '--import', 'tsx', '--test', '--test-concurrency=1', '--test-reporter=spec', ...files],
-    env: moduleEnv(p),
-    timeoutMs: Number(process.env.KRELAY_VM_TIMEOUT ?? '900') * 1000,
-    onConsole: live ? (t) => process.stdout.write(t) : undefined,
+    cpus: s.cpus,
+    command: ['node', '--import', 'tsx', '--test', '--test-concurrency=1', '--test-reporter=spec', ...s.files],
+    env: { ...passedEnv(), ...moduleEnv(p) },
+    timeoutMs: s.timeoutMs,
+    onConsole: s.live ? (t) => process.stdout.write(t) : undefined,
+    report: false,
   })
-  if (!live) say(`--- guest test output (${kernel}) ---\n${r.output.trimEnd()}\n--- end of guest test output ---`)
+  if (!s.live) say(`--- guest test output (${kernel}) ---\n${r.output.trimEnd()}\n--- end of guest test output ---`)
+  if (!r.ok) say(`--- krelay-vm ${kernel} (${r.release}): last 150 console lines (${r.runDir}/console.log) ---\n${tail(r.console, 150)}\n--- FAILED: ${r.reason} ---`)
   for (const w of r.warnings) say(w)
   const counts = parseTestCounts(r.output)
   let { ok, reason } = r
@@ -75,17 +100,38 @@ async function runKernel (kernel: KernelName, files: string[]): Promise<Row> {
   return { kernel, release: r.release, ok, reason, tests, prepMs: p.fetchMs + p.buildMs, initMs: t.initMs, totalMs: r.durationMs }
 }
 
+const write = (text: string): void => { process.stdout.write(text) }
+
 async function main (): Promise<number> {
   const files = guestTests(process.argv.slice(2))
-  const rows: Row[] = []
-  for (const k of kernels()) rows.push(await runKernel(k, files))
-  say('\n=== krelay-vm summary ===')
+  const cpus = Number(process.env.KRELAY_VM_CPUS ?? '2')
+  if (!Number.isInteger(cpus) || cpus < 1) throw new Error('KRELAY_VM_CPUS must be a positive integer')
+  const live = process.env.KRELAY_VM_LIVE === '1'
+  const s: Settings = { files, cpus, live, timeoutMs: timeoutSeconds(files) * 1000 }
+  const ks = kernels()
+  // two live consoles would interleave line by line: live runs one kernel at a time
+  const parallel = process.env.KRELAY_VM_PARALLEL !== '0' && !live && ks.length > 1
+  const t0 = Date.now()
+  let rows: Row[]
+  if (parallel) {
+    write(`krelay-vm: booting ${ks.join(' and ')} at once (KRELAY_VM_PARALLEL=0: one after the other); each kernel's output follows when its run ends\n`)
+    rows = await Promise.all(ks.map(async (k) => {
+      let held = ''
+      const row = await runKernel(k, s, (line) => { held += `${line}\n` })
+      write(held)
+      return row
+    }))
+  } else {
+    rows = []
+    for (const k of ks) rows.push(await runKernel(k, s, (line) => write(`${line}\n`)))
+  }
+  write('\n=== krelay-vm summary ===\n')
   for (const r of rows) {
     const time = r.totalMs === undefined ? '' : ` | prep ${r.prepMs} ms, init ${r.initMs ?? '-'} ms, boot-to-poweroff ${r.totalMs} ms`
-    say(`${r.ok ? 'PASS' : 'FAIL'} ${r.kernel} (${r.release}) | ${r.tests} | ${r.reason}${time}`)
+    write(`${r.ok ? 'PASS' : 'FAIL'} ${r.kernel} (${r.release}) | ${r.tests} | ${r.reason}${time}\n`)
   }
   const failed = rows.filter((r) => !r.ok).length
-  say(failed ? `${failed} of ${rows.length} kernels FAILED` : `all ${rows.length} kernels passed`)
+  write(`${failed ? `${failed} of ${rows.length} kernels FAILED` : `all ${rows.length} kernels passed`} (${((Date.now() - t0) / 1000).toFixed(0)} s, ${parallel ? 'kernels at once' : 'one kernel at a time'})\n`)
   return failed ? 1 : 0
 }
 

@@ -11,6 +11,7 @@ import { LiveServer } from '../live/server.ts'
 import type { FromWorker, ToWorker, WorkerSetup } from './messages.ts'
 import { Pipeline } from './pipeline.ts'
 import { SpoolFollower } from './spool-follower.ts'
+import { countResources } from './status-file.ts'
 import { ARCHIVE_NICE, lowerThreadPriority } from './thread-priority.ts'
 
 if (parentPort === null) throw new Error('archive-worker.ts runs as a worker thread (archiver.ts starts it)')
@@ -21,7 +22,12 @@ const log = (line: string): void => send({ kind: 'log', line })
 
 const queue: ToWorker[] = []
 let wake: (() => void) | null = null
+let pipeline: Pipeline | undefined
 port.on('message', (m: ToWorker) => {
+  if (m.kind === 'report') {
+    send({ kind: 'report', report: { resources: countResources(process.getActiveResourcesInfo()), totals: pipeline?.totals ?? null } })
+    return
+  }
   queue.push(m)
   wake?.()
 })
@@ -46,7 +52,6 @@ async function next (): Promise<ToWorker> {
 
 async function run (): Promise<void> {
   let live: LiveServer | undefined
-  let pipeline: Pipeline | undefined
   let why = 'krelay collect stopped'
   try {
     // before DuckDB starts its threads, which inherit it: capture gets the CPU first

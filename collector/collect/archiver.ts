@@ -7,6 +7,7 @@ import { Worker } from 'node:worker_threads'
 import { returnFreedMemory } from '../archive/allocator.ts'
 import type { FromWorker, ToWorker, WorkerSetup } from './messages.ts'
 import type { PipelineTotals } from './pipeline.ts'
+import type { ArchiveReport } from './status-file.ts'
 import { startThreadPool } from './thread-priority.ts'
 
 export interface ArchiverResult {
@@ -48,6 +49,8 @@ function stopNewSpaceGrowth (): void {
 export class Archiver {
   /** bytes of spool segments the worker deleted */
   deletedBytes = 0
+  /** called with the worker's answer to a `report` request */
+  onReport: ((r: ArchiveReport) => void) | undefined
   private failure: Error | undefined
   private readonly drains = new Map<number, () => void>()
   private nextDrain = 1
@@ -120,6 +123,7 @@ export class Archiver {
       case 'deleted': this.deletedBytes += m.bytes; break
       case 'drained': this.drains.get(m.id)?.(); break
       case 'done': this.result = { totals: m.totals, replayedSubbufs: m.replayedSubbufs }; break
+      case 'report': this.onReport?.(m.report); break
       case 'failed': this.fail(Object.assign(new Error(m.message), m.stack === undefined ? {} : { stack: `${m.stack}\n    (in the archive worker)` })); break
     }
   }

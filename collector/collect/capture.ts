@@ -5,6 +5,7 @@
 // disk, except past the spool's budget: then it stops acknowledging (the kernel counts
 // drops, which the archive turns into loss rows) until the worker has caught up.
 import type { CaptureMeta } from '../../formats/capture.ts'
+import { HEADER_OK } from '../../formats/subbuf-header.ts'
 import { controlFileAcker } from '../source/ack.ts'
 import type { Channel } from '../source/channel.ts'
 import { CONSUMER_COLLECT } from '../source/consumer.ts'
@@ -14,6 +15,7 @@ import { lapMessage } from '../source/lap.ts'
 import { ChannelReader } from '../source/reader.ts'
 import type { SpoolWriter } from '../spool/spool-writer.ts'
 import type { Archiver } from './archiver.ts'
+import type { StatusFile } from './status-file.ts'
 
 export interface CaptureContext {
   spool: SpoolWriter
@@ -22,6 +24,8 @@ export interface CaptureContext {
   spoolBytes: () => number
   /** past this many spool bytes, capture stops acknowledging until the archive caught up */
   budgetBytes: number
+  /** status.json (status-file.ts), told of every spooled sub-buffer */
+  status?: StatusFile
   /** aborts at a stop (SIGINT, SIGTERM) or when the archive worker failed */
   halt: AbortSignal
   log: (line: string) => void
@@ -58,7 +62,10 @@ export async function captureChannel (
     // alone, its frame giving the length. Capture checks each header but walks no record:
     // the archive worker decodes every spooled sub-buffer anyway (spool-feeder.ts) and counts
     // what is damaged there, as a replay of the spool would.
-    onRawSubbuf: sub => spool.append(sub.cpu, sub.bytes, 0, sub.seq),
+    onRawSubbuf: sub => {
+      spool.append(sub.cpu, sub.bytes, 0, sub.seq)
+      ctx.status?.spooled(sub.cpu, sub.header, sub.status === HEADER_OK)
+    },
     onRound: async round => {
       archiver.tell({ kind: 'spooled', bytes: spool.segment!.bytes, watermarks: round.watermarks })
       if (spool.shouldRotate()) openSegment(ctx, meta)

@@ -26,6 +26,7 @@ import { SpoolWriter, type FsyncPolicy } from '../spool/spool-writer.ts'
 import type { LiveOptions } from '../live/server.ts'
 import { Archiver } from './archiver.ts'
 import { captureChannel, openSegment, type CaptureContext } from './capture.ts'
+import { StatusFile } from './status-file.ts'
 import type { PipelineTotals } from './pipeline.ts'
 
 export interface CollectOptions {
@@ -89,11 +90,16 @@ export async function collect (opts: CollectOptions): Promise<CollectSummary> {
     for (const { why } of scan.damaged) opts.log(`${why}: segment skipped, left in the spool`)
     const spool = new SpoolWriter(opts.spoolDir, { fsync: opts.fsync, segmentBytes: opts.segmentBytes, segmentAgeMs: opts.segmentAgeMs },
       scan.lastNumber + 1, s => archiver.tell({ kind: 'closed', bytes: s.bytes }))
+    const spoolBytes = (): number => scan.bytes + spool.written - archiver.deletedBytes
+    const status = new StatusFile(opts.spoolDir, { spoolBytes, askArchive: () => archiver.tell({ kind: 'report' }), log: opts.log })
+    archiver.onReport = r => status.archiveReport(r)
+    status.start()
     const ctx: CaptureContext = {
       spool,
       archiver,
-      spoolBytes: () => scan.bytes + spool.written - archiver.deletedBytes,
+      spoolBytes,
       budgetBytes: opts.spoolBudgetBytes ?? Infinity,
+      status,
       halt: halt.signal,
       log: opts.log,
     }
@@ -117,6 +123,7 @@ export async function collect (opts: CollectOptions): Promise<CollectSummary> {
     } catch (err) {
       failure ??= err
     }
+    status.stop(result?.totals)
     if (failure !== undefined) throw failure
     return { ...result!.totals, channels, replayedSubbufs: result!.replayedSubbufs }
   } finally {
@@ -132,6 +139,7 @@ async function captureChannels (opts: CollectOptions, spooled: Map<string, Map<n
     if (found === undefined) break
     const { channel, meta } = found
     channels++
+    ctx.status?.channel(meta.channelId)
     if (meta.channelId === '') throw new Error(`${channel.dir}/info has no channel_id: this krelay module is too old for the collector`)
     ctx.archiver.tell({ kind: 'channel', meta, cpus: [...channel.info.cpus] })
     openSegment(ctx, meta)

@@ -6,6 +6,7 @@ import type { CaptureMeta } from '../../formats/capture.ts'
 import type { LiveOptions } from '../live/server.ts'
 import type { CpuWatermark } from '../source/reader.ts'
 import type { PipelineTotals } from './pipeline.ts'
+import type { ArchiveReport } from './status-file.ts'
 
 /** The worker's start: where to archive, and the segments that were in the spool (fed first). */
 export interface WorkerSetup {
@@ -37,6 +38,8 @@ export type ToWorker =
   | { kind: 'drain', id: number }
   /** capture stopped (`why` goes to live subscribers): empty the merge, publish, close, answer `done` */
   | { kind: 'stop', why: string }
+  /** answered at once with `report`, outside the order above (for status.json, status-file.ts) */
+  | { kind: 'report' }
 
 /** Worker to capture. */
 export type FromWorker =
@@ -48,5 +51,7 @@ export type FromWorker =
   /** answer to `drain`: everything capture told before it is archived, as far as the merge allows */
   | { kind: 'drained', id: number }
   | { kind: 'done', totals: PipelineTotals, replayedSubbufs: number }
+  /** answer to `report`: the worker's active resources and totals so far */
+  | { kind: 'report', report: ArchiveReport }
   /** the worker failed; `message` is what `krelay collect` fails with (`stack` for KRELAY_DEBUG=1) */
   | { kind: 'failed', message: string, stack?: string }
