@@ -86,7 +86,7 @@ export function setCpuOnline (cpu: number, online: boolean): void {
  * and loss rows tile 1 .. written + dropped with no gap and no overlap, the losses are
  * all of reason `dropped`, and they sum to the kernel's `dropped`. Returns the archive.
  */
-export async function assertExactlyOnce (out: string, channelId: string, kernel: CpuStats[]): Promise<ArchiveContents> {
+export async function assertExactlyOnce (out: string, channelId: string, kernel: Array<Pick<CpuStats, 'cpu' | 'written' | 'dropped'>>): Promise<ArchiveContents> {
   const archive = await readArchive(out)
   const cover = (await seqCover(out)).filter(c => c.channelId === channelId)
   for (const row of kernel) {
