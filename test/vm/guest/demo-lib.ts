@@ -30,10 +30,11 @@ function echo (tag: string): ((line: string) => void) | undefined {
 }
 
 /** Starts `krelay collect --out out --spool spool ...extra` and waits until it reads the channel. */
-export async function startCollector (out: string, spool: string, extra: string[] = [], tag = 'collect'): Promise<CollectorProcess> {
+export async function startCollector (out: string, spool: string, extra: string[] = [], tag = 'collect', timeoutMs?: number): Promise<CollectorProcess> {
   return startCollectorReading(['--out', out, '--spool', spool, '--host', 'krelay-test', ...extra], spool, {
     echo: echo(tag),
     log: line => process.stdout.write(`    ${tag}: ${line}\n`),
+    timeoutMs,
   })
 }
 

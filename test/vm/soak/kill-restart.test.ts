@@ -24,6 +24,8 @@ const SEED = Number(process.env.KRELAY_KILL_SEED ?? Math.floor(Math.random() * 2
 const RATE = Number(process.env.KRELAY_KILL_RATE ?? 2000)
 // a file published every 2 s: publishes to hit, and a spool of a few seconds to replay
 const ARGS = ['--file-age', '2']
+// a loaded host slows the TCG guest many times over: starting node there can take minutes
+const WAIT_MS = 600_000
 const PHASES = ['start', 'replay', 'publish', 'steady'] as const
 type Phase = typeof PHASES[number]
 
@@ -62,7 +64,7 @@ test(`SIGKILL at ${KILLS} random moments under ${RATE} records/s per CPU and the
   load('subbuf_size=65536', 'n_subbufs=32', 'flush_ms=200')
   const channelId = info().get('channel_id')!
   assert.equal(control('source sched on'), 'ok')
-  collector = await startCollector(out, spool, ARGS, 'collect 0')
+  collector = await startCollector(out, spool, ARGS, 'collect 0', WAIT_MS)
   assert.equal(control(`gen 1000000000 ${RATE}`), 'ok')
   await sleep(2000)
 
@@ -80,7 +82,7 @@ test(`SIGKILL at ${KILLS} random moments under ${RATE} records/s per CPU and the
     if (want === 'start' && !isReading()) {
       await sleep(random() * startMs * 0.8)
     } else {
-      await c.waitReading(spool, 180_000, isReading).catch((err: Error) => {
+      await c.waitReading(spool, WAIT_MS, isReading).catch((err: Error) => {
         // node in the TCG guest now and then dies of SIGSEGV while starting: that one is restarted like a kill
         if (c.exitStatus?.signal !== 'SIGSEGV') throw err
       })
@@ -114,16 +116,16 @@ test(`SIGKILL at ${KILLS} random moments under ${RATE} records/s per CPU and the
   }
   // the last restart runs to a clean stop
   const last = collector
-  await last.waitReading(spool, 180_000, () => segmentsIn(spool).some(s => !before.has(s))).catch(async (err: Error) => {
+  await last.waitReading(spool, WAIT_MS, () => segmentsIn(spool).some(s => !before.has(s))).catch(async (err: Error) => {
     if (last.exitStatus?.signal !== 'SIGSEGV') throw err
-    collector = await startCollector(out, spool, ARGS, 'collect last')
+    collector = await startCollector(out, spool, ARGS, 'collect last', WAIT_MS)
   })
   await sleep(3000)
   assert.equal(control('gen-stop'), 'ok')
   await waitGeneratorIdle()
   assert.equal(control('source sched off'), 'ok')
   assert.equal(control('flush'), 'ok')
-  await waitConsumed()
+  await waitConsumed(WAIT_MS)
   await stopCollector(collector)
   const kernel = stats()
 
