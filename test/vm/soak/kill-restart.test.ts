@@ -41,6 +41,32 @@ function partialFiles (out: string): string[] {
   return (fs.readdirSync(out, { recursive: true }) as string[]).filter(f => f.endsWith(PARTIAL_SUFFIX))
 }
 
+/**
+ * Kills `c` the moment a `.partial` file appears under `out` (the archive worker started
+ * writing a Parquet file: inotify, as a poll would miss a short write); false if none did
+ * within `timeoutMs`.
+ */
+async function killAtPublish (c: CollectorProcess, out: string, timeoutMs: number): Promise<boolean> {
+  fs.mkdirSync(out, { recursive: true })
+  return await new Promise<boolean>(resolve => {
+    let settled = false
+    const done = (hit: boolean): void => {
+      if (settled) return
+      settled = true
+      watcher.close()
+      clearTimeout(timer)
+      resolve(hit)
+    }
+    const watcher = fs.watch(out, { recursive: true }, (_event, name) => {
+      if (name?.endsWith(PARTIAL_SUFFIX) !== true) return
+      c.kill('SIGKILL')
+      done(true)
+    })
+    const timer = setTimeout(() => done(false), timeoutMs)
+    c.exited.then(() => done(false), () => done(false))
+  })
+}
+
 /** Kill plan: every phase KILLS/4 times (the rest at random), in seeded random order. */
 function plan (random: () => number): Phase[] {
   const phases: Phase[] = Array.from({ length: KILLS }, (_, i) => i < KILLS - KILLS % 4 ? PHASES[i % 4]! : PHASES[Math.floor(random() * 4)]!)
@@ -74,6 +100,7 @@ test(`SIGKILL at ${KILLS} random moments under ${RATE} records/s per CPU and the
   const planned = plan(random)
   for (let k = 1; k <= KILLS; k++) {
     const want = planned[k - 1]!
+    let killedAtPublish = false
     const c = collector
     const spawned = performance.now()
     // a spool left by the last kill is replayed at start
@@ -89,14 +116,11 @@ test(`SIGKILL at ${KILLS} random moments under ${RATE} records/s per CPU and the
       if (k > 1) startMs = performance.now() - spawned
       if (want === 'replay') await sleep(random() * 300)
       else if (want === 'steady') await sleep(500 + random() * 2500)
-      else if (want === 'publish') {
-        const deadline = performance.now() + 20_000
-        while (partialFiles(out).length === 0 && performance.now() < deadline && c.running) await sleep(2)
-      }
+      else if (want === 'publish') killedAtPublish = await killAtPublish(c, out, 60_000)
     }
     // what the kill hit, from what could be seen at its moment
     const reading = isReading()
-    const partials = partialFiles(out).length
+    const partials = killedAtPublish ? 1 : partialFiles(out).length
     const replayed = c.lines.some(l => /replayed \d+ sub-buffers/.test(l))
     c.kill('SIGKILL')
     const exit = await c.exited
