@@ -21,7 +21,7 @@ import { assertExactlyOnce, freshDir, seconds, startCollector, stats, stopCollec
 
 const KILLS = Number(process.env.KRELAY_KILLS ?? 20)
 const SEED = Number(process.env.KRELAY_KILL_SEED ?? Math.floor(Math.random() * 2 ** 32))
-const RATE = Number(process.env.KRELAY_KILL_RATE ?? 2000)
+const RATE = Number(process.env.KRELAY_KILL_RATE ?? 1000)
 // a file published every 2 s: publishes to hit, and a spool of a few seconds to replay
 const ARGS = ['--file-age', '2']
 // a loaded host slows the TCG guest many times over: starting node there can take minutes
