@@ -15,6 +15,8 @@ import { assertExactlyOnce, freshDir, seconds, setCpuOnline, startCollector, sta
 import type { CollectorProcess } from '../../../cli/demo/collector-process.ts'
 
 const RATE = 2000
+// the first collector of a boot loads DuckDB over 9p: minutes in a TCG guest on a loaded host
+const START_MS = 600_000
 const ROUNDS = 2
 
 let collector: CollectorProcess | undefined
@@ -43,7 +45,7 @@ test(`cpu1 offline and online again, ${ROUNDS} times, under the generator (${RAT
   load('subbuf_size=65536', 'n_subbufs=64')
   const channelId = info().get('channel_id')!
   assert.equal(control('source sched on'), 'ok')
-  const c = collector = await startCollector(out, spool, [], 'collect')
+  const c = collector = await startCollector(out, spool, [], 'collect', START_MS)
 
   const marks: string[] = []
   let backAt = 0

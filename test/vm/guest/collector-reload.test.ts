@@ -13,6 +13,8 @@ import { assertExactlyOnce, freshDir, generatorRunning, seconds, startCollector,
 import { segmentsIn } from '../../../cli/demo/collector-process.ts'
 
 const RATE = 2000
+// the first collector of a boot loads DuckDB over 9p: minutes in a TCG guest on a loaded host
+const START_MS = 600_000
 const PARAMS = ['subbuf_size=65536', 'n_subbufs=64']
 
 test.afterEach(() => unload())
@@ -24,7 +26,7 @@ test(`rmmod and insmod under krelay collect --follow while ${RATE} records/s per
   load(...PARAMS)
   const first = info().get('channel_id')!
   const cpus = info().get('cpus')!.split(' ').map(Number)
-  const c = await startCollector(out, spool, ['--follow'], 'collect')
+  const c = await startCollector(out, spool, ['--follow'], 'collect', START_MS)
   assert.equal(control('source sched on'), 'ok')
   assert.equal(control(`gen 1000000000 ${RATE}`), 'ok')
   await sleep(3000)
