@@ -8,6 +8,8 @@
  * is serialized with that CPU's writers because they keep interrupts
  * disabled.
  */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
 #include <linux/cpu.h>
 #include <linux/debugfs.h>
 #include <linux/irqflags.h>
@@ -288,9 +290,30 @@ int krelay_channel_open(struct dentry *dir)
  * Called when nothing writes any more. Open files and mappings keep their
  * buffers after relay_close(), and relay calls none of our callbacks again.
  */
+/*
+ * Each CPU's last word, for the kernel log: once the module is gone, its
+ * stats are gone, and drops after the last sub-buffer a consumer read
+ * (lost: no header reported them) are known only from here.
+ */
+static void krelay_log_final(void)
+{
+	struct krelay_cpu *kc;
+	unsigned int cpu;
+
+	for_each_possible_cpu(cpu) {
+		kc = per_cpu_ptr(&krelay_cpus, cpu);
+		if (!kc->buf)
+			continue;
+		pr_info("channel %016llx cpu %u: last seq %llu, written %llu, dropped %llu (%llu of them reported by no sub-buffer)\n",
+			krelay_channel_id, cpu, kc->rec_seq, kc->written,
+			kc->dropped, kc->lost);
+	}
+}
+
 void krelay_channel_close(void)
 {
 	krelay_flush_all();
+	krelay_log_final();
 	relay_close(krelay_chan);
 	krelay_chan = NULL;
 }

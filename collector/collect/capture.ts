@@ -15,6 +15,7 @@ import { lapMessage } from '../source/lap.ts'
 import { ChannelReader } from '../source/reader.ts'
 import type { SpoolWriter } from '../spool/spool-writer.ts'
 import type { Archiver } from './archiver.ts'
+import { waitModuleGone } from './module-gone.ts'
 import type { StatusFile } from './status-file.ts'
 
 export interface CaptureContext {
@@ -73,6 +74,10 @@ export async function captureChannel (
     },
   })
   const ended = await reader.run(ctx.halt)
+  if (ended === 'unloaded') {
+    await takeFinalFlush(reader, channel, ctx)
+    return ended
+  }
   if (ended !== 'stopped' || archiver.failed !== undefined) return ended
   // Stopping (PROTOCOL.md §8): make the kernel close every open sub-buffer, take them
   // all, then flush once more for drops that waited for a free slot; the worker empties
@@ -93,6 +98,23 @@ export async function captureChannel (
   }
   return 'stopped'
 }
+
+/**
+ * The reader saw the module going and read its mappings to the end, but the module's exit
+ * flushes the open sub-buffers only later: once it is gone, take what that flush completed.
+ */
+async function takeFinalFlush (reader: ChannelReader, channel: Channel, ctx: CaptureContext): Promise<void> {
+  if (!await waitModuleGone(channel.sys.sysModule, UNLOAD_WAIT_MS, ctx.halt) && !ctx.halt.aborted) {
+    ctx.log(`the krelay module was still unloading after ${UNLOAD_WAIT_MS / 1000} s: records its last flush completes after now are not archived`)
+  }
+  for (;;) {
+    const pass = await reader.pass()
+    if (pass.subbufs === 0) break
+  }
+}
+
+/** How long an unload may take before capture stops waiting for its last flush */
+const UNLOAD_WAIT_MS = 10_000
 
 const MiB = 1024 * 1024
 

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict'
 import fs from 'node:fs'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { control, DIR, info, load, unload, waitGeneratorIdle } from './kmod.ts'
-import { freshDir, readArchive, recordsByCpu, seconds, startCollector, stats, stopCollector, waitConsumed } from './demo-lib.ts'
+import { freshDir, readArchive, recordsByCpu, seconds, setCpuOnline, startCollector, stats, stopCollector, waitConsumed } from './demo-lib.ts'
 import type { CollectorProcess } from '../../../cli/demo/collector-process.ts'
 
 const N = 20000
@@ -17,7 +17,7 @@ const FLUSH_MS = 10000
 const CPU1_ONLINE = '/sys/devices/system/cpu/cpu1/online'
 
 function setCpu1Online (online: boolean): void {
-  fs.writeFileSync(CPU1_ONLINE, online ? '1' : '0')
+  setCpuOnline(1, online)
 }
 
 let collector: CollectorProcess | undefined

@@ -66,6 +66,24 @@ export function kernelLog (): string {
   return execFileSync('dmesg', { encoding: 'utf8' })
 }
 
+export interface FinalCounts {
+  cpu: number
+  /** the last sequence number given */
+  lastSeq: number
+  written: number
+  dropped: number
+  /** drops after the last sub-buffer: no header reported them */
+  unreported: number
+}
+
+/** What the module logged at its unload for each CPU of channel `channelId` (kmod/channel.c, krelay_log_final). */
+export function finalCounts (channelId: string): FinalCounts[] {
+  const re = new RegExp(`krelay: channel ${channelId} cpu (\\d+): last seq (\\d+), written (\\d+), dropped (\\d+) \\((\\d+) of them reported by no sub-buffer\\)`, 'g')
+  return [...kernelLog().matchAll(re)].map(m => ({
+    cpu: Number(m[1]), lastSeq: Number(m[2]), written: Number(m[3]), dropped: Number(m[4]), unreported: Number(m[5]),
+  }))
+}
+
 export async function waitGeneratorIdle (timeoutMs = 120000): Promise<void> {
   const deadline = Date.now() + timeoutMs
   while (info().get('generator') !== 'idle') {
