@@ -6,7 +6,7 @@
 //      the other), KRELAY_VM_LIVE=1 (stream the serial console; implies one kernel at a time),
 //      KRELAY_VM_KEEP=1 (keep run dirs of passing runs), KRELAY_VM_CACHE (cache dir),
 //      KRELAY_SOAK_* (passed on to the guest). Arguments: guest test files, or directories of
-//      them, to run instead of test/vm/guest/*.test.ts (npm run test:soak: test/vm/soak).
+//      them, to run instead of test/vm/guest/*.test.ts; `<kernel>:<path>` for one kernel only.
 import { readdirSync, statSync } from 'node:fs'
 import { rm } from 'node:fs/promises'
 import path from 'node:path'
@@ -41,9 +41,20 @@ function testsIn (dir: string): string[] {
   return files.map((f) => path.posix.join(dir, f))
 }
 
-function guestTests (args: string[]): string[] {
+/**
+ * The guest test files for `kernel`: every argument (a file or a directory of them), or
+ * test/vm/guest without any. An argument `<kernel>:<path>` is for that kernel alone
+ * (npm run test:soak gives each kernel one of the long tests, so they run at once).
+ */
+function guestTests (args: string[], kernel: KernelName): string[] {
   if (!args.length) return testsIn('test/vm/guest')
-  return args.flatMap((a) => statSync(path.resolve(repoRoot, a)).isDirectory() ? testsIn(a) : [a])
+  return args.flatMap((arg) => {
+    const m = /^([\d.]+):(.+)$/.exec(arg)
+    if (m !== null && !isKernelName(m[1]!)) throw new Error(`${arg}: unknown kernel ${m[1]} (know ${kernelNames.join(', ')})`)
+    if (m !== null && m[1] !== kernel) return []
+    const a = m === null ? arg : m[2]!
+    return statSync(path.resolve(repoRoot, a)).isDirectory() ? testsIn(a) : [a]
+  })
 }
 
 /** Env the guest gets from the host's: the soak's knobs (the guest's environment is otherwise the harness's own). */
@@ -63,7 +74,7 @@ function timeoutSeconds (files: string[]): number {
   return n
 }
 
-interface Settings { files: string[], cpus: number, live: boolean, timeoutMs: number }
+interface Settings { files: Map<KernelName, string[]>, cpus: number, live: boolean, timeoutMs: number }
 
 async function runKernel (kernel: KernelName, s: Settings, say: (line: string) => void): Promise<Row> {
   say(`\n=== krelay-vm: kernel ${kernel} ===`)
@@ -81,7 +92,7 @@ async function runKernel (kernel: KernelName, s: Settings, say: (line: string) =
     kernel,
     tree: p.tree,
     cpus: s.cpus,
-    command: ['node', '--import', 'tsx', '--test', '--test-concurrency=1', '--test-reporter=spec', ...s.files],
+    command: ['node', '--import', 'tsx', '--test', '--test-concurrency=1', '--test-reporter=spec', ...s.files.get(kernel)!],
     env: { ...passedEnv(), ...moduleEnv(p) },
     timeoutMs: s.timeoutMs,
     onConsole: s.live ? (t) => process.stdout.write(t) : undefined,
@@ -103,12 +114,14 @@ async function runKernel (kernel: KernelName, s: Settings, say: (line: string) =
 const write = (text: string): void => { process.stdout.write(text) }
 
 async function main (): Promise<number> {
-  const files = guestTests(process.argv.slice(2))
+  const args = process.argv.slice(2)
+  const ks = kernels().filter((k) => guestTests(args, k).length > 0)
+  if (!ks.length) throw new Error(`no guest tests for ${kernels().join(' or ')} in ${args.join(' ')}`)
+  const files = new Map(ks.map((k) => [k, guestTests(args, k)]))
   const cpus = Number(process.env.KRELAY_VM_CPUS ?? '2')
   if (!Number.isInteger(cpus) || cpus < 1) throw new Error('KRELAY_VM_CPUS must be a positive integer')
   const live = process.env.KRELAY_VM_LIVE === '1'
-  const s: Settings = { files, cpus, live, timeoutMs: timeoutSeconds(files) * 1000 }
-  const ks = kernels()
+  const s: Settings = { files, cpus, live, timeoutMs: timeoutSeconds([...files.values()].flat()) * 1000 }
   // two live consoles would interleave line by line: live runs one kernel at a time
   const parallel = process.env.KRELAY_VM_PARALLEL !== '0' && !live && ks.length > 1
   const t0 = Date.now()

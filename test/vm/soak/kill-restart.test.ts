@@ -1,4 +1,4 @@
-// Runs inside the test VM: `krelay collect` killed with SIGKILL at KRELAY_KILLS (default 20)
+// Runs inside the test VM: `krelay collect` killed with SIGKILL at KRELAY_SOAK_KILLS (default 20)
 // seeded random moments of one run, and started again on the same spool and archive each
 // time, while the generator writes at a rate the TCG guest sustains and the scheduler
 // source records the collector's own fork and exec. The kills are spread over the
@@ -6,7 +6,7 @@
 // kill left (before its "replayed" line), publishing a Parquet file (a `.partial` exists),
 // and steady capture. After a clean stop, per CPU: records + loss rows tile seq 1 .. the
 // last one exactly once, the losses are the kernel's `dropped`, nothing half-written stays.
-//   KRELAY_KILLS=N, KRELAY_KILL_SEED=S (printed), KRELAY_KILL_RATE=records/s per CPU
+//   KRELAY_SOAK_KILLS=N, KRELAY_SOAK_KILL_SEED=S (printed), KRELAY_SOAK_KILL_RATE=records/s per CPU
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import fs from 'node:fs'
@@ -19,9 +19,9 @@ import { seeded } from '../../seeded.ts'
 import { control, info, load, unload, waitGeneratorIdle } from '../guest/kmod.ts'
 import { assertExactlyOnce, freshDir, seconds, startCollector, stats, stopCollector, waitConsumed } from '../guest/demo-lib.ts'
 
-const KILLS = Number(process.env.KRELAY_KILLS ?? 20)
-const SEED = Number(process.env.KRELAY_KILL_SEED ?? Math.floor(Math.random() * 2 ** 32))
-const RATE = Number(process.env.KRELAY_KILL_RATE ?? 1000)
+const KILLS = Number(process.env.KRELAY_SOAK_KILLS ?? 20)
+const SEED = Number(process.env.KRELAY_SOAK_KILL_SEED ?? Math.floor(Math.random() * 2 ** 32))
+const RATE = Number(process.env.KRELAY_SOAK_KILL_RATE ?? 1000)
 // a file published every 2 s: publishes to hit, and a spool of a few seconds to replay
 const ARGS = ['--file-age', '2']
 // a loaded host slows the TCG guest many times over: starting node there can take minutes
@@ -83,8 +83,8 @@ function plan (random: () => number): Phase[] {
 const echo = process.env.KRELAY_TEST_QUIET === '1' ? undefined : (tag: string) => (line: string) => process.stdout.write(`    ${tag} | ${line}\n`)
 
 test(`SIGKILL at ${KILLS} random moments under ${RATE} records/s per CPU and the sched source: every record archived once, losses == dropped`, async () => {
-  assert.ok(Number.isInteger(KILLS) && KILLS >= 4, `KRELAY_KILLS must be an integer >= 4, got ${process.env.KRELAY_KILLS}`)
-  process.stdout.write(`    kill-restart: seed ${SEED} (KRELAY_KILL_SEED=${SEED} repeats the plan), ${KILLS} kills, ${RATE} records/s per CPU\n`)
+  assert.ok(Number.isInteger(KILLS) && KILLS >= 4, `KRELAY_SOAK_KILLS must be an integer >= 4, got ${process.env.KRELAY_SOAK_KILLS}`)
+  process.stdout.write(`    kill-restart: seed ${SEED} (KRELAY_SOAK_KILL_SEED=${SEED} repeats the plan), ${KILLS} kills, ${RATE} records/s per CPU\n`)
   const random = seeded(SEED)
   const out = freshDir('krelay-test-kill-out')
   const spool = freshDir('krelay-test-kill-spool')
