@@ -5,6 +5,7 @@ import fs from 'node:fs'
 import path from 'node:path'
 import { encodeCaptureHeader, type CaptureMeta } from '../../formats/capture.ts'
 import { fsyncPathSync } from '../durable.ts'
+import { createFileSync, makeDirSync } from '../file-mode.ts'
 import { segmentName, type Segment } from './segment.ts'
 
 /**
@@ -34,21 +35,30 @@ export class SpoolWriter {
   written = 0
 
   constructor (
-    private readonly dir: string,
+    readonly dir: string,
     private readonly opts: SpoolWriterOptions,
     private nextNumber: number,
     private readonly onSegmentClosed: (segment: Segment) => void
   ) {
-    fs.mkdirSync(dir, { recursive: true })
+    makeDirSync(dir)
   }
 
   /** Starts a new segment for a channel (at start, at a module reload, at rotation). */
   open (meta: CaptureMeta): void {
     this.close()
     const file = path.join(this.dir, segmentName(this.nextNumber++, meta.channelId))
-    this.fd = fs.openSync(file, 'wx')
+    // O_EXCL | O_NOFOLLOW: a file or link planted under the next name is refused, not followed
+    const fd = createFileSync(file)
     const header = encodeCaptureHeader(meta)
-    writeAll(this.fd, header, file)
+    try {
+      writeAll(fd, header, 0, file)
+    } catch (err) {
+      // a full disk: no segment without a whole header is left behind (the caller retries)
+      fs.closeSync(fd)
+      fs.rmSync(file, { force: true })
+      throw err
+    }
+    this.fd = fd
     this.written += header.length
     this.current = { file, meta, bytes: header.length, maxSeq: new Map(), closed: false }
     this.openedAt = Date.now()
@@ -62,18 +72,36 @@ export class SpoolWriter {
    * last record (0 if none, or not known: capture does not walk the records, so the
    * segment's maxSeq stays empty there; the archive worker learns it when it feeds the
    * segment). Returns once the bytes are where the fsync policy says: acknowledging
-   * after this call is safe.
+   * after this call is safe. When it throws (a full disk: ENOSPC), the segment is cut
+   * back to its last whole sub-buffer and nothing is counted: the call can be repeated.
    */
   append (cpu: number, subbuf: Buffer, lastSeq = 0): void {
     const seg = this.current
     if (seg === undefined) throw new Error('spool: append before open')
-    writeAll(this.fd, subbuf, seg.file)
+    try {
+      // at seg.bytes, not the file offset: a repeat after a failed write overwrites its tail
+      writeAll(this.fd, subbuf, seg.bytes, seg.file)
+      this.unsynced = true
+      const policy = this.opts.fsync
+      if (policy === 'always' || (typeof policy === 'number' && Date.now() - this.lastSync >= policy)) this.sync()
+    } catch (err) {
+      this.cutBack(seg)
+      throw err
+    }
     seg.bytes += subbuf.length
     this.written += subbuf.length
     if (lastSeq > (seg.maxSeq.get(cpu) ?? 0)) seg.maxSeq.set(cpu, lastSeq)
-    this.unsynced = true
-    const policy = this.opts.fsync
-    if (policy === 'always' || (typeof policy === 'number' && Date.now() - this.lastSync >= policy)) this.sync()
+  }
+
+  /**
+   * A failed append may have left part of a sub-buffer after the last whole one: cut it
+   * off, so that the segment never holds it (if this fails too, the next append overwrites
+   * it, and a reader takes a segment's incomplete end for a torn tail, never for data).
+   */
+  private cutBack (seg: Segment): void {
+    try {
+      fs.ftruncateSync(this.fd, seg.bytes)
+    } catch {}
   }
 
   /** The open segment, if any: its file and how many bytes it holds. */
@@ -106,10 +134,11 @@ export class SpoolWriter {
   }
 }
 
-function writeAll (fd: number, buf: Buffer, file: string): void {
+/** Writes all of `buf` at `position` of the file. */
+function writeAll (fd: number, buf: Buffer, position: number, file: string): void {
   let off = 0
   try {
-    while (off < buf.length) off += fs.writeSync(fd, buf, off, buf.length - off)
+    while (off < buf.length) off += fs.writeSync(fd, buf, off, buf.length - off, position + off)
   } catch (err) {
     throw new Error(`spool: cannot write ${file}: ${(err as Error).message}`, { cause: err })
   }
