@@ -237,11 +237,19 @@ export class Pipeline {
   /** Publishes everything and closes the archive. */
   async close (): Promise<void> {
     await this.finishChannel()
+    // through publish(), which waits out a full disk; then closing has nothing left to write
+    this.publish(() => this.archive.records.publishAll())
     await this.settled()
-    try {
-      this.record(await this.archive.close())
-    } finally {
-      this.settle()
+    for (;;) {
+      try {
+        this.record(await this.archive.close())
+        return
+      } catch (err) {
+        if (!this.waitForRoom(err)) throw err
+        await this.full!.pause(err, failedPath(err))
+      } finally {
+        this.settle()
+      }
     }
   }
 
