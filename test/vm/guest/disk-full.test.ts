@@ -42,6 +42,7 @@ function fill (file: string): number {
 
 function walk (dir: string): string[] {
   const out: string[] = []
+  if (!fs.existsSync(dir)) return out
   for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
     const p = path.join(dir, e.name)
     if (e.isDirectory()) out.push(...walk(p))
@@ -89,11 +90,13 @@ async function assertAccounted (out: string): Promise<number> {
 test('a full disk under the spool and the archive: waited out, said once, resumed by itself; records + losses == N per CPU', async () => {
   const mnt = freshDir('krelay-test-diskfull')
   execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=24m', 'tmpfs', mnt])
+  let collector: CollectorProcess | undefined
   try {
     const out = path.join(mnt, 'out')
     const spool = path.join(mnt, 'spool')
     load('subbuf_size=4096', 'n_subbufs=4')
     const c = await startCollector(out, spool, [], 'collect')
+    collector = c
     assert.equal(control(`gen ${N} ${RATE}`), 'ok')
     await sleep(1500)
     const filler = path.join(mnt, 'filler')
@@ -126,6 +129,42 @@ test('a full disk under the spool and the archive: waited out, said once, resume
     process.stdout.write(`    filled ${(filled / 1048576).toFixed(1)} MiB; "${full.replace(/^krelay collect: /, '')}"\n` +
       `    "${back.replace(/^krelay collect: /, '')}"; kernel dropped ${dropped}; ${files} Parquet files readable\n`)
   } finally {
+    if (collector?.running) await collector.stop('SIGKILL')
+    execFileSync('umount', ['-l', mnt])
+  }
+})
+
+test('SIGTERM while the disk is full ends the collector within seconds, saying so; a restart once there is room accounts for every seq', async () => {
+  const mnt = freshDir('krelay-test-diskfull-stop')
+  execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=24m', 'tmpfs', mnt])
+  let collector: CollectorProcess | undefined
+  try {
+    const out = path.join(mnt, 'out')
+    const spool = path.join(mnt, 'spool')
+    load('subbuf_size=4096', 'n_subbufs=4')
+    collector = await startCollector(out, spool, [], 'collect')
+    assert.equal(control(`gen ${N} ${RATE}`), 'ok')
+    await sleep(1500)
+    const filler = path.join(mnt, 'filler')
+    fill(filler)
+    await waitLine(collector, /disk full: cannot write .*spooling waits/, 30_000)
+    const t0 = Date.now()
+    const exit = await collector.stop('SIGTERM', 60_000)
+    const took = Date.now() - t0
+    assert.ok(took < 30_000, `stopping took ${took} ms`)
+    assert.notEqual(exit.signal, 'SIGKILL', 'it ended by itself')
+    assert.ok(linesMatching(collector, /stopped while the filesystem of .* is full/).length >= 1, collector.output())
+    fs.rmSync(filler)
+    collector = await startCollector(out, spool, [], 'collect')
+    await waitGeneratorIdle(120_000)
+    await waitConsumed()
+    await stopCollector(collector)
+    const dropped = await assertAccounted(out)
+    assert.deepEqual(walk(out).filter(f => f.endsWith('.partial')), [], 'no .partial file is left')
+    await assertReadable(out)
+    process.stdout.write(`    stopped while full in ${took} ms (exit ${exit.code ?? exit.signal}); after a restart: kernel dropped ${dropped}, all accounted\n`)
+  } finally {
+    if (collector?.running) await collector.stop('SIGKILL')
     execFileSync('umount', ['-l', mnt])
   }
 })
@@ -136,12 +175,16 @@ test('a spool over --spool-budget: stops acknowledging until the archive caught 
   load('subbuf_size=4096', 'n_subbufs=4')
   // 64 KiB of spool; segments of 16 KiB so that archived ones can go
   const c = await startCollector(out, spool, ['--spool-budget', '0.0625', '--segment-size', '0.015625', '--file-age', '1'], 'collect')
-  assert.equal(control(`gen ${N} ${RATE}`), 'ok')
-  await waitLine(c, /over --spool-budget 0\.1 MiB: not acknowledging until the archive catches up/, 60_000)
-  await waitLine(c, /the archive caught up after .* acknowledging again/, 60_000)
-  await waitGeneratorIdle(120_000)
-  await waitConsumed()
-  await stopCollector(c)
+  try {
+    assert.equal(control(`gen ${N} ${RATE}`), 'ok')
+    await waitLine(c, /over --spool-budget 0\.1 MiB: not acknowledging until the archive catches up/, 60_000)
+    await waitLine(c, /the archive caught up after .* acknowledging again/, 60_000)
+    await waitGeneratorIdle(120_000)
+    await waitConsumed()
+    await stopCollector(c)
+  } finally {
+    if (c.running) await c.stop('SIGKILL')
+  }
   const dropped = await assertAccounted(out)
   process.stdout.write(`    budget: held ${linesMatching(c, /over --spool-budget/).length} times, kernel dropped ${dropped}\n`)
 })
