@@ -7,9 +7,10 @@ import type { Command } from 'commander'
 import { z } from 'zod'
 import type { CollectSummary } from '../collector/collect/collect.ts'
 import { commanderOutput } from './errors.ts'
-import { defaultHostPartition, fsyncOption, hostOption, MiB, optionValue, parseOptions, pathOption, positiveNumber } from './options.ts'
+import { defaultHostPartition, fileModeOption, fsyncOption, hostOption, MiB, optionValue, parseOptions, pathOption, positiveNumber } from './options.ts'
 import { stopOnSignals } from './signals.ts'
 import { UsageError } from './errors.ts'
+import { checkDataDir, UnsafeDirError } from '../collector/data-dir.ts'
 import { DEFAULT_LIVE_SOCKET, groupId, LiveSocketError } from '../collector/live/socket-file.ts'
 import type { LiveOptions } from '../collector/live/server.ts'
 
@@ -28,6 +29,7 @@ export const collectSchema = z.object({
   segmentSize: positiveNumber('--segment-size', 'MiB', 1024 * 1024),
   segmentAge: positiveNumber('--segment-age', 'seconds', 86400),
   spoolBudget: positiveNumber('--spool-budget', 'MiB', 1024 * 1024 * 1024),
+  fileMode: fileModeOption,
   follow: z.boolean().default(false),
   // the live stream's options are optional, not defaulted: absent, the defaults below apply
   live: z.boolean().optional(),
@@ -52,6 +54,7 @@ export function registerCollect (program: Command): void {
     .option('--segment-size <MiB>', 'start a new spool segment beyond this many MiB', '64')
     .option('--segment-age <seconds>', 'start a new spool segment when the open one is this old', '300')
     .option('--spool-budget <MiB>', 'past this many MiB of spool (the archive behind capture), stop acknowledging until the archive catches up: the kernel then counts drops, archived as loss rows', '1024')
+    .option('--file-mode <octal>', 'mode of the spool and archive files it creates (directories get x where r is: 0640 -> 0750); nothing for others', '0640')
     .option('--follow', 'keep running when the module is unloaded, and attach to it when it is loaded again')
     .option('--live-socket <path>', `serve the merged stream to krelay tail on this Unix socket (default: ${DEFAULT_LIVE_SOCKET})`)
     .option('--live-group <name>', 'members of this group may connect too (socket mode 0660); without it only root may (0600)')
@@ -72,6 +75,7 @@ export async function runCollect (opts: CollectCliOptions, log = (line: string):
   const out = path.resolve(opts.out)
   const spoolDir = path.resolve(opts.spool ?? path.join(out, '.spool'))
   const host = opts.host ?? defaultHost()
+  checkDataDirs(out, spoolDir)
   const stop = stopOnSignals(log)
   try {
     const live = await liveOptions(opts, log)
@@ -86,6 +90,7 @@ export async function runCollect (opts: CollectCliOptions, log = (line: string):
       segmentBytes: Math.round(opts.segmentSize * MiB),
       segmentAgeMs: Math.round(opts.segmentAge * 1000),
       spoolBudgetBytes: Math.round(opts.spoolBudget * MiB),
+      fileMode: opts.fileMode,
       maxFileBytes: Math.round(opts.fileSize * MiB),
       maxAgeSeconds: opts.fileAge,
       follow: opts.follow,
@@ -95,6 +100,17 @@ export async function runCollect (opts: CollectCliOptions, log = (line: string):
     })
   } finally {
     stop.dispose()
+  }
+}
+
+/** Refuses (exit 2, before anything starts) an archive or spool directory others could plant files in. */
+function checkDataDirs (out: string, spoolDir: string): void {
+  try {
+    checkDataDir(out, '--out')
+    checkDataDir(spoolDir, '--spool')
+  } catch (err) {
+    if (err instanceof UnsafeDirError) throw new UsageError(err.message)
+    throw err
   }
 }
 

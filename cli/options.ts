@@ -22,6 +22,13 @@ export function optionValue<T> (flag: string, allowed: string, parse: (s: string
 const DECIMAL = /^(?:\d+\.?\d*|\.\d+)$/
 const INTEGER = /^\d+$/
 
+/** The mode of the collector's files: octal, no x bits, nothing for others (file-mode.ts). */
+export const fileModeOption = optionValue('--file-mode', 'an octal mode such as 0640 or 0600, with no x bits and nothing for others', s => {
+  if (!/^0?[0-7]{3}$/.test(s)) return undefined
+  const mode = parseInt(s, 8)
+  return (mode & 0o117) === 0 ? mode : undefined
+})
+
 /** A number > 0 (fractions allowed), at most `max`. */
 export function positiveNumber (flag: string, unit: string, max = Number.MAX_SAFE_INTEGER) {
   return optionValue(flag, `a positive number of ${unit}`, s => {

@@ -5,7 +5,8 @@
 // (the spool's write path runs before a sub-buffer is acknowledged).
 
 import fs, { constants, promises as fsp } from 'node:fs'
-import { dirname } from 'node:path'
+import { dirname, relative, sep } from 'node:path'
+import { createFileSync, dirMode } from './file-mode.ts'
 
 function openFlags (isDir: boolean): number {
   return isDir ? constants.O_RDONLY | constants.O_DIRECTORY : constants.O_RDONLY
@@ -33,7 +34,9 @@ export function fsyncPathSync (path: string, isDir = false): void {
  */
 export function replaceFileSync (file: string, text: string): void {
   const tmp = `${file}.tmp`
-  const fd = fs.openSync(tmp, 'w')
+  // a leftover (or a link planted there) goes: the new file is created, never opened through a link
+  fs.rmSync(tmp, { force: true })
+  const fd = createFileSync(tmp)
   try {
     fs.writeSync(fd, text)
     fs.fsyncSync(fd)
@@ -45,37 +48,58 @@ export function replaceFileSync (file: string, text: string): void {
 }
 
 /**
- * Creates `dir` and any missing parents, and fsyncs the parent of every directory it
- * created, so the new entries survive a crash. `known` caches directories already made
- * durable by this process.
+ * Creates `dir` and any missing parents (with the directory mode, file-mode.ts), and fsyncs
+ * the parent of every directory it created, so the new entries survive a crash. `known`
+ * caches directories already made durable by this process. Below `root` (the archive's
+ * directory, which may itself be an operator's symlink) no symlink is followed: one planted
+ * there is refused, naming it.
  */
-export async function ensureDurableDir (dir: string, known: Set<string>): Promise<void> {
+export async function ensureDurableDir (dir: string, known: Set<string>, root?: string): Promise<void> {
   if (known.has(dir)) return
-  const missing: string[] = []
-  let d = dir
-  for (;;) {
-    try {
-      const st = await fsp.stat(d)
-      if (!st.isDirectory()) throw Object.assign(new Error(`${d} exists and is not a directory`), { code: 'ENOTDIR' })
-      break
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e
-      missing.push(d)
-      const up = dirname(d)
-      if (up === d) break
-      d = up
-    }
+  if (root !== undefined && await lstatOrNull(root) === null) await ensureDurableDir(root, known)
+  // from `dir` up: to `root` (each one checked), or else to the first that exists
+  const chain: string[] = []
+  for (let d = dir; ; d = dirname(d)) {
+    if (root !== undefined && !isBelow(d, root)) break
+    chain.push(d)
+    if (root === undefined && await lstatOrNull(d) !== null) break
+    if (dirname(d) === d) break
   }
-  for (let i = missing.length - 1; i >= 0; i--) {
-    const m = missing[i]!
-    try {
-      await fsp.mkdir(m)
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e
+  for (let i = chain.length - 1; i >= 0; i--) {
+    const d = chain[i]!
+    const st = await lstatOrNull(d)
+    if (st === null) {
+      try {
+        await fsp.mkdir(d, dirMode())
+        await fsp.chmod(d, dirMode()) // the umask took bits away
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e
+      }
+      await fsyncPath(dirname(d), true)
+      continue
     }
-    await fsyncPath(dirname(m), true)
+    if (st.isSymbolicLink() && root !== undefined) {
+      throw Object.assign(new Error(`${d} is a symlink: the collector does not follow links inside ${root}`), { code: 'ELOOP' })
+    }
+    if (!(st.isSymbolicLink() ? await fsp.stat(d) : st).isDirectory()) {
+      throw Object.assign(new Error(`${d} exists and is not a directory`), { code: 'ENOTDIR' })
+    }
   }
   known.add(dir)
+}
+
+async function lstatOrNull (p: string): Promise<fs.Stats | null> {
+  try {
+    return await fsp.lstat(p)
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e
+    return null
+  }
+}
+
+function isBelow (p: string, root: string): boolean {
+  const r = relative(root, p)
+  return r !== '' && r !== '..' && !r.startsWith(`..${sep}`)
 }
 
 /**

@@ -8,7 +8,8 @@
 // group is a few write() calls, and staging a row costs no native call at all.
 // Metadata is Thrift's compact protocol (parquet.thrift), encoded by Compact below.
 
-import { closeSync, openSync, writeSync } from 'node:fs'
+import { closeSync, ftruncateSync, rmSync, writeSync } from 'node:fs'
+import { createFileSync } from '../file-mode.ts'
 
 /** How a staging column is stored: INT32 (with an unsigned annotation), DOUBLE, or BYTE_ARRAY. */
 export type PlainType = 'u8' | 'u16' | 'u32' | 'i32' | 'f64' | 'utf8' | 'bytes'
@@ -227,18 +228,45 @@ export class PlainParquetFile {
   private readonly groups: { rows: number; chunks: ChunkMeta[] }[] = []
 
   constructor (readonly path: string, private readonly columns: readonly PlainColumn[]) {
-    this.fd = openSync(path, 'w')
-    this.write(Buffer.from('PAR1'))
+    this.fd = createFileSync(path)
+    try {
+      this.atomically(() => this.write(Buffer.from('PAR1')))
+    } catch (err) {
+      // not left behind: the stager creates the file again when it repeats
+      this.closeFd()
+      rmSync(path, { force: true })
+      throw err
+    }
   }
 
+  /** Writes at the end of what was written (not the file offset: a failed write is cut off). */
   private write (b: Uint8Array, len = b.byteLength): void {
     let done = 0
-    while (done < len) done += writeSync(this.fd, b, done, len - done)
+    while (done < len) done += writeSync(this.fd, b, done, len - done, this.pos + done)
     this.pos += len
+  }
+
+  /**
+   * Runs `body`'s writes all or nothing: when one fails (a full disk) the file is cut back
+   * to where it was and the error, naming this file, is thrown; the caller may repeat.
+   */
+  private atomically (body: () => void): void {
+    const pos = this.pos
+    try {
+      body()
+    } catch (err) {
+      this.pos = pos
+      try { ftruncateSync(this.fd, pos) } catch {}
+      throw Object.assign(new Error(`archive: cannot write staging file ${this.path}: ${(err as Error).message}`, { cause: err }), { path: this.path })
+    }
   }
 
   /** Writes `rows` rows: data[c] holds column c's values (typed arrays: the first `rows`). */
   writeRowGroup (rows: number, data: readonly ColumnData[]): void {
+    this.atomically(() => this.writeGroup(rows, data))
+  }
+
+  private writeGroup (rows: number, data: readonly ColumnData[]): void {
     const chunks: ChunkMeta[] = []
     this.columns.forEach((col, c) => {
       const d = data[c]!
@@ -290,11 +318,13 @@ export class PlainParquetFile {
       })
       .string(6, 'krelay staging')
       .end()
-    this.write(meta)
     const tail = Buffer.alloc(8)
     tail.writeUInt32LE(meta.length, 0)
     tail.write('PAR1', 4, 'latin1')
-    this.write(tail)
+    this.atomically(() => {
+      this.write(meta)
+      this.write(tail)
+    })
     this.closeFd()
   }
 

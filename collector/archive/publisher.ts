@@ -9,7 +9,9 @@
 
 import { join } from 'node:path'
 import type { DuckDBConnection, DuckDBResultReader } from '@duckdb/node-api'
+import { closeSync } from 'node:fs'
 import { ensureDurableDir, publishFile, removeQuietly } from '../durable.ts'
+import { chmodFileSync, createFileSync } from '../file-mode.ts'
 import { ArchiveWriteError } from './errors.ts'
 import { fileBaseName, finalName, partialName, partitionDir } from './paths.ts'
 import { copySql, stageChannelsSql, stageMetaSql, stageSource } from './sql.ts'
@@ -151,8 +153,12 @@ export class Publisher {
     const final = join(dir, finalName(base))
     const published: Published = { dataset: spec.dataset, path: final, rows, firstTs, lastTs, maxSeq }
     try {
-      await ensureDurableDir(dir, this.knownDirs)
+      await ensureDurableDir(dir, this.knownDirs, this.opts.out)
+      // created here first (O_EXCL, O_NOFOLLOW): DuckDB writes into this file, not through a
+      // link planted under its name; its mode is set again after, in case DuckDB made a new one
+      closeSync(createFileSync(tmp))
       await this.conn.run(copySql(select, spec, tmp, this.opts, st.ordered && this.opts.keepsOrder))
+      chmodFileSync(tmp)
       await this.hooks.afterCopy?.(tmp, final, published)
       await publishFile(tmp, final)
     } catch (e) {

@@ -144,13 +144,16 @@ export function stageSource (path: string): string {
  * order already (`ordered`) are copied without an ORDER BY: DuckDB keeps a table's
  * insertion order through a scan and filter (preserve_insertion_order, checked when the
  * stager opens), and sorting them again would cost more than the rest of the COPY.
+ * USE_TMP_FILE false: DuckDB writes into the `.partial` file the publisher created (mode
+ * set, no link followed) instead of a `tmp_` file of its own beside it (the `.partial` is
+ * already the temporary file: a crash leaves only names removePartialFiles knows).
  */
 export function copySql (
   select: string, spec: DatasetSpec, path: string,
   opts: { readonly zstdLevel: number; readonly rowGroupSize: number }, ordered = false
 ): string {
   const order = ordered ? '' : ` ORDER BY ${spec.orderBy}`
-  return `COPY (${select}${order}) TO ${lit(path)} (FORMAT parquet, COMPRESSION zstd, ` +
+  return `COPY (${select}${order}) TO ${lit(path)} (FORMAT parquet, USE_TMP_FILE false, COMPRESSION zstd, ` +
     `COMPRESSION_LEVEL ${opts.zstdLevel}, ROW_GROUP_SIZE ${opts.rowGroupSize}, ` +
     `KV_METADATA {'krelay.archive': '${ARCHIVE_FORMAT_VERSION}', 'krelay.dataset': '${spec.dataset}'})`
 }

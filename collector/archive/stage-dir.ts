@@ -2,9 +2,10 @@
 // tempDirectory, named `stage-<dataset>-<pid>-<random>`, so that the directories of
 // writers whose process died can be told apart and removed.
 
-import { mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs'
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { makeDirSync } from '../file-mode.ts'
 import type { WriterOptions } from './types.ts'
 
 export function tempDirectoryOf (opts: Pick<WriterOptions, 'tempDirectory'>): string {
@@ -13,7 +14,7 @@ export function tempDirectoryOf (opts: Pick<WriterOptions, 'tempDirectory'>): st
 
 /** Makes a writer's staging directory under `parent`, first removing those of dead writers. */
 export function makeStageDir (parent: string, dataset: string): string {
-  mkdirSync(parent, { recursive: true })
+  makeDirSync(parent)
   removeOrphanStageDirs(parent)
   return mkdtempSync(join(parent, `stage-${dataset}-${process.pid}-`))
 }

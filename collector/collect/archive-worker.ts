@@ -7,6 +7,8 @@
 import path from 'node:path'
 import { parentPort, workerData } from 'node:worker_threads'
 import { setTimeout as sleep } from 'node:timers/promises'
+import { DiskFullWait } from '../disk-full.ts'
+import { setFileMode } from '../file-mode.ts'
 import { LiveServer } from '../live/server.ts'
 import type { FromWorker, ToWorker, WorkerSetup } from './messages.ts'
 import { Pipeline } from './pipeline.ts'
@@ -23,12 +25,15 @@ const log = (line: string): void => send({ kind: 'log', line })
 const queue: ToWorker[] = []
 let wake: (() => void) | null = null
 let pipeline: Pipeline | undefined
+/** aborts when capture says stop: a wait for disk space gives up then (the spool keeps the rows) */
+const stopping = new AbortController()
 port.on('message', (m: ToWorker) => {
   if (m.kind === 'report') {
     send({ kind: 'report', report: { resources: countResources(process.getActiveResourcesInfo()), totals: pipeline?.totals ?? null } })
     return
   }
   queue.push(m)
+  if (m.kind === 'stop') stopping.abort()
   wake?.()
 })
 
@@ -64,7 +69,10 @@ async function run (): Promise<void> {
     live = setup.live === undefined ? undefined : await LiveServer.listen(setup.live, log)
     // DuckDB's staging files and spill go beside the spool, on the collector's own disk (not a tmpfs /tmp)
     const tempDirectory = path.join(setup.spoolDir, 'duckdb')
-    pipeline = await Pipeline.open({ out: setup.out, host: setup.host, maxFileBytes: setup.maxFileBytes, maxAgeSeconds: setup.maxAgeSeconds, tempDirectory }, setup.spoolDir)
+    setFileMode(setup.fileMode)
+    const full = new DiskFullWait(log, 'archiving waits (its rows stay in the spool; capture goes on while the spool has room)',
+      `what was not archived stays in the spool ${setup.spoolDir} for the next start`, stopping.signal)
+    pipeline = await Pipeline.open({ out: setup.out, host: setup.host, maxFileBytes: setup.maxFileBytes, maxAgeSeconds: setup.maxAgeSeconds, tempDirectory }, setup.spoolDir, full)
     live?.serve(pipeline)
     send({ kind: 'ready' })
     const follower = new SpoolFollower(pipeline, bytes => send({ kind: 'deleted', bytes }), log)

@@ -3,16 +3,19 @@
 // acknowledged before it is in the spool), and tell the archive worker how far the spool
 // goes after each reader pass, with the pass's watermarks. It waits for nothing but the
 // disk, except past the spool's budget: then it stops acknowledging (the kernel counts
-// drops, which the archive turns into loss rows) until the worker has caught up.
+// drops, which the archive turns into loss rows) until the worker has caught up, and on a
+// full disk: then it repeats the spool write every second (DiskFullWait) and acknowledges
+// nothing meanwhile, so what is acknowledged is always in the spool.
 import type { CaptureMeta } from '../../formats/capture.ts'
 import { HEADER_OK } from '../../formats/subbuf-header.ts'
+import { StoppedWhileFullError, type DiskFullWait } from '../disk-full.ts'
 import { controlFileAcker } from '../source/ack.ts'
 import type { Channel } from '../source/channel.ts'
 import { CONSUMER_COLLECT } from '../source/consumer.ts'
 import { ChannelError } from '../source/errors.ts'
 import { flushChannel } from '../source/flush.ts'
 import { lapMessage } from '../source/lap.ts'
-import { ChannelReader } from '../source/reader.ts'
+import { ChannelReader, type RawSubbuf } from '../source/reader.ts'
 import type { SpoolWriter } from '../spool/spool-writer.ts'
 import type { Archiver } from './archiver.ts'
 import { waitModuleGone } from './module-gone.ts'
@@ -29,13 +32,45 @@ export interface CaptureContext {
   status?: StatusFile
   /** aborts at a stop (SIGINT, SIGTERM) or when the archive worker failed */
   halt: AbortSignal
+  /** waits out a full spool disk; its stop signal is `halt` */
+  full: DiskFullWait
   log: (line: string) => void
 }
 
-/** Opens the next spool segment for `meta` and tells the worker. */
-export function openSegment (ctx: CaptureContext, meta: CaptureMeta): void {
-  ctx.spool.open(meta)
+/**
+ * Opens the next spool segment for `meta` and tells the worker; on a full disk, once
+ * there is room. Throws StoppedWhileFullError if capture is halted meanwhile.
+ */
+export async function openSegment (ctx: CaptureContext, meta: CaptureMeta): Promise<void> {
+  for (;;) {
+    try {
+      ctx.spool.open(meta)
+      break
+    } catch (err) {
+      await ctx.full.pause(err, ctx.spool.dir, ctx.spool.dir)
+    }
+  }
+  ctx.full.resumed()
   ctx.archiver.tell({ kind: 'opened', file: ctx.spool.segment!.file })
+}
+
+/**
+ * The spool refused a sub-buffer (`err`): when its disk is full, repeats the append every
+ * second until it is taken (the reader acknowledges nothing meanwhile, so the kernel drops
+ * what does not fit); throws StoppedWhileFullError if capture is halted first.
+ */
+async function appendWhenRoom (ctx: CaptureContext, sub: RawSubbuf, err: unknown): Promise<void> {
+  for (;;) {
+    await ctx.full.pause(err, ctx.spool.segment!.file)
+    try {
+      ctx.spool.append(sub.cpu, sub.bytes, 0, sub.seq)
+      ctx.full.resumed()
+      ctx.status?.spooled(sub.cpu, sub.header, sub.status === HEADER_OK)
+      return
+    } catch (again) {
+      err = again
+    }
+  }
 }
 
 /** Reads one channel until it ends or the collector stops; returns how it ended. */
@@ -64,16 +99,29 @@ export async function captureChannel (
     // the archive worker decodes every spooled sub-buffer anyway (spool-feeder.ts) and counts
     // what is damaged there, as a replay of the spool would.
     onRawSubbuf: sub => {
-      spool.append(sub.cpu, sub.bytes, 0, sub.seq)
+      try {
+        spool.append(sub.cpu, sub.bytes, 0, sub.seq)
+      } catch (err) {
+        return appendWhenRoom(ctx, sub, err)
+      }
       ctx.status?.spooled(sub.cpu, sub.header, sub.status === HEADER_OK)
     },
     onRound: async round => {
       archiver.tell({ kind: 'spooled', bytes: spool.segment!.bytes, watermarks: round.watermarks })
-      if (spool.shouldRotate()) openSegment(ctx, meta)
+      if (spool.shouldRotate()) await openSegment(ctx, meta)
       if (!stopping && ctx.spoolBytes() > ctx.budgetBytes) await holdForArchive(ctx, meta)
     },
   })
-  const ended = await reader.run(ctx.halt)
+  let ended
+  try {
+    ended = await reader.run(ctx.halt)
+  } catch (err) {
+    if (!(err instanceof StoppedWhileFullError)) throw err
+    // what was not spooled was not acknowledged: the kernel keeps it for the next start
+    log(`${err.message}; the spool holds everything acknowledged`)
+    reader.release()
+    return 'stopped'
+  }
   if (ended === 'unloaded') {
     await takeFinalFlush(reader, channel, ctx)
     return ended
@@ -94,7 +142,8 @@ export async function captureChannel (
     }
     reader.release()
   } catch (err) {
-    if (!(err instanceof ChannelError) && (err as NodeJS.ErrnoException).code !== 'ENOENT') throw err
+    if (err instanceof StoppedWhileFullError) log(`${err.message}; the spool holds everything acknowledged`)
+    else if (!(err instanceof ChannelError) && (err as NodeJS.ErrnoException).code !== 'ENOENT') throw err
   }
   return 'stopped'
 }
@@ -129,7 +178,7 @@ async function holdForArchive (ctx: CaptureContext, meta: CaptureMeta): Promise<
   const held = ctx.spoolBytes()
   ctx.log(`the spool holds ${(held / MiB).toFixed(1)} MiB, over --spool-budget ${(ctx.budgetBytes / MiB).toFixed(1)} MiB: ` +
     'not acknowledging until the archive catches up (what the kernel drops meanwhile is archived as loss rows)')
-  openSegment(ctx, meta)
+  await openSegment(ctx, meta)
   await ctx.archiver.drain(ctx.halt)
   if (ctx.halt.aborted) return
   ctx.log(`the archive caught up after ${((performance.now() - t0) / 1000).toFixed(1)} s (the spool holds ${(ctx.spoolBytes() / MiB).toFixed(1)} MiB): acknowledging again`)

@@ -21,6 +21,8 @@ import { openChannel, type Channel } from '../source/channel.ts'
 import { claimChannelDir } from '../source/claim.ts'
 import { CONSUMER_COLLECT } from '../source/consumer.ts'
 import { ChannelError } from '../source/errors.ts'
+import { DiskFullWait, StoppedWhileFullError } from '../disk-full.ts'
+import { DEFAULT_FILE_MODE, setFileMode } from '../file-mode.ts'
 import { scanSpool } from '../spool/spool-scan.ts'
 import { SpoolWriter, type FsyncPolicy } from '../spool/spool-writer.ts'
 import type { LiveOptions } from '../live/server.ts'
@@ -41,6 +43,8 @@ export interface CollectOptions {
   maxAgeSeconds: number
   /** past this many bytes of spool, stop acknowledging until the archive caught up (default: no limit) */
   spoolBudgetBytes?: number
+  /** mode of the files the collector creates (default 0640; directories get x where r is) */
+  fileMode?: number
   /** wait for the module to be loaded (again) instead of stopping when it is gone */
   follow: boolean
   /** serve the merged stream to live subscribers (collector/live/); none when undefined */
@@ -62,6 +66,8 @@ export async function collect (opts: CollectOptions): Promise<CollectSummary> {
   // Refused before the spool, the archive or the live socket is touched: the collector that holds the
   // channel may be using them (PROTOCOL.md §6.1). The reader claims each channel again.
   claimChannelDir(opts.channelDir, CONSUMER_COLLECT)
+  const fileMode = opts.fileMode ?? DEFAULT_FILE_MODE
+  setFileMode(fileMode)
   const scan = scanSpool(opts.spoolDir)
   const halt = new AbortController()
   const onStop = (): void => halt.abort()
@@ -79,6 +85,7 @@ export async function collect (opts: CollectOptions): Promise<CollectSummary> {
       live: opts.live,
       replay: scan.segments,
       gate: opts.archiveGate,
+      fileMode,
     }, opts.log, () => halt.abort())
     opts.onReady?.()
     for (const file of scan.cut) {
@@ -101,6 +108,8 @@ export async function collect (opts: CollectOptions): Promise<CollectSummary> {
       budgetBytes: opts.spoolBudgetBytes ?? Infinity,
       status,
       halt: halt.signal,
+      full: new DiskFullWait(opts.log, 'spooling waits and nothing is acknowledged: the kernel drops what does not fit ' +
+        'in its buffers (archived as loss rows)', 'what was not spooled stays in the kernel, unacknowledged', halt.signal),
       log: opts.log,
     }
     let channels = 0
@@ -109,8 +118,11 @@ export async function collect (opts: CollectOptions): Promise<CollectSummary> {
     try {
       channels = await captureChannels(opts, scan.subbufSeq, ctx)
     } catch (err) {
-      failure = err
-      why = `krelay collect failed: ${(err as Error).message}`
+      if (err instanceof StoppedWhileFullError) opts.log(err.message)
+      else {
+        failure = err
+        why = `krelay collect failed: ${(err as Error).message}`
+      }
     }
     let result
     try {
@@ -142,7 +154,7 @@ async function captureChannels (opts: CollectOptions, spooled: Map<string, Map<n
     ctx.status?.channel(meta.channelId)
     if (meta.channelId === '') throw new Error(`${channel.dir}/info has no channel_id: this krelay module is too old for the collector`)
     ctx.archiver.tell({ kind: 'channel', meta, cpus: [...channel.info.cpus] })
-    openSegment(ctx, meta)
+    await openSegment(ctx, meta)
     const ended = await captureChannel(channel, meta, spooled.get(meta.channelId), ctx)
     if (ended === 'stopped') break
     opts.log(`krelay module ${ended}: channel ${meta.channelId} ended`)

@@ -13,6 +13,7 @@
 import fs from 'node:fs'
 import path from 'node:path'
 import { replaceFileSync } from '../durable.ts'
+import { makeDirSync } from '../file-mode.ts'
 
 export type Dataset = 'records' | 'losses'
 
@@ -35,7 +36,7 @@ export class Ledger {
   private constructor (private readonly dir: string, private readonly state: StateFile) {}
 
   static load (dir: string): Ledger {
-    fs.mkdirSync(dir, { recursive: true })
+    makeDirSync(dir)
     const file = path.join(dir, NAME)
     let state: StateFile = { version: 1, durable: {}, pending: null }
     if (fs.existsSync(file)) {

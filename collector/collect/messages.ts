@@ -20,6 +20,8 @@ export interface WorkerSetup {
   replay: Array<{ file: string, bytes: number }>
   /** test hook: while gate[0] is not 0 the worker takes no message from capture (an archive that is stuck) */
   gate?: Int32Array
+  /** mode of the files the collector creates (file-mode.ts) */
+  fileMode: number
 }
 
 /** Capture to worker, in order. */

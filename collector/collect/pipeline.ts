@@ -3,7 +3,8 @@
 // and publishes files with the durable state bracketing every publish. The
 // live collector and `krelay archive --from` both feed it.
 import { Merge, type MergeStats, type ReleaseMode } from '../merge/merge.ts'
-import { openArchive, removePartialFiles, StagingFullError, type Archive, type LossRow, type Published, type WriterOptions } from '../archive/index.ts'
+import { ArchiveWriteError, openArchive, removePartialFiles, StagingFullError, type Archive, type LossRow, type Published, type WriterOptions } from '../archive/index.ts'
+import { diskFullCode, type DiskFullWait } from '../disk-full.ts'
 import { Ledger } from './ledger.ts'
 import type { CompleteSubbuf, CpuWatermark } from '../source/reader.ts'
 import { ArchiveConsumer } from './archive-consumer.ts'
@@ -49,18 +50,22 @@ export class Pipeline {
   /** a publishSealed() is queued and has not started yet (it will take every stage sealed by then) */
   private sealedQueued = false
 
-  private constructor (private readonly archive: Archive, readonly state: Ledger) {
+  private constructor (private readonly archive: Archive, readonly state: Ledger, private readonly full: DiskFullWait | undefined) {
     this.consumers = [new ArchiveConsumer(archive)]
     this.merge = this.newMerge()
   }
 
-  static async open (opts: Omit<WriterOptions, 'instance'>, stateDir: string): Promise<Pipeline> {
+  /**
+   * `full`: wait out a full disk (the collector: the spool keeps the rows meanwhile); without
+   * it a full disk fails the publish, as any other write error (`krelay archive`).
+   */
+  static async open (opts: Omit<WriterOptions, 'instance'>, stateDir: string, full?: DiskFullWait): Promise<Pipeline> {
     const state = Ledger.load(stateDir)
     for (const dataset of ['records', 'losses']) await removePartialFiles(path.join(opts.out, dataset, `host=${opts.host}`))
     const archive = await openArchive(opts, {
       afterCopy: (_partial, final, p) => state.begin(final, p.dataset, [...p.maxSeq]),
     })
-    return new Pipeline(archive, state)
+    return new Pipeline(archive, state, full)
   }
 
   get mergeStats (): MergeStats {
@@ -175,16 +180,47 @@ export class Pipeline {
   private publish (records: () => Promise<Published[]>, lossesAfterAFile = false): void {
     const { losses } = this.archive
     this.publishing = this.publishing.then(async () => {
-      try {
-        const published = await records()
-        this.record(published)
-        if (losses.stagedRows > 0 && (published.length > 0 || !lossesAfterAFile)) this.record(await losses.publishAll())
-      } catch (err) {
-        this.publishError = err
-      } finally {
-        this.state.settle()
+      for (;;) {
+        try {
+          const published = await records()
+          this.record(published)
+          if (losses.stagedRows > 0 && (published.length > 0 || !lossesAfterAFile)) this.record(await losses.publishAll())
+          this.full?.resumed()
+          break
+        } catch (err) {
+          // a file that failed is not there (publisher.ts): its stage waits, and the next try starts with it
+          if (err instanceof ArchiveWriteError) this.record([...err.published])
+          if (!this.waitForRoom(err)) break
+          try {
+            await this.full!.pause(err, failedPath(err))
+          } catch (stopped) {
+            this.publishError = stopped
+            break
+          }
+        } finally {
+          this.settle()
+        }
       }
     })
+  }
+
+  /** True when `err` is a full disk to wait out; otherwise it becomes the publish error. */
+  private waitForRoom (err: unknown): boolean {
+    if (this.full !== undefined && diskFullCode(err) !== undefined) return true
+    this.publishError = err
+    return false
+  }
+
+  /**
+   * Settles the ledger. On a full disk state.json keeps its pending entry: the file it names
+   * is there or not, which is what load() and the next begin() settle by, so that is safe.
+   */
+  private settle (): void {
+    try {
+      this.state.settle()
+    } catch (err) {
+      if (diskFullCode(err) === undefined) throw err
+    }
   }
 
   /** Waits for the publish under way, if any. */
@@ -201,11 +237,19 @@ export class Pipeline {
   /** Publishes everything and closes the archive. */
   async close (): Promise<void> {
     await this.finishChannel()
+    // through publish(), which waits out a full disk; then closing has nothing left to write
+    this.publish(() => this.archive.records.publishAll())
     await this.settled()
-    try {
-      this.record(await this.archive.close())
-    } finally {
-      this.state.settle()
+    for (;;) {
+      try {
+        this.record(await this.archive.close())
+        return
+      } catch (err) {
+        if (!this.waitForRoom(err)) throw err
+        await this.full!.pause(err, failedPath(err))
+      } finally {
+        this.settle()
+      }
     }
   }
 
@@ -226,7 +270,9 @@ export class Pipeline {
         this.publishSealed()
         return
       } catch (err) {
-        if (!(err instanceof StagingFullError)) throw err
+        // a full disk while staging: publishing what is staged frees the staging files (it
+        // waits for room itself); the row the archive refused stays in the merge
+        if (!(err instanceof StagingFullError) && (this.full === undefined || diskFullCode(err) === undefined)) throw err
       }
       this.publish(() => this.archive.records.publishAll())
       await this.settled()
@@ -283,4 +329,11 @@ export class Pipeline {
       throw err
     }
   }
+}
+
+/** The file a failed archive write was for: the Parquet file, or a staging file (plain-parquet.ts). */
+function failedPath (err: unknown): string {
+  if (err instanceof ArchiveWriteError) return err.path
+  const p = (err as { path?: unknown }).path
+  return typeof p === 'string' ? p : 'an archive staging file'
 }

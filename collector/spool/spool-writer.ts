@@ -7,6 +7,7 @@ import { encodeCaptureHeader, type CaptureMeta } from '../../formats/capture.ts'
 import { encodeFrameHeader, FRAME_HDR_SIZE, framePadding } from '../../formats/capture-frame.ts'
 import { SUBBUF_HDR } from '../../formats/wire.ts'
 import { fsyncPathSync } from '../durable.ts'
+import { createFileSync, makeDirSync } from '../file-mode.ts'
 import { segmentName, type Segment } from './segment.ts'
 
 /**
@@ -38,21 +39,30 @@ export class SpoolWriter {
   written = 0
 
   constructor (
-    private readonly dir: string,
+    readonly dir: string,
     private readonly opts: SpoolWriterOptions,
     private nextNumber: number,
     private readonly onSegmentClosed: (segment: Segment) => void
   ) {
-    fs.mkdirSync(dir, { recursive: true })
+    makeDirSync(dir)
   }
 
   /** Starts a new segment for a channel (at start, at a module reload, at rotation). */
   open (meta: CaptureMeta): void {
     this.close()
     const file = path.join(this.dir, segmentName(this.nextNumber++, meta.channelId))
-    this.fd = fs.openSync(file, 'wx')
+    // O_EXCL | O_NOFOLLOW: a file or link planted under the next name is refused, not followed
+    const fd = createFileSync(file)
     const header = encodeCaptureHeader(meta)
-    writeAll(this.fd, header, file)
+    try {
+      writeAll(fd, header, 0, file)
+    } catch (err) {
+      // a full disk: no segment without a whole header is left behind (the caller retries)
+      fs.closeSync(fd)
+      fs.rmSync(file, { force: true })
+      throw err
+    }
+    this.fd = fd
     this.written += header.length
     this.current = { file, meta, bytes: header.length, maxSeq: new Map(), closed: false }
     this.openedAt = Date.now()
@@ -68,20 +78,39 @@ export class SpoolWriter {
    * maxSeq stays empty there; the archive worker learns it when it feeds the segment).
    * `seq` is the sub-buffer's seq as the reader took it (by default its header's).
    * Returns once the bytes are where the fsync policy says: acknowledging after this call
-   * is safe.
+   * is safe. When it throws (a full disk: ENOSPC), the segment is cut back to its last
+   * whole sub-buffer and nothing is counted: the call can be repeated.
    */
   append (cpu: number, subbuf: Buffer, lastSeq = 0, seq = headerSeq(subbuf)): void {
     const seg = this.current
     if (seg === undefined) throw new Error('spool: append before open')
     encodeFrameHeader(this.frame, subbuf, cpu, seq)
     const pad = framePadding(subbuf.length)
-    const bytes = writeFrame(this.fd, this.frame, subbuf, pad, seg.file)
+    let bytes: number
+    try {
+      // at seg.bytes, not the file offset: a repeat after a failed write overwrites its tail
+      bytes = writeFrame(this.fd, this.frame, subbuf, pad, seg.bytes, seg.file)
+      this.unsynced = true
+      const policy = this.opts.fsync
+      if (policy === 'always' || (typeof policy === 'number' && Date.now() - this.lastSync >= policy)) this.sync()
+    } catch (err) {
+      this.cutBack(seg)
+      throw err
+    }
     seg.bytes += bytes
     this.written += bytes
     if (lastSeq > (seg.maxSeq.get(cpu) ?? 0)) seg.maxSeq.set(cpu, lastSeq)
-    this.unsynced = true
-    const policy = this.opts.fsync
-    if (policy === 'always' || (typeof policy === 'number' && Date.now() - this.lastSync >= policy)) this.sync()
+  }
+
+  /**
+   * A failed append may have left part of a sub-buffer after the last whole one: cut it
+   * off, so that the segment never holds it (if this fails too, the next append overwrites
+   * it, and a reader takes a segment's incomplete end for a torn tail, never for data).
+   */
+  private cutBack (seg: Segment): void {
+    try {
+      fs.ftruncateSync(this.fd, seg.bytes)
+    } catch {}
   }
 
   /** The open segment, if any: its file and how many bytes it holds. */
@@ -114,10 +143,11 @@ export class SpoolWriter {
   }
 }
 
-function writeAll (fd: number, buf: Buffer, file: string): void {
+/** Writes all of `buf` at `position` of the file. */
+function writeAll (fd: number, buf: Buffer, position: number, file: string): void {
   let off = 0
   try {
-    while (off < buf.length) off += fs.writeSync(fd, buf, off, buf.length - off)
+    while (off < buf.length) off += fs.writeSync(fd, buf, off, buf.length - off, position + off)
   } catch (err) {
     throw new Error(`spool: cannot write ${file}: ${(err as Error).message}`, { cause: err })
   }
@@ -132,19 +162,21 @@ function headerSeq (subbuf: Buffer): number {
 }
 
 /** Writes a frame (header, entry, padding) with one writev in the usual case; returns its bytes. */
-function writeFrame (fd: number, frame: Buffer, entry: Buffer, pad: number, file: string): number {
+function writeFrame (fd: number, frame: Buffer, entry: Buffer, pad: number, position: number, file: string): number {
   const parts = pad === 0 ? [frame, entry] : [frame, entry, PADDING.subarray(0, pad)]
   const total = frame.length + entry.length + pad
   let done: number
   try {
-    done = fs.writevSync(fd, parts)
+    done = fs.writevSync(fd, parts, position)
   } catch (err) {
     throw new Error(`spool: cannot write ${file}: ${(err as Error).message}`, { cause: err })
   }
   // a short write (rare: a signal, a full disk): the rest one part at a time
+  let at = position + done
   for (const part of parts) {
     if (done >= part.length) { done -= part.length; continue }
-    writeAll(fd, part.subarray(done), file)
+    writeAll(fd, part.subarray(done), at, file)
+    at += part.length - done
     done = 0
   }
   return total

@@ -56,9 +56,10 @@ test('numbers: positive sizes and ages, integer ranges, word lists', () => {
 })
 
 test('collect options: defaults and each bad value named', () => {
-  const base = { channel: '/sys/kernel/debug/krelay', out: '/x', fsync: '1000', fileSize: '128', fileAge: '60', segmentSize: '64', segmentAge: '300', spoolBudget: '1024' }
+  const base = { channel: '/sys/kernel/debug/krelay', out: '/x', fsync: '1000', fileSize: '128', fileAge: '60', segmentSize: '64', segmentAge: '300', spoolBudget: '1024', fileMode: '0640' }
   const ok = parseOptions(collectSchema, base)
-  assert.deepEqual(ok, { channel: '/sys/kernel/debug/krelay', out: '/x', fsync: 1000, fileSize: 128, fileAge: 60, segmentSize: 64, segmentAge: 300, spoolBudget: 1024, follow: false })
+  assert.deepEqual(ok, { channel: '/sys/kernel/debug/krelay', out: '/x', fsync: 1000, fileSize: 128, fileAge: 60, segmentSize: 64, segmentAge: 300, spoolBudget: 1024, fileMode: 0o640, follow: false })
+  assert.equal(parseOptions(collectSchema, { ...base, fileMode: '600' }).fileMode, 0o600)
   const bad: Array<[Record<string, string>, RegExp]> = [
     [{ fileSize: '0' }, /^--file-size must be a positive number of MiB, got "0"$/],
     [{ fileAge: 'soon' }, /^--file-age must be a positive number of seconds, got "soon"$/],
@@ -67,6 +68,10 @@ test('collect options: defaults and each bad value named', () => {
     [{ spoolBudget: '0' }, /^--spool-budget must be a positive number of MiB, got "0"$/],
     [{ host: 'a/b' }, /^--host must be 1-253 characters of A-Z a-z 0-9 \. _ - starting with a letter or digit, got "a\/b"$/],
     [{ host: '.hidden' }, /^--host must be/],
+    [{ fileMode: '0644' }, /^--file-mode must be an octal mode such as 0640 or 0600, with no x bits and nothing for others, got "0644"$/],
+    [{ fileMode: '0750' }, /^--file-mode must be an octal mode/],
+    [{ fileMode: '0680' }, /^--file-mode must be an octal mode/],
+    [{ fileMode: 'rw-r-----' }, /^--file-mode must be an octal mode/],
   ]
   for (const [patch, re] of bad) assert.throws(() => parseOptions(collectSchema, { ...base, ...patch }), usage(re))
 })

@@ -16,6 +16,25 @@ test('--live-group naming no group: exit 2, one line', async () => {
   assert.equal(p.stderr(), 'krelay collect: --live-group no-such-group-krelay: no such group in /etc/group\n')
 })
 
+test('a world-writable --spool, a --out that is a file, and a bad --file-mode: exit 2, one line naming it, nothing created', async () => {
+  const dir = tempDir('krelay-collect-')
+  const spool = path.join(dir, 'spool')
+  fs.mkdirSync(spool)
+  fs.chmodSync(spool, 0o777)
+  const base = ['collect', '--channel', path.join(dir, 'none'), '--host', 'h', '--no-live']
+  const p = run([...base, '--out', path.join(dir, 'out'), '--spool', spool])
+  assert.equal(await p.exited, 2)
+  assert.equal(p.stderr(), `krelay collect: --spool ${spool} is world-writable (mode 0777): anyone could plant files there; give the collector a directory of its own (chmod o-w, or another path)\n`)
+  fs.writeFileSync(path.join(dir, 'file'), '')
+  const q = run([...base, '--out', path.join(dir, 'file')])
+  assert.equal(await q.exited, 2)
+  assert.equal(q.stderr(), `krelay collect: --out ${path.join(dir, 'file')} is not a directory\n`)
+  const r = run([...base, '--out', path.join(dir, 'out'), '--file-mode', '0644'])
+  assert.equal(await r.exited, 2)
+  assert.equal(r.stderr(), 'krelay collect: --file-mode must be an octal mode such as 0640 or 0600, with no x bits and nothing for others, got "0644"\n')
+  assert.equal(fs.existsSync(path.join(dir, 'out')), false)
+})
+
 test('a second collector on the same socket is refused before it touches its archive; after a SIGKILL the socket is taken over', async () => {
   const sim = new RelaySim({ cpus: [0], subbufSize: 4096, nSubbufs: 8, flushIntervalMs: 5 })
   const stopServing = serveControl(sim)

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict'
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { existsSync, lstatSync, mkdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { after, describe, it } from 'node:test'
 import { ensureDurableDir, fsyncPathSync, publishFile, replaceFileSync } from '../../collector/durable.ts'
@@ -43,5 +43,39 @@ describe('durable', () => {
     fsyncPathSync(f)
     fsyncPathSync(d, true)
     assert.throws(() => fsyncPathSync(join(d, 'missing'), true), { code: 'ENOENT' })
+  })
+
+  it('replaces a file without following a link planted at its temporary name: the link goes, its target is not written', () => {
+    const d = join(t.dir, 'planted-tmp')
+    mkdirSync(d)
+    const target = join(t.dir, 'precious')
+    writeFileSync(target, 'precious')
+    symlinkSync(target, join(d, 'state.json.tmp'))
+    replaceFileSync(join(d, 'state.json'), '{}')
+    assert.equal(readFileSync(target, 'utf8'), 'precious')
+    assert.equal(lstatSync(join(d, 'state.json')).isFile(), true)
+    assert.equal(statSync(join(d, 'state.json')).mode & 0o7777, 0o640)
+  })
+
+  it('below the archive root: directories 0750 whatever the umask, a planted symlink refused naming it; the root itself may be a link', async () => {
+    const old = process.umask(0)
+    try {
+      const real = join(t.dir, 'real-out')
+      mkdirSync(real)
+      const root = join(t.dir, 'out-link')
+      symlinkSync(real, root) // the operator's own link
+      const d = join(root, 'records', 'host=x', 'date=2025-01-01')
+      await ensureDurableDir(d, new Set(), root)
+      assert.equal(statSync(join(real, 'records')).mode & 0o7777, 0o750)
+      assert.equal(statSync(join(real, 'records', 'host=x', 'date=2025-01-01')).mode & 0o7777, 0o750)
+      const elsewhere = join(t.dir, 'elsewhere')
+      mkdirSync(elsewhere)
+      symlinkSync(elsewhere, join(real, 'records', 'host=x', 'date=2025-01-02'))
+      await assert.rejects(ensureDurableDir(join(d, '..', 'date=2025-01-02', 'hour=00'), new Set(), root),
+        { code: 'ELOOP', message: `${join(root, 'records', 'host=x', 'date=2025-01-02')} is a symlink: the collector does not follow links inside ${root}` })
+      assert.deepEqual(listFiles(elsewhere), [], 'nothing was created through the link')
+    } finally {
+      process.umask(old)
+    }
   })
 })

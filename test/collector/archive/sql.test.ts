@@ -46,7 +46,7 @@ describe('sql', () => {
   it('sorts in the COPY unless the stage was staged in order', () => {
     const opts = { zstdLevel: 3, rowGroupSize: 122_880 }
     assert.match(copySql('SELECT 1', RECORDS_SPEC, '/x.parquet', opts), /^COPY \(SELECT 1 ORDER BY ts, cpu, seq\) TO '\/x\.parquet'/)
-    assert.match(copySql('SELECT 1', RECORDS_SPEC, '/x.parquet', opts, true), /^COPY \(SELECT 1\) TO '\/x\.parquet' \(FORMAT parquet, COMPRESSION zstd, COMPRESSION_LEVEL 3, ROW_GROUP_SIZE 122880,/)
+    assert.match(copySql('SELECT 1', RECORDS_SPEC, '/x.parquet', opts, true), /^COPY \(SELECT 1\) TO '\/x\.parquet' \(FORMAT parquet, USE_TMP_FILE false, COMPRESSION zstd, COMPRESSION_LEVEL 3, ROW_GROUP_SIZE 122880,/)
   })
 
   it('selects the schema\'s columns, in the schema\'s order', () => {

@@ -3,6 +3,7 @@
 // spool's budget it stops acknowledging, and the kernel's drops become loss rows.
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
+import { execFileSync } from 'node:child_process'
 import fs from 'node:fs'
 import path from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
@@ -130,4 +131,75 @@ test('a failure in the archive worker ends collect with its message', async () =
     return true
   })
   sim.destroy()
+})
+
+/** Mounts a tmpfs of `size` on `dir` (root only); false where that cannot be done. */
+function mountTmpfs (dir: string, size: string): boolean {
+  try {
+    execFileSync('mount', ['-t', 'tmpfs', '-o', `size=${size}`, 'tmpfs', dir], { stdio: 'ignore' })
+    return true
+  } catch {
+    return false
+  }
+}
+
+/** Writes `file` until its filesystem refuses (ENOSPC). */
+function fill (file: string): void {
+  const fd = fs.openSync(file, 'w')
+  try {
+    for (const block of [Buffer.alloc(1 << 20), Buffer.alloc(512)]) {
+      for (;;) {
+        try { fs.writeSync(fd, block) } catch { break }
+      }
+    }
+  } finally {
+    fs.closeSync(fd)
+  }
+}
+
+test('a full spool disk: capture stops acknowledging, says so once, does not fail, and resumes by itself when there is room', async (t) => {
+  const sim = new RelaySim({ cpus: [0, 1], subbufSize: 4096, nSubbufs: 8, flushIntervalMs: 5 })
+  const stop = new AbortController()
+  const lines: string[] = []
+  const opts = collectOptions(sim, stop.signal, { segmentBytes: 1 << 20, log: line => { lines.push(line) } })
+  if (!mountTmpfs(opts.out, '4m')) {
+    t.skip('cannot mount a tmpfs here (needs root)')
+    return
+  }
+  try {
+    const stopServing = serveControl(sim)
+    const running = collect(opts)
+    await collectorReading(opts.spoolDir)
+    await driveGenerator(sim, 1000, 16)
+    const filler = path.join(opts.out, 'filler')
+    fill(filler)
+    await driveGenerator(sim, 5000, 16)
+    await sleep(300)
+    const full = lines.filter(l => l.startsWith('disk full:'))
+    assert.equal(full.length, 1, lines.join('\n'))
+    assert.match(full[0]!, new RegExp(`^disk full: cannot write ${opts.spoolDir}/\\d{10}-[0-9a-f]{16}\\.krcap: no space left on device \\(ENOSPC\\) ` +
+      `on the filesystem of ${opts.spoolDir}; spooling waits and nothing is acknowledged: the kernel drops what does not fit in its buffers ` +
+      '\\(archived as loss rows\\); retrying every 1 s until there is room$'))
+    const dropped = [0, 1].map(cpu => sim.cpu(cpu).dropped)
+    assert.ok(dropped.some(n => n > 0), `the kernel dropped ${dropped.join(', ')}`)
+    fs.rmSync(filler)
+    for (let i = 0; i < 300 && !lines.some(l => l.startsWith('disk space is back')); i++) await sleep(10)
+    assert.match(lines.find(l => l.startsWith('disk space is back')) ?? lines.join('\n'), /^disk space is back: wrote .*\.krcap after waiting \d+\.\d s$/)
+    await driveGenerator(sim, 1000, 16)
+    await sleep(100)
+    stop.abort()
+    const summary = await running
+    stopServing()
+    const a = await readArchive(opts.out)
+    const lost = [0, 1].reduce((n, cpu) => n + sim.cpu(cpu).dropped, 0)
+    assert.equal(a.lostRecords, lost, 'every drop is a loss row')
+    assert.equal(a.records + a.lostRecords, 2 * 7000, 'records + losses account for every seq')
+    assert.equal(a.duplicates, 0)
+    assert.equal(a.lossOverlaps, 0)
+    assert.equal(summary.lostRecords, lost)
+    assert.equal(lines.filter(l => l.startsWith('disk full:')).length, 1, lines.join('\n'))
+  } finally {
+    execFileSync('umount', ['-l', opts.out])
+    sim.destroy()
+  }
 })

@@ -129,3 +129,44 @@ test('the ledger forgets a channel of an earlier module load once no spool segme
   assert.deepEqual(keys, [`records/${sim.channelId}`], 'the old channel is gone, the current one stays')
   sim.destroy()
 })
+
+/** Every file and directory under `root` (not root itself), with its permission bits. */
+function modes (root: string): Array<[string, number, boolean]> {
+  const found: Array<[string, number, boolean]> = []
+  for (const name of fs.readdirSync(root, { recursive: true })) {
+    const p = path.join(root, String(name))
+    const st = fs.lstatSync(p)
+    found.push([path.relative(root, p), st.mode & 0o7777, st.isDirectory()])
+  }
+  return found
+}
+
+for (const [umask, fileMode] of [[0, undefined], [0o022, undefined], [0, 0o600]] as const) {
+  test(`under umask 0${umask.toString(8)}${fileMode === undefined ? '' : ` with file mode 0${fileMode.toString(8)}`}: every file the collector creates is ${fileMode === undefined ? '0640' : '0600'}, every directory ${fileMode === undefined ? '0750' : '0700'}`, async () => {
+    const old = process.umask(umask)
+    const sim = new RelaySim({ cpus: [0, 1], subbufSize: 4096, nSubbufs: 8, flushIntervalMs: 5 })
+    const stop = new AbortController()
+    const opts = collectOptions(sim, stop.signal, { fileMode, archiveGate: undefined })
+    try {
+      const stopServing = serveControl(sim)
+      const running = collect(opts)
+      await collectorReading(opts.spoolDir)
+      await driveGenerator(sim, 2000, 16)
+      const during = modes(opts.out) // the spool segment, state.json and the staging directory are there now
+      stop.abort()
+      await running
+      stopServing()
+      const after = modes(opts.out)
+      const file = fileMode ?? 0o640
+      const dir = file | ((file & 0o444) >> 2)
+      for (const [p, mode, isDir] of [...during, ...after]) assert.equal(mode, isDir && !p.includes('stage-') ? dir : (isDir ? 0o700 : file), `${p}: 0${mode.toString(8)}`)
+      assert.ok(during.some(([p]) => p.endsWith('.krcap')), 'a spool segment was checked')
+      assert.ok(after.some(([p]) => p.endsWith('.parquet')), 'a Parquet file was checked')
+      assert.ok(after.some(([p]) => p.endsWith('state.json')), 'state.json was checked')
+      assert.ok(after.some(([p, , isDir]) => isDir && /hour=\d\d$/.test(p)), 'a partition directory was checked')
+    } finally {
+      process.umask(old)
+      sim.destroy()
+    }
+  })
+}

@@ -1,9 +1,11 @@
 import { test, type TestContext } from 'node:test'
 import assert from 'node:assert/strict'
+import { execFileSync } from 'node:child_process'
 import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { Pipeline } from '../../../collector/collect/pipeline.ts'
+import { DiskFullWait, StoppedWhileFullError } from '../../../collector/disk-full.ts'
 import type { ChannelMeta, Consumer } from '../../../collector/collect/consumer.ts'
 import type { LossRow } from '../../../collector/archive/index.ts'
 import { recordSeq } from '../../../formats/record.ts'
@@ -169,4 +171,75 @@ test('files sealed during a round are published without waiting for a publishDue
   assert.equal((await readArchive(d.out)).records, rows)
   await pipeline.close()
   assert.equal((await readArchive(d.out)).records, 12)
+})
+
+/** A small tmpfs for `out`, filled up; undefined where no tmpfs can be mounted (not root). */
+function fullTmpfs (t: TestContext): { out: string, filler: string } | undefined {
+  const out = fs.mkdtempSync(path.join(os.tmpdir(), 'krelay-pipeline-full-'))
+  try {
+    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=2m', 'tmpfs', out], { stdio: 'ignore' })
+  } catch {
+    return undefined
+  }
+  t.after(() => execFileSync('umount', ['-l', out]))
+  const filler = path.join(out, 'filler')
+  const fd = fs.openSync(filler, 'w')
+  for (const block of [Buffer.alloc(1 << 16), Buffer.alloc(512)]) {
+    for (;;) {
+      try { fs.writeSync(fd, block) } catch { break }
+    }
+  }
+  fs.closeSync(fd)
+  return { out, filler }
+}
+
+const visibleParquet = (f: string): boolean => f.endsWith('.parquet') && !path.basename(f).startsWith('.')
+
+function walk (dir: string): string[] {
+  return fs.readdirSync(dir, { recursive: true }).map(String)
+}
+
+test('with a DiskFullWait, a full archive disk is waited out: said once, the rows kept, published once there is room, no .partial left', async (t) => {
+  const full = fullTmpfs(t)
+  if (full === undefined) { t.skip('cannot mount a tmpfs here (needs root)'); return }
+  const spool = fs.mkdtempSync(path.join(os.tmpdir(), 'krelay-pipeline-spool-'))
+  const lines: string[] = []
+  const wait = new DiskFullWait(line => lines.push(line), 'archiving waits', 'it stays in the spool', undefined, 50)
+  const pipeline = await Pipeline.open({ out: full.out, host: 'test', maxFileBytes: 1 << 20, maxAgeSeconds: 60 }, spool, wait)
+  await pipeline.startChannel(meta(), [0])
+  pipeline.addSubbuf(subbufInput(0, 1, 1, [10, 20, 30]))
+  const closing = pipeline.close()
+  while (lines.length === 0) await new Promise(resolve => setTimeout(resolve, 10))
+  await new Promise(resolve => setTimeout(resolve, 300)) // several retries
+  assert.equal(lines.length, 1, lines.join('\n'))
+  assert.match(lines[0]!, new RegExp(`^disk full: cannot write ${full.out}/records/host=test/date=[0-9-]+/hour=\\d\\d/[^/]+\\.parquet: no space left on device \\(ENOSPC\\)`))
+  assert.deepEqual(walk(full.out).filter(visibleParquet), [], 'no Parquet file visible while full (a .partial one is hidden and may be under way)')
+  fs.rmSync(full.filler)
+  await closing
+  assert.match(lines[1] ?? '', /^disk space is back: wrote .*\.parquet after waiting \d+\.\d s$/)
+  assert.equal(lines.length, 2)
+  const a = await readArchive(full.out)
+  assert.equal(a.records, 3)
+  assert.deepEqual(walk(full.out).filter(f => f.endsWith('.partial')), [])
+})
+
+test('a stop while the archive disk is full ends the wait at once with StoppedWhileFullError', async (t) => {
+  const full = fullTmpfs(t)
+  if (full === undefined) { t.skip('cannot mount a tmpfs here (needs root)'); return }
+  const spool = fs.mkdtempSync(path.join(os.tmpdir(), 'krelay-pipeline-spool-'))
+  const stop = new AbortController()
+  const lines: string[] = []
+  const wait = new DiskFullWait(line => lines.push(line), 'archiving waits', 'what was not archived stays in the spool', stop.signal, 60_000)
+  const pipeline = await Pipeline.open({ out: full.out, host: 'test', maxFileBytes: 1 << 20, maxAgeSeconds: 60 }, spool, wait)
+  await pipeline.startChannel(meta(), [0])
+  pipeline.addSubbuf(subbufInput(0, 1, 1, [10, 20, 30]))
+  const closing = pipeline.close().then(() => null, (err: unknown) => err)
+  while (lines.length === 0) await new Promise(resolve => setTimeout(resolve, 10))
+  const t0 = performance.now()
+  stop.abort()
+  const err = await closing
+  assert.ok(err instanceof StoppedWhileFullError, String(err))
+  assert.match(err.message, /^stopped while the filesystem of .*\.parquet is full: what was not archived stays in the spool$/)
+  assert.ok(performance.now() - t0 < 5000, 'the 60 s retry did not hold up the stop')
+  assert.deepEqual(walk(full.out).filter(f => visibleParquet(f) || f.endsWith('.partial')), [], 'nothing is left')
 })

@@ -1,9 +1,11 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
+import { execFileSync } from 'node:child_process'
 import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { SpoolWriter } from '../../../collector/spool/spool-writer.ts'
+import { segmentName } from '../../../collector/spool/segment.ts'
 import { listSegments, readSegment } from '../../../collector/spool/spool-reader.ts'
 import type { Segment } from '../../../collector/spool/segment.ts'
 import { meta, subbuf } from './fixtures.ts'
@@ -72,4 +74,59 @@ test('an unwritable spool directory is an error naming the file', () => {
   fs.rmSync(dir, { recursive: true })
   fs.writeFileSync(dir, 'not a directory')
   assert.throws(() => w.open(meta()), /ENOTDIR/)
+})
+
+test('a link planted under the next segment name is refused, and its target is not written', () => {
+  const dir = tmpdir()
+  const target = path.join(tmpdir(), 'elsewhere')
+  fs.writeFileSync(target, 'precious')
+  fs.symlinkSync(target, path.join(dir, segmentName(1, meta().channelId)))
+  const w = new SpoolWriter(dir, { fsync: 'never', segmentBytes: 1 << 20, segmentAgeMs: 60000 }, 1, () => {})
+  assert.throws(() => w.open(meta()), { code: 'EEXIST' })
+  assert.equal(fs.readFileSync(target, 'utf8'), 'precious')
+  assert.equal(w.segment, undefined)
+})
+
+test('segments are created 0640 whatever the umask; a spool directory it creates is 0750', () => {
+  const old = process.umask(0)
+  try {
+    const dir = path.join(tmpdir(), 'spool')
+    const w = new SpoolWriter(dir, { fsync: 'never', segmentBytes: 1 << 20, segmentAgeMs: 60000 }, 1, () => {})
+    w.open(meta())
+    w.close()
+    assert.equal(fs.statSync(dir).mode & 0o7777, 0o750)
+    assert.equal(fs.statSync(listSegments(dir)[0]!).mode & 0o7777, 0o640)
+  } finally {
+    process.umask(old)
+  }
+})
+
+test('a full disk (ENOSPC): append throws, the segment is cut back to its last whole sub-buffer, and the same append succeeds once there is room', (t) => {
+  const mnt = tmpdir()
+  try {
+    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=64k', 'tmpfs', mnt], { stdio: 'ignore' })
+  } catch {
+    t.skip('cannot mount a tmpfs here (needs root)')
+    return
+  }
+  try {
+    const w = new SpoolWriter(mnt, { fsync: 'always', segmentBytes: 1 << 20, segmentAgeMs: 60000 }, 1, () => {})
+    w.open(meta())
+    const small = subbuf(0, 1, 1, 3)
+    w.append(0, small, 3)
+    const whole = w.segment!.bytes
+    const big = Buffer.concat([subbuf(0, 2, 4, 5), Buffer.alloc(200 * 1024, 7)]) // more than the filesystem holds
+    assert.throws(() => w.append(0, big, 5), (err: Error) => /^spool: cannot write .*\.krcap: ENOSPC/.test(err.message))
+    assert.equal(w.segment!.bytes, whole, 'nothing counted')
+    assert.equal(fs.statSync(w.segment!.file).size, whole, 'the partial write was cut off')
+    execFileSync('mount', ['-o', 'remount,size=1m', mnt])
+    const next = subbuf(1, 1, 1, 2)
+    w.append(1, next, 2)
+    w.close()
+    const seg = readSegment(listSegments(mnt)[0]!)!
+    assert.equal(seg.tornBytes, 0)
+    assert.deepEqual(seg.subbufs.map(s => s.bytes), [small, next])
+  } finally {
+    execFileSync('umount', ['-l', mnt])
+  }
 })
