@@ -9,6 +9,7 @@ import fs from 'node:fs'
 import path from 'node:path'
 import type { SubbufHeader } from '../../formats/subbuf-header.ts'
 import type { PipelineTotals } from './pipeline.ts'
+import { createFileSync } from '../file-mode.ts'
 
 export const STATUS_FILE = 'status.json'
 export const STATUS_VERSION = 1
@@ -150,7 +151,14 @@ export class StatusFile {
 
   private write (state: CollectorStatus['state']): void {
     try {
-      fs.writeFileSync(this.tmp, `${JSON.stringify(this.snapshot(state))}\n`, { mode: 0o640 })
+      // the collector's file mode, and never through a link planted at the tmp name (file-mode.ts)
+      fs.rmSync(this.tmp, { force: true })
+      const fd = createFileSync(this.tmp)
+      try {
+        fs.writeSync(fd, `${JSON.stringify(this.snapshot(state))}\n`)
+      } finally {
+        fs.closeSync(fd)
+      }
       fs.renameSync(this.tmp, this.file)
       if (this.failed) this.sources.log(`${this.file} is written again`)
       this.failed = false
