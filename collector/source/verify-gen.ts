@@ -27,6 +27,8 @@ export interface GenCpuReport {
   /** losses reported by the reader on this CPU */
   dropped: number
   corrupt: number
+  /** lost to a lap of the reader (lap.ts) */
+  collector: number
 }
 
 export interface GenReport {
@@ -62,6 +64,7 @@ class CpuCheck {
       otherRuns: 0,
       dropped: 0,
       corrupt: 0,
+      collector: 0,
     }
   }
 
@@ -122,8 +125,7 @@ export class GenVerifier {
 
   addLoss (loss: LossEvent): void {
     const r = this.check(loss.cpu).report
-    if (loss.reason === 'dropped') r.dropped += loss.count
-    else r.corrupt += loss.count
+    r[loss.reason] += loss.count
   }
 
   /** Every good record and every loss of a sub-buffer the reader handed on. */
@@ -145,13 +147,13 @@ export class GenVerifier {
       const where = `cpu ${r.cpu}`
       if (r.missingCount > 0) {
         const ranges = r.missing.slice(0, 5).map(([a, b]) => (a === b ? `${a}` : `${a}-${b}`)).join(', ')
-        problems.push(`${where}: ${r.missingCount} of ${r.expected} records missing (indexes ${ranges}${r.missing.length > 5 ? ', ...' : ''}); reader reported ${r.dropped} dropped, ${r.corrupt} corrupt`)
+        problems.push(`${where}: ${r.missingCount} of ${r.expected} records missing (indexes ${ranges}${r.missing.length > 5 ? ', ...' : ''}); reader reported ${r.dropped} dropped, ${r.corrupt} corrupt, ${r.collector} lapped`)
       }
       if (r.duplicates > 0) problems.push(`${where}: ${r.duplicates} duplicate records`)
       if (r.outOfOrder > 0) problems.push(`${where}: ${r.outOfOrder} records out of order`)
       if (r.badContent > 0) problems.push(`${where}: ${r.badContent} records with wrong content`)
       if (r.seqNotIncreasing > 0) problems.push(`${where}: ${r.seqNotIncreasing} records whose seq does not increase`)
-      if (r.missingCount === 0 && r.dropped + r.corrupt > 0) problems.push(`${where}: ${r.dropped} dropped and ${r.corrupt} corrupt reported`)
+      if (r.missingCount === 0 && r.dropped + r.corrupt + r.collector > 0) problems.push(`${where}: ${r.dropped} dropped, ${r.corrupt} corrupt and ${r.collector} lapped reported`)
     }
     return { run: this.run, count: this.count, cpus, ok: problems.length === 0, problems }
   }

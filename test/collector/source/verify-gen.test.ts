@@ -59,7 +59,7 @@ test('a CPU that wrote nothing is all missing', () => {
   feed(v, 0, 1, [0, 1, 2, 3, 4])
   const report = v.report()
   assert.deepEqual(report.cpus[1]!.missing, [[0, 4]])
-  assert.deepEqual(report.problems, ['cpu 3: 5 of 5 records missing (indexes 0-4); reader reported 0 dropped, 0 corrupt'])
+  assert.deepEqual(report.problems, ['cpu 3: 5 of 5 records missing (indexes 0-4); reader reported 0 dropped, 0 corrupt, 0 lapped'])
 })
 
 test('wrong content, wrong CPU and non-increasing seq are caught', () => {
@@ -82,8 +82,10 @@ test('losses are summed per reason', () => {
   feed(v, 0, 1, [0, 1, 2])
   v.addLoss({ cpu: 0, subbufSeq: 4, firstSeq: 10, count: 5, reason: 'dropped' })
   v.addLoss({ cpu: 0, subbufSeq: 5, firstSeq: 20, count: 2, reason: 'corrupt' })
+  v.addLoss({ cpu: 0, subbufSeq: 9, firstSeq: 30, count: 3, reason: 'collector' })
   const report = v.report()
   assert.equal(report.cpus[0]!.dropped, 5)
   assert.equal(report.cpus[0]!.corrupt, 2)
-  assert.deepEqual(report.problems, ['cpu 0: 5 dropped and 2 corrupt reported'])
+  assert.equal(report.cpus[0]!.collector, 3)
+  assert.deepEqual(report.problems, ['cpu 0: 5 dropped, 2 corrupt and 3 lapped reported'])
 })
