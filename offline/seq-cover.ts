@@ -15,6 +15,8 @@ export interface SeqCover {
   /** largest sequence number covered */
   last: number
   records: number
+  /** highest seq of a record row, 0 if none */
+  lastRecord: number
   /** sum(count) of the loss rows */
   lost: number
   /** runs of sequence numbers covered by nothing, after `first` */
@@ -50,6 +52,7 @@ export async function seqCover (out: string): Promise<SeqCover[]> {
                                 ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS reach
         FROM spans)
       SELECT channel_id, cpu, min(lo) AS first, max(hi) - 1 AS last, sum(rec) AS records, sum(lost) AS lost,
+             coalesce(max(lo) FILTER (WHERE rec = 1), 0) AS last_record,
              count(*) FILTER (WHERE lo > reach) AS gaps,
              count(*) FILTER (WHERE lo < reach) AS overlaps,
              min(lo) FILTER (WHERE lo <> reach) AS bad_lo,
@@ -63,6 +66,7 @@ export async function seqCover (out: string): Promise<SeqCover[]> {
         first: Number(r.first),
         last: Number(r.last),
         records: Number(r.records),
+        lastRecord: Number(r.last_record),
         lost: Number(r.lost),
         gaps: Number(r.gaps),
         overlaps: Number(r.overlaps),

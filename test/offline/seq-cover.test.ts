@@ -33,8 +33,8 @@ const seqs = (cpu: number, from: number, to: number): Array<[number, number]> =>
 test('records and loss rows that tile 1..N: no gap, no overlap', async () => {
   const out = await archive([...seqs(0, 1, 5), ...seqs(0, 9, 10), ...seqs(1, 1, 3)], [[0, 6, 3], [1, 4, 0]])
   assert.deepEqual(await seqCover(out), [
-    { channelId: 'c1', cpu: 0, first: 1, last: 10, records: 7, lost: 3, gaps: 0, overlaps: 0 },
-    { channelId: 'c1', cpu: 1, first: 1, last: 3, records: 3, lost: 0, gaps: 0, overlaps: 0 },
+    { channelId: 'c1', cpu: 0, first: 1, last: 10, records: 7, lastRecord: 10, lost: 3, gaps: 0, overlaps: 0 },
+    { channelId: 'c1', cpu: 1, first: 1, last: 3, records: 3, lastRecord: 3, lost: 0, gaps: 0, overlaps: 0 },
   ])
 })
 

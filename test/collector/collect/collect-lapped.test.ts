@@ -7,7 +7,8 @@ import assert from 'node:assert/strict'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { collect } from '../../../collector/collect/collect.ts'
 import { RelaySim } from '../../../collector/sim/relay-sim.ts'
-import { accountSeqs } from '../../accounting.ts'
+import { seqCover } from '../../../offline/seq-cover.ts'
+import { readLossRows } from '../../loss-rows.ts'
 import { collectOptions, collectorReading, pump, serveControl } from './sim-driver.ts'
 
 const COUNT = 4000
@@ -49,11 +50,12 @@ test('a collector whose sub-buffers another process acknowledged records the ski
   assert.equal(lapLines.length, laps, `one log line per lap:\n${lines.join('\n')}`)
   assert.ok(lapLines.every(l => l.startsWith('cpu 0: lapped: ') && l.includes('another process acknowledged them')), lapLines.join('\n'))
 
-  const { cpus, losses } = await accountSeqs(opts.out)
+  const cpus = await seqCover(opts.out)
   for (const c of cpus) {
-    assert.deepEqual({ cpu: c.cpu, minSeq: c.minSeq, maxSeq: c.maxSeq, holes: c.holes, doubles: c.doubles }, { cpu: c.cpu, minSeq: 1, maxSeq: COUNT, holes: 0, doubles: 0 })
+    assert.deepEqual({ cpu: c.cpu, first: c.first, last: c.last, gaps: c.gaps, overlaps: c.overlaps }, { cpu: c.cpu, first: 1, last: COUNT, gaps: 0, overlaps: 0 }, c.problem)
     assert.equal(c.records + c.lost, COUNT, `cpu ${c.cpu}`)
   }
+  const losses = await readLossRows(opts.out)
   const collector = losses.filter(l => l.reason === 'collector')
   assert.equal(collector.length, laps, JSON.stringify(losses))
   assert.ok(collector.every(l => l.cpu === 0 && l.count > 0 && l.neighbours), JSON.stringify(collector))
