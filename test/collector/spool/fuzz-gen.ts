@@ -5,9 +5,8 @@
 // lengths, a stale sub-buffer from an earlier lap, a segment duplicated, an empty one.
 import { encodeCaptureHeader, type CaptureMeta } from '../../../formats/capture.ts'
 import { encodeFrame, FRAME_HDR } from '../../../formats/capture-frame.ts'
-import { writeRecord } from '../../../formats/record.ts'
-import { createSubbufHeader, writeSubbufHeader } from '../../../formats/subbuf-header.ts'
-import { ABI_VERSION, SUBBUF_HDR_SIZE, SUBBUF_MAGIC } from '../../../formats/wire.ts'
+import { ABI_VERSION } from '../../../formats/wire.ts'
+import { buildSubbuf } from '../../build-subbuf.ts'
 
 export const FUZZ_CHANNEL = '00f0e0d0c0b0a090'
 export const FUZZ_SUBBUF_SIZE = 2048
@@ -34,30 +33,11 @@ export function recordTs (cpu: number, seq: number): number {
 
 /** A complete sub-buffer `seq` of `cpu`: records firstSeq .. firstSeq + n - 1, `dropped` before them. */
 export function fuzzSubbuf (cpu: number, seq: number, firstSeq: number, n: number, dropped: number): Buffer {
-  const buf = Buffer.alloc(FUZZ_SUBBUF_SIZE)
-  let off = SUBBUF_HDR_SIZE
-  for (let i = 0; i < n; i++) {
+  const records = Array.from({ length: n }, (_, i) => {
     const s = firstSeq + i
-    off += writeRecord(buf, off, { type: 0, kind: 1, level: 6, seq: s, tsHi: 0, tsLo: recordTs(cpu, s), pid: 100 + cpu, ctx: 0, comm: 'fuzz' },
-      Buffer.from(recordMsg(cpu, s)))
-  }
-  const h = createSubbufHeader()
-  Object.assign(h, {
-    magic: SUBBUF_MAGIC,
-    version: ABI_VERSION,
-    hdrSize: SUBBUF_HDR_SIZE,
-    cpu,
-    nrecords: n,
-    seq,
-    commitSeq: seq,
-    committed: off - SUBBUF_HDR_SIZE,
-    firstTsLo: n > 0 ? recordTs(cpu, firstSeq) : 0,
-    lastTsLo: n > 0 ? recordTs(cpu, firstSeq + n - 1) : 0,
-    dropped,
-    watermarkLo: recordTs(cpu, firstSeq + n),
+    return { seq: s, ts: recordTs(cpu, s), msg: recordMsg(cpu, s), pid: 100 + cpu, comm: 'fuzz' }
   })
-  writeSubbufHeader(buf, 0, h)
-  return buf.subarray(0, off)
+  return buildSubbuf(cpu, seq, records, { size: FUZZ_SUBBUF_SIZE, dropped, watermark: recordTs(cpu, firstSeq + n) })
 }
 
 export interface FrameAt { segment: number, off: number, len: number, cpu: number }
