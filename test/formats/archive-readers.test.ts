@@ -156,7 +156,7 @@ describe('the archive read by DuckDB, Polars and hyparquet', () => {
       assert.equal(polars.dtypes['host'], String(pl.String))
       assert.equal(polars.dtypes['date'], String(pl.Date))
       for (const c of columns) {
-        if (c.type === 'TIMESTAMPTZ') assert.match(polars.dtypes[c.name]!, /UTC/, `${c.name}: ${polars.dtypes[c.name]}`)
+        if ((c.type as string) === 'TIMESTAMPTZ') assert.match(polars.dtypes[c.name]!, /UTC/, `${c.name}: ${polars.dtypes[c.name]}`)
       }
     })
   }
