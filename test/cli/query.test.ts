@@ -1,0 +1,160 @@
+// krelay query run as a user runs it, on a simulator collector's archive (format v1) and
+// its v2 copy under another host; every output is checked against DuckDB reading the
+// same Parquet files directly.
+import { before, test } from 'node:test'
+import assert from 'node:assert/strict'
+import { spawnSync } from 'node:child_process'
+import fs from 'node:fs'
+import path from 'node:path'
+import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api'
+import { lit } from '../../collector/archive/sql.ts'
+import { simArchive, toV2 } from '../offline/archive-fixture.ts'
+import { BIN, krelay } from './run.ts'
+import { tempDir } from './temp-dir.ts'
+
+let dir = ''
+let v1 = ''
+let v2 = ''
+let conn: DuckDBConnection
+before(async () => {
+  dir = tempDir('krelay-query-')
+  v1 = path.join(dir, 'v1')
+  v2 = path.join(dir, 'v2')
+  await simArchive(v1, 'sim')
+  await toV2(v1, v2, '0042')
+  conn = await (await DuckDBInstance.create(':memory:')).connect()
+  await conn.run('SET TimeZone = \'UTC\'')
+})
+
+const raw = (d: string, dataset = 'records'): string =>
+  `read_parquet(${lit(path.join(d, dataset, '**/*.parquet'))}, hive_partitioning = true, hive_types = {'host': 'VARCHAR'})`
+
+/** krelay with room for a large stdout (spawnSync keeps 1 MiB by default). */
+function krelayBig (args: string[]): { status: number | null, stdout: string, stderr: string } {
+  const r = spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', maxBuffer: 256 * 1024 * 1024, env: { ...process.env, KRELAY_DEBUG: '' } })
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr }
+}
+
+async function rows (sql: string): Promise<unknown[][]> {
+  return (await conn.runAndReadAll(sql)).getRowsJS()
+}
+
+/** What DuckDB's own COPY writes as CSV for `sql`. */
+async function duckCsv (sql: string): Promise<string> {
+  const file = path.join(dir, `oracle-${Math.random().toString(16).slice(2)}.csv`)
+  await conn.run(`COPY (${sql}) TO ${lit(file)} (FORMAT csv)`)
+  return fs.readFileSync(file, 'utf8')
+}
+
+test('--csv is what DuckDB\'s COPY writes for the same rows read from the files, v1 and v2 alike', async () => {
+  const cols = 'cpu, seq, level, type, ctx, pid, comm, msg, data, channel_id'
+  const q = krelayBig(['query', v1, v2, '--csv', `SELECT host, ts, ts_nanos, ts_ns, mono_ns, ${cols} FROM records ORDER BY host, ts_ns, cpu`])
+  assert.equal(q.status, 0, q.stderr)
+  assert.equal(q.stderr, '')
+  const v1Rows = `SELECT host, make_timestamptz(epoch_us(ts)) AS ts, (epoch_ns(ts) % 1000)::INTEGER AS ts_nanos, epoch_ns(ts) AS ts_ns, mono_ns,
+    cpu, seq::BIGINT AS seq, level, type, ctx, pid, comm, msg, data, channel_id FROM ${raw(v1)}`
+  const v2Rows = `SELECT host, ts, ts_nanos, epoch_us(ts) * 1000 + ts_nanos AS ts_ns, epoch_us(ts) * 1000 + ts_nanos - mono_offset_ns AS mono_ns, ${cols} FROM ${raw(v2)}`
+  const expected = await duckCsv(`SELECT * FROM (${v1Rows} UNION ALL ${v2Rows}) ORDER BY host, ts_ns, cpu`)
+  assert.ok(expected.split('\n').length > 9000, 'both archives, every record')
+  assert.equal(q.stdout, expected)
+})
+
+test('--json: one object per row; BIGINT beyond 2^53 as exact strings, others as numbers; BLOB as hex; TIMESTAMPTZ as RFC 3339 UTC', async () => {
+  const q = krelayBig(['query', v1, '--json', 'SELECT ts, ts_ns, cpu, seq, msg, data, count(*) OVER () AS n FROM records ORDER BY ts_ns, cpu'])
+  assert.equal(q.status, 0, q.stderr)
+  const lines = q.stdout.trimEnd().split('\n').map(l => JSON.parse(l) as Record<string, unknown>)
+  const expected = await rows(`SELECT strftime(ts, '%Y-%m-%dT%H:%M:%S.%fZ'), epoch_ns(ts)::VARCHAR, cpu, seq::INTEGER, msg, lower(hex(data)), count(*) OVER ()
+    FROM ${raw(v1)} ORDER BY ts, cpu`)
+  assert.equal(lines.length, expected.length)
+  lines.forEach((l, i) => {
+    const [ts, ns, cpu, seq, msg, data, n] = expected[i]!
+    assert.deepEqual(l, { ts, ts_ns: ns, cpu, seq, msg, data, n: Number(n) }, `row ${i + 1}`)
+  })
+})
+
+test('the table: the first and last rows of the result, the count, within $COLUMNS', async () => {
+  const [[n]] = await rows(`SELECT count(*) FROM ${raw(v1)}`) as [[bigint]]
+  const q = krelay(['query', v1, '--max-rows', '4', 'SELECT cpu, seq, level FROM records ORDER BY ts_ns, cpu'], { COLUMNS: '40' })
+  assert.equal(q.status, 0, q.stderr)
+  const lines = q.stdout.trimEnd().split('\n')
+  assert.equal(lines.at(-1), `${n} rows (4 shown), 3 columns`)
+  const body = lines.filter(l => l.startsWith('│')).slice(2).map(l => l.split('│').slice(1, -1).map(c => c.trim()))
+  const numbered = `SELECT cpu::VARCHAR, seq::VARCHAR, level, row_number() OVER (ORDER BY ts, cpu) AS i FROM ${raw(v1)}`
+  const ends = await rows(`SELECT * EXCLUDE (i) FROM (${numbered}) WHERE i <= 2 OR i > ${n} - 2 ORDER BY i`)
+  assert.deepEqual(body, [ends[0], ends[1], ['·', '·', '·'], ends[2], ends[3]])
+  assert.ok(lines.every(l => [...l].length <= 40), lines.join('\n'))
+  const wide = krelay(['query', v1, 'SELECT * FROM records'], { COLUMNS: '60' })
+  assert.ok(wide.stdout.trimEnd().split('\n').every(l => [...l].length <= 60), wide.stdout)
+  assert.match(wide.stdout, /, 18 columns \(\d shown\)\n$/)
+})
+
+test('--parquet FILE: the result as a Parquet file', async () => {
+  const file = path.join(dir, 'losses.parquet')
+  const q = krelay(['query', v1, '--parquet', file, 'SELECT cpu, first_seq, count, reason, ts_from_ns FROM losses'])
+  assert.equal(q.status, 0, q.stderr)
+  const [[n]] = await rows(`SELECT count(*) FROM ${raw(v1, 'losses')}`) as [[bigint]]
+  assert.ok(n > 0n)
+  assert.equal(q.stderr, `krelay query: ${n} rows written to ${file}\n`)
+  const diff = await rows(`SELECT count(*) FROM ((SELECT * FROM read_parquet(${lit(file)})) EXCEPT ALL
+    (SELECT cpu, first_seq::BIGINT, count::BIGINT, reason, epoch_ns(ts_from) FROM ${raw(v1, 'losses')}))`)
+  assert.deepEqual(diff, [[0n]])
+})
+
+test('--host (repeated or a list) and --since/--until choose the rows; statements before the last run first', async () => {
+  const count = (args: string[]): string => {
+    const q = krelay(['query', v1, v2, '--csv', ...args, 'SET threads = 1; SELECT host, count(*) AS n FROM records GROUP BY host ORDER BY host'])
+    assert.equal(q.status, 0, q.stderr)
+    return q.stdout
+  }
+  const [[all]] = await rows(`SELECT count(*) FROM ${raw(v1)}`) as [[bigint]]
+  assert.equal(count(['--host', '0042']), `host,n\n0042,${all}\n`)
+  assert.equal(count(['--host', 'sim', '--host', '0042']), `host,n\n0042,${all}\n${'sim'},${all}\n`)
+  assert.equal(count(['--host', 'sim,0042']), `host,n\n0042,${all}\nsim,${all}\n`)
+  const [[since, until]] = await rows(`SELECT quantile_disc(epoch_ns(ts), 0.25), quantile_disc(epoch_ns(ts), 0.5) FROM ${raw(v1)}`) as [[bigint, bigint]]
+  const iso = (ns: bigint): string => new Date(Number(ns / 1_000_000n)).toISOString().slice(0, 19) + '.' + String(ns % 1_000_000_000n).padStart(9, '0') + 'Z'
+  const [[inWindow]] = await rows(`SELECT count(*) FROM ${raw(v1)} WHERE epoch_ns(ts) >= ${since} AND epoch_ns(ts) < ${until}`) as [[bigint]]
+  assert.ok(inWindow > 0n && inWindow < all)
+  assert.equal(count(['--host', 'sim', '--since', iso(since), '--until', iso(until)]), `host,n\nsim,${inWindow}\n`)
+  assert.equal(count(['--since', '-1h']), 'host,n\n', 'nothing in the last hour: the archive is from March')
+})
+
+test('a closed pipe ends the query quietly, exit 0', () => {
+  const r = spawnSync('bash', ['-c', `node ${BIN} query ${v1} --csv 'SELECT * FROM range(2000000)' | head -2; echo "status=\${PIPESTATUS[0]}"`], { encoding: 'utf8' })
+  assert.equal(r.stdout, 'range\n0\nstatus=0\n')
+  assert.equal(r.stderr, '')
+})
+
+test('a SQL error: DuckDB\'s message and the query, one line, exit 1', () => {
+  const q = krelay(['query', v1, 'SELECT nope FROM records'])
+  assert.equal(q.status, 1)
+  assert.equal(q.stdout, '')
+  assert.equal(q.stderr, 'krelay query: Binder Error: Referenced column "nope" not found in FROM clause! (in the query: SELECT nope FROM records)\n')
+  const parse = krelay(['query', v1, '--json', 'SELEC 1'])
+  assert.equal(parse.status, 1)
+  assert.match(parse.stderr, /^krelay query: Parser Error: syntax error at or near "SELEC" \(in the query: SELEC 1\)\n$/)
+})
+
+test('bad options and arguments: exit 2, one line naming them', () => {
+  const cases: [string[], RegExp][] = [
+    [[v1], /give one or more archive directories, then the SQL/],
+    [[path.join(dir, 'nope'), 'SELECT 1'], /archive directory .*nope does not exist/],
+    [[path.join(v1, 'records'), 'SELECT 1'], /holds neither records\/ nor losses\/: give its parent/],
+    [[v1, '--csv', '--json', 'SELECT 1'], /--csv and --json exclude each other/],
+    [[v1, '--json', '--max-rows', '3', 'SELECT 1'], /--max-rows is for the table/],
+    [[v1, '--max-rows', '0', 'SELECT 1'], /--max-rows must be an integer from 1 to 10000000, got "0"/],
+    [[v1, '--since', 'yesterday', 'SELECT 1'], /--since must be an ISO 8601 time/],
+    [[v1, '--until', '2026-01-01', 'SELECT 1'], /--until must be an ISO 8601 time/],
+    [[v1, '--since', '-1h', '--until', '-2h', 'SELECT 1'], /--since must be before --until/],
+    [[v1, '--host', 'a b', 'SELECT 1'], /--host must be host names .* got "a b"/],
+    [[v1, '--parquet', path.join(dir, 'x.parquet'), 'SELECT 1; SELECT 2'], /--parquet writes the result of one query; the SQL holds 2 statements/],
+    [[v1, ' '], /the SQL is empty/],
+    [[v1, '--bogus', 'SELECT 1'], /unknown option '--bogus'/],
+  ]
+  for (const [args, re] of cases) {
+    const q = krelay(['query', ...args])
+    assert.equal(q.status, 2, `${args.join(' ')}: ${q.stderr}`)
+    assert.match(q.stderr, re)
+    assert.match(q.stderr, /^krelay query: [^\n]*\n$/, 'one line')
+    assert.equal(q.stdout, '')
+  }
+})
