@@ -36,7 +36,8 @@ export async function runInspect (r: InspectRun, writer = new OutWriter()): Prom
     throw new CliFailure(`reading the archive in ${r.dirs.join(', ')}: ${(e as Error).message}`)
   }
   try {
-    const bar = process.stderr.isTTY === true && db.files.length >= PROGRESS_MIN_FILES ? await progressBar(db.files.length) : undefined
+    // log-update draws nothing on a terminal of 0 rows
+    const bar = process.stderr.isTTY === true && process.stderr.rows > 0 && db.files.length >= PROGRESS_MIN_FILES ? await progressBar(db.files.length) : undefined
     let report
     try {
       report = await inspectArchive(db, bar?.onProgress)
