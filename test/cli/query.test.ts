@@ -118,6 +118,13 @@ test('--host (repeated or a list) and --since/--until choose the rows; statement
   assert.equal(count(['--since', '-1h']), 'host,n\n', 'nothing in the last hour: the archive is from March')
 })
 
+test('rows stream: a result five times the JavaScript heap the process is given', () => {
+  // 1,000,000 JSON lines of about 230 bytes (230 MB) through a 40 MiB heap
+  const r = spawnSync('bash', ['-c', `node --max-old-space-size=40 ${BIN} query ${v1} --json "SELECT i, repeat('x', 200) AS s FROM range(1000000) t(i)" | tail -1; echo "status=\${PIPESTATUS[0]}"`],
+    { encoding: 'utf8' })
+  assert.equal(r.stdout, `{"i":999999,"s":"${'x'.repeat(200)}"}\nstatus=0\n`, r.stderr)
+})
+
 test('a closed pipe ends the query quietly, exit 0', () => {
   const r = spawnSync('bash', ['-c', `node ${BIN} query ${v1} --csv 'SELECT * FROM range(2000000)' | head -2; echo "status=\${PIPESTATUS[0]}"`], { encoding: 'utf8' })
   assert.equal(r.stdout, 'range\n0\nstatus=0\n')
