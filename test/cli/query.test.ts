@@ -141,6 +141,17 @@ test('a SQL error: DuckDB\'s message and the query, one line, exit 1', () => {
   assert.match(parse.stderr, /^krelay query: Parser Error: syntax error at or near "SELEC" \(in the query: SELEC 1\)\n$/)
 })
 
+test('a damaged file: exit 1 naming it', () => {
+  const bad = path.join(dir, 'damaged')
+  fs.cpSync(v1, bad, { recursive: true })
+  const file = (fs.readdirSync(path.join(bad, 'records'), { recursive: true }) as string[]).find(n => n.endsWith('.parquet'))!
+  const p = path.join(bad, 'records', file)
+  fs.truncateSync(p, 1000)
+  const q = krelay(['query', bad, 'SELECT count(*) FROM records'])
+  assert.equal(q.status, 1)
+  assert.equal(q.stderr, `krelay query: reading the archive in ${bad}: Invalid Input Error: No magic bytes found at end of file '${p}'\n`)
+})
+
 test('bad options and arguments: exit 2, one line naming them', () => {
   const cases: [string[], RegExp][] = [
     [[v1], /give one or more archive directories, then the SQL/],
