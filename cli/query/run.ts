@@ -6,7 +6,8 @@ import { lit } from '../../collector/archive/sql.ts'
 import { openArchive, type ArchiveFilter } from '../../offline/archive-db.ts'
 import { CliFailure, EXIT_OK, UsageError } from '../errors.ts'
 import { OutWriter } from '../out-writer.ts'
-import { csvSink, jsonSink, tableSink, type ResultShape, type Sink } from './sinks.ts'
+import { csvHeader, csvSink, jsonSink, tableSink, type ResultShape, type Sink } from './sinks.ts'
+import { singleSelect, streamCsvLines } from './csv-lines.ts'
 
 export type QueryFormat = 'table' | 'csv' | 'json' | 'parquet'
 
@@ -74,7 +75,15 @@ async function streamRows (conn: DuckDBConnection, q: QueryRun, writer: OutWrite
     const statements = await conn.extractStatements(q.sql)
     if (statements.count === 0) throw new UsageError('the SQL holds no statement')
     for (let i = 0; i < statements.count - 1; i++) await (await statements.prepare(i)).run()
-    result = await (await statements.prepare(statements.count - 1)).stream()
+    const last = await statements.prepare(statements.count - 1)
+    const select = q.format === 'csv' ? singleSelect(q.sql, statements.count, last) : null
+    if (select !== null) {
+      const names = Array.from({ length: last.columnCount }, (_, i) => last.columnName(i))
+      await writer.write(csvHeader(names))
+      await streamCsvLines(conn, select, names.length, async text => { await writer.write(text); return !writer.closed })
+      return
+    }
+    result = await last.stream()
   } catch (e) {
     if (e instanceof UsageError) throw e
     throw sqlFailure(e, q.sql)

@@ -33,10 +33,15 @@ function csvField (s: string | null): string {
   return /[",\r\n#]/.test(s) ? `"${s.replaceAll('"', '""')}"` : s
 }
 
+/** The header line: the column names as fields. */
+export function csvHeader (names: readonly string[]): string {
+  return names.map(csvField).join(',') + '\n'
+}
+
 export function csvSink (shape: ResultShape): { header: string, sink: Sink } {
   const floats = shape.typeIds.map(t => FLOATS.has(t))
   return {
-    header: shape.names.map(csvField).join(',') + '\n',
+    header: csvHeader(shape.names),
     sink: {
       rows: rows => {
         let s = ''

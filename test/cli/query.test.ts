@@ -57,6 +57,10 @@ test('--csv is what DuckDB\'s COPY writes for the same rows read from the files,
   const expected = await duckCsv(`SELECT * FROM (${v1Rows} UNION ALL ${v2Rows}) ORDER BY host, ts_ns, cpu`)
   assert.ok(expected.split('\n').length > 9000, 'both archives, every record')
   assert.equal(q.stdout, expected)
+  // one SELECT has DuckDB build the lines (csv-lines.ts); after another statement, JavaScript does
+  const js = krelayBig(['query', v1, v2, '--csv', `SET threads = 2; SELECT host, ts, ts_nanos, ts_ns, mono_ns, ${cols} FROM records ORDER BY host, ts_ns, cpu`])
+  assert.equal(js.status, 0, js.stderr)
+  assert.equal(js.stdout, expected)
 })
 
 test('--json: one object per row; BIGINT beyond 2^53 as exact strings, others as numbers; BLOB as hex; TIMESTAMPTZ as RFC 3339 UTC', async () => {
