@@ -21,9 +21,9 @@ export function singleSelect (sql: string, count: number, prepared: DuckDBPrepar
   return sql.trim().replace(/;\s*$/, '')
 }
 
-/** Streams the CSV lines (no header) of `select`: each chunk's lines joined, to `each`. */
-export async function streamCsvLines (conn: DuckDBConnection, select: string, columns: number, each: (text: string) => Promise<boolean>): Promise<void> {
-  const result = await conn.stream(csvLinesSql(select, columns))
+/** Streams the lines of `sql` (one VARCHAR column): each chunk's lines joined, to `each`, until it says stop. */
+export async function streamLines (conn: DuckDBConnection, sql: string, each: (text: string) => Promise<boolean>): Promise<void> {
+  const result = await conn.stream(sql)
   for (;;) {
     const chunk = await result.fetchChunk()
     if (chunk === null || chunk.rowCount === 0) return

@@ -6,8 +6,9 @@ import { lit } from '../../collector/archive/sql.ts'
 import { openArchive, type ArchiveFilter } from '../../offline/archive-db.ts'
 import { CliFailure, EXIT_OK, UsageError } from '../errors.ts'
 import { OutWriter } from '../out-writer.ts'
-import { csvHeader, csvSink, jsonSink, tableSink, type ResultShape, type Sink } from './sinks.ts'
-import { singleSelect, streamCsvLines } from './csv-lines.ts'
+import { csvHeader, csvSink, jsonSink, tableSink, uniqueNames, type ResultShape, type Sink } from './sinks.ts'
+import { csvLinesSql, singleSelect, streamLines } from './csv-lines.ts'
+import { jsonLinesSql } from './json-lines.ts'
 
 export type QueryFormat = 'table' | 'csv' | 'json' | 'parquet'
 
@@ -76,12 +77,16 @@ async function streamRows (conn: DuckDBConnection, q: QueryRun, writer: OutWrite
     if (statements.count === 0) throw new UsageError('the SQL holds no statement')
     for (let i = 0; i < statements.count - 1; i++) await (await statements.prepare(i)).run()
     const last = await statements.prepare(statements.count - 1)
-    const select = q.format === 'csv' ? singleSelect(q.sql, statements.count, last) : null
+    const select = q.format === 'csv' || q.format === 'json' ? singleSelect(q.sql, statements.count, last) : null
     if (select !== null) {
       const names = Array.from({ length: last.columnCount }, (_, i) => last.columnName(i))
-      await writer.write(csvHeader(names))
-      await streamCsvLines(conn, select, names.length, async text => { await writer.write(text); return !writer.closed })
-      return
+      const types = Array.from({ length: last.columnCount }, (_, i) => last.columnType(i))
+      const lines = q.format === 'csv' ? csvLinesSql(select, names.length) : jsonLinesSql(select, uniqueNames(names), types)
+      if (lines !== null) {
+        if (q.format === 'csv') await writer.write(csvHeader(names))
+        await streamLines(conn, lines, async text => { await writer.write(text); return !writer.closed })
+        return
+      }
     }
     result = await last.stream()
   } catch (e) {
@@ -91,7 +96,7 @@ async function streamRows (conn: DuckDBConnection, q: QueryRun, writer: OutWrite
   const types = result.columnTypes()
   const shape: ResultShape = {
     names: result.columnNames(),
-    uniqueNames: result.deduplicatedColumnNames(),
+    uniqueNames: uniqueNames(result.columnNames()),
     types: types.map(t => t.toString()),
     typeIds: types.map(t => t.typeId),
   }

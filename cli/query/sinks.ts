@@ -6,7 +6,7 @@ import { jsonOf, textOf } from './values.ts'
 
 export interface ResultShape {
   names: readonly string[]
-  /** names made unique (`a`, `a_1`): the keys of a JSON object */
+  /** names made unique (uniqueNames): the keys of a JSON object */
   uniqueNames: readonly string[]
   types: readonly string[]
   typeIds: readonly DuckDBTypeId[]
@@ -31,6 +31,16 @@ function csvField (s: string | null): string {
   if (s === null) return ''
   if (s === '') return '""'
   return /[",\r\n#]/.test(s) ? `"${s.replaceAll('"', '""')}"` : s
+}
+
+/** Column names made unique for JSON keys: a second `a` is `a:1`, a third `a:2` (as @duckdb/node-api names them). */
+export function uniqueNames (names: readonly string[]): string[] {
+  const seen = new Map<string, number>()
+  return names.map(n => {
+    const k = seen.get(n) ?? 0
+    seen.set(n, k + 1)
+    return k === 0 ? n : `${n}:${k}`
+  })
 }
 
 /** The header line: the column names as fields. */

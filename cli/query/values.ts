@@ -4,7 +4,7 @@
 //     `\x00\xFF`, DOUBLE `3.0`.
 //   JSON (--json): numbers as JSON numbers, except 64- and 128-bit integers beyond
 //     +-(2^53 - 1), which a JSON reader would round, as strings of their exact decimal value;
-//     DECIMAL as a number (a double); NaN and infinities as strings; BLOB as lowercase hex;
+//     DECIMAL as a number (a double); NaN and infinities as the strings NaN, Infinity, -Infinity; BLOB as lowercase hex;
 //     TIMESTAMPTZ as RFC 3339 UTC (`2026-03-09T06:59:59.380197Z`, all the type's digits),
 //     TIMESTAMP as the same without the Z; DATE `2026-03-09`; LIST and ARRAY as arrays,
 //     STRUCT and MAP as objects; anything else as DuckDB's text.

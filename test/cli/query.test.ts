@@ -74,6 +74,42 @@ test('--json: one object per row; BIGINT beyond 2^53 as exact strings, others as
     const [ts, ns, cpu, seq, msg, data, n] = expected[i]!
     assert.deepEqual(l, { ts, ts_ns: ns, cpu, seq, msg, data, n: Number(n) }, `row ${i + 1}`)
   })
+  const js = krelayBig(['query', v1, '--json', 'SET threads = 1; SELECT ts, ts_ns, cpu, seq, msg, data, count(*) OVER () AS n FROM records ORDER BY ts_ns, cpu'])
+  assert.equal(js.stdout, q.stdout, 'the same lines when JavaScript writes them')
+})
+
+test('--json of each type as cli/README.md says, the same whether DuckDB builds the lines (one SELECT) or JavaScript does', () => {
+  const select = `SELECT 1 AS a, 2 AS a, NULL AS n, 'NaN'::DOUBLE AS nan, -1e308 * 10 AS ninf, 0.5::FLOAT AS f, 9007199254740991 AS safe,
+    9007199254740992 AS unsafe, -9007199254740992 AS unsafe_neg, 18446744073709551615::UBIGINT AS u64, 12::HUGEINT AS h, '\\x00\\xff\\x5c'::BLOB AS b,
+    DATE '2026-03-09' AS d, TIMESTAMPTZ '2026-03-09 07:00:06.5+00' AS tz, 1.25::DECIMAL(5,2) AS dec, true AS t, 'a"b\nc\u00e9' AS s, 7::TINYINT AS i8`
+  const expected = {
+    a: 1,
+    'a:1': 2,
+    n: null,
+    nan: 'NaN',
+    ninf: '-Infinity',
+    f: 0.5,
+    safe: 9007199254740991,
+    unsafe: '9007199254740992',
+    unsafe_neg: '-9007199254740992',
+    u64: '18446744073709551615',
+    h: 12,
+    b: '00ff5c',
+    d: '2026-03-09',
+    tz: '2026-03-09T07:00:06.500000Z',
+    dec: 1.25,
+    t: true,
+    s: 'a"b\nc\u00e9',
+    i8: 7,
+  }
+  const fast = krelay(['query', v1, '--json', select])
+  const js = krelay(['query', v1, '--json', `SET threads = 1; ${select}`])
+  assert.equal(fast.status, 0, fast.stderr)
+  assert.deepEqual(JSON.parse(fast.stdout), expected)
+  assert.equal(js.stdout, fast.stdout)
+  // a nested column: JavaScript writes every line
+  const nested = krelay(['query', v1, '--json', 'SELECT [1, 9007199254740993] AS l, {\'k\': \'\\x01\'::BLOB} AS s'])
+  assert.deepEqual(JSON.parse(nested.stdout), { l: [1, '9007199254740993'], s: { k: '01' } })
 })
 
 test('the table: the first and last rows of the result, the count, within $COLUMNS', async () => {
