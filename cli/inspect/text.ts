@@ -1,7 +1,7 @@
 // krelay inspect's report for people: a few summary lines, then tables (the boxes of
 // krelay query) of records per host, CPU, level and type and of losses per reason.
 import type { Inspection } from '../../offline/inspect.ts'
-import { renderTable, TableCollector, type TableColumn } from '../query/table.ts'
+import { allRows, renderTable, type TableColumn } from '../query/table.ts'
 
 /** UTC ns (decimal) as RFC 3339 with 9 fractional digits. */
 export function isoNs (ns: string): string {
@@ -24,11 +24,9 @@ const int = (n: number): string => n.toLocaleString('en-US')
 const pct = (n: number, of: number): string => of === 0 ? '' : `${(100 * n / of).toFixed(1)}%`
 
 function table (headers: [string, boolean][], rows: string[][], width: number): string[] {
-  const t = new TableCollector(Math.max(rows.length, 1))
-  for (const r of rows) t.add(r)
   const cols: TableColumn[] = headers.map(([name, numeric]) => ({ name, type: '', numeric }))
   // no type row and no footer: these are summaries
-  return renderTable(cols, t, width).filter((l, i, all) => i !== 2 && i !== all.length - 1)
+  return renderTable(cols, allRows(rows), width).filter((l, i, all) => i !== 2 && i !== all.length - 1)
 }
 
 export function inspectionText (r: Inspection, dirs: readonly string[], width: number): string[] {

@@ -116,7 +116,7 @@ async function streamRows (conn: DuckDBConnection, q: QueryRun, writer: OutWrite
       throw sqlFailure(e, q.sql)
     }
     if (chunk === null || chunk.rowCount === 0) break
-    await writer.write(sink.rows(chunk.getRows()))
+    await writer.write(sink.chunk(chunk))
     if (writer.closed) return
   }
   await writer.write(sink.end())

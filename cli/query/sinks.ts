@@ -1,7 +1,8 @@
-// Where krelay query's rows go, one DuckDB chunk (up to 2048 rows) at a time: CSV and
-// JSON lines are written as they come, the table keeps at most --max-rows rows.
-import { DuckDBTypeId, type DuckDBValue } from '@duckdb/node-api'
-import { cellText, renderTable, TableCollector, type TableColumn } from './table.ts'
+// Where krelay query's rows go, one DuckDB chunk (up to 2048 rows) at a time, when
+// JavaScript writes them (csv-lines.ts and json-lines.ts have DuckDB write one SELECT's):
+// CSV and JSON lines as they come; the table keeps at most --max-rows rows.
+import { DuckDBTypeId, type DuckDBDataChunk, type DuckDBValue } from '@duckdb/node-api'
+import { cellText, renderTable, type TableColumn } from './table.ts'
 import { jsonOf, textOf } from './values.ts'
 
 export interface ResultShape {
@@ -13,8 +14,8 @@ export interface ResultShape {
 }
 
 export interface Sink {
-  /** text to write for these rows (may be '') */
-  rows(rows: readonly (readonly DuckDBValue[])[]): string
+  /** text to write for the rows of this chunk (may be '') */
+  chunk(chunk: DuckDBDataChunk): string
   /** text to write at the end */
   end(): string
 }
@@ -53,9 +54,9 @@ export function csvSink (shape: ResultShape): { header: string, sink: Sink } {
   return {
     header: csvHeader(shape.names),
     sink: {
-      rows: rows => {
+      chunk: c => {
         let s = ''
-        for (const r of rows) s += r.map((v, i) => csvField(textOf(v, floats[i]))).join(',') + '\n'
+        for (const r of c.getRows()) s += r.map((v, i) => csvField(textOf(v, floats[i]))).join(',') + '\n'
         return s
       },
       end: () => '',
@@ -65,9 +66,9 @@ export function csvSink (shape: ResultShape): { header: string, sink: Sink } {
 
 export function jsonSink (shape: ResultShape): Sink {
   return {
-    rows: rows => {
+    chunk: c => {
       let s = ''
-      for (const r of rows) {
+      for (const r of c.getRows()) {
         const o: Record<string, unknown> = {}
         r.forEach((v, i) => { o[shape.uniqueNames[i]!] = jsonOf(v) })
         s += JSON.stringify(o) + '\n'
@@ -78,15 +79,40 @@ export function jsonSink (shape: ResultShape): Sink {
   }
 }
 
+/**
+ * The table: the first ceil(maxRows / 2) rows and the last floor(maxRows / 2). Only those
+ * are turned into text; of the chunks after the first rows only the last few that hold the
+ * last rows are kept, so counting a large result costs no conversion.
+ */
 export function tableSink (shape: ResultShape, maxRows: number, width: number): Sink {
   const floats = shape.typeIds.map(t => FLOATS.has(t))
   const columns: TableColumn[] = shape.names.map((name, i) => ({ name, type: shape.types[i]!.toLowerCase().replace('timestamp with time zone', 'timestamptz'), numeric: NUMERIC.has(shape.typeIds[i]!) }))
-  const t = new TableCollector(maxRows)
+  const text = (row: readonly DuckDBValue[]): string[] => row.map((v, i) => cellText(textOf(v, floats[i])))
+  const headRows = Math.ceil(maxRows / 2)
+  const tailRows = maxRows - headRows
+  const head: string[][] = []
+  /** chunks after the head, with the index of their first row not in the head */
+  const held: [DuckDBDataChunk, number][] = []
+  let total = 0
   return {
-    rows: rows => {
-      for (const r of rows) t.add(r.map((v, i) => cellText(textOf(v, floats[i]))))
+    chunk: c => {
+      let from = 0
+      while (head.length < headRows && from < c.rowCount) head.push(text(c.getRowValues(from++)))
+      total += c.rowCount
+      if (from < c.rowCount && tailRows > 0) {
+        held.push([c, from])
+        // the oldest chunk goes once the others hold the last rows without it
+        while (held.length > 1 && held.slice(1).reduce((n, [h, f]) => n + h.rowCount - f, 0) >= tailRows) held.shift()
+      }
       return ''
     },
-    end: () => renderTable(columns, t, width).join('\n') + '\n',
+    end: () => {
+      const rest: string[][] = []
+      for (let k = held.length - 1; k >= 0 && rest.length < tailRows; k--) {
+        const [c, from] = held[k]!
+        for (let i = c.rowCount - 1; i >= from && rest.length < tailRows; i--) rest.push(text(c.getRowValues(i)))
+      }
+      return renderTable(columns, { head, tail: rest.reverse(), total }, width).join('\n') + '\n'
+    },
   }
 }

@@ -1,7 +1,6 @@
 // krelay query's table: a box like DuckDB's CLI, column names and types on top, numbers
-// right-aligned. At most `maxRows` rows are kept (the first half and the last half of the
-// result, counted as they stream by), so a result of any size costs that much memory;
-// columns shrink (values cut with …) and then drop off the right (a … column) to fit `width`.
+// right-aligned, the first and last rows of a result (sinks.ts keeps only those); columns
+// shrink (values cut with …) and then drop off the right (a … column) to fit `width`.
 
 export interface TableColumn { name: string, type: string, numeric: boolean }
 
@@ -16,33 +15,16 @@ export function cellText (s: string | null): string {
   return s.replace(/[\x00-\x1f\x7f]/g, c => c === '\n' ? '\\n' : c === '\t' ? '\\t' : c === '\r' ? '\\r' : `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`)
 }
 
-export class TableCollector {
-  private readonly head: string[][] = []
-  private tail: string[][] = []
-  total = 0
+/** The rows a table shows: the first ones, the last ones, and how many the result had (the rest are left out between them). */
+export interface TableRows {
+  head: string[][]
+  tail: string[][]
+  total: number
+}
 
-  constructor (private readonly maxRows: number) {}
-
-  add (row: string[]): void {
-    this.total++
-    const half = Math.ceil(this.maxRows / 2)
-    if (this.head.length < half) {
-      this.head.push(row)
-      return
-    }
-    const keep = this.maxRows - half
-    if (keep === 0) return
-    this.tail.push(row)
-    // trimmed in batches: amortised O(1) per row
-    if (this.tail.length >= 2 * keep) this.tail = this.tail.slice(-keep)
-  }
-
-  /** [the rows shown, whether rows were left out between them] */
-  rows (): [string[][], number] {
-    const keep = this.maxRows - Math.ceil(this.maxRows / 2)
-    const tail = keep === 0 ? [] : this.tail.slice(-keep)
-    return [[...this.head, ...tail], this.head.length]
-  }
+/** Every row shown. */
+export function allRows (rows: string[][]): TableRows {
+  return { head: rows, tail: [], total: rows.length }
 }
 
 function fit (s: string, w: number): string {
@@ -53,8 +35,9 @@ function fit (s: string, w: number): string {
 const len = (s: string): number => [...s].length
 
 /** The table as lines, at most `width` columns wide (Infinity: no limit). */
-export function renderTable (columns: readonly TableColumn[], t: TableCollector, width: number): string[] {
-  const [rows, split] = t.rows()
+export function renderTable (columns: readonly TableColumn[], t: TableRows, width: number): string[] {
+  const rows = [...t.head, ...t.tail]
+  const split = t.head.length
   const skipped = t.total - rows.length
   let cols = columns.map((c, i) => {
     const w = Math.max(len(c.name), len(c.type), 1, ...rows.map(r => len(r[i]!)))
