@@ -123,6 +123,11 @@ test('the table: the first and last rows of the result, the count, within $COLUM
   const ends = await rows(`SELECT * EXCLUDE (i) FROM (${numbered}) WHERE i <= 2 OR i > ${n} - 2 ORDER BY i`)
   assert.deepEqual(body, [ends[0], ends[1], ['·', '·', '·'], ends[2], ends[3]])
   assert.ok(lines.every(l => [...l].length <= 40), lines.join('\n'))
+  // the last rows spread over several chunks of 2048
+  const many = krelay(['query', v1, '--max-rows', '5000', 'SELECT i FROM range(10000) t(i) ORDER BY i'])
+  const shown = many.stdout.split('\n').filter(l => l.startsWith('│')).slice(2).map(l => l.slice(1, -1).trim())
+  assert.deepEqual(shown, [...Array.from({ length: 2500 }, (_, i) => String(i)), '·', ...Array.from({ length: 2500 }, (_, i) => String(7500 + i))])
+  assert.match(many.stdout, /\n10000 rows \(5000 shown\), 1 column\n$/)
   const wide = krelay(['query', v1, 'SELECT * FROM records'], { COLUMNS: '60' })
   assert.ok(wide.stdout.trimEnd().split('\n').every(l => [...l].length <= 60), wide.stdout)
   assert.match(wide.stdout, /, 18 columns \(\d shown\)\n$/)
