@@ -7,7 +7,7 @@ import fs from 'node:fs'
 import path from 'node:path'
 import { DuckDBInstance } from '@duckdb/node-api'
 import { PROGRESS_MIN_FILES } from '../../cli/inspect/run.ts'
-import { simArchive, toV2 } from '../offline/archive-fixture.ts'
+import { fixtureArchives } from '../offline/archive-fixture.ts'
 import { InspectOracle, parquetFiles } from '../offline/inspect-oracle.ts'
 import { BIN, krelay } from './run.ts'
 import { tempDir } from './temp-dir.ts'
@@ -18,10 +18,7 @@ let v2 = ''
 let oracle: InspectOracle
 before(async () => {
   dir = tempDir('krelay-inspect-cli-')
-  v1 = path.join(dir, 'v1')
-  v2 = path.join(dir, 'v2')
-  await simArchive(v1, 'sim')
-  await toV2(v1, v2, '0042')
+  ;({ v1, v2 } = await fixtureArchives(dir))
   oracle = new InspectOracle(await (await DuckDBInstance.create(':memory:')).connect(), v1, v2)
 })
 

@@ -8,7 +8,7 @@ import fs from 'node:fs'
 import path from 'node:path'
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api'
 import { lit } from '../../collector/archive/sql.ts'
-import { simArchive, toV2 } from '../offline/archive-fixture.ts'
+import { fixtureArchives } from '../offline/archive-fixture.ts'
 import { BIN, krelay } from './run.ts'
 import { tempDir } from './temp-dir.ts'
 
@@ -18,10 +18,7 @@ let v2 = ''
 let conn: DuckDBConnection
 before(async () => {
   dir = tempDir('krelay-query-')
-  v1 = path.join(dir, 'v1')
-  v2 = path.join(dir, 'v2')
-  await simArchive(v1, 'sim')
-  await toV2(v1, v2, '0042')
+  ;({ v1, v2 } = await fixtureArchives(dir))
   conn = await (await DuckDBInstance.create(':memory:')).connect()
   await conn.run('SET TimeZone = \'UTC\'')
 })

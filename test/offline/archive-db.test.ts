@@ -10,16 +10,13 @@ import { openArchive } from '../../offline/archive-db.ts'
 import { listArchiveFiles } from '../../offline/archive-files.ts'
 import { VIEW_COLUMNS } from '../../offline/archive-sql.ts'
 import { tempDir } from '../cli/temp-dir.ts'
-import { simArchive, toV2 } from './archive-fixture.ts'
+import { copyAs, fixtureArchives } from './archive-fixture.ts'
 
 let v1 = ''
 let v2 = ''
 before(async () => {
   const dir = tempDir('krelay-adb-')
-  v1 = path.join(dir, 'v1')
-  v2 = path.join(dir, 'v2')
-  await simArchive(v1, 'sim')
-  await toV2(v1, v2, '0042')
+  ;({ v1, v2 } = await fixtureArchives(dir))
 })
 
 const raw = (dir: string, dataset: string): string =>
@@ -131,7 +128,7 @@ test('no files: both views exist, with their columns and no rows; dot files and 
   }
   // a zero-row v2 losses file, and copies of real files under dot names
   const v2e = path.join(dir, 'v2e')
-  await toV2(v1, v2e, 'e', true)
+  await copyAs(v1, v2e, 'e', 2, true)
   const rec = fs.readdirSync(path.join(v2e, 'records/host=e'), { recursive: true }).map(String).find(n => n.endsWith('.parquet'))!
   const src = path.join(v2e, 'records/host=e', rec)
   fs.copyFileSync(src, path.join(path.dirname(src), '.copy.parquet.partial'))

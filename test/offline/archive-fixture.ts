@@ -1,8 +1,9 @@
 // Archives for the offline tools' tests, made as krelay makes them: `collect` on the
-// simulator (today's writer, format version 1), with drops (loss rows), text and binary
-// records, crossing a full hour; and the same rows as a format version 2 archive
-// (ARCHIVE.md v2: ts TIMESTAMPTZ + ts_nanos, mono_offset_ns, signed seq), copied with
-// DuckDB file by file into another host= partition.
+// simulator, with drops (loss rows), text and binary records, crossing a full hour; its
+// files copied with DuckDB file by file as format version 1 (ts TIMESTAMP_NS, mono_ns,
+// unsigned seq) into one archive and as format version 2 (ts TIMESTAMPTZ + ts_nanos,
+// mono_offset_ns, signed seq) into another, under another host, whichever version the
+// collector writes.
 import fs from 'node:fs'
 import path from 'node:path'
 import { collect } from '../../collector/collect/collect.ts'
@@ -41,38 +42,68 @@ export async function simArchive (out: string, host: string): Promise<void> {
   }
 }
 
-const RECORDS_V2 = `make_timestamptz(epoch_us(ts)) AS ts, CAST(epoch_ns(ts) % 1000 AS INTEGER) AS ts_nanos,
-  epoch_ns(ts) - mono_ns AS mono_offset_ns, cpu, CAST(seq AS BIGINT) AS seq, level, "type", ctx, pid, comm, msg, data, channel_id`
-const LOSSES_V2 = `cpu, CAST(first_seq AS BIGINT) AS first_seq, CAST("count" AS BIGINT) AS "count",
-  make_timestamptz(epoch_us(ts_from)) AS ts_from, CAST(epoch_ns(ts_from) % 1000 AS INTEGER) AS ts_from_nanos,
-  make_timestamptz(epoch_us(ts_to)) AS ts_to, CAST(epoch_ns(ts_to) % 1000 AS INTEGER) AS ts_to_nanos, reason, channel_id`
+/** Each dataset's columns in the target version, from a file of the source version: [to][from]. */
+const SELECT: Record<'records' | 'losses', Record<1 | 2, Record<1 | 2, string>>> = {
+  records: {
+    1: {
+      1: 'ts, mono_ns, cpu, seq, level, "type", ctx, pid, comm, msg, data, channel_id',
+      2: `make_timestamp_ns(epoch_us(ts) * 1000 + ts_nanos) AS ts, epoch_us(ts) * 1000 + ts_nanos - mono_offset_ns AS mono_ns, cpu,
+        CAST(seq AS UBIGINT) AS seq, level, "type", ctx, pid, comm, msg, data, channel_id`,
+    },
+    2: {
+      1: `make_timestamptz(epoch_us(ts)) AS ts, CAST(epoch_ns(ts) % 1000 AS INTEGER) AS ts_nanos,
+        epoch_ns(ts) - mono_ns AS mono_offset_ns, cpu, CAST(seq AS BIGINT) AS seq, level, "type", ctx, pid, comm, msg, data, channel_id`,
+      2: 'ts, ts_nanos, mono_offset_ns, cpu, seq, level, "type", ctx, pid, comm, msg, data, channel_id',
+    },
+  },
+  losses: {
+    1: {
+      1: 'cpu, first_seq, "count", ts_from, ts_to, reason, channel_id',
+      2: `cpu, CAST(first_seq AS UBIGINT) AS first_seq, CAST("count" AS UBIGINT) AS "count",
+        make_timestamp_ns(epoch_us(ts_from) * 1000 + ts_from_nanos) AS ts_from, make_timestamp_ns(epoch_us(ts_to) * 1000 + ts_to_nanos) AS ts_to, reason, channel_id`,
+    },
+    2: {
+      1: `cpu, CAST(first_seq AS BIGINT) AS first_seq, CAST("count" AS BIGINT) AS "count",
+        make_timestamptz(epoch_us(ts_from)) AS ts_from, CAST(epoch_ns(ts_from) % 1000 AS INTEGER) AS ts_from_nanos,
+        make_timestamptz(epoch_us(ts_to)) AS ts_to, CAST(epoch_ns(ts_to) % 1000 AS INTEGER) AS ts_to_nanos, reason, channel_id`,
+      2: 'cpu, first_seq, "count", ts_from, ts_from_nanos, ts_to, ts_to_nanos, reason, channel_id',
+    },
+  },
+}
+const ORDER: Record<'records' | 'losses', Record<1 | 2, string>> = {
+  records: { 1: 'ts, cpu, seq', 2: 'ts, ts_nanos, cpu, seq' },
+  losses: { 1: 'ts_from, cpu, first_seq', 2: 'ts_from, ts_from_nanos, cpu, first_seq' },
+}
+const EMPTY_LOSSES_V2 = `SELECT CAST(NULL AS INTEGER) AS cpu, CAST(NULL AS BIGINT) AS first_seq, CAST(NULL AS BIGINT) AS "count",
+  CAST(NULL AS TIMESTAMPTZ) AS ts_from, CAST(NULL AS INTEGER) AS ts_from_nanos, CAST(NULL AS TIMESTAMPTZ) AS ts_to,
+  CAST(NULL AS INTEGER) AS ts_to_nanos, CAST(NULL AS VARCHAR) AS reason, CAST(NULL AS VARCHAR) AS channel_id WHERE false`
 
 /**
- * Every file of the v1 archive `from` copied as a v2 file into `to`, host `host`, same
- * date and hour; `emptyLosses`: instead of the loss files, one zero-row v2 losses file
+ * Every file of the archive `from` (either format version) copied as a file of format
+ * `version` into `to`, host `host`, same date, hour and name, sorted as that version
+ * sorts. `emptyLosses` (version 2): instead of the loss files, one zero-row losses file
  * (what a v2 collector with no losses leaves).
  */
-export async function toV2 (from: string, to: string, host: string, emptyLosses = false): Promise<void> {
+export async function copyAs (from: string, to: string, host: string, version: 1 | 2, emptyLosses = false): Promise<void> {
   const { DuckDBInstance } = await import('@duckdb/node-api')
   const db = await DuckDBInstance.create(':memory:', { threads: '1' })
   const conn = await db.connect()
   try {
     await conn.run("SET TimeZone = 'UTC'")
     for (const dataset of ['records', 'losses'] as const) {
-      const files = await listArchiveFiles(from, dataset)
       if (dataset === 'losses' && emptyLosses) {
         const f = (await listArchiveFiles(from, 'records'))[0]!
         const dir = path.join(to, 'losses', `host=${host}`, `date=${f.date}`, `hour=${f.hour}`)
         fs.mkdirSync(dir, { recursive: true })
-        await conn.run(`COPY (SELECT ${LOSSES_V2} FROM read_parquet(${lit(files[0]?.path ?? f.path)}, hive_partitioning = false) WHERE false) TO ${lit(path.join(dir, 'empty.parquet'))} ${options('losses')}`)
+        await conn.run(`COPY (${EMPTY_LOSSES_V2}) TO ${lit(path.join(dir, 'empty.parquet'))} ${options('losses', 2)}`)
         continue
       }
-      for (const f of files) {
+      for (const f of await listArchiveFiles(from, dataset)) {
+        const source = await one(conn, `SELECT count(*) FROM parquet_schema(${lit(f.path)}) WHERE name IN ('ts_nanos', 'ts_from_nanos')`) > 0n ? 2 : 1
         const dir = path.join(to, dataset, `host=${host}`, `date=${f.date}`, `hour=${f.hour}`)
         fs.mkdirSync(dir, { recursive: true })
-        const [cols, order] = dataset === 'records' ? [RECORDS_V2, 'ts, ts_nanos, cpu, seq'] : [LOSSES_V2, 'ts_from, ts_from_nanos, cpu, first_seq']
-        await conn.run(`COPY (SELECT * FROM (SELECT ${cols} FROM read_parquet(${lit(f.path)}, hive_partitioning = false)) ORDER BY ${order})
-          TO ${lit(path.join(dir, path.basename(f.path)))} ${options(dataset)}`)
+        await conn.run(`COPY (SELECT * FROM (SELECT ${SELECT[dataset][version][source]} FROM read_parquet(${lit(f.path)}, hive_partitioning = false))
+          ORDER BY ${ORDER[dataset][version]}) TO ${lit(path.join(dir, path.basename(f.path)))} ${options(dataset, version)}`)
       }
     }
   } finally {
@@ -81,6 +112,21 @@ export async function toV2 (from: string, to: string, host: string, emptyLosses 
   }
 }
 
-function options (dataset: string): string {
-  return `(FORMAT parquet, PARQUET_VERSION V2, COMPRESSION zstd, KV_METADATA {'krelay.archive': '2', 'krelay.dataset': '${dataset}'})`
+/** The fixture's two archives under `dir`: the collector's rows as format 1 (host `sim`) and as format 2 (host `0042`). */
+export async function fixtureArchives (dir: string): Promise<{ v1: string, v2: string }> {
+  const collected = path.join(dir, 'collected')
+  await simArchive(collected, 'sim')
+  const v1 = path.join(dir, 'v1')
+  const v2 = path.join(dir, 'v2')
+  await copyAs(collected, v1, 'sim', 1)
+  await copyAs(collected, v2, '0042', 2)
+  return { v1, v2 }
+}
+
+async function one (conn: import('@duckdb/node-api').DuckDBConnection, sql: string): Promise<bigint> {
+  return (await conn.runAndReadAll(sql)).getRowsJS()[0]![0] as bigint
+}
+
+function options (dataset: string, version: 1 | 2): string {
+  return `(FORMAT parquet, ${version === 2 ? 'PARQUET_VERSION V2, ' : ''}COMPRESSION zstd, KV_METADATA {'krelay.archive': '${version}', 'krelay.dataset': '${dataset}'})`
 }

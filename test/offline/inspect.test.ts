@@ -8,7 +8,7 @@ import { DuckDBInstance } from '@duckdb/node-api'
 import { openArchive, type ArchiveFilter } from '../../offline/archive-db.ts'
 import { inspectArchive, type Inspection } from '../../offline/inspect.ts'
 import { tempDir } from '../cli/temp-dir.ts'
-import { simArchive, toV2 } from './archive-fixture.ts'
+import { fixtureArchives } from './archive-fixture.ts'
 import { InspectOracle } from './inspect-oracle.ts'
 
 let v1 = ''
@@ -16,10 +16,7 @@ let v2 = ''
 let oracle: InspectOracle
 before(async () => {
   const dir = tempDir('krelay-inspect-')
-  v1 = path.join(dir, 'v1')
-  v2 = path.join(dir, 'v2')
-  await simArchive(v1, 'sim')
-  await toV2(v1, v2, '0042')
+  ;({ v1, v2 } = await fixtureArchives(dir))
   oracle = new InspectOracle(await (await DuckDBInstance.create(':memory:')).connect(), v1, v2)
 })
 
