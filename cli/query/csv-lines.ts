@@ -2,7 +2,7 @@
 // text and quoted as its COPY does, on its own threads), and JavaScript only passes one
 // string per row on. Turning every value into a JavaScript object first (sinks.ts, used
 // for everything else) is about five times slower on the records view.
-import { StatementType, type DuckDBConnection, type DuckDBPreparedStatement } from '@duckdb/node-api'
+import { StatementType, type DuckDBPreparedStatement, type DuckDBResult } from '@duckdb/node-api'
 
 /** The SQL of a line per row of `select`, whose result has `columns` columns. */
 export function csvLinesSql (select: string, columns: number): string {
@@ -21,9 +21,8 @@ export function singleSelect (sql: string, count: number, prepared: DuckDBPrepar
   return sql.trim().replace(/;\s*$/, '')
 }
 
-/** Streams the lines of `sql` (one VARCHAR column): each chunk's lines joined, to `each`, until it says stop. */
-export async function streamLines (conn: DuckDBConnection, sql: string, each: (text: string) => Promise<boolean>): Promise<void> {
-  const result = await conn.stream(sql)
+/** Streams the lines of `result` (one VARCHAR column): each chunk's lines joined, to `each`, until it says stop. */
+export async function streamLines (result: DuckDBResult, each: (text: string) => Promise<boolean>): Promise<void> {
   for (;;) {
     const chunk = await result.fetchChunk()
     if (chunk === null || chunk.rowCount === 0) return

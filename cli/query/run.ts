@@ -82,9 +82,11 @@ async function streamRows (conn: DuckDBConnection, q: QueryRun, writer: OutWrite
       const names = Array.from({ length: last.columnCount }, (_, i) => last.columnName(i))
       const types = Array.from({ length: last.columnCount }, (_, i) => last.columnType(i))
       const lines = q.format === 'csv' ? csvLinesSql(select, names.length) : jsonLinesSql(select, uniqueNames(names), types)
-      if (lines !== null) {
+      // a SELECT that cannot be wrapped (`SELECT 1; -- note`) is written by JavaScript
+      const prepared = lines === null ? null : await conn.prepare(lines).catch(() => null)
+      if (prepared !== null) {
         if (q.format === 'csv') await writer.write(csvHeader(names))
-        await streamLines(conn, lines, async text => { await writer.write(text); return !writer.closed })
+        await streamLines(await prepared.stream(), async text => { await writer.write(text); return !writer.closed })
         return
       }
     }
