@@ -58,6 +58,9 @@ test('--csv is what DuckDB\'s COPY writes for the same rows read from the files,
   const js = krelayBig(['query', v1, v2, '--csv', `SET threads = 2; SELECT host, ts, ts_nanos, ts_ns, mono_ns, ${cols} FROM records ORDER BY host, ts_ns, cpu`])
   assert.equal(js.status, 0, js.stderr)
   assert.equal(js.stdout, expected)
+  // SQL that cannot be wrapped (a note after the ;) goes the JavaScript way
+  const note = krelay(['query', v1, '--csv', 'SELECT count(*) AS n FROM records; -- all of them'])
+  assert.equal(note.stdout, `n\n${expected.split('\n').length - 2 - (await rows(`SELECT count(*) FROM ${raw(v2)}`) as [[bigint]])[0][0]}\n`)
 })
 
 test('--json: one object per row; BIGINT beyond 2^53 as exact strings, others as numbers; BLOB as hex; TIMESTAMPTZ as RFC 3339 UTC', async () => {
