@@ -48,11 +48,16 @@ export async function openArchive (dirs: readonly string[], filter: ArchiveFilte
   if (instance === undefined) {
     const { DuckDBInstance } = await import('@duckdb/node-api')
     spill = fs.mkdtempSync(path.join(os.tmpdir(), 'krelay-duckdb-'))
-    instance = await DuckDBInstance.create(':memory:', {
-      threads: String(DB_THREADS),
-      memory_limit: DB_MEMORY_LIMIT,
-      temp_directory: spill,
-    })
+    try {
+      instance = await DuckDBInstance.create(':memory:', {
+        threads: String(DB_THREADS),
+        memory_limit: DB_MEMORY_LIMIT,
+        temp_directory: spill,
+      })
+    } catch (e) {
+      fs.rmSync(spill, { recursive: true, force: true })
+      throw e
+    }
   }
   const conn = await instance.connect()
   const own = instance

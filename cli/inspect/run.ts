@@ -5,6 +5,8 @@ import { openArchive, type ArchiveFilter } from '../../offline/archive-db.ts'
 import { inspectArchive, type OnProgress } from '../../offline/inspect.ts'
 import { CliFailure, EXIT_OK } from '../errors.ts'
 import { OutWriter } from '../out-writer.ts'
+import { EXIT_INTERRUPTED } from '../query/run.ts'
+import { interruptOnSignals } from '../signals.ts'
 import { inspectionText } from './text.ts'
 
 /** From this many files on, a terminal shows the scan's progress. */
@@ -39,11 +41,15 @@ export async function runInspect (r: InspectRun, writer = new OutWriter()): Prom
     // log-update draws nothing on a terminal of 0 rows
     const bar = process.stderr.isTTY === true && process.stderr.rows > 0 && db.files.length >= PROGRESS_MIN_FILES ? await progressBar(db.files.length) : undefined
     let report
+    const signals = interruptOnSignals(() => db.conn.interrupt())
     try {
       report = await inspectArchive(db, bar?.onProgress)
+      if (signals.interrupted()) throw new CliFailure('interrupted', EXIT_INTERRUPTED)
     } catch (e) {
+      if (signals.interrupted()) throw new CliFailure('interrupted', EXIT_INTERRUPTED)
       throw new CliFailure(`reading the archive in ${r.dirs.join(', ')}: ${(e as Error).message.split('\n')[0]!}`)
     } finally {
+      signals.dispose()
       bar?.done()
     }
     await writer.write(r.json ? JSON.stringify({ archive: r.dirs, ...report }, null, 2) + '\n' : inspectionText(report, r.dirs, r.width).join('\n') + '\n')

@@ -6,9 +6,13 @@ import { lit } from '../../collector/archive/sql.ts'
 import { openArchive, type ArchiveFilter } from '../../offline/archive-db.ts'
 import { CliFailure, EXIT_OK, UsageError } from '../errors.ts'
 import { OutWriter } from '../out-writer.ts'
+import { interruptOnSignals } from '../signals.ts'
 import { csvHeader, csvSink, jsonSink, tableSink, uniqueNames, type ResultShape, type Sink } from './sinks.ts'
 import { csvLinesSql, singleSelect, streamLines } from './csv-lines.ts'
 import { jsonLinesSql } from './json-lines.ts'
+
+/** a command ended by SIGINT or SIGTERM, as a shell reports Ctrl-C */
+export const EXIT_INTERRUPTED = 130
 
 export type QueryFormat = 'table' | 'csv' | 'json' | 'parquet'
 
@@ -40,15 +44,23 @@ export async function runQuery (q: QueryRun, writer = new OutWriter(), log: (lin
   } catch (e) {
     throw new CliFailure(`reading the archive in ${q.dirs.join(', ')}: ${(e as Error).message}`)
   }
+  const signals = interruptOnSignals(() => db.conn.interrupt())
   try {
     if (q.format === 'parquet') {
       const rows = await copyToParquet(db.conn, q.sql, q.parquet!)
+      if (signals.interrupted()) throw new CliFailure('interrupted', EXIT_INTERRUPTED)
       log(`krelay query: ${rows} ${rows === 1 ? 'row' : 'rows'} written to ${q.parquet!}`)
       return EXIT_OK
     }
     await streamRows(db.conn, q, writer)
+    // an interrupted stream can end as if it were complete
+    if (signals.interrupted()) throw new CliFailure('interrupted', EXIT_INTERRUPTED)
     return EXIT_OK
+  } catch (e) {
+    if (signals.interrupted()) throw new CliFailure('interrupted', EXIT_INTERRUPTED)
+    throw e
   } finally {
+    signals.dispose()
     db.close()
   }
 }

@@ -3,7 +3,9 @@
 // same Parquet files directly.
 import { before, test } from 'node:test'
 import assert from 'node:assert/strict'
-import { spawnSync } from 'node:child_process'
+import { spawn, spawnSync } from 'node:child_process'
+import { once } from 'node:events'
+import { setTimeout as sleep } from 'node:timers/promises'
 import fs from 'node:fs'
 import path from 'node:path'
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api'
@@ -176,6 +178,25 @@ test('a closed pipe ends the query quietly, exit 0', () => {
   const r = spawnSync('bash', ['-c', `node ${BIN} query ${v1} --csv 'SELECT * FROM range(2000000)' | head -2; echo "status=\${PIPESTATUS[0]}"`], { encoding: 'utf8' })
   assert.equal(r.stdout, 'range\n0\nstatus=0\n')
   assert.equal(r.stderr, '')
+})
+
+test('SIGINT or SIGTERM while a query runs: exit 130, "interrupted", DuckDB\'s spill directory removed', async () => {
+  const tmp = tempDir('krelay-query-tmp-')
+  const spill = (): string[] => fs.readdirSync(tmp).filter(n => n.startsWith('krelay-duckdb-'))
+  for (const [signal, args] of [['SIGINT', ['--csv', 'SELECT sum(hash(i) % 7) FROM range(30000000000) t(i)']], ['SIGTERM', ['--json', 'SELECT i, hash(i) FROM range(30000000000) t(i)']]] as const) {
+    const child = spawn(process.execPath, [BIN, 'query', v1, ...args], { env: { ...process.env, TMPDIR: tmp, KRELAY_DEBUG: '' }, stdio: ['ignore', 'ignore', 'pipe'] })
+    let stderr = ''
+    child.stderr.on('data', (b: Buffer) => { stderr += b.toString() })
+    // running once its spill directory exists (made before the query starts), and a little more
+    for (let i = 0; i < 200 && spill().length === 0; i++) await sleep(50)
+    assert.equal(spill().length, 1, 'the spill directory')
+    await sleep(1000)
+    child.kill(signal)
+    const [code] = await once(child, 'close') as [number | null]
+    assert.equal(code, 130, stderr)
+    assert.equal(stderr, 'krelay query: interrupted\n')
+    assert.deepEqual(spill(), [], 'removed')
+  }
 })
 
 test('a SQL error: DuckDB\'s message and the query, one line, exit 1', () => {
