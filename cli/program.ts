@@ -5,6 +5,8 @@ import { Command, CommanderError } from 'commander'
 import { registerArchive } from './archive.ts'
 import { registerCollect } from './collect.ts'
 import { registerDemo } from './demo/demo.ts'
+import { registerInspect } from './inspect.ts'
+import { registerQuery } from './query.ts'
 import { registerTail } from './tail.ts'
 import { commanderOutput, describeError, EXIT_OK, EXIT_USAGE, exitCodeOf } from './errors.ts'
 import { VERSION } from './version.ts'
@@ -22,6 +24,8 @@ export function buildProgram (): Command {
   registerArchive(program)
   registerTail(program)
   registerDemo(program)
+  registerQuery(program)
+  registerInspect(program)
   return program
 }
 

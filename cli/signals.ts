@@ -21,3 +21,25 @@ export function stopOnSignals (log: (line: string) => void): { signal: AbortSign
     },
   }
 }
+
+/**
+ * SIGINT/SIGTERM end a command that reads with DuckDB (krelay query, inspect): `interrupt`
+ * (DuckDBConnection.interrupt) makes the running query fail, so that the command's
+ * cleanup runs (its spill directory is removed); `interrupted` says whether it happened.
+ */
+export function interruptOnSignals (interrupt: () => void): { interrupted(): boolean, dispose(): void } {
+  let got = false
+  const onSignal = (): void => {
+    got = true
+    interrupt()
+  }
+  process.on('SIGINT', onSignal)
+  process.on('SIGTERM', onSignal)
+  return {
+    interrupted: () => got,
+    dispose () {
+      process.off('SIGINT', onSignal)
+      process.off('SIGTERM', onSignal)
+    },
+  }
+}

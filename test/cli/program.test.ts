@@ -16,6 +16,8 @@ interface Case {
   base: Record<string, string>
   option: string
   bad: string[]
+  /** arguments after the options (krelay query's and inspect's directories and SQL) */
+  positional?: string[]
 }
 
 const dir = tempDir('krelay-options-')
@@ -28,6 +30,15 @@ const collect = { channel: path.join(dir, 'no-channel'), out, spool, 'live-socke
 const archive = { from: capture, out, host: 'h' }
 const tail = { socket, channel: path.join(dir, 'no-channel') }
 const demo = { kernel: '6.12', cpus: '2', records: '10', out }
+const archiveDir = path.join(dir, 'archive')
+fs.mkdirSync(path.join(archiveDir, 'records'), { recursive: true })
+const TIME = ['', 'yesterday', '-5', '-5days', '2026-11-30T06:00:00', '2026-13-01T00:00:00Z']
+const HOSTS = ['', 'a/b', '.hidden', 'a b', 'a,,b', 'x'.repeat(254)]
+const windowCases = (command: string, positional: string[]): Case[] => [
+  { command, base: {}, option: 'since', bad: TIME, positional },
+  { command, base: {}, option: 'until', bad: TIME, positional },
+  { command, base: {}, option: 'host', bad: HOSTS, positional },
+]
 
 const SIZE = ['0', '-1', 'ten', '', '1e3', '0x10', '1,5', 'Infinity', 'NaN']
 const cases: Case[] = [
@@ -59,6 +70,10 @@ const cases: Case[] = [
   { command: 'demo', base: demo, option: 'kill-collector', bad: ['', '-1', '11', 'once'] },
   { command: 'demo', base: demo, option: 'timeout', bad: SIZE },
   { command: 'demo', base: demo, option: 'out', bad: ['', ' ', 'a\0b'] },
+  ...windowCases('query', [archiveDir, 'SELECT 1']),
+  { command: 'query', base: {}, option: 'max-rows', bad: ['', '0', '-1', 'all', '1.5', '10000001'], positional: [archiveDir, 'SELECT 1'] },
+  { command: 'query', base: {}, option: 'parquet', bad: ['', ' ', 'a\0b'], positional: [archiveDir, 'SELECT 1'] },
+  ...windowCases('inspect', [archiveDir]),
 ]
 
 interface Result { status: number, stderr: string }
@@ -79,7 +94,7 @@ async function run (argv: string[]): Promise<Result> {
 }
 
 const argv = (c: Case, value: string): string[] =>
-  [c.command, ...Object.entries({ ...c.base, [c.option]: value }).flatMap(([k, v]) => [`--${k}`, v])]
+  [c.command, ...Object.entries({ ...c.base, [c.option]: value }).flatMap(([k, v]) => [`--${k}`, v]), ...(c.positional ?? [])]
 
 test(`${cases.reduce((n, c) => n + c.bad.length, 0)} bad option values over every command: exit 2, one line naming the option, nothing started`, async () => {
   for (const c of cases) {
