@@ -6,7 +6,7 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 
-packages=(qemu-system-x86 busybox-static kmod make gcc-12 build-essential dwarves libelf1 xz-utils tmux)
+packages=(qemu-system-x86 busybox-static kmod make gcc-12 build-essential dwarves libelf1 xz-utils tmux chromium)
 export DEBIAN_FRONTEND=noninteractive
 # also refreshes the lists the kernel fetch resolves the current ABI from (old ABIs vanish)
 apt-get update -qq

@@ -5,6 +5,7 @@ import { Command, CommanderError } from 'commander'
 import { registerArchive } from './archive.ts'
 import { registerCollect } from './collect.ts'
 import { registerDemo } from './demo/demo.ts'
+import { registerReport } from './report.ts'
 import { registerTail } from './tail.ts'
 import { commanderOutput, describeError, EXIT_OK, EXIT_USAGE, exitCodeOf } from './errors.ts'
 import { VERSION } from './version.ts'
@@ -22,6 +23,7 @@ export function buildProgram (): Command {
   registerArchive(program)
   registerTail(program)
   registerDemo(program)
+  registerReport(program)
   return program
 }
 
