@@ -1,9 +1,9 @@
 // krelay report DIR... --out report.html: one self-contained HTML page of charts about one
 // or more archives (offline/report/). The archive is read by DuckDB aggregate queries with
-// a bounded memory (spilling to a temporary directory), so an archive of many GiB is never
-// held in memory. The page is written next to --out and renamed into place.
+// bounded memory (offline/archive-db.ts: it spills to a temporary directory), so an
+// archive of many GiB is never held in memory. The page is written next to --out and
+// linked or renamed into place.
 import fs from 'node:fs'
-import os from 'node:os'
 import path from 'node:path'
 import type { Command } from 'commander'
 import { z } from 'zod'
@@ -22,9 +22,6 @@ export const reportSchema = z.object({
 })
 
 export type ReportCliOptions = z.output<typeof reportSchema> & { dirs: string[] }
-
-/** DuckDB's memory while it aggregates; beyond it, it spills to a temporary directory */
-const MEMORY_LIMIT = '512MB'
 
 export function registerReport (program: Command): void {
   program.command('report')
@@ -94,33 +91,26 @@ export async function runReport (opts: ReportCliOptions): Promise<string> {
   if (fs.existsSync(out) && opts.force !== true) throw new UsageError(`--out ${out} exists: pass --force to replace it`)
   if (!fs.existsSync(path.dirname(out))) throw new UsageError(`--out ${out}: its directory ${path.dirname(out)} does not exist`)
   const dirs = checkDirs(opts.dirs)
-  const { DuckDBInstance } = await import('@duckdb/node-api')
   const { openArchive } = await import('../offline/archive-db.ts')
   const { gatherReport, EmptyArchiveError } = await import('../offline/report/gather.ts')
   const { renderPage } = await import('../offline/report/page.ts')
-  const spill = fs.mkdtempSync(path.join(os.tmpdir(), 'krelay-report-'))
   const hosts = opts.host === undefined ? undefined : [...new Set(opts.host)]
+  // DuckDB with bounded memory and threads, spilling to a temporary directory (archive-db.ts)
+  const db = await openArchive(dirs, { since: opts.since, until: opts.until, hosts })
+  let html: string
+  let data: Awaited<ReturnType<typeof gatherReport>>
   try {
-    const instance = await DuckDBInstance.create(':memory:', { memory_limit: MEMORY_LIMIT, temp_directory: spill })
-    const db = await openArchive(dirs, { since: opts.since, until: opts.until, hosts }, { instance })
-    let html: string
-    let data: Awaited<ReturnType<typeof gatherReport>>
-    try {
-      data = await gatherReport(db.conn, { dirs: opts.dirs, since: opts.since, until: opts.until, hosts })
-      html = renderPage(data)
-    } catch (err) {
-      if (err instanceof EmptyArchiveError) throw new CliFailure(`nothing to report: no records and no losses in ${opts.dirs.join(' ')}${hosts !== undefined || opts.since !== undefined || opts.until !== undefined ? ' for --since/--until/--host' : ''}`)
-      throw err
-    } finally {
-      db.close()
-      instance.closeSync()
-    }
-    writeAtomically(out, html, opts.force === true)
-    const t = data.totals
-    const secs = ((performance.now() - t0) / 1000).toFixed(1)
-    return `krelay report: wrote ${opts.out} (${Math.ceil(Buffer.byteLength(html) / 1024)} KiB, ${secs} s): ${t.records} records, ` +
-      `${t.lostRecords} lost in ${t.lossRows} loss rows, ${data.hosts.length === 1 ? 'host' : 'hosts'} ${data.hosts.join(', ')}`
+    data = await gatherReport(db.conn, { dirs: opts.dirs, since: opts.since, until: opts.until, hosts })
+    html = renderPage(data)
+  } catch (err) {
+    if (err instanceof EmptyArchiveError) throw new CliFailure(`nothing to report: no records and no losses in ${opts.dirs.join(' ')}${hosts !== undefined || opts.since !== undefined || opts.until !== undefined ? ' for --since/--until/--host' : ''}`)
+    throw err
   } finally {
-    fs.rmSync(spill, { recursive: true, force: true })
+    db.close()
   }
+  writeAtomically(out, html, opts.force === true)
+  const t = data.totals
+  const secs = ((performance.now() - t0) / 1000).toFixed(1)
+  return `krelay report: wrote ${opts.out} (${Math.ceil(Buffer.byteLength(html) / 1024)} KiB, ${secs} s): ${t.records} records, ` +
+    `${t.lostRecords} lost in ${t.lossRows} loss rows, ${data.hosts.length === 1 ? 'host' : 'hosts'} ${data.hosts.join(', ')}`
 }

@@ -12,6 +12,7 @@ import { BUSIEST_N, MAX_SERIES, TOP_N, type ReportData, type SeriesSet } from '.
 import { escapeHtml, renderPage, scriptJson } from '../../offline/report/page.ts'
 import { tempDir } from '../cli/temp-dir.ts'
 import { HOSTILE_COMMS, simArchive } from './report-archive.ts'
+import { toV2 } from './archive-fixture.ts'
 
 let out = ''
 let db: ArchiveDb
@@ -130,6 +131,18 @@ test('two archives of two hosts: one series per host and CPU, everything counted
     assert.equal(d.topPids[0]!.count, data.topPids[0]!.count, 'a pid is per host')
   } finally {
     both.close()
+  }
+})
+
+test('format version 2 files of the same rows give the same report', async () => {
+  const v2 = path.join(tempDir('krelay-report-v2-'), 'archive')
+  await toV2(out, v2, 'sim')
+  const db2 = await openArchive([v2])
+  try {
+    assert.ok(db2.files.length > 0 && db2.files.every(f => f.version === 2), 'read as v2')
+    assert.deepEqual(await gatherReport(db2.conn, { dirs: [out] }), data)
+  } finally {
+    db2.close()
   }
 })
 
