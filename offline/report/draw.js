@@ -105,7 +105,8 @@
     const top = Math.max(step, Math.ceil(max / step) * step)
     const x = function (b) { return m.l + (b + 0.5) * pw / n }
     const y = function (v) { return m.t + ph - v / top * ph }
-    for (let t = 0; t <= top + step / 2; t += step) {
+    // with nothing to draw, no scale: only the baseline
+    for (let t = 0; t <= (total === 0 ? 0 : top + step / 2); t += step) {
       el('line', { x1: m.l, x2: W - m.r, y1: y(t), y2: y(t), class: 'grid' }, svg)
       label(svg, m.l - 6, y(t) + 4, fmt(t), 'end')
     }

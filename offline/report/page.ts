@@ -62,8 +62,7 @@ function header (d: ReportData): string {
   ].filter(s => s !== '').join(', ')
   const facts = [
     fact(d.hosts.length === 1 ? 'host' : 'hosts', d.hosts.join(', ')),
-    fact('from', utcText(from)),
-    fact('to', utcText(to)),
+    fact('time range', `${utcText(from).replace(' UTC', '')} .. ${to.slice(0, 10) === from.slice(0, 10) ? utcText(to).slice(11) : utcText(to)}`),
     fact('span', durationText(BigInt(d.lastNs) - BigInt(d.firstNs))),
     fact('records', n(t.records)),
     fact('lost records', `${n(t.lostRecords)} (${n(t.lossRows)} loss rows)`, t.lostRecords > 0 || t.lossRows > 0 ? 'lost' : ''),
