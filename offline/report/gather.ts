@@ -37,8 +37,10 @@ export interface GatherInput {
 
 /** The time range of what the views hold: records' ts and losses' ts_from, UTC ns. */
 async function timeRange (conn: DuckDBConnection): Promise<{ first: bigint, last: bigint } | null> {
-  const [r] = await rows(conn, `SELECT least((SELECT min(ts_ns) FROM records), (SELECT min(ts_from_ns) FROM losses)) AS first,
-    greatest((SELECT max(ts_ns) FROM records), (SELECT max(ts_from_ns) FROM losses)) AS last`)
+  // one scan per view (least/greatest skip a NULL: an empty view)
+  const [r] = await rows(conn, `WITH r AS (SELECT min(ts_ns) AS a, max(ts_ns) AS z FROM records),
+      l AS (SELECT min(ts_from_ns) AS a, max(ts_from_ns) AS z FROM losses)
+    SELECT least(r.a, l.a) AS first, greatest(r.z, l.z) AS last FROM r, l`)
   if (r?.first === null || r?.first === undefined) return null
   return { first: BigInt(r.first as bigint), last: BigInt(r.last as bigint) }
 }
@@ -88,11 +90,11 @@ export async function gatherReport (conn: DuckDBConnection, input: GatherInput):
   const bk: Buckets = chooseBuckets(range.first, range.last)
   await conn.run(`CREATE OR REPLACE TEMP TABLE report_agg AS
     SELECT CASE WHEN grouping(b, host, cpu) = 0 THEN 'cpu' WHEN grouping(b, level) = 0 THEN 'level'
-                WHEN grouping(b, type) = 0 THEN 'type' WHEN grouping(comm) = 0 THEN 'comm'
-                WHEN grouping(host, pid) = 0 THEN 'pid' ELSE 'sec' END AS kind,
-           b, host, cpu, level, type, comm, pid, sec, count(*)::BIGINT AS n, arg_max(comm, ts_ns) AS last_comm
-    FROM (SELECT ${bucketOf(bk, 'ts_ns')} AS b, host, cpu, level, type, comm, pid, ts_ns, ts_ns // 1000000000 AS sec FROM records)
-    GROUP BY GROUPING SETS ((b, host, cpu), (b, level), (b, type), (comm), (host, pid), (sec))`)
+                WHEN grouping(b, type) = 0 THEN 'type' WHEN grouping(host, pid, comm) = 0 THEN 'pid'
+                WHEN grouping(comm) = 0 THEN 'comm' ELSE 'sec' END AS kind,
+           b, host, cpu, level, type, comm, pid, sec, count(*)::BIGINT AS n
+    FROM (SELECT ${bucketOf(bk, 'ts_ns')} AS b, host, cpu, level, type, comm, pid, ts_ns // 1000000000 AS sec FROM records)
+    GROUP BY GROUPING SETS ((b, host, cpu), (b, level), (b, type), (comm), (host, pid, comm), (sec))`)
   try {
     return await fromAggregates(conn, input, range, bk)
   } finally {
@@ -138,9 +140,12 @@ async function fromAggregates (conn: DuckDBConnection, input: GatherInput, range
   const top = async (sql: string, label: (r: Row) => string): Promise<TopItem[]> =>
     (await rows(conn, sql)).map(r => ({ label: label(r), count: num(r.n) }))
   const topComms = await top(`SELECT comm, n FROM report_agg WHERE kind = 'comm' ORDER BY n DESC, comm LIMIT ${TOP_N}`, r => String(r.comm))
-  const topPids = await top(`SELECT host, pid, last_comm, n FROM report_agg WHERE kind = 'pid' ORDER BY n DESC, host, pid LIMIT ${TOP_N}`,
-    r => `${manyHosts ? `${String(r.host)} ` : ''}${String(r.pid)} (${String(r.last_comm)})`)
-  const [counts] = await rows(conn, `SELECT count(*) FILTER (kind = 'comm') AS comms, count(*) FILTER (kind = 'pid') AS pids,
+  // a pid is labelled with the comm it wrote most records under (exec changes it); per
+  // (pid, comm) rather than arg_max(comm, ts), which cost every grouping set a third more
+  const topPids = await top(`SELECT host, pid, sum(n) AS n, first(comm ORDER BY n DESC, comm) AS comm FROM report_agg WHERE kind = 'pid'
+    GROUP BY host, pid ORDER BY n DESC, host, pid LIMIT ${TOP_N}`,
+  r => `${manyHosts ? `${String(r.host)} ` : ''}${String(r.pid)} (${String(r.comm)})`)
+  const [counts] = await rows(conn, `SELECT count(*) FILTER (kind = 'comm') AS comms, count(DISTINCT (host, pid)) FILTER (kind = 'pid') AS pids,
     count(DISTINCT type) AS types, count(DISTINCT (host, cpu)) FILTER (kind = 'cpu') AS cpus,
     coalesce(sum(n) FILTER (kind = 'sec'), 0) AS records FROM report_agg`)
   const lostRecords = [...lossCells.values()].reduce((s, m) => s + [...m.values()].reduce((a, b) => a + b, 0), 0)
@@ -182,10 +187,12 @@ async function busiestSeconds (conn: DuckDBConnection, cpuName: (host: unknown, 
   const secs = await rows(conn, `SELECT sec, n FROM report_agg WHERE kind = 'sec' ORDER BY n DESC, sec LIMIT ${BUSIEST_N}`)
   if (secs.length === 0) return []
   const list = secs.map(r => String(r.sec)).join(', ')
-  // ts_ns ranges rather than `sec IN`: DuckDB can skip row groups by the ts statistics
-  const within = (col: string): string => secs.map(r => `(${col} >= ${String(r.sec)}000000000 AND ${col} < ${BigInt(r.sec as bigint) + 1n}000000000)`).join(' OR ')
+  // ranges of the stored `ts` (UTC, floored to the microsecond: exact for whole seconds),
+  // so that the Parquet reader skips row groups by their statistics (4x faster on 2 GiB)
+  const at = (sec: bigint): string => `'${new Date(Number(sec) * 1000).toISOString()}'::TIMESTAMPTZ`
+  const within = secs.map(r => `(ts >= ${at(BigInt(r.sec as bigint))} AND ts < ${at(BigInt(r.sec as bigint) + 1n)})`).join(' OR ')
   const detail = await rows(conn, `SELECT sec, host, cpu, comm, n FROM (
-      SELECT sec, host, cpu, comm, count(*) AS n, grouping(comm) AS by_cpu FROM (SELECT ts_ns // 1000000000 AS sec, host, cpu, comm FROM records WHERE ${within('ts_ns')})
+      SELECT sec, host, cpu, comm, count(*) AS n, grouping(comm) AS by_cpu FROM (SELECT ts_ns // 1000000000 AS sec, host, cpu, comm FROM records WHERE ${within})
       GROUP BY GROUPING SETS ((sec, host, cpu), (sec, comm)))
     QUALIFY row_number() OVER (PARTITION BY sec, by_cpu ORDER BY n DESC, host, cpu, comm) = 1`)
   const lost = await rows(conn, `SELECT ts_from_ns // 1000000000 AS sec, sum(count)::BIGINT AS n FROM losses WHERE ts_from_ns // 1000000000 IN (${list}) GROUP BY 1`)

@@ -108,7 +108,7 @@ ${card('chart-losses', 'Lost records', `records lost ${per}, by reason (placed a
 ${card('chart-levels', 'Records per second by level', `stacked; ${per}`, false)}
 ${card('chart-types', 'Records per second by type', `one line per type; ${per}`, false)}
 ${card('chart-comms', 'Top comms', 'records per command name', false)}
-${card('chart-pids', 'Top pids', 'records per pid (its last comm)', false)}
+${card('chart-pids', 'Top pids', 'records per pid (with the comm it wrote most under)', false)}
 ${busiestTable(d)}
 </main>
 <footer>Made by krelay report. Charts need JavaScript; the data is in this file (script#report-data).</footer>
