@@ -86,7 +86,7 @@
     const n = bucket.count
     const k = o.perSecond ? 1000 / bucket.widthMs : 1
     const colors = set.names.map(o.color)
-    const svg = el('svg', { width: W, height: H, viewBox: '0 0 ' + W + ' ' + H }, host)
+    const svg = el('svg', { width: W, height: H, viewBox: '0 0 ' + W + ' ' + H, role: 'img', 'aria-label': card.querySelector('h2').textContent }, host)
     const stack = o.mode !== 'line'
     let points = 0
     let total = 0
@@ -171,7 +171,7 @@
     const row = 22
     const H = Math.max(1, items.length) * row + 6
     const lw = Math.min(240, W * 0.4)
-    const svg = el('svg', { width: W, height: H, viewBox: '0 0 ' + W + ' ' + H }, host)
+    const svg = el('svg', { width: W, height: H, viewBox: '0 0 ' + W + ' ' + H, role: 'img', 'aria-label': card.querySelector('h2').textContent }, host)
     const max = items.reduce(function (a, it) { return Math.max(a, it.count) }, 0) || 1
     let total = 0
     if (items.length === 0) label(svg, W / 2, H - 6, 'no records', 'middle', 'empty')

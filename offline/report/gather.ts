@@ -1,7 +1,9 @@
 // The report's data, gathered with DuckDB aggregate queries over the archive's `records`
-// and `losses` views (offline/archive-db.ts): one scan of the records computes every
-// series at once (GROUPING SETS into a small temporary table), one more reads only the
-// busiest seconds; nothing of the archive is held in memory beyond the aggregates.
+// and `losses` views (offline/archive-db.ts): a scan of the time column finds the range
+// (and so the buckets), one scan of the records computes every series at once (GROUPING
+// SETS into a small temporary table), and one more reads only the busiest seconds (row
+// groups skipped by their ts statistics); nothing of the archive is held in memory
+// beyond the aggregates.
 import type { DuckDBConnection } from '@duckdb/node-api'
 import { LEVEL_NAMES } from '../../formats/wire.ts'
 import { LOSS_REASONS } from '../../formats/archive-schema.ts'
