@@ -30,8 +30,8 @@ export interface ArchiveDb {
 export interface OpenOptions {
   /** a DuckDB instance of the caller's: the views are TEMP views of a new connection to it */
   instance?: DuckDBInstance
-  /** which files of a directory's dataset to read (compaction's hook, archive-files.ts) */
-  listFiles?: (dir: string, dataset: Dataset) => ArchiveFile[]
+  /** which files of a directory's dataset to read (default listArchiveFiles, archive-files.ts) */
+  listFiles?: (dir: string, dataset: Dataset) => Promise<ArchiveFile[]>
 }
 
 /** The bounds of krelay's own DuckDB: it streams, so it never needs more. */
@@ -41,7 +41,7 @@ export const DB_MEMORY_LIMIT = '512MB'
 export async function openArchive (dirs: readonly string[], filter: ArchiveFilter = {}, opts: { instance?: DuckDBInstance } & OpenOptions = {}): Promise<ArchiveDb> {
   const list = opts.listFiles ?? listArchiveFiles
   const files: ArchiveFile[] = []
-  for (const dir of dirs) for (const ds of DATASETS) files.push(...list(dir, ds).filter(f => fileInWindow(f, filter)))
+  for (const dir of dirs) for (const ds of DATASETS) files.push(...(await list(dir, ds)).filter(f => fileInWindow(f, filter)))
 
   let spill: string | undefined
   let instance = opts.instance

@@ -3,10 +3,10 @@
 // A name or directory that starts with a dot is never data (a `.partial` being written,
 // the collector's `.spool`), and a file outside that layout is not part of the archive.
 //
-// listArchiveFiles is the one place that decides which files of a directory are read:
-// compaction (which replaces an hour's files by one) plugs its journal in here, so that a
+// hourDirFiles is the one place that decides which files of an hour directory are read:
+// compaction (which replaces an hour's files by one) plugs its journal in there, so that a
 // reader never counts both the old files and their replacement.
-import fs from 'node:fs'
+import { promises as fsp } from 'node:fs'
 import path from 'node:path'
 
 export type Dataset = 'records' | 'losses'
@@ -26,49 +26,62 @@ export interface ArchiveFile {
 }
 
 const HOUR_NS = 3_600_000_000_000n
-const LAYOUT = /^host=([^/]+)\/date=(\d{4}-\d\d-\d\d)\/hour=(\d\d)\/([^./][^/]*\.parquet)$/
 
-/** The partition `file` (relative to its dataset directory, `/`-separated) lies in, or null when it is outside the layout. */
-export function partitionOf (relative: string): { host: string, date: string, hour: string, hourStartNs: bigint } | null {
-  const m = LAYOUT.exec(relative)
-  if (m === null) return null
-  const ms = Date.parse(`${m[2]!}T${m[3]!}:00:00Z`)
-  if (Number.isNaN(ms) || Number(m[3]) > 23) return null
-  return { host: m[1]!, date: m[2]!, hour: m[3]!, hourStartNs: BigInt(ms) * 1_000_000n }
+/** The partition of an hour directory `host=H/date=D/hour=HH` (relative to its dataset directory), or null when it is outside the layout. */
+export function partitionOf (host: string, date: string, hour: string): { host: string, date: string, hour: string, hourStartNs: bigint } | null {
+  const h = /^host=([^.][^/]*)$/.exec(host)
+  const d = /^date=(\d{4}-\d\d-\d\d)$/.exec(date)
+  const hh = /^hour=(\d\d)$/.exec(hour)
+  if (h === null || d === null || hh === null || Number(hh[1]) > 23) return null
+  const ms = Date.parse(`${d[1]!}T${hh[1]!}:00:00Z`)
+  if (Number.isNaN(ms)) return null
+  return { host: h[1]!, date: d[1]!, hour: hh[1]!, hourStartNs: BigInt(ms) * 1_000_000n }
 }
 
 /**
- * The published files of one dataset of one archive directory, sorted by path. Dot
- * directories are not descended into.
- * Compaction hook: when an hour is being compacted, this must list either its old files
- * or its compacted file, never both (the compaction journal decides which).
+ * The names of the files to read in one hour directory: its `*.parquet` files, never a
+ * dot name. COMPACTION HOOK: compaction swaps an hour's files for their compacted file
+ * under a journal; the reader must then list either the old files or the new one, never
+ * both: replace this with the compaction journal's visibleFiles(dir)
+ * (collector/archive/compact-journal.ts on the compaction branch), which has this signature.
  */
-export function listArchiveFiles (dir: string, dataset: Dataset): ArchiveFile[] {
+export async function hourDirFiles (dir: string): Promise<string[]> {
+  return (await fsp.readdir(dir, { withFileTypes: true }))
+    .filter(e => e.isFile() && e.name.endsWith('.parquet') && !e.name.startsWith('.'))
+    .map(e => e.name)
+}
+
+async function subdirs (dir: string): Promise<string[]> {
+  try {
+    return (await fsp.readdir(dir, { withFileTypes: true })).filter(e => e.isDirectory() && !e.name.startsWith('.')).map(e => e.name).sort()
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code
+    if (code === 'ENOENT' || code === 'ENOTDIR') return []
+    throw e
+  }
+}
+
+/**
+ * The published files of one dataset of one archive directory, by path: every hour
+ * directory of the layout, through hourDirFiles. Dot directories are not descended into.
+ */
+export async function listArchiveFiles (dir: string, dataset: Dataset): Promise<ArchiveFile[]> {
   const root = path.join(dir, dataset)
   const out: ArchiveFile[] = []
-  const walk = (d: string): void => {
-    let entries: fs.Dirent[]
-    try {
-      entries = fs.readdirSync(d, { withFileTypes: true })
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return
-      throw e
-    }
-    for (const e of entries) {
-      if (e.name.startsWith('.')) continue
-      const p = path.join(d, e.name)
-      if (e.isDirectory()) {
-        walk(p)
-        continue
+  for (const host of await subdirs(root)) {
+    for (const date of await subdirs(path.join(root, host))) {
+      for (const hour of await subdirs(path.join(root, host, date))) {
+        const part = partitionOf(host, date, hour)
+        if (part === null) continue
+        const hourDir = path.join(root, host, date, hour)
+        for (const name of (await hourDirFiles(hourDir)).sort()) {
+          const p = path.join(hourDir, name)
+          out.push({ dataset, path: p, ...part, bytes: (await fsp.stat(p)).size })
+        }
       }
-      if (!e.isFile()) continue
-      const part = partitionOf(path.relative(root, p).split(path.sep).join('/'))
-      if (part === null) continue
-      out.push({ dataset, path: p, ...part, bytes: fs.statSync(p).size })
     }
   }
-  walk(root)
-  return out.sort((a, b) => a.path < b.path ? -1 : a.path > b.path ? 1 : 0)
+  return out
 }
 
 export interface FileFilter {

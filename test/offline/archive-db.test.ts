@@ -7,6 +7,7 @@ import path from 'node:path'
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api'
 import { lit } from '../../collector/archive/sql.ts'
 import { openArchive } from '../../offline/archive-db.ts'
+import { listArchiveFiles } from '../../offline/archive-files.ts'
 import { VIEW_COLUMNS } from '../../offline/archive-sql.ts'
 import { tempDir } from '../cli/temp-dir.ts'
 import { simArchive, toV2 } from './archive-fixture.ts'
@@ -144,6 +145,19 @@ test('no files: both views exist, with their columns and no rows; dot files and 
     assert.ok(db2.files.every(f => !f.path.includes('/.')))
   } finally {
     db2.close()
+  }
+})
+
+test('the file lister is a hook (compaction plugs in there): the views read what it lists', async () => {
+  const all = await listArchiveFiles(v1, 'records')
+  assert.ok(all.length > 1)
+  const db = await openArchive([v1], {}, { listFiles: async (d, ds) => ds === 'records' ? (await listArchiveFiles(d, ds)).slice(0, 1) : [] })
+  try {
+    assert.deepEqual(db.files.map(f => f.path), [all[0]!.path])
+    assert.equal(await one(db.conn, 'SELECT count(*) FROM records'), await one(db.conn, `SELECT count(*) FROM read_parquet(${lit(all[0]!.path)})`))
+    assert.equal(await one(db.conn, 'SELECT count(*) FROM losses'), 0n)
+  } finally {
+    db.close()
   }
 })
 

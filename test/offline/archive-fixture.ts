@@ -55,9 +55,9 @@ export async function toV2 (from: string, to: string, host: string, emptyLosses 
   try {
     await conn.run("SET TimeZone = 'UTC'")
     for (const dataset of ['records', 'losses'] as const) {
-      const files = listArchiveFiles(from, dataset)
+      const files = await listArchiveFiles(from, dataset)
       if (dataset === 'losses' && emptyLosses) {
-        const f = listArchiveFiles(from, 'records')[0]!
+        const f = (await listArchiveFiles(from, 'records'))[0]!
         const dir = path.join(to, 'losses', `host=${host}`, `date=${f.date}`, `hour=${f.hour}`)
         fs.mkdirSync(dir, { recursive: true })
         await conn.run(`COPY (SELECT ${LOSSES_V2} FROM read_parquet(${lit(files[0]?.path ?? f.path)}, hive_partitioning = false) WHERE false) TO ${lit(path.join(dir, 'empty.parquet'))} ${options('losses')}`)
