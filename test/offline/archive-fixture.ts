@@ -15,7 +15,7 @@ import { collectOptions, collectorReading, driveGenerator, serveControl } from '
 /**
  * `krelay collect` (in-process) on a 2-CPU simulator into `out` as host `host`: 1500
  * records per CPU written before the collector runs (most dropped: loss rows), then 2000
- * per CPU and a few text records while it runs. 1 ms per record from 06:59:59.38 UTC:
+ * per CPU and then three text records while it runs. 1 ms per record from 06:59:59.38 UTC:
  * the rows cross into the next hour.
  */
 export async function simArchive (out: string, host: string): Promise<void> {
@@ -27,8 +27,12 @@ export async function simArchive (out: string, host: string): Promise<void> {
   const running = collect(opts)
   try {
     await collectorReading(opts.spoolDir)
-    for (const [i, level] of [LEVEL_ERR, LEVEL_WARNING, LEVEL_ERR].entries()) sim.writeText(i % 2, `disk ${i} error, sector ${2048 * i}`, level)
     await driveGenerator(sim, 2000, 16)
+    // after the generator, whose run the collector has taken: room in the buffers
+    for (const [i, level] of [LEVEL_ERR, LEVEL_WARNING, LEVEL_ERR].entries()) {
+      if (sim.writeText(i % 2, `disk ${i} error, sector ${2048 * i}`, level) !== 'written') throw new Error('the simulator dropped a text record')
+    }
+    sim.flush()
   } finally {
     stop.abort()
     await running
