@@ -7,6 +7,7 @@ import { registerCollect } from './collect.ts'
 import { registerDemo } from './demo/demo.ts'
 import { registerInspect } from './inspect.ts'
 import { registerQuery } from './query.ts'
+import { registerReport } from './report.ts'
 import { registerTail } from './tail.ts'
 import { commanderOutput, describeError, EXIT_OK, EXIT_USAGE, exitCodeOf } from './errors.ts'
 import { VERSION } from './version.ts'
@@ -26,6 +27,7 @@ export function buildProgram (): Command {
   registerDemo(program)
   registerQuery(program)
   registerInspect(program)
+  registerReport(program)
   return program
 }
 
