@@ -69,8 +69,11 @@ export interface CompactOptions {
 
 export interface HourResult {
   readonly dir: string
-  /** compacted; skipped (nothing to do); refused (left as it is, `reason` says why); busy (another process holds it) */
-  readonly action: 'compacted' | 'skipped' | 'refused' | 'busy'
+  /**
+   * compacted; skipped (nothing to do); refused (left as it is by design, `reason` says why);
+   * failed (the output did not hold the inputs' rows: inputs kept); busy (another process holds it)
+   */
+  readonly action: 'compacted' | 'skipped' | 'refused' | 'failed' | 'busy'
   readonly reason?: string
   /** what was done with a leftover journal first */
   readonly recovered: Recovery
@@ -128,7 +131,7 @@ async function compactLocked (conn: DuckDBConnection, dir: string, opts: Compact
   if (after.rows !== before.rows || after.sum !== before.sum || outSchema === undefined) {
     for (const p of partials) await fsp.rm(p, { force: true })
     const what = outSchema === undefined ? 'columns' : `${after.rows} rows (checksum ${after.sum})`
-    return { ...at, action: 'refused', reason: `the output held ${what} against ${before.rows} rows (checksum ${before.sum}) in: inputs kept` }
+    return { ...at, action: 'failed', reason: `the output held ${what} against ${before.rows} rows (checksum ${before.sum}) in: inputs kept` }
   }
   for (const p of partials) await fsyncPath(p)
   await opts.afterStep?.('checked')

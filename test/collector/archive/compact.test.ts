@@ -181,7 +181,7 @@ test('an output that does not hold the inputs\' rows is refused before the swap:
       fs.copyFileSync(files[0]!, join(dir, partial)) // a third of the rows
     },
   })
-  assert.equal(r.action, 'refused')
+  assert.equal(r.action, 'failed')
   assert.match(r.reason!, /300 rows .* against 900 rows/)
   assert.deepEqual(visible(dir), files)
   assert.deepEqual(hidden(dir), [])
