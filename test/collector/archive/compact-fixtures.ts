@@ -42,7 +42,7 @@ function recordsSelect (v: '1' | '2', channel: string): string {
   return `SELECT ${time}, c AS cpu, ${v === '1' ? 's::UBIGINT' : 's'} AS seq,
     ['info', 'err', 'debug'][i % 3 + 1] AS level, CASE WHEN i % 2 = 0 THEN 'text' ELSE 'gen' END AS type, 'task' AS ctx,
     (1000 + i % 17)::INTEGER AS pid, 'comm' || (i % 5) AS comm,
-    CASE WHEN i % 2 = 0 THEN 'message ' || i END AS msg, CASE WHEN i % 2 = 1 THEN encode('data' || i) END AS data,
+    CASE WHEN i % 2 = 0 THEN 'message ' || i || ' ' || md5(i::VARCHAR) END AS msg, CASE WHEN i % 2 = 1 THEN encode('data' || i) END AS data,
     '${channel}' AS channel_id`
 }
 
