@@ -5,6 +5,7 @@ import { promises as fsp } from 'node:fs'
 import { join } from 'node:path'
 import type { DuckDBConnection } from '@duckdb/node-api'
 import { compactHour, type CompactOptions, type HourResult } from './compact.ts'
+import { visibleFiles } from './compact-journal.ts'
 
 export const DATASETS = ['records', 'losses'] as const
 const HOUR_MS = 3_600_000
@@ -49,6 +50,19 @@ export async function listHourDirs (out: string, filter: HourFilter = {}): Promi
 /** True when the hour ended at least `graceMs` before `nowMs`: no collector writes to it any more. */
 export function isClosed (hour: number, nowMs: number, graceMs: number): boolean {
   return (hour + 1) * HOUR_MS + graceMs <= nowMs
+}
+
+/**
+ * The files a reader should read of one dataset of `out` (absolute paths, by hour): each
+ * hour directory's visibleFiles(), so that a compaction's swap under way is never read
+ * twice (formats/ARCHIVE.md, "Compaction").
+ */
+export async function listVisibleFiles (out: string, dataset: HourDir['dataset'], filter: HourFilter = {}): Promise<string[]> {
+  const files: string[] = []
+  for (const h of await listHourDirs(out, filter)) {
+    if (h.dataset === dataset) files.push(...(await visibleFiles(h.dir)).map(n => join(h.dir, n)))
+  }
+  return files
 }
 
 /** Compacts the given hours one after another; `each` hears every result as it comes. */

@@ -165,8 +165,13 @@ async function writeParts (
   const starts = [first, ...cuts]
   const params = { zstdLevel: opts.zstdLevel ?? DEFAULT_COMPACT_ZSTD_LEVEL, rowGroupSize: opts.rowGroupSize ?? DEFAULT_COMPACT_ROW_GROUP_SIZE, kv }
   const outputs: string[] = []
+  // an output named like an input (same first time, same 8 random digits) would be renamed over it
+  const taken = new Set(await fsp.readdir(dir))
   for (let i = 0; i < starts.length; i++) {
-    const name = finalName(fileBaseName(stampNs(starts[i]!)))
+    let name: string
+    do name = finalName(fileBaseName(stampNs(starts[i]!)))
+    while (taken.has(name) || taken.has(outputPartialName(name)))
+    taken.add(name)
     const partial = join(dir, outputPartialName(name))
     closeSync(createFileSync(partial)) // mode set, never through a link (as publisher.ts)
     await conn.run(compactCopySql(inputs, shape, partial, i === 0 ? undefined : starts[i], starts[i + 1], params))

@@ -12,8 +12,7 @@ import path from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { before, test } from 'node:test'
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api'
-import { visibleFiles } from '../../../collector/archive/compact-journal.ts'
-import { listHourDirs } from '../../../collector/archive/compact-archive.ts'
+import { listVisibleFiles } from '../../../collector/archive/compact-archive.ts'
 import { seeded } from '../../seeded.ts'
 import { BIN } from '../../cli/run.ts'
 import { H0, HOUR_NS, writeHour } from './compact-fixtures.ts'
@@ -40,11 +39,9 @@ async function tally (files: { records: string[], losses: string[] }): Promise<s
   return JSON.stringify([await one(files.records, 'channel_id, cpu, seq'), await one(files.losses, 'channel_id, cpu, first_seq')])
 }
 
-/** The files a reader lists (visibleFiles per hour), absolute, by dataset; with hosts apart (keys repeat across hosts). */
+/** The files a reader lists (visibleFiles of each hour), absolute, by dataset. */
 async function readerFiles (out: string): Promise<{ records: string[], losses: string[] }> {
-  const files = { records: [] as string[], losses: [] as string[] }
-  for (const h of await listHourDirs(out, { hosts: ['h1'] })) files[h.dataset].push(...(await visibleFiles(h.dir)).map(n => path.join(h.dir, n)))
-  return files
+  return { records: await listVisibleFiles(out, 'records'), losses: await listVisibleFiles(out, 'losses') }
 }
 
 function allFiles (out: string): string[] {
