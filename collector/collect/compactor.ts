@@ -8,7 +8,8 @@
 // --no-compact, or a compaction cut short, is caught up); then the hour of every file
 // the pipeline publishes. An hour is compacted once it ended `graceMs` ago (the
 // collector publishes an hour's last file within about --file-age of its end). A late
-// file for a compacted hour (a replay after a crash) makes it due again: compaction only
+// file for a closed hour (a replay after a crash) makes it due again, LATE_FILE_WAIT_MS
+// after it was published (a reader following the archive reads it first): compaction only
 // ever takes the files it listed, so a file published meanwhile is simply left for the
 // next round. The ledger's pending file (published, its seqs not yet settled) is never an
 // input: removing it before the ledger settles would let a crash replay its rows again.
@@ -19,6 +20,11 @@ import { compactHour, type HourResult } from '../archive/compact.ts'
 import { hourPartition } from '../archive/time.ts'
 
 export const DEFAULT_COMPACT_GRACE_MS = 5 * 60_000
+/**
+ * A file published into a closed hour (a late file) waits this long before its hour is
+ * compacted again: readers that follow the archive (krelay tail --archive) read it first.
+ */
+export const LATE_FILE_WAIT_MS = 2 * 60_000
 const CHECK_EVERY_MS = 30_000
 const HOUR_MS = 3_600_000
 
@@ -36,8 +42,8 @@ export interface CompactorOptions {
 }
 
 export class Compactor {
-  /** hour directories that may need compacting, with their hour (hours since the epoch) */
-  private readonly due = new Map<string, number>()
+  /** hour directories that may need compacting: their hour (hours since the epoch), and not before when (ms) */
+  private readonly due = new Map<string, { hour: number, notBefore: number }>()
   private running: Promise<void> | undefined
   private stopped = false
   private readonly timer: NodeJS.Timeout
@@ -58,7 +64,7 @@ export class Compactor {
       enable_external_file_cache: 'false',
     })
     const c = new Compactor(instance, await instance.connect(), opts)
-    for (const h of await listHourDirs(opts.out, { hosts: [opts.host] })) c.due.set(h.dir, h.hour)
+    for (const h of await listHourDirs(opts.out, { hosts: [opts.host] })) c.due.set(h.dir, { hour: h.hour, notBefore: 0 })
     c.poke()
     return c
   }
@@ -68,7 +74,7 @@ export class Compactor {
     for (const f of files) {
       const dir = path.dirname(path.resolve(f.path))
       const m = /date=(\d{4}-\d\d-\d\d)[/\\]hour=(\d\d)$/.exec(dir)
-      if (m !== null) this.due.set(dir, Date.parse(`${m[1]}T${m[2]}:00:00Z`) / HOUR_MS)
+      if (m !== null) this.due.set(dir, { hour: Date.parse(`${m[1]}T${m[2]}:00:00Z`) / HOUR_MS, notBefore: this.now() + LATE_FILE_WAIT_MS })
     }
     this.poke()
   }
@@ -76,15 +82,21 @@ export class Compactor {
   /** Starts a round unless one runs or none is due. */
   poke (): void {
     if (this.running !== undefined || this.stopped) return
+    if (this.ready().length === 0) return
+    this.running = this.round().finally(() => { this.running = undefined })
+  }
+
+  /** The due hours that can be compacted now, oldest first. */
+  private ready (): Array<[string, number]> {
+    const now = this.now()
     const graceMs = this.opts.graceMs ?? DEFAULT_COMPACT_GRACE_MS
-    if (![...this.due.values()].some(h => isClosed(h, this.now(), graceMs))) return
-    this.running = this.round(graceMs).finally(() => { this.running = undefined })
+    return [...this.due].filter(([, d]) => isClosed(d.hour, now, graceMs) && now >= d.notBefore)
+      .sort((a, b) => a[1].hour - b[1].hour).map(([dir, d]) => [dir, d.hour])
   }
 
   /** Compacts the closed hours that are due, oldest first, one at a time; stops early when stopped. */
-  private async round (graceMs: number): Promise<void> {
-    const ready = [...this.due].filter(([, h]) => isClosed(h, this.now(), graceMs)).sort((a, b) => a[1] - b[1])
-    for (const [dir, hour] of ready) {
+  private async round (): Promise<void> {
+    for (const [dir, hour] of this.ready()) {
       if (this.stopped) return
       this.due.delete(dir)
       const t0 = performance.now()
@@ -108,7 +120,7 @@ export class Compactor {
     } else if (r.action === 'refused' || r.action === 'failed') {
       this.opts.log(`did not compact ${what}: ${r.reason}`)
     } else if (r.action === 'busy') {
-      this.due.set(dir, hour) // another process has it now: again later
+      this.due.set(dir, { hour, notBefore: 0 }) // another process has it now: again later
     }
   }
 

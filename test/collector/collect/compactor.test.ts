@@ -43,8 +43,12 @@ test('compacts the closed hours of its host at start and again after a late file
   now = MS + 126 * 60_000 // 12:06: 11h is closed now too
   c.published([{ path: path.join(late, parquet(late).at(-1)!) }])
   await c.idle()
-  assert.equal(parquet(h10).length, 1)
   assert.equal(parquet(h11).length, 1, '11h was still due from the start')
+  assert.equal(parquet(h10).length, 3, 'a late file waits two minutes (readers following the archive read it first)')
+  now += 2 * 60_000
+  c.poke()
+  await c.idle()
+  assert.equal(parquet(h10).length, 1)
   const rows = await conn.runAndReadAll(`SELECT count(*), count(DISTINCT (cpu, seq)) FROM read_parquet('${h10}/*.parquet')`)
   assert.deepEqual(rows.getRowsJson(), [['350', '350']])
   await c.stop()
