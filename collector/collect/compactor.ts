@@ -48,22 +48,18 @@ export class Compactor {
   private stopped = false
   private readonly timer: NodeJS.Timeout
   private readonly now: () => number
+  /** the connection of the round under way */
+  private conn: DuckDBConnection | undefined
 
-  private constructor (private readonly instance: DuckDBInstance, private readonly conn: DuckDBConnection, private readonly opts: CompactorOptions) {
+  private constructor (private readonly opts: CompactorOptions) {
     this.now = opts.now ?? Date.now
     this.timer = setInterval(() => this.poke(), opts.checkEveryMs ?? CHECK_EVERY_MS)
     this.timer.unref()
   }
 
-  /** Opens its DuckDB, finds this host's hours, and starts the first round. */
+  /** Finds this host's hours, and starts the first round. */
   static async start (opts: CompactorOptions): Promise<Compactor> {
-    const instance = await DuckDBInstance.create(':memory:', {
-      threads: '1',
-      memory_limit: '256MB',
-      temp_directory: opts.tempDirectory,
-      enable_external_file_cache: 'false',
-    })
-    const c = new Compactor(instance, await instance.connect(), opts)
+    const c = new Compactor(opts)
     for (const h of await listHourDirs(opts.out, { hosts: [opts.host] })) c.due.set(h.dir, { hour: h.hour, notBefore: 0 })
     c.poke()
     return c
@@ -83,7 +79,9 @@ export class Compactor {
   poke (): void {
     if (this.running !== undefined || this.stopped) return
     if (this.ready().length === 0) return
-    this.running = this.round().finally(() => { this.running = undefined })
+    this.running = this.round()
+      .catch((err: unknown) => this.opts.log(`compaction could not run: ${(err as Error).message} (tried again later)`))
+      .finally(() => { this.running = undefined })
   }
 
   /** The due hours that can be compacted now, oldest first. */
@@ -96,13 +94,31 @@ export class Compactor {
 
   /** Compacts the closed hours that are due, oldest first, one at a time; stops early when stopped. */
   private async round (): Promise<void> {
+    // opened for the round only: a collector that has nothing to compact holds no memory for it
+    const instance = await DuckDBInstance.create(':memory:', {
+      threads: '1',
+      memory_limit: '256MB',
+      temp_directory: this.opts.tempDirectory,
+      enable_external_file_cache: 'false',
+    })
+    const conn = this.conn = await instance.connect()
+    try {
+      await this.compactReady(conn)
+    } finally {
+      this.conn = undefined
+      conn.closeSync()
+      instance.closeSync()
+    }
+  }
+
+  private async compactReady (conn: DuckDBConnection): Promise<void> {
     for (const [dir, hour] of this.ready()) {
       if (this.stopped) return
       this.due.delete(dir)
       const t0 = performance.now()
       try {
         const pending = this.opts.pendingFile()
-        const r = await compactHour(this.conn, dir, { exclude: p => pending !== undefined && path.resolve(pending) === p })
+        const r = await compactHour(conn, dir, { exclude: p => pending !== undefined && path.resolve(pending) === p })
         this.report(dir, hour, r, performance.now() - t0)
       } catch (err) {
         if (this.stopped) return // interrupted by stop()
@@ -131,15 +147,13 @@ export class Compactor {
 
   /**
    * Stops: no new hour is started, the one under way is interrupted (what it wrote is
-   * hidden, and the next start finishes or rolls back its swap), then DuckDB is closed.
+   * hidden, and the next start finishes or rolls back its swap).
    */
   async stop (): Promise<void> {
     this.stopped = true
     clearInterval(this.timer)
-    if (this.running !== undefined) this.conn.interrupt()
+    this.conn?.interrupt()
     await this.running
-    this.conn.closeSync()
-    this.instance.closeSync()
   }
 }
 
