@@ -14,6 +14,12 @@ import { hostOption, integer, MiB, optionValue, parseOptions, positiveNumber } f
 
 /** Closed means ended this long ago: a collector publishes an hour's last file within about a minute of its end. */
 export const DEFAULT_GRACE_MINUTES = 5
+/**
+ * Without --all-hours, files younger than this are left for a later run: a collector
+ * replaying its spool may have just published one into a closed hour, and until its
+ * ledger has settled that file (within moments) replacing it could archive its rows twice.
+ */
+export const MIN_FILE_AGE_MS = 60_000
 
 const TIME_RE = /^(\d{4}-\d\d-\d\d)(?:[T ](\d\d)(?::(\d\d)(?::(\d\d)(\.\d{1,9})?)?)?)?(Z|[+-]\d\d:?\d\d)?$/
 
@@ -99,7 +105,13 @@ export async function runCompact (dir: string, opts: CompactCliOptions, print: (
   const started = performance.now()
   try {
     const conn = await instance.connect()
-    const copts = { maxFileBytes: Math.round(opts.fileSize * MiB), zstdLevel: opts.zstdLevel, rowGroupSize: opts.rowGroupSize }
+    const young = (file: string): boolean => fs.statSync(file).mtimeMs > nowMs - MIN_FILE_AGE_MS
+    const copts = {
+      maxFileBytes: Math.round(opts.fileSize * MiB),
+      zstdLevel: opts.zstdLevel,
+      rowGroupSize: opts.rowGroupSize,
+      exclude: opts.allHours ? undefined : young,
+    }
     await compactHours(conn, hours, copts, (h, r) => {
       if (r.recovered !== 'none') { t.recovered++; print(`${hourLabel(h)}: a compaction cut short was ${r.recovered}`) }
       switch (r.action) {
