@@ -31,6 +31,7 @@ export const collectSchema = z.object({
   spoolBudget: positiveNumber('--spool-budget', 'MiB', 1024 * 1024 * 1024),
   fileMode: fileModeOption,
   follow: z.boolean().default(false),
+  compact: z.boolean().default(true),
   // the live stream's options are optional, not defaulted: absent, the defaults below apply
   live: z.boolean().optional(),
   liveSocket: pathOption('--live-socket').optional(),
@@ -60,6 +61,7 @@ export function registerCollect (program: Command): void {
     .option('--live-group <name>', 'members of this group may connect too (socket mode 0660); without it only root may (0600)')
     .option('--live-queue <MiB>', 'what one live subscriber may hold before its records are skipped (default: 4)')
     .option('--no-live', 'serve no live stream')
+    .option('--no-compact', 'do not compact closed hours (krelay compact DIR does it offline)')
     .action(async (raw: Record<string, unknown>) => {
       const opts = parseOptions(collectSchema, raw)
       const summary = await runCollect(opts)
@@ -94,6 +96,7 @@ export async function runCollect (opts: CollectCliOptions, log = (line: string):
       maxFileBytes: Math.round(opts.fileSize * MiB),
       maxAgeSeconds: opts.fileAge,
       follow: opts.follow,
+      compact: opts.compact,
       live,
       signal: stop.signal,
       log,

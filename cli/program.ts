@@ -4,6 +4,7 @@
 import { Command, CommanderError } from 'commander'
 import { registerArchive } from './archive.ts'
 import { registerCollect } from './collect.ts'
+import { registerCompact } from './compact.ts'
 import { registerDemo } from './demo/demo.ts'
 import { registerInspect } from './inspect.ts'
 import { registerQuery } from './query.ts'
@@ -23,6 +24,7 @@ export function buildProgram (): Command {
     .hook('preAction', (_program, action) => { running = action.name() })
   registerCollect(program)
   registerArchive(program)
+  registerCompact(program)
   registerTail(program)
   registerDemo(program)
   registerQuery(program)

@@ -97,6 +97,8 @@ export async function followArchive (opts: ArchiveTailOptions, out: NodeJS.Write
 
   /** Reads a file into the merge a chunk at a time, printing what each chunk lets through. */
   const readInto = async (f: PublishedFile): Promise<void> => {
+    // a compaction's output repeats rows published before; its inputs may be gone by now
+    if (!fs.existsSync(f.path) || await reader.compacted(f.path)) return
     let items: MergeItem[] = []
     let last = -1n
     const chunk = async (): Promise<void> => {

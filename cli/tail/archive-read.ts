@@ -31,6 +31,15 @@ export class ArchiveReader {
     await this.rows(`SELECT ${LOSS_SELECT} FROM read_parquet(${lit(file)})`, each as (r: unknown[]) => void, chunk)
   }
 
+  /**
+   * True when the file is a compaction's output (kv `krelay.compacted`, formats/ARCHIVE.md,
+   * "Compaction"): its rows were all published before, in the files it replaces.
+   */
+  async compacted (file: string): Promise<boolean> {
+    const r = await this.conn.runAndReadAll(`SELECT count(*) FROM parquet_kv_metadata(${lit(file)}) WHERE decode(key) = 'krelay.compacted' AND decode(value) = '1'`)
+    return r.getRowsJS()[0]?.[0] !== 0n
+  }
+
   /** The largest time in a file (`ts`, or `ts_from` for losses), from its statistics. */
   async lastTs (file: string, dataset: 'records' | 'losses'): Promise<bigint> {
     const col = dataset === 'records' ? 'ts' : 'ts_from'

@@ -11,6 +11,7 @@ import { DiskFullWait } from '../disk-full.ts'
 import { setFileMode } from '../file-mode.ts'
 import { LiveServer } from '../live/server.ts'
 import type { FromWorker, ToWorker, WorkerSetup } from './messages.ts'
+import { Compactor } from './compactor.ts'
 import { Pipeline } from './pipeline.ts'
 import { SpoolFollower } from './spool-follower.ts'
 import { countResources } from './status-file.ts'
@@ -57,6 +58,7 @@ async function next (): Promise<ToWorker> {
 
 async function run (): Promise<void> {
   let live: LiveServer | undefined
+  let compactor: Compactor | undefined
   let why = 'krelay collect stopped'
   try {
     // before DuckDB starts its threads, which inherit it: capture gets the CPU first
@@ -78,6 +80,11 @@ async function run (): Promise<void> {
     const follower = new SpoolFollower(pipeline, bytes => send({ kind: 'deleted', bytes }), log)
     const fed = await follower.replay(setup.replay)
     if (follower.replayedSubbufs > 0) log(`replayed ${follower.replayedSubbufs} sub-buffers from ${fed} spool segments (${pipeline.totals.skipped} records already archived)`)
+    if (setup.compact) {
+      const p = pipeline
+      compactor = await Compactor.start({ out: setup.out, host: setup.host, tempDirectory, pendingFile: () => p.state.pendingFile, log })
+      p.onPublished = files => compactor?.published(files)
+    }
     for (;;) {
       const m = await next()
       if (m.kind === 'stop') { why = m.why; break }
@@ -85,6 +92,7 @@ async function run (): Promise<void> {
       if (m.kind === 'drain') send({ kind: 'drained', id: m.id })
     }
     follower.finish()
+    await compactor?.stop()
     await pipeline.close()
     follower.deleteArchived()
     send({ kind: 'done', totals: pipeline.totals, replayedSubbufs: follower.replayedSubbufs })
@@ -92,6 +100,7 @@ async function run (): Promise<void> {
     const message = (err as Error).message
     why = `krelay collect failed: ${message}`
     send({ kind: 'failed', message, stack: (err as Error).stack })
+    await compactor?.stop().catch(() => undefined)
     // publish what was merged before the failure: it is complete, and replay skips it
     await pipeline?.close().catch(() => undefined)
   } finally {

@@ -45,6 +45,8 @@ export interface CollectOptions {
   spoolBudgetBytes?: number
   /** mode of the files the collector creates (default 0640; directories get x where r is) */
   fileMode?: number
+  /** compact each closed hour of this host's archive (collect/compactor.ts); default true */
+  compact?: boolean
   /** wait for the module to be loaded (again) instead of stopping when it is gone */
   follow: boolean
   /** serve the merged stream to live subscribers (collector/live/); none when undefined */
@@ -86,6 +88,7 @@ export async function collect (opts: CollectOptions): Promise<CollectSummary> {
       replay: scan.segments,
       gate: opts.archiveGate,
       fileMode,
+      compact: opts.compact ?? true,
     }, opts.log, () => halt.abort())
     opts.onReady?.()
     for (const file of scan.cut) {

@@ -59,6 +59,11 @@ export class Ledger {
     return this.state.durable[`${dataset}/${channelId}`]?.[cpu] ?? 0
   }
 
+  /** The file of the publish under way (begun, not settled yet), if any: compaction must not take it (collect/compactor.ts). */
+  get pendingFile (): string | undefined {
+    return this.state.pending?.file
+  }
+
   /** `file` is about to be renamed into place holding these seqs. */
   begin (file: string, dataset: Dataset, maxSeq: Pending['maxSeq']): void {
     this.settle()

@@ -22,6 +22,8 @@ export interface WorkerSetup {
   gate?: Int32Array
   /** mode of the files the collector creates (file-mode.ts) */
   fileMode: number
+  /** compact closed hours of this host (collect/compactor.ts) */
+  compact: boolean
 }
 
 /** Capture to worker, in order. */

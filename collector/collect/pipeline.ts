@@ -39,6 +39,8 @@ interface CpuPosition extends LastRecord { lossSeq: number }
 export class Pipeline {
   readonly totals: PipelineTotals = { records: 0, losses: 0, lostRecords: 0, skipped: 0, files: 0 }
   readonly published: Published[] = []
+  /** hears every file published, as it is (the collector's compactor) */
+  onPublished: ((files: readonly Published[]) => void) | undefined
   private channel: ChannelMeta | undefined
   private merge: Merge
   private positions = new Map<number, CpuPosition>()
@@ -318,6 +320,7 @@ export class Pipeline {
   }
 
   private record (published: Published[]): void {
+    if (published.length > 0) this.onPublished?.(published)
     this.published.push(...published)
     this.totals.files += published.length
   }

@@ -58,7 +58,7 @@ test('numbers: positive sizes and ages, integer ranges, word lists', () => {
 test('collect options: defaults and each bad value named', () => {
   const base = { channel: '/sys/kernel/debug/krelay', out: '/x', fsync: '1000', fileSize: '128', fileAge: '60', segmentSize: '64', segmentAge: '300', spoolBudget: '1024', fileMode: '0640' }
   const ok = parseOptions(collectSchema, base)
-  assert.deepEqual(ok, { channel: '/sys/kernel/debug/krelay', out: '/x', fsync: 1000, fileSize: 128, fileAge: 60, segmentSize: 64, segmentAge: 300, spoolBudget: 1024, fileMode: 0o640, follow: false })
+  assert.deepEqual(ok, { channel: '/sys/kernel/debug/krelay', out: '/x', fsync: 1000, fileSize: 128, fileAge: 60, segmentSize: 64, segmentAge: 300, spoolBudget: 1024, fileMode: 0o640, follow: false, compact: true })
   assert.equal(parseOptions(collectSchema, { ...base, fileMode: '600' }).fileMode, 0o600)
   const bad: Array<[Record<string, string>, RegExp]> = [
     [{ fileSize: '0' }, /^--file-size must be a positive number of MiB, got "0"$/],
@@ -148,4 +148,14 @@ test('--help and --version exit 0', () => {
   const v = krelay(['--version'])
   assert.equal(v.status, 0)
   assert.match(v.stdout, /^\d+\.\d+\.\d+\n$/)
+})
+
+test('collect --no-compact: compaction off', async () => {
+  const { buildProgram } = await import('../../cli/program.ts')
+  const collect = buildProgram().commands.find(c => c.name() === 'collect')!
+  collect.parseOptions(['--out', '/x', '--no-compact'])
+  assert.equal(parseOptions(collectSchema, collect.opts()).compact, false)
+  const fresh = buildProgram().commands.find(c => c.name() === 'collect')!
+  fresh.parseOptions(['--out', '/x'])
+  assert.equal(parseOptions(collectSchema, fresh.opts()).compact, true)
 })

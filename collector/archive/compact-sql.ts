@@ -1,0 +1,100 @@
+// The SQL of compaction (compact.ts): what a dataset's files are sorted by and how exact
+// time is computed, for each archive format version, and the queries over a set of files.
+// Every read is `hive_partitioning = false`: the files sit under host=/date=/hour=
+// directories, and DuckDB would otherwise add those as columns to the rows it copies.
+import { lit } from './sql.ts'
+
+export type Dataset = 'records' | 'losses'
+export type Version = '1' | '2'
+
+/** A dataset in one format version: its sort order and its exact UTC ns as SQL. */
+export interface Shape {
+  readonly dataset: Dataset
+  readonly version: Version
+  /** ORDER BY list of the file (formats/ARCHIVE.md), channel_id last so that the order is total */
+  readonly orderBy: string
+  /** BIGINT exact UTC nanoseconds of a row's time (ts, or ts_from for losses) */
+  readonly exactNs: string
+  /** COPY options that version's writer uses besides compression and row groups */
+  readonly copyOptions: string
+}
+
+const SHAPES: Record<`${Dataset}/${Version}`, Shape> = {
+  'records/1': { dataset: 'records', version: '1', orderBy: 'ts, cpu, seq, channel_id', exactNs: 'epoch_ns(ts)', copyOptions: '' },
+  'records/2': {
+    dataset: 'records',
+    version: '2',
+    orderBy: 'ts, ts_nanos, cpu, seq, channel_id',
+    exactNs: '(epoch_us(ts) * 1000 + ts_nanos)',
+    copyOptions: ', PARQUET_VERSION V2',
+  },
+  'losses/1': { dataset: 'losses', version: '1', orderBy: 'ts_from, cpu, first_seq, channel_id', exactNs: 'epoch_ns(ts_from)', copyOptions: '' },
+  'losses/2': {
+    dataset: 'losses',
+    version: '2',
+    orderBy: 'ts_from, ts_from_nanos, cpu, first_seq, channel_id',
+    exactNs: '(epoch_us(ts_from) * 1000 + ts_from_nanos)',
+    copyOptions: ', PARQUET_VERSION V2',
+  },
+}
+
+/** The shape of `dataset` in `version`, or undefined for a version compaction does not know. */
+export function shapeOf (dataset: Dataset, version: string): Shape | undefined {
+  return (SHAPES as Record<string, Shape>)[`${dataset}/${version}`]
+}
+
+/** The rows of `files` (absolute paths). */
+export function source (files: readonly string[]): string {
+  return `read_parquet([${files.map(lit).join(', ')}], hive_partitioning = false, union_by_name = false)`
+}
+
+/** Key/value metadata of each file: file_name, key, value. */
+export function kvSql (files: readonly string[]): string {
+  return `SELECT file_name, decode(key), decode(value) FROM parquet_kv_metadata([${files.map(lit).join(', ')}])`
+}
+
+/** Each file's schema, one row per element in schema order: file_name and a description of it. */
+export function schemaSql (files: readonly string[]): string {
+  return `SELECT file_name, concat_ws(' ', name, type, repetition_type, converted_type, logical_type::VARCHAR)
+    FROM parquet_schema([${files.map(lit).join(', ')}])`
+}
+
+/**
+ * Row count and checksum of `files`: the sum of a hash of every whole row (all columns),
+ * as HUGEINT so that it cannot overflow. Equal for the inputs and the outputs of a
+ * compaction unless a row was lost, repeated or changed.
+ */
+export function tallySql (files: readonly string[]): string {
+  return `SELECT count(*)::BIGINT, coalesce(sum(hash(t)::HUGEINT), 0)::VARCHAR FROM ${source(files)} t`
+}
+
+/** The smallest exact time, and the times at which to cut the rows into `parts` files of equal row counts. */
+export function cutsSql (files: readonly string[], shape: Shape, parts: number): string {
+  const fractions = Array.from({ length: parts - 1 }, (_, i) => ((i + 1) / parts).toString())
+  const cuts = parts > 1 ? `quantile_disc(${shape.exactNs}, [${fractions.join(', ')}])` : '[]::BIGINT[]'
+  return `SELECT min(${shape.exactNs}), ${cuts} FROM ${source(files)}`
+}
+
+export interface CopyParams {
+  readonly zstdLevel: number
+  readonly rowGroupSize: number
+  /** key/value metadata of the output */
+  readonly kv: ReadonlyMap<string, string>
+}
+
+/**
+ * COPY of the rows of `files` whose exact time is in [from, to) (either end open when
+ * undefined), sorted, into `path`, which exists (compact.ts creates it first).
+ */
+export function compactCopySql (
+  files: readonly string[], shape: Shape, path: string, from: bigint | undefined, to: bigint | undefined, p: CopyParams
+): string {
+  const where: string[] = []
+  if (from !== undefined) where.push(`${shape.exactNs} >= ${from}`)
+  if (to !== undefined) where.push(`${shape.exactNs} < ${to}`)
+  const filter = where.length > 0 ? ` WHERE ${where.join(' AND ')}` : ''
+  const kv = [...p.kv].map(([k, v]) => `${lit(k)}: ${lit(v)}`).join(', ')
+  return `COPY (SELECT * FROM ${source(files)}${filter} ORDER BY ${shape.orderBy}) TO ${lit(path)} ` +
+    `(FORMAT parquet, USE_TMP_FILE false, COMPRESSION zstd, COMPRESSION_LEVEL ${p.zstdLevel}, ` +
+    `ROW_GROUP_SIZE ${p.rowGroupSize}${shape.copyOptions}, KV_METADATA {${kv}})`
+}
