@@ -9,9 +9,9 @@ import { z } from 'zod'
 import type { ArchiveFilter } from '../offline/archive-db.ts'
 import { UsageError } from './errors.ts'
 import { isValidHost, optionValue } from './options.ts'
-import { parseSince, sinceOption } from './tail/since.ts'
+import { parseSince, sinceOption, TIME_FORMS } from './tail/since.ts'
 
-export const untilOption = optionValue('--until', 'an ISO 8601 time with its zone (2026-11-30T07:00:00Z) or -Ns, -Nmin, -Nh', s => parseSince(s))
+export const untilOption = optionValue('--until', TIME_FORMS, s => parseSince(s))
 
 /** --host a --host b,c → [a, b, c]; each must be a host name the archive can hold. */
 export const hostsOption = z.array(z.string()).transform((values, ctx): string[] => {
@@ -29,8 +29,6 @@ export const windowSchema = {
   until: untilOption.optional(),
   host: hostsOption.optional(),
 }
-
-const TIME_FORMS = 'ISO 8601 with a zone (2026-11-30T06:00:00Z) or relative to now: -30s, -5min, -2h'
 
 /** Adds --since, --until and --host to a command. */
 export function addWindowOptions (cmd: Command): Command {

@@ -9,8 +9,9 @@ import type { Command } from 'commander'
 import { z } from 'zod'
 import type { HourDir } from '../collector/archive/compact-archive.ts'
 import { hourPartition } from '../collector/archive/time.ts'
-import { CliFailure, UsageError, commanderOutput } from './errors.ts'
-import { hostOption, integer, MiB, optionValue, parseOptions, positiveNumber } from './options.ts'
+import { addWindowOptions, archiveDirs, archiveFilter, windowSchema } from './archive-options.ts'
+import { CliFailure, commanderOutput } from './errors.ts'
+import { integer, MiB, parseOptions, positiveNumber } from './options.ts'
 
 /** Closed means ended this long ago: a collector publishes an hour's last file within about a minute of its end. */
 export const DEFAULT_GRACE_MINUTES = 5
@@ -21,24 +22,8 @@ export const DEFAULT_GRACE_MINUTES = 5
  */
 export const MIN_FILE_AGE_MS = 60_000
 
-const TIME_RE = /^(\d{4}-\d\d-\d\d)(?:[T ](\d\d)(?::(\d\d)(?::(\d\d)(\.\d{1,9})?)?)?)?(Z|[+-]\d\d:?\d\d)?$/
-
-/** UTC ns of an ISO 8601 date or time (UTC unless it names a zone), or undefined. */
-export function parseTime (s: string): bigint | undefined {
-  const m = TIME_RE.exec(s)
-  if (m === null) return undefined
-  const [, date, hh = '00', mm = '00', ss = '00', frac = '', zone = 'Z'] = m
-  const ms = Date.parse(`${date}T${hh}:${mm}:${ss}${zone.length === 5 ? `${zone.slice(0, 3)}:${zone.slice(3)}` : zone}`)
-  if (Number.isNaN(ms)) return undefined
-  return BigInt(ms) * 1_000_000n + BigInt((frac.slice(1) + '000000000').slice(0, 9))
-}
-
-const timeOption = (flag: string) => optionValue(flag, 'a UTC date or time such as 2026-11-30 or 2026-11-30T14:00:00Z', parseTime)
-
 export const compactSchema = z.object({
-  host: z.array(hostOption()).optional(),
-  since: timeOption('--since').optional(),
-  until: timeOption('--until').optional(),
+  ...windowSchema,
   allHours: z.boolean().default(false),
   grace: positiveNumber('--grace', 'minutes', 24 * 60),
   fileSize: positiveNumber('--file-size', 'MiB', 1024 * 1024),
@@ -49,14 +34,12 @@ export const compactSchema = z.object({
 export type CompactCliOptions = z.output<typeof compactSchema>
 
 export function registerCompact (program: Command): void {
-  program.command('compact')
+  const cmd = program.command('compact')
     .configureOutput(commanderOutput('krelay compact'))
     .description('rewrite each closed hour of an archive as one sorted file per host and dataset (a few beyond --file-size), atomically')
     .argument('<dir>', 'the archive: the directory holding records/ and losses/')
-    .option('--host <name>', 'only this host= partition (repeat for more)', (v: string, acc: string[] = []) => [...acc, v])
-    .option('--since <time>', 'only hours that end after this UTC date or time')
-    .option('--until <time>', 'only hours that start before this UTC date or time')
-    .option('--all-hours', 'also the hours not closed yet (the current one): for an archive no collector writes to any more')
+  addWindowOptions(cmd)
+  cmd.option('--all-hours', 'also the hours not closed yet (the current one): for an archive no collector writes to any more')
     .option('--grace <minutes>', 'an hour is closed this long after its end', String(DEFAULT_GRACE_MINUTES))
     .option('--file-size <MiB>', 'cut an hour into several files beyond this many MiB of input', '512')
     .option('--zstd-level <n>', 'zstd level of the compacted files', '9')
@@ -75,29 +58,13 @@ export interface CompactRun {
   line: string
 }
 
-/** Checks that `dir` is an archive: a directory with records/ or losses/ in it. */
-export function checkArchiveDir (dir: string): string {
-  const abs = path.resolve(dir)
-  let st: fs.Stats
-  try {
-    st = fs.statSync(abs)
-  } catch {
-    throw new UsageError(`${abs} does not exist`)
-  }
-  if (!st.isDirectory()) throw new UsageError(`${abs} is not a directory (give the archive directory that holds records/ and losses/)`)
-  if (!['records', 'losses'].some(d => fs.statSync(path.join(abs, d), { throwIfNoEntry: false })?.isDirectory() === true)) {
-    throw new UsageError(`${abs} is not a krelay archive: it has no records/ or losses/ directory`)
-  }
-  return abs
-}
-
 /** Compacts the archive `dir`; `print` gets a line per hour that was worked on. */
 export async function runCompact (dir: string, opts: CompactCliOptions, print: (line: string) => void, nowMs = Date.now()): Promise<CompactRun> {
-  const out = checkArchiveDir(dir)
-  if (opts.since !== undefined && opts.until !== undefined && opts.since >= opts.until) throw new UsageError('--since must be before --until')
+  const out = path.resolve(archiveDirs([dir])[0]!)
+  const window = archiveFilter(opts)
   const { listHourDirs, isClosed, compactHours } = await import('../collector/archive/compact-archive.ts')
   const { DuckDBInstance } = await import('@duckdb/node-api')
-  const all = await listHourDirs(out, { hosts: opts.host, since: opts.since, until: opts.until })
+  const all = await listHourDirs(out, window)
   const graceMs = opts.grace * 60_000
   const hours = opts.allHours ? all : all.filter(h => isClosed(h.hour, nowMs, graceMs))
   const t = { compacted: 0, filesIn: 0, filesOut: 0, rows: 0, bytesIn: 0, bytesOut: 0, already: 0, refused: 0, failed: 0, busy: 0, recovered: 0 }

@@ -8,6 +8,7 @@
 // reader never counts both the old files and their replacement.
 import { promises as fsp } from 'node:fs'
 import path from 'node:path'
+import { visibleFiles } from '../collector/archive/compact-journal.ts'
 
 export type Dataset = 'records' | 'losses'
 export const DATASETS: readonly Dataset[] = ['records', 'losses']
@@ -40,16 +41,10 @@ export function partitionOf (host: string, date: string, hour: string): { host: 
 
 /**
  * The names of the files to read in one hour directory: its `*.parquet` files, never a
- * dot name. COMPACTION HOOK: compaction swaps an hour's files for their compacted file
- * under a journal; the reader must then list either the old files or the new one, never
- * both: replace this with the compaction journal's visibleFiles(dir)
- * (collector/archive/compact-journal.ts on the compaction branch), which has this signature.
+ * dot name, and while compaction swaps the hour's files for their compacted file, either
+ * the old files or the new one, never both (formats/ARCHIVE.md, "Compaction").
  */
-export async function hourDirFiles (dir: string): Promise<string[]> {
-  return (await fsp.readdir(dir, { withFileTypes: true }))
-    .filter(e => e.isFile() && e.name.endsWith('.parquet') && !e.name.startsWith('.'))
-    .map(e => e.name)
-}
+export const hourDirFiles: (dir: string) => Promise<string[]> = visibleFiles
 
 async function subdirs (dir: string): Promise<string[]> {
   try {

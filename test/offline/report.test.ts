@@ -12,7 +12,7 @@ import { BUSIEST_N, MAX_SERIES, TOP_N, type ReportData, type SeriesSet } from '.
 import { escapeHtml, renderPage, scriptJson } from '../../offline/report/page.ts'
 import { tempDir } from '../cli/temp-dir.ts'
 import { HOSTILE_COMMS, simArchive } from './report-archive.ts'
-import { toV2 } from './archive-fixture.ts'
+import { copyAs } from './archive-fixture.ts'
 
 let out = ''
 let db: ArchiveDb
@@ -136,15 +136,17 @@ test('two archives of two hosts: one series per host and CPU, everything counted
   }
 })
 
-test('format version 2 files of the same rows give the same report', async () => {
-  const v2 = path.join(tempDir('krelay-report-v2-'), 'archive')
-  await toV2(out, v2, 'sim')
-  const db2 = await openArchive([v2])
-  try {
-    assert.ok(db2.files.length > 0 && db2.files.every(f => f.version === 2), 'read as v2')
-    assert.deepEqual(await gatherReport(db2.conn, { dirs: [out] }), data)
-  } finally {
-    db2.close()
+test('format version 1 and 2 files of the same rows give the same report', async () => {
+  for (const version of [1, 2] as const) {
+    const copy = path.join(tempDir(`krelay-report-v${version}-`), 'archive')
+    await copyAs(out, copy, 'sim', version)
+    const db = await openArchive([copy])
+    try {
+      assert.ok(db.files.length > 0 && db.files.every(f => f.version === version), `read as v${version}`)
+      assert.deepEqual(await gatherReport(db.conn, { dirs: [out] }), data)
+    } finally {
+      db.close()
+    }
   }
 })
 
