@@ -46,13 +46,13 @@ export async function ensureDatasetFile (
   conn: DuckDBConnection, spec: DatasetSpec, opts: CopyOptions & { readonly out: string; readonly host: string },
   nowMs: number, knownDirs: Set<string>
 ): Promise<string | null> {
-  if (await hasParquetFile(join(opts.out, spec.dataset, `host=${opts.host}`))) return null
   const ms = Math.max(0, Math.floor(nowMs))
   const dir = partitionDir(opts.out, spec.dataset, opts.host, Math.floor(ms / 3_600_000))
   const base = fileBaseName(stampNs(BigInt(ms) * 1_000_000n))
   const tmp = join(dir, partialName(base))
   const final = join(dir, finalName(base))
   try {
+    if (await hasParquetFile(join(opts.out, spec.dataset, `host=${opts.host}`))) return null
     await ensureDurableDir(dir, knownDirs, opts.out)
     closeSync(createFileSync(tmp))
     await conn.run(`COPY (${emptySelect(spec.archiveColumns)}) TO ${lit(tmp)} (${copyOptions(spec.dataset, opts)})`)

@@ -65,7 +65,8 @@ export class Publisher {
     const last = sealed.at(-1)?.id ?? 0
     const run = async (): Promise<Published[]> => {
       const done: Published[] = []
-      if (this.emptyFileAt !== null) {
+      // a stage about to be published makes the dataset exist: no empty file then
+      if (this.emptyFileAt !== null && !(sealed.length > 0 && sealed[0]!.id <= last)) {
         try {
           await ensureDatasetFile(this.conn, this.spec, this.opts, this.emptyFileAt, this.knownDirs)
         } catch (e) {
@@ -86,6 +87,7 @@ export class Publisher {
         sealed.shift()
         released(st)
         done.push(p)
+        this.emptyFileAt = null
         await removeQuietly(st.path)
       }
       return done
