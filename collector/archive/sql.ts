@@ -174,7 +174,7 @@ export function copyOptions (dataset: 'records' | 'losses', opts: CopyOptions): 
   if (!Number.isInteger(opts.rowGroupSize) || opts.rowGroupSize < 1) {
     throw new RangeError(`archive: row group size ${opts.rowGroupSize} is not a positive integer`)
   }
-  return `FORMAT parquet, PARQUET_VERSION V2, USE_TMP_FILE false, COMPRESSION zstd, ` +
+  return 'FORMAT parquet, PARQUET_VERSION V2, USE_TMP_FILE false, COMPRESSION zstd, ' +
     `COMPRESSION_LEVEL ${opts.zstdLevel}, ROW_GROUP_SIZE ${opts.rowGroupSize}, ` +
     `KV_METADATA {'krelay.archive': '${ARCHIVE_FORMAT_VERSION}', 'krelay.dataset': '${dataset}'}`
 }
