@@ -21,6 +21,8 @@ export interface ScanOptions {
   readonly hive?: boolean
   /** `filename` and `file_row_number` last (a file's own order) */
   readonly fileInfo?: boolean
+  /** only these of the dataset's columns (in the dataset's order); default all */
+  readonly columns?: readonly string[]
 }
 
 /** *.parquet files under `dir` (names starting with a dot are not data), sorted. */
@@ -99,7 +101,10 @@ export async function fileVersions (conn: DuckDBConnection, files: readonly stri
  * rows come in file order.
  */
 export async function archiveScan (conn: DuckDBConnection, files: readonly string[], dataset: Dataset, opts: ScanOptions = {}): Promise<string> {
-  const columns = [...(opts.hive === true ? HIVE : []), ...(dataset === 'records' ? RECORDS : LOSSES), ...(opts.fileInfo === true ? FILE_INFO : [])]
+  const all = dataset === 'records' ? RECORDS : LOSSES
+  for (const c of opts.columns ?? []) if (!all.some(([name]) => name === c)) throw new Error(`archive scan: ${dataset} has no column ${c}`)
+  const chosen = opts.columns === undefined ? all : all.filter(([name]) => opts.columns!.includes(name))
+  const columns = [...(opts.hive === true ? HIVE : []), ...chosen, ...(opts.fileInfo === true ? FILE_INFO : [])]
   const versions = await fileVersions(conn, files)
   const parts: string[] = []
   for (const v of ['1', '2'] as const) {

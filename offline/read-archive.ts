@@ -102,7 +102,7 @@ export async function readArchive (out: string): Promise<ArchiveContents> {
       const order = await rows(`
         SELECT count(*) FILTER (WHERE ts_from_ns < prev) AS unsorted
         FROM (SELECT ts_from_ns, lag(ts_from_ns) OVER (PARTITION BY filename ORDER BY file_row_number) AS prev
-              FROM ${L}))`)
+              FROM ${L})`)
       result.unsortedLossRows = num(order[0]?.unsorted)
       if (recordFiles.length > 0) {
         const overlaps = await rows(`SELECT count(*) AS n FROM ${R} r JOIN ${L} l

@@ -35,8 +35,8 @@ export async function seqCover (out: string): Promise<SeqCover[]> {
   const conn = await instance.connect()
   try {
     const parts = [
-      `SELECT channel_id, cpu, seq AS lo, seq + 1 AS hi, 1 AS rec, 0 AS lost FROM ${await archiveScan(conn, recordFiles, 'records')}`,
-      `SELECT channel_id, cpu, first_seq, first_seq + count, 0, count FROM ${await archiveScan(conn, lossFiles, 'losses')} WHERE count > 0`,
+      `SELECT channel_id, cpu, seq AS lo, seq + 1 AS hi, 1 AS rec, 0 AS lost FROM ${await archiveScan(conn, recordFiles, 'records', { columns: ['channel_id', 'cpu', 'seq'] })}`,
+      `SELECT channel_id, cpu, first_seq, first_seq + count, 0, count FROM ${await archiveScan(conn, lossFiles, 'losses', { columns: ['channel_id', 'cpu', 'first_seq', 'count'] })} WHERE count > 0`,
     ]
     // `reach`: the end of everything before this span in (lo, hi) order
     const sql = `

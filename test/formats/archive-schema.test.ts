@@ -85,11 +85,11 @@ describe('archive schema', () => {
           assert.equal(converted, 'TIMESTAMP_MICROS')
           assert.match(String(logical), /^TimestampType\(isAdjustedToUTC=1, unit=TimeUnit\(MILLIS=<null>, MICROS=MicroSeconds\(\), NANOS=<null>\)\)$/)
         } else if (annotation === 'STRING') {
-          assert.equal(converted, 'UTF8', name)
+          assert.equal(converted, 'UTF8', String(name))
         } else {
           // signed integers and plain binary: nothing unsigned, nothing decimal
           assert.ok(converted === null || converted === 'INT_32' || converted === 'INT_64', `${name}: ${String(converted)}`)
-          assert.equal(logical, null, name)
+          assert.equal(logical, null, String(name))
         }
       }
       const meta = await queryObjects(`SELECT path_in_schema AS col, stats_null_count AS nulls, encodings FROM parquet_metadata('${file}')`)
