@@ -15,7 +15,12 @@
 //          a parallel build: a fork by make or sh, then the child's exec of a compiler,
 //          about 2000 events per second per CPU
 // `--from DIR` measures the records of an existing archive (v1 or v2, e.g. a real demo's)
-// as a third mix, re-written with the live settings by the same COPY options.
+// as a third mix, re-written with the live settings by the same COPY options; the goal
+// line is then about it (a real `krelay demo` archive is what the goal means), else about
+// the simulated demo mix. The simulated mix is a model: a real demo archive (2 CPUs x
+// 200k, 6.12 under TCG) measured 6.64 live and 5.80 compacted bytes/record where the
+// model gives 6.67 and 6.32 (its CPUs interleave record by record; the real guest's
+// alternate in runs, which the cpu, pid, comm and level columns and the ts deltas like).
 //
 // Each mix is measured as written live (zstd 3, row groups of 61,440), as compaction
 // re-writes it (zstd 9, row groups of 122,880: the same copyOptions of
@@ -226,9 +231,10 @@ try {
     const rows = m.live.rows
     console.log(`${m.name}: live ${per(m.live.file, rows)}, compacted ${per(m.compacted.file, rows)}, DuckDB COPY ${per(m.peer.file, rows)} bytes/record`)
   }
-  const d = results[0]!
+  // the goal is about a demo archive: a real one when given (--from), else the simulated mix
+  const d = results.at(-1)!.name.startsWith('archive ') ? results.at(-1)! : results[0]!
   const x = d.compacted.file / d.live.rows
-  console.log(`goal: the demo mix after compaction; live ${per(d.live.file, d.live.rows)} bytes/record, ${ratio(d.live.file / d.peer.file)}x DuckDB COPY`)
+  console.log(`goal: ${d.name} after compaction; live ${per(d.live.file, d.live.rows)} bytes/record, ${ratio(d.live.file / d.peer.file)}x DuckDB COPY`)
   console.log(goalLine({
     name: 'archive-size',
     figure: `${x.toFixed(2)} bytes/record`,
