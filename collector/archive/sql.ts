@@ -164,10 +164,11 @@ export interface CopyOptions {
  * empty dataset file, compaction): Parquet format version 2 encodings
  * (DELTA_BINARY_PACKED for the sorted integers, DELTA_LENGTH_BYTE_ARRAY,
  * RLE_DICTIONARY; ARCHIVE.md "Encoding"), zstd, the row group size, and the key/value
- * metadata that names the archive format version and the dataset. USE_TMP_FILE false:
+ * metadata that names the archive format version and the dataset (and `extraKv`, e.g.
+ * compaction's own keys). USE_TMP_FILE false:
  * DuckDB writes into the file the caller created (durable.ts's publish renames it).
  */
-export function copyOptions (dataset: 'records' | 'losses', opts: CopyOptions): string {
+export function copyOptions (dataset: 'records' | 'losses', opts: CopyOptions, extraKv: ReadonlyMap<string, string> = new Map()): string {
   if (!Number.isInteger(opts.zstdLevel) || opts.zstdLevel < 1 || opts.zstdLevel > 22) {
     throw new RangeError(`archive: zstd level ${opts.zstdLevel} is not 1..22`)
   }
@@ -176,7 +177,8 @@ export function copyOptions (dataset: 'records' | 'losses', opts: CopyOptions): 
   }
   return 'FORMAT parquet, PARQUET_VERSION V2, USE_TMP_FILE false, COMPRESSION zstd, ' +
     `COMPRESSION_LEVEL ${opts.zstdLevel}, ROW_GROUP_SIZE ${opts.rowGroupSize}, ` +
-    `KV_METADATA {'krelay.archive': '${ARCHIVE_FORMAT_VERSION}', 'krelay.dataset': '${dataset}'}`
+    `KV_METADATA {'krelay.archive': '${ARCHIVE_FORMAT_VERSION}', 'krelay.dataset': '${dataset}'` +
+    [...extraKv].map(([k, v]) => `, ${lit(k)}: ${lit(v)}`).join('') + '}'
 }
 
 /**

@@ -57,6 +57,8 @@ describe('sql', () => {
   it('writes Parquet format 2 encodings, zstd at the given level and row group size, and the format metadata', () => {
     assert.equal(copyOptions('losses', { zstdLevel: 9, rowGroupSize: 122_880 }),
       "FORMAT parquet, PARQUET_VERSION V2, USE_TMP_FILE false, COMPRESSION zstd, COMPRESSION_LEVEL 9, ROW_GROUP_SIZE 122880, KV_METADATA {'krelay.archive': '2', 'krelay.dataset': 'losses'}")
+    assert.match(copyOptions('records', { zstdLevel: 3, rowGroupSize: 61_440 }, new Map([['krelay.compacted', '1']])),
+      /KV_METADATA \{'krelay\.archive': '2', 'krelay\.dataset': 'records', 'krelay\.compacted': '1'\}$/)
     assert.throws(() => copyOptions('records', { zstdLevel: 23, rowGroupSize: 1 }), /zstd level 23/)
     assert.throws(() => copyOptions('records', { zstdLevel: 3, rowGroupSize: 0 }), /row group size 0/)
   })
