@@ -163,7 +163,7 @@ export interface CopyOptions {
  * The options of every COPY that writes an archive file (the collector's publish, the
  * empty dataset file, compaction): Parquet format version 2 encodings
  * (DELTA_BINARY_PACKED for the sorted integers, DELTA_LENGTH_BYTE_ARRAY,
- * RLE_DICTIONARY; ARCHIVE.md "Encoding"), zstd, the row group size, and the key/value
+ * RLE_DICTIONARY; ARCHIVE.md "Encoding and size"), zstd, the row group size, and the key/value
  * metadata that names the archive format version and the dataset (and `extraKv`, e.g.
  * compaction's own keys). USE_TMP_FILE false:
  * DuckDB writes into the file the caller created (durable.ts's publish renames it).
