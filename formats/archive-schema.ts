@@ -5,20 +5,36 @@
 
 import { CTX_NAMES, LEVEL_NAMES } from './wire.ts'
 
-/** DuckDB type names used by the archive. */
+/** DuckDB type names used by the archive (format version 2). */
 export type ArchiveType =
-  | 'TIMESTAMP_NS'
+  | 'TIMESTAMPTZ'
   | 'BIGINT'
-  | 'UBIGINT'
   | 'INTEGER'
   | 'VARCHAR'
   | 'BLOB'
 
+/** How each DuckDB type is stored in the file (Parquet physical type and annotation). */
+export const PARQUET_TYPES: Readonly<Record<ArchiveType, string>> = {
+  TIMESTAMPTZ: 'INT64 TIMESTAMP(MICROS, isAdjustedToUTC=true)',
+  BIGINT: 'INT64',
+  INTEGER: 'INT32',
+  VARCHAR: 'BYTE_ARRAY STRING',
+  BLOB: 'BYTE_ARRAY',
+}
+
+/** The name DuckDB's `DESCRIBE` shows for an archive type (it spells TIMESTAMPTZ out). */
+export function describedType (t: ArchiveType): string {
+  return t === 'TIMESTAMPTZ' ? 'TIMESTAMP WITH TIME ZONE' : t
+}
+
 export interface ArchiveColumn {
   readonly name: string;
-  /** DuckDB type as `DESCRIBE` shows it for the Parquet file. */
+  /** DuckDB type of the column (`describedType` is how `DESCRIBE` shows it). */
   readonly type: ArchiveType;
-  /** True when the column can hold NULL. */
+  /**
+   * True when the column can hold NULL. Every column is OPTIONAL in the Parquet schema
+   * (DuckDB cannot write REQUIRED ones); a column with `nullable` false has null_count 0.
+   */
   readonly nullable: boolean;
   readonly meaning: string;
 }
@@ -61,20 +77,26 @@ export function ctxName (ctx: number): string {
 export const RECORDS_COLUMNS = [
   {
     name: 'ts',
-    type: 'TIMESTAMP_NS',
+    type: 'TIMESTAMPTZ',
     nullable: false,
-    meaning: 'UTC wall-clock time the record was written, in nanoseconds: `mono_ns` plus the channel\'s `mono_to_realtime_ns` (PROTOCOL.md §2). Files are sorted by it',
+    meaning: 'UTC wall-clock time the record was written, floored to the microsecond: the kernel\'s `CLOCK_MONOTONIC` time plus the channel\'s `mono_to_realtime_ns` (PROTOCOL.md §2). Files are sorted by (`ts`, `ts_nanos`, `cpu`, `seq`)',
   },
   {
-    name: 'mono_ns',
+    name: 'ts_nanos',
+    type: 'INTEGER',
+    nullable: false,
+    meaning: 'nanoseconds past `ts`\'s microsecond, 0..999: the exact UTC time in ns since the epoch is `epoch_us(ts) * 1000 + ts_nanos`',
+  },
+  {
+    name: 'mono_offset_ns',
     type: 'BIGINT',
     nullable: false,
-    meaning: 'the record\'s `ts` as the kernel wrote it: `CLOCK_MONOTONIC` nanoseconds since boot',
+    meaning: 'the exact UTC ns minus the record\'s `ts` as the kernel wrote it (`CLOCK_MONOTONIC` ns since boot): the channel\'s `mono_to_realtime_ns` the collector applied, constant for long runs. The kernel\'s time is `epoch_us(ts) * 1000 + ts_nanos - mono_offset_ns`',
   },
   { name: 'cpu', type: 'INTEGER', nullable: false, meaning: 'CPU whose buffer held the record' },
   {
     name: 'seq',
-    type: 'UBIGINT',
+    type: 'BIGINT',
     nullable: false,
     meaning: 'record sequence number on that CPU, 1 for the first record after a module load; a gap is a loss (see `losses`)',
   },
@@ -120,24 +142,36 @@ export const RECORDS_COLUMNS = [
 
 export const LOSSES_COLUMNS = [
   { name: 'cpu', type: 'INTEGER', nullable: false, meaning: 'CPU whose records were lost' },
-  { name: 'first_seq', type: 'UBIGINT', nullable: false, meaning: 'sequence number of the first lost record' },
+  { name: 'first_seq', type: 'BIGINT', nullable: false, meaning: 'sequence number of the first lost record' },
   {
     name: 'count',
-    type: 'UBIGINT',
+    type: 'BIGINT',
     nullable: false,
     meaning: 'how many consecutive sequence numbers were lost: `first_seq` .. `first_seq + count - 1`',
   },
   {
     name: 'ts_from',
-    type: 'TIMESTAMP_NS',
+    type: 'TIMESTAMPTZ',
     nullable: false,
-    meaning: 'UTC; the lost records were written at or after this time (usually the `ts` of the last record kept before the gap)',
+    meaning: 'UTC, floored to the microsecond; the lost records were written at or after this time (usually the time of the last record kept before the gap). Files are sorted by (`ts_from`, `ts_from_nanos`, `cpu`, `first_seq`)',
+  },
+  {
+    name: 'ts_from_nanos',
+    type: 'INTEGER',
+    nullable: false,
+    meaning: 'nanoseconds past `ts_from`\'s microsecond, 0..999 (exact ns: `epoch_us(ts_from) * 1000 + ts_from_nanos`)',
   },
   {
     name: 'ts_to',
-    type: 'TIMESTAMP_NS',
+    type: 'TIMESTAMPTZ',
     nullable: false,
-    meaning: 'UTC; the lost records were written at or before this time (usually the `ts` of the first record kept after the gap)',
+    meaning: 'UTC, floored to the microsecond; the lost records were written at or before this time (usually the time of the first record kept after the gap)',
+  },
+  {
+    name: 'ts_to_nanos',
+    type: 'INTEGER',
+    nullable: false,
+    meaning: 'nanoseconds past `ts_to`\'s microsecond, 0..999 (exact ns: `epoch_us(ts_to) * 1000 + ts_to_nanos`)',
   },
   {
     name: 'reason',
@@ -147,6 +181,11 @@ export const LOSSES_COLUMNS = [
   },
   { name: 'channel_id', type: 'VARCHAR', nullable: false, meaning: 'channel (module load) the lost sequence numbers belong to' },
 ] as const satisfies readonly ArchiveColumn[]
+
+/** The order of the rows in every `records` file (and of an hour's files after compaction). */
+export const RECORDS_SORT_KEY = ['ts', 'ts_nanos', 'cpu', 'seq'] as const satisfies readonly RecordsColumnName[]
+/** The order of the rows in every `losses` file. */
+export const LOSSES_SORT_KEY = ['ts_from', 'ts_from_nanos', 'cpu', 'first_seq'] as const satisfies readonly LossesColumnName[]
 
 /** Hive partition columns: not stored in the files, taken from the directory names. */
 export const PARTITION_COLUMNS = [
@@ -158,14 +197,18 @@ export const PARTITION_COLUMNS = [
 export type RecordsColumnName = (typeof RECORDS_COLUMNS)[number]['name']
 export type LossesColumnName = (typeof LOSSES_COLUMNS)[number]['name']
 
-/** Archive format version, written into every file's key/value metadata as `krelay.archive`. */
-export const ARCHIVE_FORMAT_VERSION = '1'
+/**
+ * Archive format version, written into every file's key/value metadata as `krelay.archive`.
+ * Version 1 (TIMESTAMP_NS `ts`, `mono_ns`, UBIGINT seqs) is still read by krelay's tools
+ * (offline/archive-scan.ts); ARCHIVE.md says what changed.
+ */
+export const ARCHIVE_FORMAT_VERSION = '2'
 
 /** The Markdown table ARCHIVE.md shows for a dataset (kept verbatim there; a test compares). */
 export function columnsMarkdown (columns: readonly ArchiveColumn[]): string {
-  const lines = ['| column | type | NULL | meaning |', '|---|---|---|---|']
+  const lines = ['| column | DuckDB type | Parquet type | NULL | meaning |', '|---|---|---|---|---|']
   for (const c of columns) {
-    lines.push(`| \`${c.name}\` | \`${c.type}\` | ${c.nullable ? 'yes' : 'no'} | ${c.meaning} |`)
+    lines.push(`| \`${c.name}\` | \`${c.type}\` | \`${PARQUET_TYPES[c.type]}\` | ${c.nullable ? 'yes' : 'no'} | ${c.meaning} |`)
   }
   return lines.join('\n')
 }

@@ -1,9 +1,10 @@
 // What an archive directory holds, read back with DuckDB as an analyst would: record
 // counts per channel and CPU, duplicates, per-file order, losses. Used by `krelay demo`
 // (host), the guest tests, the CLI tests and the collector tests.
-import fs from 'node:fs'
-import path from 'node:path'
-import { lit } from '../collector/archive/sql.ts'
+// Files of format version 1 and 2 alike (archive-scan.ts).
+import { archiveScan, datasetFiles } from './archive-scan.ts'
+
+export { parquetFiles } from './archive-scan.ts'
 
 export interface CpuCount {
   channelId: string
@@ -47,18 +48,9 @@ export interface ArchiveContents {
   hosts: string[]
 }
 
-/** *.parquet files under `dir` (names starting with a dot are not data). */
-export function parquetFiles (dir: string): string[] {
-  if (!fs.existsSync(dir)) return []
-  return (fs.readdirSync(dir, { recursive: true, withFileTypes: true }) as fs.Dirent[])
-    .filter(e => e.isFile() && e.name.endsWith('.parquet') && !e.name.startsWith('.'))
-    .map(e => path.join(e.parentPath, e.name))
-    .sort()
-}
-
 export async function readArchive (out: string): Promise<ArchiveContents> {
-  const recordFiles = parquetFiles(path.join(out, 'records'))
-  const lossFiles = parquetFiles(path.join(out, 'losses'))
+  const recordFiles = datasetFiles(out, 'records')
+  const lossFiles = datasetFiles(out, 'losses')
   const result: ArchiveContents = {
     records: 0,
     duplicates: 0,
@@ -82,8 +74,8 @@ export async function readArchive (out: string): Promise<ArchiveContents> {
       (await conn.runAndReadAll(sql)).getRowObjectsJS() as Record<string, unknown>[]
     const num = (v: unknown): number => Number(v ?? 0)
     const hosts = new Set<string>()
-    const recordsGlob = `read_parquet(${lit(path.join(out, 'records/**/*.parquet'))}, hive_partitioning = true, hive_types = {'host': 'VARCHAR'}`
-    const R = `${recordsGlob})`
+    const R = await archiveScan(conn, recordFiles, 'records', { hive: true, fileInfo: true })
+    const L = await archiveScan(conn, lossFiles, 'losses', { hive: true, fileInfo: true })
     if (recordFiles.length > 0) {
       for (const r of await rows(`SELECT channel_id, cpu, count(*) AS n, count(DISTINCT seq) AS d, min(seq) AS lo, max(seq) AS hi FROM ${R} GROUP BY ALL ORDER BY ALL`)) {
         result.perCpu.push({ channelId: String(r.channel_id), cpu: num(r.cpu), records: num(r.n), distinctSeqs: num(r.d), minSeq: num(r.lo), maxSeq: num(r.hi) })
@@ -91,11 +83,11 @@ export async function readArchive (out: string): Promise<ArchiveContents> {
       result.records = result.perCpu.reduce((s, c) => s + c.records, 0)
       result.duplicates = result.perCpu.reduce((s, c) => s + c.records - c.distinctSeqs, 0)
       const order = await rows(`
-        SELECT count(*) FILTER (WHERE ts < prev_ts) AS unsorted,
-               count(*) FILTER (WHERE (ts, cpu, seq) < (prev_ts, prev_cpu, prev_seq)) AS unsorted_key
-        FROM (SELECT ts, cpu, seq,
-                     lag(ts) OVER w AS prev_ts, lag(cpu) OVER w AS prev_cpu, lag(seq) OVER w AS prev_seq
-              FROM ${recordsGlob}, filename = true, file_row_number = true)
+        SELECT count(*) FILTER (WHERE ts_ns < prev_ts) AS unsorted,
+               count(*) FILTER (WHERE (ts_ns, cpu, seq) < (prev_ts, prev_cpu, prev_seq)) AS unsorted_key
+        FROM (SELECT ts_ns, cpu, seq,
+                     lag(ts_ns) OVER w AS prev_ts, lag(cpu) OVER w AS prev_cpu, lag(seq) OVER w AS prev_seq
+              FROM ${R}
               WINDOW w AS (PARTITION BY filename ORDER BY file_row_number))
         WHERE prev_ts IS NOT NULL`)
       result.unsortedRows = num(order[0]?.unsorted)
@@ -103,23 +95,21 @@ export async function readArchive (out: string): Promise<ArchiveContents> {
       for (const r of await rows(`SELECT DISTINCT host FROM ${R}`)) hosts.add(String(r.host))
     }
     if (lossFiles.length > 0) {
-      const glob = `read_parquet(${lit(path.join(out, 'losses/**/*.parquet'))}, hive_partitioning = true, hive_types = {'host': 'VARCHAR'}`
-      const L = `${glob})`
       for (const r of await rows(`SELECT channel_id, cpu, reason, count(*) AS n, sum(count) AS lost, min(first_seq) AS first FROM ${L} GROUP BY ALL ORDER BY ALL`)) {
         result.losses.push({ channelId: String(r.channel_id), cpu: num(r.cpu), reason: String(r.reason), rows: num(r.n), count: num(r.lost), firstSeq: num(r.first) })
       }
       result.lostRecords = result.losses.reduce((s, l) => s + l.count, 0)
       const order = await rows(`
-        SELECT count(*) FILTER (WHERE ts_from < prev) AS unsorted
-        FROM (SELECT ts_from, lag(ts_from) OVER (PARTITION BY filename ORDER BY file_row_number) AS prev
-              FROM ${glob}, filename = true, file_row_number = true))`)
+        SELECT count(*) FILTER (WHERE ts_from_ns < prev) AS unsorted
+        FROM (SELECT ts_from_ns, lag(ts_from_ns) OVER (PARTITION BY filename ORDER BY file_row_number) AS prev
+              FROM ${L})`)
       result.unsortedLossRows = num(order[0]?.unsorted)
       if (recordFiles.length > 0) {
         const overlaps = await rows(`SELECT count(*) AS n FROM ${R} r JOIN ${L} l
           ON r.channel_id = l.channel_id AND r.cpu = l.cpu AND r.seq >= l.first_seq AND r.seq < l.first_seq + l.count`)
         result.lossOverlaps = num(overlaps[0]?.n)
       }
-      const bad = await rows(`SELECT count(*) AS n FROM ${L} WHERE ts_from > ts_to OR ts_from < TIMESTAMP '2000-01-01'`)
+      const bad = await rows(`SELECT count(*) AS n FROM ${L} WHERE ts_from_ns > ts_to_ns OR ts_from < TIMESTAMPTZ '2000-01-01 00:00:00+00'`)
       result.badLossRanges = num(bad[0]?.n)
       for (const r of await rows(`SELECT DISTINCT host FROM ${L}`)) hosts.add(String(r.host))
     }

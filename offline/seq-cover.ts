@@ -3,9 +3,7 @@
 // `first_seq .. first_seq + count - 1`; together they must tile 1 .. the last sequence
 // number with no gap and no overlap (ARCHIVE.md, "What a loss row means"). Counting
 // records and losses cannot show that: a duplicated loss row and a missing record cancel.
-import path from 'node:path'
-import { lit } from '../collector/archive/sql.ts'
-import { parquetFiles } from './read-archive.ts'
+import { archiveScan, datasetFiles } from './archive-scan.ts'
 
 export interface SeqCover {
   channelId: string
@@ -29,21 +27,17 @@ export interface SeqCover {
 
 /** One row per (channel_id, cpu) found in either dataset, sorted. */
 export async function seqCover (out: string): Promise<SeqCover[]> {
-  const parts: string[] = []
-  const hive = 'hive_partitioning = true, hive_types = {\'host\': \'VARCHAR\'}'
-  if (parquetFiles(path.join(out, 'records')).length > 0) {
-    parts.push(`SELECT channel_id, cpu, seq::UBIGINT AS lo, seq::UBIGINT + 1 AS hi, 1 AS rec, 0 AS lost
-      FROM read_parquet(${lit(path.join(out, 'records/**/*.parquet'))}, ${hive})`)
-  }
-  if (parquetFiles(path.join(out, 'losses')).length > 0) {
-    parts.push(`SELECT channel_id, cpu, first_seq::UBIGINT, first_seq::UBIGINT + count, 0, count
-      FROM read_parquet(${lit(path.join(out, 'losses/**/*.parquet'))}, ${hive}) WHERE count > 0`)
-  }
-  if (parts.length === 0) return []
+  const recordFiles = datasetFiles(out, 'records')
+  const lossFiles = datasetFiles(out, 'losses')
+  if (recordFiles.length === 0 && lossFiles.length === 0) return []
   const { DuckDBInstance } = await import('@duckdb/node-api')
   const instance = await DuckDBInstance.create(':memory:')
   const conn = await instance.connect()
   try {
+    const parts = [
+      `SELECT channel_id, cpu, seq AS lo, seq + 1 AS hi, 1 AS rec, 0 AS lost FROM ${await archiveScan(conn, recordFiles, 'records', { columns: ['channel_id', 'cpu', 'seq'] })}`,
+      `SELECT channel_id, cpu, first_seq, first_seq + count, 0, count FROM ${await archiveScan(conn, lossFiles, 'losses', { columns: ['channel_id', 'cpu', 'first_seq', 'count'] })} WHERE count > 0`,
+    ]
     // `reach`: the end of everything before this span in (lo, hi) order
     const sql = `
       WITH spans AS (${parts.join(' UNION ALL ')}),

@@ -2,8 +2,7 @@
 // its ts_from and ts_to are the records on either side of it. offline/seq-cover.ts says
 // whether records and loss rows cover every seq once; this says where each loss row lies.
 // Shared by the host and guest tests of lost records.
-import path from 'node:path'
-import { lit } from '../collector/archive/sql.ts'
+import { archiveScan, datasetFiles } from '../offline/archive-scan.ts'
 
 export interface LossRowRead {
   cpu: number
@@ -19,19 +18,13 @@ export async function readLossRows (out: string): Promise<LossRowRead[]> {
   const { DuckDBInstance } = await import('@duckdb/node-api')
   const instance = await DuckDBInstance.create(':memory:')
   const conn = await instance.connect()
-  const opts = "hive_partitioning = true, hive_types = {'host': 'VARCHAR'}"
-  const R = `read_parquet(${lit(path.join(out, 'records/**/*.parquet'))}, ${opts})`
-  const L = `read_parquet(${lit(path.join(out, 'losses/**/*.parquet'))}, ${opts})`
   const rows = async (sql: string): Promise<Record<string, unknown>[]> =>
     (await conn.runAndReadAll(sql)).getRowObjectsJS() as Record<string, unknown>[]
   try {
-    await conn.run(`CREATE TABLE r AS SELECT cpu, seq::BIGINT AS seq, ts FROM ${R}`)
-    try {
-      await conn.run(`CREATE TABLE l AS SELECT cpu, first_seq::BIGINT AS first_seq, count::BIGINT AS count, ts_from, ts_to, reason FROM ${L}`)
-    } catch {
-      // no loss file at all
-      await conn.run('CREATE TABLE l (cpu INTEGER, first_seq BIGINT, count BIGINT, ts_from TIMESTAMP_NS, ts_to TIMESTAMP_NS, reason VARCHAR)')
-    }
+    // exact ns times, from files of either format version (offline/archive-scan.ts)
+    await conn.run(`CREATE TABLE r AS SELECT cpu, seq, ts_ns AS ts FROM ${await archiveScan(conn, datasetFiles(out, 'records'), 'records')}`)
+    await conn.run(`CREATE TABLE l AS SELECT cpu, first_seq, count, ts_from_ns AS ts_from, ts_to_ns AS ts_to, reason
+      FROM ${await archiveScan(conn, datasetFiles(out, 'losses'), 'losses')}`)
     const losses: LossRowRead[] = (await rows(`
       SELECT cpu, reason, first_seq, count,
         coalesce(ts_from = (SELECT r.ts FROM r WHERE r.cpu = l.cpu AND r.seq = l.first_seq - 1), false)

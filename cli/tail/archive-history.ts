@@ -1,8 +1,7 @@
 // The archive's part of the history (cli/tail/history.ts): its published records as wire
-// records, and its losses, read with DuckDB as offline/read-archive.ts does.
-import path from 'node:path'
-import { lit } from '../../collector/archive/sql.ts'
-import { parquetFiles } from '../../offline/read-archive.ts'
+// records, and its losses, read with DuckDB as offline/read-archive.ts does (files of format
+// version 1 and 2 alike: offline/archive-scan.ts).
+import { archiveScan, datasetFiles } from '../../offline/archive-scan.ts'
 import { dataView } from '../../formats/bytes.ts'
 import { writeRecord } from '../../formats/record.ts'
 import { CTX_NAMES, KIND_BINARY, KIND_TEXT, LEVEL_NAMES, recordLength } from '../../formats/wire.ts'
@@ -20,8 +19,8 @@ export interface ArchiveHistory { records: HistoryRecord[], losses: HistoryLoss[
  */
 export async function archiveHistory (out: string, w: HistoryWindow, filtered: boolean, extra: number, cpus?: readonly number[]): Promise<ArchiveHistory> {
   const result: ArchiveHistory = { records: [], losses: [] }
-  const recordFiles = parquetFiles(path.join(out, 'records'))
-  const lossFiles = parquetFiles(path.join(out, 'losses'))
+  const recordFiles = datasetFiles(out, 'records')
+  const lossFiles = datasetFiles(out, 'losses')
   if (recordFiles.length === 0 && lossFiles.length === 0) return result
   const { DuckDBInstance } = await import('@duckdb/node-api')
   const instance = await DuckDBInstance.create(':memory:')
@@ -29,8 +28,7 @@ export async function archiveHistory (out: string, w: HistoryWindow, filtered: b
   try {
     const rows = async (sql: string): Promise<Record<string, unknown>[]> =>
       (await conn.runAndReadAll(sql)).getRowObjectsJS() as Record<string, unknown>[]
-    const glob = (d: string): string => `read_parquet(${lit(path.join(out, d, '**/*.parquet'))}, hive_partitioning = true, hive_types = {'host': 'VARCHAR'})`
-    const since = w.since === undefined ? '' : `ts >= make_timestamp_ns(${w.since})`
+    const since = w.since === undefined ? '' : `ts_ns >= ${w.since}`
     const channels = new Map<string, ChannelInfo>()
     const channel = (id: string, m2r: bigint): ChannelInfo => {
       let ch = channels.get(id)
@@ -40,10 +38,10 @@ export async function archiveHistory (out: string, w: HistoryWindow, filtered: b
     if (recordFiles.length > 0) {
       const where = [since, cpus === undefined ? '' : `cpu IN (${cpus.join(',')})`].filter(s => s !== '')
       const limit = filtered || w.since !== undefined ? '' : `LIMIT ${w.lines + extra}`
-      const sql = `SELECT channel_id, cpu, seq::DOUBLE AS seq, mono_ns::VARCHAR AS mono, (epoch_ns(ts) - mono_ns)::VARCHAR AS m2r,
+      const sql = `SELECT channel_id, cpu, seq::DOUBLE AS seq, mono_ns::VARCHAR AS mono, mono_offset_ns::VARCHAR AS m2r,
           level, type, ctx, pid, comm, msg, data
-        FROM ${glob('records')} ${where.length > 0 ? 'WHERE ' + where.join(' AND ') : ''}
-        ORDER BY ts DESC, cpu DESC, seq DESC ${limit}`
+        FROM ${await archiveScan(conn, recordFiles, 'records')} ${where.length > 0 ? 'WHERE ' + where.join(' AND ') : ''}
+        ORDER BY ts_ns DESC, cpu DESC, seq DESC ${limit}`
       for (const r of await rows(sql)) {
         const mono = BigInt(r.mono as string)
         const ch = channel(String(r.channel_id), BigInt(r.m2r as string))
@@ -70,8 +68,9 @@ export async function archiveHistory (out: string, w: HistoryWindow, filtered: b
       }
     }
     if (lossFiles.length > 0) {
-      const sql = `SELECT channel_id, cpu, first_seq::DOUBLE AS first_seq, count::DOUBLE AS count, epoch_ns(ts_from)::VARCHAR AS t0,
-          epoch_ns(ts_to)::VARCHAR AS t1, reason FROM ${glob('losses')} ${since === '' ? '' : 'WHERE ts_to >= make_timestamp_ns(' + String(w.since) + ')'}`
+      const sql = `SELECT channel_id, cpu, first_seq::DOUBLE AS first_seq, count::DOUBLE AS count, ts_from_ns::VARCHAR AS t0,
+          ts_to_ns::VARCHAR AS t1, reason FROM ${await archiveScan(conn, lossFiles, 'losses')}
+        ${w.since === undefined ? '' : `WHERE ts_to_ns >= ${w.since}`}`
       for (const r of await rows(sql)) {
         const id = String(r.channel_id)
         const ch = channels.get(id) ?? channel(id, 0n)

@@ -1,7 +1,8 @@
 // Reads one published archive file with DuckDB, a chunk of rows (2048) at a time, so that
-// an archive of any size is never loaded: only the file being read is open.
+// an archive of any size is never loaded: only the file being read is open. Files of
+// format version 1 and 2 alike (offline/archive-scan.ts).
 import type { DuckDBConnection } from '@duckdb/node-api'
-import { lit } from '../../collector/archive/sql.ts'
+import { archiveScan } from '../../offline/archive-scan.ts'
 import { LOSS_SELECT, RECORD_SELECT, type LossTuple, type RecordTuple } from './archive-row.ts'
 
 export class ArchiveReader {
@@ -23,12 +24,12 @@ export class ArchiveReader {
 
   /** Each row of a `records` file, in file order ((ts, cpu, seq)); `chunk` after each chunk. */
   async records (file: string, each: (row: RecordTuple) => void, chunk: () => Promise<void>): Promise<void> {
-    await this.rows(`SELECT ${RECORD_SELECT} FROM read_parquet(${lit(file)})`, each as (r: unknown[]) => void, chunk)
+    await this.rows(`SELECT ${RECORD_SELECT} FROM ${await archiveScan(this.conn, [file], 'records')}`, each as (r: unknown[]) => void, chunk)
   }
 
   /** Each row of a `losses` file, in file order ((ts_from, cpu, first_seq)). */
   async losses (file: string, each: (row: LossTuple) => void, chunk: () => Promise<void>): Promise<void> {
-    await this.rows(`SELECT ${LOSS_SELECT} FROM read_parquet(${lit(file)})`, each as (r: unknown[]) => void, chunk)
+    await this.rows(`SELECT ${LOSS_SELECT} FROM ${await archiveScan(this.conn, [file], 'losses')}`, each as (r: unknown[]) => void, chunk)
   }
 
   /**
@@ -40,10 +41,10 @@ export class ArchiveReader {
     return r.getRowsJS()[0]?.[0] !== 0n
   }
 
-  /** The largest time in a file (`ts`, or `ts_from` for losses), from its statistics. */
+  /** The largest time in a file (`ts`, or `ts_from` for losses), exact (0 for a file of no rows). */
   async lastTs (file: string, dataset: 'records' | 'losses'): Promise<bigint> {
-    const col = dataset === 'records' ? 'ts' : 'ts_from'
-    const r = await this.conn.runAndReadAll(`SELECT epoch_ns(max(${col})) FROM read_parquet(${lit(file)})`)
+    const col = dataset === 'records' ? 'ts_ns' : 'ts_from_ns'
+    const r = await this.conn.runAndReadAll(`SELECT max(${col}) FROM ${await archiveScan(this.conn, [file], dataset)}`)
     return (r.getRowsJS()[0]?.[0] as bigint | null) ?? 0n
   }
 

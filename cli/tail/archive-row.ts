@@ -9,10 +9,10 @@ import { u64FromBigInt } from '../../formats/u64.ts'
 import { CTX_NAMES, KIND_BINARY, KIND_TEXT, LEVEL_NAMES, RECORD_HDR_SIZE } from '../../formats/wire.ts'
 import type { LossRow } from '../../collector/archive/types.ts'
 
-/** The columns read from a `records` file, in this order (ts as UTC ns since the epoch). */
-export const RECORD_SELECT = 'epoch_ns(ts), mono_ns, cpu, seq, level, type, ctx, pid, comm, msg, data, channel_id'
+/** The columns read from a `records` file (offline/archive-scan.ts), in this order (ts_ns: UTC ns since the epoch). */
+export const RECORD_SELECT = 'ts_ns, mono_ns, cpu, seq, level, type, ctx, pid, comm, msg, data, channel_id'
 /** The columns read from a `losses` file, in this order. */
-export const LOSS_SELECT = 'epoch_ns(ts_from), epoch_ns(ts_to), cpu, first_seq, count, reason, channel_id'
+export const LOSS_SELECT = 'ts_from_ns, ts_to_ns, cpu, first_seq, count, reason, channel_id'
 
 export type RecordTuple = [bigint, bigint, number, bigint, string, string, string, number, string, string | null, Uint8Array | null, string]
 export type LossTuple = [bigint, bigint, number, bigint, bigint, string, string]

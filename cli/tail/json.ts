@@ -1,6 +1,9 @@
 // The JSON lines of `krelay tail --json` (formats/JSON-LINES.md): one object per line, a
 // record with the archive's column names and values (formats/archive-schema.ts), a loss
 // or reload with the losses dataset's columns after an `event`, a skip with its count.
+// A time is one exact RFC 3339 string where the archive has a microsecond timestamp and
+// its nanoseconds (`ts` and `ts_nanos`), and a record has the kernel's `mono_ns` where
+// the archive has `mono_offset_ns` (both give the same: mono_ns = UTC ns - offset).
 // The field lists below are the one definition; test/cli/tail/json.test.ts checks that
 // JSON-LINES.md shows them verbatim and that the lines have exactly these keys, in order.
 import {
@@ -32,9 +35,14 @@ const TS = 'RFC 3339 UTC with exactly 9 fractional digits, `2026-11-30T06:21:07.
 const record = (name: RecordsColumnName): string => archiveMeaning(RECORDS_COLUMNS, name)
 const loss = (name: LossesColumnName): string => archiveMeaning(LOSSES_COLUMNS, name)
 
+/** A record line's fields: the archive's, the exact time in `ts`, the kernel's time instead of its offset. */
+export type RecordFieldName = Exclude<RecordsColumnName, 'ts_nanos' | 'mono_offset_ns'> | 'mono_ns'
+/** A loss line's fields besides `event`: the archive's, each time exact in one field. */
+export type LossFieldName = Exclude<LossesColumnName, 'ts_from_nanos' | 'ts_to_nanos'>
+
 /** A record line: the archive's `records` columns, in their order. */
 export const RECORD_FIELDS: readonly JsonField[] = [
-  { name: 'ts', type: 'string', meaning: `${TS}: the archive's \`ts\`, \`mono_ns\` plus the channel's \`mono_to_realtime_ns\` (PROTOCOL.md §2)` },
+  { name: 'ts', type: 'string', meaning: `${TS}: the archive's \`ts\` with its \`ts_nanos\`, \`mono_ns\` plus the channel's \`mono_to_realtime_ns\` (PROTOCOL.md §2)` },
   {
     name: 'mono_ns',
     type: 'string',
@@ -60,14 +68,19 @@ export const RECORD_FIELDS: readonly JsonField[] = [
   { name: 'channel_id', type: 'string', meaning: record('channel_id') },
 ]
 
+/** The meaning of a loss time without the archive's note on its microseconds and file order. */
+function lossTime (name: 'ts_from' | 'ts_to'): string {
+  return loss(name).replace(/^UTC, floored to the microsecond; /, '').replace(/\. Files are sorted by .*$/, '')
+}
+
 /** A loss or reload line: `event`, then the archive's `losses` columns, in their order. */
 export const LOSS_FIELDS: readonly JsonField[] = [
   { name: 'event', type: 'string', meaning: '`loss`, or `reload` for a row of reason `reload` (the module was unloaded: this CPU\'s stream of the channel ended)' },
   { name: 'cpu', type: 'number', meaning: loss('cpu') },
   { name: 'first_seq', type: 'number', meaning: loss('first_seq') },
   { name: 'count', type: 'number', meaning: `${loss('count')}; 0 for \`reload\`` },
-  { name: 'ts_from', type: 'string', meaning: `${TS}; ${loss('ts_from').replace(/^UTC; /, '')}` },
-  { name: 'ts_to', type: 'string', meaning: `${TS}; ${loss('ts_to').replace(/^UTC; /, '')}` },
+  { name: 'ts_from', type: 'string', meaning: `${TS}; ${lossTime('ts_from')}` },
+  { name: 'ts_to', type: 'string', meaning: `${TS}; ${lossTime('ts_to')}` },
   { name: 'reason', type: 'string', meaning: loss('reason').replace('see "What a loss row means"', 'see ARCHIVE.md, "What a loss row means"') },
   { name: 'channel_id', type: 'string', meaning: loss('channel_id') },
 ]
@@ -107,7 +120,7 @@ export function recordJson (view: DataView, off: number, cpu: number, ch: Channe
     msg: text ? textOf(d) : null,
     data: text ? null : payloadOf(d).toString('base64'),
     channel_id: ch.channelId,
-  } satisfies Record<RecordsColumnName, unknown>
+  } satisfies Record<RecordFieldName, unknown>
   return jsonVisible(JSON.stringify(line))
 }
 
@@ -122,7 +135,7 @@ export function lossJson (row: LossRow, ch: ChannelInfo): string {
     ts_to: utcText(utcNs(row.toHi, row.toLo, ch)),
     reason: row.reason,
     channel_id: ch.channelId,
-  } satisfies Record<LossesColumnName | 'event', unknown>
+  } satisfies Record<LossFieldName | 'event', unknown>
   return jsonVisible(JSON.stringify(line))
 }
 

@@ -1,7 +1,7 @@
 // The `losses` dataset writer: one row per run of lost sequence numbers. Same staging,
 // rotation and publication as records (stager.ts, publisher.ts); partitioned by the hour of ts_from.
 
-import { LOSS_REASONS, type LossReason } from '../../formats/archive-schema.ts'
+import { LOSS_REASONS, LOSSES_COLUMNS, LOSSES_SORT_KEY, type LossReason } from '../../formats/archive-schema.ts'
 import { DatasetWriter } from './dataset-writer.ts'
 import { Stager } from './stager.ts'
 import { lossesSelect, LOSSES_STAGING } from './sql.ts'
@@ -17,7 +17,8 @@ export const LOSSES_SPEC = {
   dataset: 'losses',
   columns: LOSSES_STAGING,
   select: lossesSelect,
-  orderBy: 'ts_from, cpu, first_seq',
+  archiveColumns: LOSSES_COLUMNS,
+  orderBy: LOSSES_SORT_KEY.join(', '),
   timeHi: 'from_hi',
   timeLo: 'from_lo',
   rawMaxSeqSql: 'first_seq + "count" - 1',

@@ -12,6 +12,7 @@ import type { DuckDBConnection, DuckDBResultReader } from '@duckdb/node-api'
 import { closeSync } from 'node:fs'
 import { ensureDurableDir, publishFile, removeQuietly } from '../durable.ts'
 import { chmodFileSync, createFileSync } from '../file-mode.ts'
+import { ensureDatasetFile } from './empty-file.ts'
 import { ArchiveWriteError } from './errors.ts'
 import { fileBaseName, finalName, partialName, partitionDir } from './paths.ts'
 import { copySql, stageChannelsSql, stageMetaSql, stageSource } from './sql.ts'
@@ -39,6 +40,8 @@ export class Publisher {
   private readonly hooks: StagerHooks
   private chain: Promise<unknown> = Promise.resolve()
   private readonly knownDirs = new Set<string>()
+  /** when the writer started (ms), while the dataset's empty file may still be needed (empty-file.ts) */
+  private emptyFileAt: number | null = null
 
   constructor (
     spec: DatasetSpec, conn: DuckDBConnection, metaConn: DuckDBConnection,
@@ -62,6 +65,16 @@ export class Publisher {
     const last = sealed.at(-1)?.id ?? 0
     const run = async (): Promise<Published[]> => {
       const done: Published[] = []
+      // a stage about to be published makes the dataset exist: no empty file then
+      if (this.emptyFileAt !== null && !(sealed.length > 0 && sealed[0]!.id <= last)) {
+        try {
+          await ensureDatasetFile(this.conn, this.spec, this.opts, this.emptyFileAt, this.knownDirs)
+        } catch (e) {
+          const ex = e as { archivePath?: string; archiveCause?: unknown }
+          throw new ArchiveWriteError(ex.archivePath ?? this.opts.out, ex.archiveCause ?? e, done)
+        }
+        this.emptyFileAt = null
+      }
       while (sealed.length > 0 && sealed[0]!.id <= last) {
         const st = sealed[0]!
         let p: Published
@@ -74,6 +87,7 @@ export class Publisher {
         sealed.shift()
         released(st)
         done.push(p)
+        this.emptyFileAt = null
         await removeQuietly(st.path)
       }
       return done
@@ -81,6 +95,18 @@ export class Publisher {
     const p = this.chain.then(run, run)
     this.chain = p.catch(() => undefined)
     return p
+  }
+
+  /**
+   * Writes the dataset's empty file if the host has no file of it (empty-file.ts), as the
+   * writer opens at `nowMs`. A failure is not thrown here: the next publish tries again
+   * first and reports it.
+   */
+  async ensureDataset (nowMs: number): Promise<void> {
+    this.emptyFileAt = nowMs
+    try {
+      await this.publishSealed([], () => {})
+    } catch {}
   }
 
   /**

@@ -9,6 +9,7 @@ import {
   recordCommOffset, recordCtx, recordKind, recordLen, recordLevel, recordPad, recordPayloadOffset, recordPid, recordSeq,
   recordTsHi, recordTsLo, recordType,
 } from '../../formats/record.ts'
+import { RECORDS_COLUMNS, RECORDS_SORT_KEY } from '../../formats/archive-schema.ts'
 import { COMM_LEN, KIND_TEXT } from '../../formats/wire.ts'
 import { DatasetWriter } from './dataset-writer.ts'
 import type { ByteColumn } from './plain-parquet.ts'
@@ -27,7 +28,8 @@ export const RECORDS_SPEC = {
   dataset: 'records',
   columns: RECORDS_STAGING,
   select: recordsSelect,
-  orderBy: 'ts, cpu, seq',
+  archiveColumns: RECORDS_COLUMNS,
+  orderBy: RECORDS_SORT_KEY.join(', '),
   timeHi: 'ts_hi',
   timeLo: 'ts_lo',
   rawMaxSeqSql: 'seq',

@@ -35,9 +35,18 @@ export function utcNs (hi: string, lo: string, offsetSql: string): string {
   return `(${mono(hi, lo)} + ${offsetSql})`
 }
 
-/** TIMESTAMP_NS of mono + offset. */
+/**
+ * The TIMESTAMPTZ of mono + offset, floored to the microsecond (`ts`). UTC times the
+ * archive stores are >= 0 (checked at append, time.ts), so `//` (which truncates) floors.
+ * make_timestamptz(micros) does not depend on the session's TimeZone.
+ */
 export function utc (hi: string, lo: string, offsetSql: string): string {
-  return `make_timestamp_ns(${utcNs(hi, lo, offsetSql)})`
+  return `make_timestamptz(${utcNs(hi, lo, offsetSql)} // 1000)`
+}
+
+/** The nanoseconds past utc()'s microsecond, 0..999 (`ts_nanos`), as INTEGER. */
+export function utcNanos (hi: string, lo: string, offsetSql: string): string {
+  return `CAST(${utcNs(hi, lo, offsetSql)} % 1000 AS INTEGER)`
 }
 
 function selectList<N extends string> (columns: readonly { readonly name: N }[], exprs: Record<N, string>): string {
@@ -67,9 +76,10 @@ export const RECORDS_STAGING = [
 export function recordsSelect (from: string, ch: StageChannels): string {
   const exprs: Record<RecordsColumnName, string> = {
     ts: utc('ts_hi', 'ts_lo', ch.offsetSql),
-    mono_ns: mono('ts_hi', 'ts_lo'),
+    ts_nanos: utcNanos('ts_hi', 'ts_lo', ch.offsetSql),
+    mono_offset_ns: ch.offsetSql,
     cpu: 'cpu',
-    seq: 'CAST(seq AS UBIGINT)',
+    seq: 'CAST(seq AS BIGINT)',
     level: codeNames('"level"', LEVEL_NAMES),
     type: typeNameSql,
     ctx: codeNames('ctx', CTX_NAMES),
@@ -97,10 +107,12 @@ export const LOSSES_STAGING = [
 export function lossesSelect (from: string, ch: StageChannels): string {
   const exprs: Record<LossesColumnName, string> = {
     cpu: 'cpu',
-    first_seq: 'CAST(first_seq AS UBIGINT)',
-    count: 'CAST("count" AS UBIGINT)',
+    first_seq: 'CAST(first_seq AS BIGINT)',
+    count: 'CAST("count" AS BIGINT)',
     ts_from: utc('from_hi', 'from_lo', ch.offsetSql),
+    ts_from_nanos: utcNanos('from_hi', 'from_lo', ch.offsetSql),
     ts_to: utc('to_hi', 'to_lo', ch.offsetSql),
+    ts_to_nanos: utcNanos('to_hi', 'to_lo', ch.offsetSql),
     reason: codeNames('reason', LOSS_REASONS),
     channel_id: ch.channelIdSql,
   }
@@ -139,6 +151,36 @@ export function stageSource (path: string): string {
   return `read_parquet(${lit(path)})`
 }
 
+/** Settings of an archive file's Parquet encoding. */
+export interface CopyOptions {
+  /** zstd level, 1..22 (the collector writes 3; compaction 9) */
+  readonly zstdLevel: number;
+  /** rows per row group (DuckDB rounds to whole 2048-row vectors; the collector writes 61,440, compaction 122,880) */
+  readonly rowGroupSize: number;
+}
+
+/**
+ * The options of every COPY that writes an archive file (the collector's publish, the
+ * empty dataset file, compaction): Parquet format version 2 encodings
+ * (DELTA_BINARY_PACKED for the sorted integers, DELTA_LENGTH_BYTE_ARRAY,
+ * RLE_DICTIONARY; ARCHIVE.md "Encoding and size"), zstd, the row group size, and the key/value
+ * metadata that names the archive format version and the dataset (and `extraKv`, e.g.
+ * compaction's own keys). USE_TMP_FILE false:
+ * DuckDB writes into the file the caller created (durable.ts's publish renames it).
+ */
+export function copyOptions (dataset: 'records' | 'losses', opts: CopyOptions, extraKv: ReadonlyMap<string, string> = new Map()): string {
+  if (!Number.isInteger(opts.zstdLevel) || opts.zstdLevel < 1 || opts.zstdLevel > 22) {
+    throw new RangeError(`archive: zstd level ${opts.zstdLevel} is not 1..22`)
+  }
+  if (!Number.isInteger(opts.rowGroupSize) || opts.rowGroupSize < 1) {
+    throw new RangeError(`archive: row group size ${opts.rowGroupSize} is not a positive integer`)
+  }
+  return 'FORMAT parquet, PARQUET_VERSION V2, USE_TMP_FILE false, COMPRESSION zstd, ' +
+    `COMPRESSION_LEVEL ${opts.zstdLevel}, ROW_GROUP_SIZE ${opts.rowGroupSize}, ` +
+    `KV_METADATA {'krelay.archive': '${ARCHIVE_FORMAT_VERSION}', 'krelay.dataset': '${dataset}'` +
+    [...extraKv].map(([k, v]) => `, ${lit(k)}: ${lit(v)}`).join('') + '}'
+}
+
 /**
  * COPY of a stage's archive rows, sorted, to a Parquet file at `path`. Rows staged in
  * order already (`ordered`) are copied without an ORDER BY: DuckDB keeps a table's
@@ -148,12 +190,12 @@ export function stageSource (path: string): string {
  * set, no link followed) instead of a `tmp_` file of its own beside it (the `.partial` is
  * already the temporary file: a crash leaves only names removePartialFiles knows).
  */
-export function copySql (
-  select: string, spec: DatasetSpec, path: string,
-  opts: { readonly zstdLevel: number; readonly rowGroupSize: number }, ordered = false
-): string {
+export function copySql (select: string, spec: DatasetSpec, path: string, opts: CopyOptions, ordered = false): string {
   const order = ordered ? '' : ` ORDER BY ${spec.orderBy}`
-  return `COPY (${select}${order}) TO ${lit(path)} (FORMAT parquet, USE_TMP_FILE false, COMPRESSION zstd, ` +
-    `COMPRESSION_LEVEL ${opts.zstdLevel}, ROW_GROUP_SIZE ${opts.rowGroupSize}, ` +
-    `KV_METADATA {'krelay.archive': '${ARCHIVE_FORMAT_VERSION}', 'krelay.dataset': '${spec.dataset}'})`
+  return `COPY (${select}${order}) TO ${lit(path)} (${copyOptions(spec.dataset, opts)})`
+}
+
+/** A zero-row SELECT with the dataset's archive columns and types (the empty dataset file). */
+export function emptySelect (columns: readonly { readonly name: string; readonly type: string }[]): string {
+  return `SELECT ${columns.map((c) => `CAST(NULL AS ${c.type}) AS "${c.name}"`).join(', ')} WHERE false`
 }

@@ -186,7 +186,10 @@ export class Stager {
     const setting = await queryConn.runAndReadAll("SELECT current_setting('preserve_insertion_order')")
     const keepsOrder = setting.getRows()[0]?.[0] === true
     const stageDir = makeStageDir(tempDirectoryOf(opts), spec.dataset)
-    return new Stager(spec, opts, hooks, instance, ownsInstance, queryConn, metaConn, stageDir, keepsOrder)
+    const s = new Stager(spec, opts, hooks, instance, ownsInstance, queryConn, metaConn, stageDir, keepsOrder)
+    // the dataset exists from the start, also if it never gets a row (empty-file.ts)
+    await s.publisher.ensureDataset(s.now())
+    return s
   }
 
   // ---- column access for the dataset writers (once, at construction) ----

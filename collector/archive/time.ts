@@ -17,7 +17,11 @@ export const Q_UNIT = 4096
 export const Q_PER_HOUR = 878_906_250
 const TWO_20 = 1048576
 
-/** Largest t the archive accepts: DuckDB's TIMESTAMP_NS stops at 2^63 - 2 (2^63 - 1 is `infinity`). */
+/**
+ * Largest t the archive accepts: the largest DuckDB TIMESTAMP_NS (2^63 - 2; 2^63 - 1 is
+ * `infinity`), so that every exact time `epoch_us(ts) * 1000 + ts_nanos` is also a
+ * TIMESTAMP_NS for a reader that wants one (and format version 1 held the same range).
+ */
 export const MAX_TS_NS = (1n << 63n) - 2n
 /** q and r of MAX_TS_NS */
 export const MAX_Q = 2 ** 51 - 1

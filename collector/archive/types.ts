@@ -1,5 +1,5 @@
 import type { DuckDBInstance } from '@duckdb/node-api'
-import type { LossReason } from '../../formats/archive-schema.ts'
+import type { ArchiveColumn, LossReason } from '../../formats/archive-schema.ts'
 
 /**
  * One record, as the caller hands it to `RecordsWriter.append`. The caller owns the
@@ -129,9 +129,11 @@ export interface DatasetSpec {
   readonly dataset: 'records' | 'losses';
   /** staging columns besides `stage` and `ch`, which the stager adds */
   readonly columns: readonly StagingColumn[];
+  /** the dataset's archive columns (formats/archive-schema.ts) */
+  readonly archiveColumns: readonly ArchiveColumn[];
   /** SELECT ... FROM `from` (a stage's rows), producing the archive columns in schema order */
   select(from: string, ch: StageChannels): string;
-  /** ORDER BY list for the file */
+  /** ORDER BY list for the file (the schema's sort key) */
   readonly orderBy: string;
   /** staging columns (u32 halves of monotonic ns) of the time that decides the partition */
   readonly timeHi: string;

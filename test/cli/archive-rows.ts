@@ -22,9 +22,9 @@ export async function archiveRows (out: string): Promise<Row[]> {
   const conn = await db.connect()
   try {
     const glob = path.join(out, 'records/**/*.parquet').replace(/'/g, "''")
-    const r = await conn.runAndReadAll(`SELECT channel_id, cpu, seq::BIGINT::INTEGER AS seq, epoch_ns(ts)::VARCHAR AS epoch_ns, mono_ns::VARCHAR AS mono_ns,
+    const r = await conn.runAndReadAll(`SELECT channel_id, cpu, seq::BIGINT::INTEGER AS seq, (epoch_us(ts) * 1000 + ts_nanos)::VARCHAR AS epoch_ns, (epoch_us(ts) * 1000 + ts_nanos - mono_offset_ns)::VARCHAR AS mono_ns,
       level, type, pid, comm, msg, to_base64(data) AS data
-      FROM read_parquet('${glob}', hive_partitioning = true) ORDER BY ts, cpu, seq`)
+      FROM read_parquet('${glob}', hive_partitioning = true) ORDER BY ts, ts_nanos, cpu, seq`)
     return r.getRowObjectsJS() as unknown as Row[]
   } finally {
     conn.closeSync()

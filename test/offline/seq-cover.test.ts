@@ -16,7 +16,7 @@ async function archive (records: Array<[number, number]>, losses: Array<[number,
       if (rows.length === 0) return
       const dir = path.join(out, dataset, 'host=h')
       fs.mkdirSync(dir, { recursive: true })
-      await conn.run(`COPY (SELECT ${select} FROM (VALUES ${rows.join(', ')}) v(a, b, c)) TO '${dir}/x.parquet' (FORMAT parquet)`)
+      await conn.run(`COPY (SELECT ${select} FROM (VALUES ${rows.join(', ')}) v(a, b, c)) TO '${dir}/x.parquet' (FORMAT parquet, KV_METADATA {'krelay.archive': '1'})`)
     }
     await write('records', '\'c1\' AS channel_id, a::INTEGER AS cpu, b::UBIGINT AS seq', records.map(([cpu, seq]) => `(${cpu}, ${seq}, 0)`))
     await write('losses', '\'c1\' AS channel_id, a::INTEGER AS cpu, b::UBIGINT AS first_seq, c::UBIGINT AS count', losses.map(r => `(${r.join(', ')})`))

@@ -21,9 +21,10 @@ async function duckRows (dir: string): Promise<Row[]> {
   const conn = await db.connect()
   try {
     const glob = path.join(dir, 'records/**/*.parquet').replace(/'/g, "''")
-    const r = await conn.runAndReadAll(`SELECT epoch_ns(ts)::VARCHAR AS ts_ns, host, mono_ns::VARCHAR AS mono_ns, cpu, seq::INTEGER AS seq,
+    const r = await conn.runAndReadAll(`SELECT (epoch_us(ts) * 1000 + ts_nanos)::VARCHAR AS ts_ns, host,
+      (epoch_us(ts) * 1000 + ts_nanos - mono_offset_ns)::VARCHAR AS mono_ns, cpu, seq::INTEGER AS seq,
       level, type, ctx, pid, comm, msg, to_base64(data) AS data, channel_id
-      FROM read_parquet('${glob}', hive_partitioning = true, hive_types = {'host': 'VARCHAR'}) ORDER BY ts, host, cpu, seq`)
+      FROM read_parquet('${glob}', hive_partitioning = true, hive_types = {'host': 'VARCHAR'}) ORDER BY ts, ts_nanos, host, cpu, seq`)
     return r.getRowObjectsJS() as unknown as Row[]
   } finally {
     conn.closeSync()

@@ -41,6 +41,26 @@ export function parquetFiles (dir: string): string[] {
   return listFiles(dir).filter((f) => f.endsWith('.parquet'))
 }
 
+/** The zero-row files under dir (relative paths, sorted): a writer's empty dataset file (empty-file.ts). */
+export async function zeroRowFiles (dir: string): Promise<string[]> {
+  const files = parquetFiles(dir)
+  if (files.length === 0) return []
+  const rows = await query(`SELECT file_name FROM parquet_file_metadata([${files.map((f) => `'${join(dir, f)}'`).join(', ')}]) WHERE num_rows = 0`)
+  return rows.map((r) => String(r[0]).slice(dir.length + 1)).sort()
+}
+
+/** The *.parquet files under dir but the zero-row ones (relative paths, sorted). */
+export async function dataParquetFiles (dir: string): Promise<string[]> {
+  const empty = new Set(await zeroRowFiles(dir))
+  return parquetFiles(dir).filter((f) => !empty.has(f))
+}
+
+/** Every file under dir but the zero-row ones (relative paths, sorted). */
+export async function listDataFiles (dir: string): Promise<string[]> {
+  const empty = new Set(await zeroRowFiles(dir))
+  return listFiles(dir).filter((f) => !empty.has(f))
+}
+
 let reader: Promise<DuckDBConnection> | undefined
 /** A DuckDB connection of its own, as an analyst would have. */
 export function readerConn (): Promise<DuckDBConnection> {
@@ -60,6 +80,14 @@ export async function queryObjects (sql: string): Promise<Record<string, unknown
   const r = await c.runAndReadAll(sql)
   return r.getRowObjectsJson() as Record<string, unknown>[]
 }
+
+/** SQL: a records row's exact UTC ns (ARCHIVE.md, "Times"). */
+export const TS_NS = '(epoch_us(ts) * 1000 + ts_nanos)'
+/** SQL: a records row's kernel CLOCK_MONOTONIC ns. */
+export const MONO_NS = '(epoch_us(ts) * 1000 + ts_nanos - mono_offset_ns)'
+/** SQL: a losses row's exact UTC ns of ts_from and ts_to. */
+export const FROM_NS = '(epoch_us(ts_from) * 1000 + ts_from_nanos)'
+export const TO_NS = '(epoch_us(ts_to) * 1000 + ts_to_nanos)'
 
 export function records (out: string): string {
   return `read_parquet('${out}/records/**/*.parquet', hive_partitioning=true)`

@@ -10,7 +10,8 @@ import { DuckDBInstance } from '@duckdb/node-api'
 import { ArchiveWriteError } from '../../../collector/archive/errors.ts'
 import { RecordsWriter } from '../../../collector/archive/records-writer.ts'
 import {
-  blankRow, bulk, CH_A, CH_B, fill, HOUR_NS, listFiles, OFFSET, parquetFiles, query, queryObjects, records, setMono, outDir, UPTIME,
+  blankRow, bulk, CH_A, CH_B, dataParquetFiles, fill, HOUR_NS, listDataFiles, listFiles, OFFSET, parquetFiles, query, queryObjects, records, setMono, outDir,
+  TS_NS, UPTIME, zeroRowFiles,
 } from './helpers.ts'
 
 const FILE_RE = /^records\/host=([^/]+)\/date=(\d{4}-\d{2}-\d{2})\/hour=(\d{2})\/(\d{8}T\d{6}\.\d{9})-[0-9a-f]{8}\.parquet$/
@@ -31,7 +32,7 @@ describe('Publisher: files', () => {
     const [p] = await w.close()
     assert.ok(p)
     assert.equal(p.rows, n)
-    const got = await query(`SELECT epoch_ns(ts)::VARCHAR, cpu, seq::VARCHAR FROM read_parquet('${p.path}', file_row_number=true) ORDER BY file_row_number`)
+    const got = await query(`SELECT ${TS_NS}::VARCHAR, cpu, seq::VARCHAR FROM read_parquet('${p.path}', file_row_number=true) ORDER BY file_row_number`)
     const sorted = [...got].sort((a, b) => {
       const ta = BigInt(a[0] as string)
       const tb = BigInt(b[0] as string)
@@ -44,7 +45,7 @@ describe('Publisher: files', () => {
   it('keeps rows staged in order as they are, and sorts a stage that is not (clocks of two channels, ties on ts)', async () => {
     // rows in file order, as a reader sees them
     const fileOrder = (path: string) =>
-      query(`SELECT epoch_ns(ts)::VARCHAR, cpu, seq::VARCHAR FROM read_parquet('${path}', file_row_number=true) ORDER BY file_row_number`)
+      query(`SELECT ${TS_NS}::VARCHAR, cpu, seq::VARCHAR FROM read_parquet('${path}', file_row_number=true) ORDER BY file_row_number`)
     const sortedCopy = (rows: unknown[][]) => [...rows].sort((a, b) => {
       const ta = BigInt(a[0] as string)
       const tb = BigInt(b[0] as string)
@@ -119,15 +120,19 @@ describe('Publisher: files', () => {
     // ts statistics: per row group, ascending and not overlapping (the file is sorted)
     const ts = meta.filter((m) => m.col === 'ts')
     for (let g = 1; g < ts.length; g++) assert.ok(String(ts[g - 1]!.max) < String(ts[g]!.min))
-    assert.equal(ts[0]!.min, '2025-11-28 01:00:00.123456789')
+    assert.equal(ts[0]!.min, '2025-11-28 01:00:00.123456+00')
+    // Parquet format 2 encodings: the sorted integers delta-coded
+    for (const col of ['ts', 'seq']) {
+      for (const m of meta.filter((x) => x.col === col)) assert.match(String(m.encodings), /DELTA_BINARY_PACKED/, col)
+    }
     const seq = meta.filter((m) => m.col === 'seq')
     assert.deepEqual([seq[0]!.min, seq[0]!.max, seq[3]!.min, seq[3]!.max], ['1', '2048', '6145', '8192'])
     assert.deepEqual(meta.filter((m) => m.col === 'msg').map((m) => m.nulls), ['1024', '1024', '1024', '1024'])
     assert.deepEqual(meta.filter((m) => m.col === 'data').map((m) => m.nulls), ['1024', '1024', '1024', '1024'])
     const kv = await query(`SELECT decode(key), decode(value) FROM parquet_kv_metadata('${p.path}') ORDER BY 1`)
-    assert.deepEqual(kv, [['krelay.archive', '1'], ['krelay.dataset', 'records']])
+    assert.deepEqual(kv, [['krelay.archive', '2'], ['krelay.dataset', 'records']])
     const schema = await query(`SELECT name, logical_type FROM parquet_schema('${p.path}') WHERE name = 'ts'`)
-    assert.match(String(schema[0]![1]), /NANOS/)
+    assert.match(String(schema[0]![1]), /isAdjustedToUTC=1, unit=TimeUnit\(MILLIS=<null>, MICROS=MicroSeconds\(\)/)
   })
 
   it('names files by their first ts and puts them in the partition of their hour', async () => {
@@ -151,7 +156,7 @@ describe('Publisher: files', () => {
       [2, '2025-12-31T23:00:00.000000000Z', '2025-12-31T23:59:59.999999999Z'],
       [2, '2026-01-01T00:00:00.000000000Z', '2026-01-01T00:00:00.000000005Z'],
     ])
-    assert.deepEqual(parquetFiles(dir), rel)
+    assert.deepEqual(await listDataFiles(dir), rel)
     for (const f of parquetFiles(dir)) assert.match(f, FILE_RE)
     // every row is in the partition of its own ts
     const bad = await query(`SELECT count(*)::INT FROM ${records(dir)}
@@ -186,12 +191,13 @@ describe('Publisher: files', () => {
     const dir = outDir()
     const seen: string[][] = []
     let readError = ''
+    let rowsSeen = -1
     const w = await RecordsWriter.open({ out: dir, host: 'h' }, {
       async afterCopy (partial, final) {
         seen.push(listFiles(dir))
         assert.equal(partial.slice(0, partial.lastIndexOf('/')), final.slice(0, final.lastIndexOf('/')))
         try {
-          await query(`SELECT count(*) FROM ${records(dir)}`)
+          rowsSeen = Number((await query(`SELECT count(*) FROM ${records(dir)}`))[0]![0])
         } catch (e) {
           readError = (e as Error).message
         }
@@ -200,17 +206,20 @@ describe('Publisher: files', () => {
     w.setChannel({ channelId: CH_A, monoToRealtimeNs: OFFSET })
     const row = blankRow()
     for (let i = 0; i < 100; i++) w.append(fill(row, i, UPTIME + BigInt(i)))
-    assert.deepEqual(listFiles(dir), []) // staged, nothing on disk
+    const empty = await zeroRowFiles(dir)
+    assert.equal(empty.length, 1, 'the empty dataset file, from the start')
+    assert.deepEqual(listFiles(dir), empty) // staged, nothing else on disk
     const [p] = await w.close()
     assert.ok(p)
     assert.equal(seen.length, 1)
-    assert.equal(seen[0]!.length, 1)
-    const partial = seen[0]![0]!
+    assert.equal(seen[0]!.length, 2)
+    const partial = seen[0]!.find((f) => f !== empty[0])!
     const base = p.path.slice(p.path.lastIndexOf('/') + 1)
     assert.equal(partial.slice(partial.lastIndexOf('/') + 1), `.${base}.partial`)
     assert.ok(!partial.endsWith('.parquet'))
-    assert.match(readError, /No files found/)
-    assert.deepEqual(listFiles(dir), [p.path.slice(dir.length + 1)])
+    assert.equal(readError, '')
+    assert.equal(rowsSeen, 0, 'a reader sees none of the rows before the rename')
+    assert.deepEqual(listFiles(dir), [...empty, p.path.slice(dir.length + 1)].sort())
   })
 
   it('removes a staging file once its stage is published, and the staging directory at close', async () => {
@@ -284,7 +293,7 @@ describe('Publisher: write errors', () => {
       assert.match(err.message, /No space left on device/)
       assert.ok(err.path.startsWith(mnt + '/records/host=h/'), err.path)
       assert.equal(w.stagedRows, 1000)
-      assert.deepEqual(listFiles(mnt), [], 'no partial file is left behind')
+      assert.deepEqual(await listDataFiles(mnt), [], 'no partial file is left behind')
       execFileSync('mount', ['-o', 'remount,size=16m', mnt])
       const p = await w.close()
       assert.deepEqual(p.map((x) => x.rows), [1000])
@@ -311,7 +320,7 @@ describe('Publisher: write errors', () => {
     assert.ok(err instanceof ArchiveWriteError, String(err))
     assert.ok(err.path.startsWith(blocker + '/'), err.path)
     assert.deepEqual(err.published, [])
-    assert.deepEqual(parquetFiles(dir), [], 'the later file is not published before the earlier one')
+    assert.deepEqual(await dataParquetFiles(dir), [], 'the later file is not published before the earlier one')
     assert.equal(w.stagedRows, 11)
     rmSync(blocker)
     const p = await w.close()

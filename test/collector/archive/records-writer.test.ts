@@ -2,13 +2,13 @@
 // archive. Staging and publishing mechanics are in stager.test.ts and publisher.test.ts.
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
-import { RECORDS_COLUMNS, typeName } from '../../../formats/archive-schema.ts'
+import { describedType, RECORDS_COLUMNS, typeName } from '../../../formats/archive-schema.ts'
 import { RecordsWriter } from '../../../collector/archive/records-writer.ts'
 import type { RecordRow } from '../../../collector/archive/types.ts'
 import { RecordRowFiller } from '../../../collector/collect/record-row.ts'
 import { dataView } from '../../../formats/bytes.ts'
 import { recordCommOffset, writeRecord, type RecordFields } from '../../../formats/record.ts'
-import { blankRow, CH_A, CH_B, listFiles, OFFSET, query, records, setMono, outDir, UPTIME } from './helpers.ts'
+import { blankRow, CH_A, CH_B, listFiles, MONO_NS, OFFSET, query, records, setMono, outDir, TS_NS, UPTIME } from './helpers.ts'
 
 interface Case {
   channel: string;
@@ -77,7 +77,7 @@ describe('RecordsWriter: values', () => {
     for (const c of cases) append(w, row, c)
     await w.close()
 
-    const got = await query(`SELECT channel_id, cpu, seq::VARCHAR, epoch_ns(ts)::VARCHAR, mono_ns::VARCHAR, level, type, ctx,
+    const got = await query(`SELECT channel_id, cpu, seq::VARCHAR, ${TS_NS}::VARCHAR, ${MONO_NS}::VARCHAR, level, type, ctx,
         pid, comm, msg, hex(data), msg IS NULL, data IS NULL, host
       FROM ${records(dir)} ORDER BY channel_id, cpu, seq`)
     const want = [...cases]
@@ -100,11 +100,11 @@ describe('RecordsWriter: values', () => {
     const row = blankRow()
     for (const c of cases.slice(-3)) append(w, row, c)
     await w.close()
-    const got = await query(`SELECT ts::VARCHAR, mono_ns::VARCHAR, seq::VARCHAR FROM ${records(dir)} ORDER BY ts`)
+    const got = await query(`SELECT ts::VARCHAR, ts_nanos, ${TS_NS}::VARCHAR, ${MONO_NS}::VARCHAR, seq::VARCHAR FROM ${records(dir)} ORDER BY ts`)
     assert.deepEqual(got, [
-      ['1970-04-15 05:59:59.254740993', '9007199254740993', '9007199254740991'],
-      ['2116-02-20 23:53:38.427400249', '4611686018427400249', '4503599627370497'],
-      ['2262-04-11 23:47:16.854775806', '9223372036854775806', '1'],
+      ['1970-04-15 05:59:59.25474+00', 993, '9007199254740993', '9007199254740993', '9007199254740991'],
+      ['2116-02-20 23:53:38.4274+00', 249, '4611686018427400249', '4611686018427400249', '4503599627370497'],
+      ['2262-04-11 23:47:16.854775+00', 806, '9223372036854775806', '9223372036854775806', '1'],
     ])
   })
 
@@ -115,7 +115,7 @@ describe('RecordsWriter: values', () => {
     append(w, row, cases[1]!)
     await w.close()
     const got = await query(`SELECT column_name, column_type FROM (DESCRIBE SELECT * FROM ${records(dir)})`)
-    assert.deepEqual(got.slice(0, RECORDS_COLUMNS.length), RECORDS_COLUMNS.map((c) => [c.name, c.type]))
+    assert.deepEqual(got.slice(0, RECORDS_COLUMNS.length), RECORDS_COLUMNS.map((c) => [c.name, describedType(c.type)]))
     assert.deepEqual(got.slice(RECORDS_COLUMNS.length).map((r) => r[0]).sort(), ['date', 'host', 'hour'])
   })
 
@@ -145,7 +145,9 @@ describe('RecordsWriter: values', () => {
     assert.throws(() => w.setChannel({ channelId: 'XYZ', monoToRealtimeNs: 0n }), RangeError)
     assert.equal(w.stagedRows, 0)
     assert.deepEqual(await w.close(), [])
-    assert.deepEqual(listFiles(dir), [])
+    // only the dataset's zero-row file (empty-file.ts)
+    assert.deepEqual(listFiles(dir).map((f) => f.replace(/[^/]*$/, '')), ['records/host=h/' + listFiles(dir)[0]!.split('/').slice(2, 4).join('/') + '/'])
+    assert.deepEqual(await query(`SELECT count(*) FROM ${records(dir)}`), [['0']])
     setMono(row, UPTIME)
     assert.throws(() => w.append(row), /closed/)
   })
@@ -187,8 +189,8 @@ describe('RecordsWriter.appendRecord: records as the kernel wrote them', () => {
     })
     return { view: dataView(buf), offs }
   }
-  const rows = (dir: string) => query(`SELECT epoch_ns(ts)::VARCHAR, mono_ns::VARCHAR, cpu, seq::VARCHAR, level, type, ctx, pid,
-      comm, msg, hex(data), msg IS NULL, data IS NULL, channel_id FROM ${records(dir)} ORDER BY ts, cpu, seq`)
+  const rows = (dir: string) => query(`SELECT ${TS_NS}::VARCHAR, ${MONO_NS}::VARCHAR, cpu, seq::VARCHAR, level, type, ctx, pid,
+      comm, msg, hex(data), msg IS NULL, data IS NULL, channel_id FROM ${records(dir)} ORDER BY ts, ts_nanos, cpu, seq`)
 
   it('stores what append() stores for the same record filled by RecordRowFiller', async () => {
     const { view, offs } = wire()

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
-import { ctxName, levelName, LOSSES_COLUMNS, RECORDS_COLUMNS, typeName } from '../../../formats/archive-schema.ts'
-import { copySql, lossesSelect, mono, recordsSelect, typeNameSql, utc, utcNs } from '../../../collector/archive/sql.ts'
+import { ctxName, describedType, levelName, LOSSES_COLUMNS, RECORDS_COLUMNS, typeName } from '../../../formats/archive-schema.ts'
+import { copyOptions, copySql, emptySelect, lossesSelect, mono, recordsSelect, typeNameSql, utc, utcNanos, utcNs } from '../../../collector/archive/sql.ts'
 import { RECORDS_SPEC } from '../../../collector/archive/records-writer.ts'
 import { query } from './helpers.ts'
 
@@ -27,7 +27,8 @@ describe('sql', () => {
   })
 
   it('builds exact 64-bit values from u32 halves and adds the offset exactly', async () => {
-    const got = await query(`SELECT ${mono('hi', 'lo')}::VARCHAR, epoch_ns(${utc('hi', 'lo', 'CAST(1764032400123456789 AS BIGINT)')})::VARCHAR
+    const off = 'CAST(1764032400123456789 AS BIGINT)'
+    const got = await query(`SELECT ${mono('hi', 'lo')}::VARCHAR, (epoch_us(${utc('hi', 'lo', off)}) * 1000 + ${utcNanos('hi', 'lo', off)})::VARCHAR
       FROM (VALUES (0::UINTEGER, 1::UINTEGER), (2097152::UINTEGER, 1::UINTEGER), (1073741823::UINTEGER, 4294967295::UINTEGER)) v(hi, lo)`)
     assert.deepEqual(got, [
       ['1', '1764032400123456790'],
@@ -36,17 +37,42 @@ describe('sql', () => {
     ])
   })
 
-  it('utcNs is the BIGINT mono + offset that utc() makes a timestamp of', async () => {
+  it('utc() is utcNs floored to the microsecond, a TIMESTAMPTZ whatever the session\'s time zone; utcNanos the rest', async () => {
     const off = 'CAST(1764032400123456789 AS BIGINT)'
-    const got = await query(`SELECT ${utcNs('hi', 'lo', off)}::VARCHAR, ${utcNs('hi', 'lo', off)} = epoch_ns(${utc('hi', 'lo', off)})
-      FROM (VALUES (0::UINTEGER, 1::UINTEGER), (1073741823::UINTEGER, 4294967295::UINTEGER)) v(hi, lo)`)
-    assert.deepEqual(got, [['1764032400123456790', true], ['6375718418550844692', true]])
+    await query("SET TimeZone = 'America/New_York'")
+    try {
+      const got = await query(`SELECT ${utcNs('hi', 'lo', off)}::VARCHAR, epoch_us(${utc('hi', 'lo', off)})::VARCHAR, ${utcNanos('hi', 'lo', off)},
+          typeof(${utc('hi', 'lo', off)}), typeof(${utcNanos('hi', 'lo', off)})
+        FROM (VALUES (0::UINTEGER, 1::UINTEGER), (0::UINTEGER, 210::UINTEGER), (1073741823::UINTEGER, 4294967295::UINTEGER)) v(hi, lo)`)
+      assert.deepEqual(got, [
+        ['1764032400123456790', '1764032400123456', 790, 'TIMESTAMP WITH TIME ZONE', 'INTEGER'],
+        ['1764032400123456999', '1764032400123456', 999, 'TIMESTAMP WITH TIME ZONE', 'INTEGER'],
+        ['6375718418550844692', '6375718418550844', 692, 'TIMESTAMP WITH TIME ZONE', 'INTEGER'],
+      ])
+    } finally {
+      await query("SET TimeZone = 'UTC'")
+    }
+  })
+
+  it('writes Parquet format 2 encodings, zstd at the given level and row group size, and the format metadata', () => {
+    assert.equal(copyOptions('losses', { zstdLevel: 9, rowGroupSize: 122_880 }),
+      "FORMAT parquet, PARQUET_VERSION V2, USE_TMP_FILE false, COMPRESSION zstd, COMPRESSION_LEVEL 9, ROW_GROUP_SIZE 122880, KV_METADATA {'krelay.archive': '2', 'krelay.dataset': 'losses'}")
+    assert.match(copyOptions('records', { zstdLevel: 3, rowGroupSize: 61_440 }, new Map([['krelay.compacted', '1']])),
+      /KV_METADATA \{'krelay\.archive': '2', 'krelay\.dataset': 'records', 'krelay\.compacted': '1'\}$/)
+    assert.throws(() => copyOptions('records', { zstdLevel: 23, rowGroupSize: 1 }), /zstd level 23/)
+    assert.throws(() => copyOptions('records', { zstdLevel: 3, rowGroupSize: 0 }), /row group size 0/)
+  })
+
+  it('emptySelect has the columns and types and no row', async () => {
+    const got = await query(`SELECT column_name, column_type FROM (DESCRIBE ${emptySelect(LOSSES_COLUMNS)})`)
+    assert.deepEqual(got, LOSSES_COLUMNS.map((c) => [c.name, describedType(c.type)]))
+    assert.deepEqual(await query(`SELECT count(*) FROM (${emptySelect(RECORDS_COLUMNS)})`), [['0']])
   })
 
   it('sorts in the COPY unless the stage was staged in order', () => {
     const opts = { zstdLevel: 3, rowGroupSize: 122_880 }
-    assert.match(copySql('SELECT 1', RECORDS_SPEC, '/x.parquet', opts), /^COPY \(SELECT 1 ORDER BY ts, cpu, seq\) TO '\/x\.parquet'/)
-    assert.match(copySql('SELECT 1', RECORDS_SPEC, '/x.parquet', opts, true), /^COPY \(SELECT 1\) TO '\/x\.parquet' \(FORMAT parquet, USE_TMP_FILE false, COMPRESSION zstd, COMPRESSION_LEVEL 3, ROW_GROUP_SIZE 122880,/)
+    assert.match(copySql('SELECT 1', RECORDS_SPEC, '/x.parquet', opts), /^COPY \(SELECT 1 ORDER BY ts, ts_nanos, cpu, seq\) TO '\/x\.parquet'/)
+    assert.equal(copySql('SELECT 1', RECORDS_SPEC, '/x.parquet', opts, true), `COPY (SELECT 1) TO '/x.parquet' (${copyOptions('records', opts)})`)
   })
 
   it('selects the schema\'s columns, in the schema\'s order', () => {

@@ -8,7 +8,7 @@ import { describe, it } from 'node:test'
 import { ArchiveWriteError, StagingFullError } from '../../../collector/archive/errors.ts'
 import { RecordsWriter } from '../../../collector/archive/records-writer.ts'
 import { createInstance } from '../../../collector/archive/stager.ts'
-import { blankRow, bulk, CH_A, fill, OFFSET, parquetFiles, query, records, outDir, UPTIME } from './helpers.ts'
+import { blankRow, bulk, CH_A, dataParquetFiles, fill, OFFSET, query, records, outDir, UPTIME } from './helpers.ts'
 
 describe('Stager', () => {
   it('rotates by size: each file holds about maxFileBytes, names sort by time', async () => {
@@ -24,7 +24,7 @@ describe('Stager', () => {
     assert.equal(w.due, true)
     const published = await w.close()
     assert.deepEqual(published.map((p) => p.rows), [98, 98, 98, 98, 98, 98, 98, 98, 98, 98, 20])
-    const names = parquetFiles(dir)
+    const names = (await dataParquetFiles(dir))
     assert.equal(names.length, 11)
     assert.deepEqual(published.map((p) => p.path.slice(dir.length + 1)), [...names].sort())
     // consecutive files do not overlap in time
@@ -45,7 +45,7 @@ describe('Stager', () => {
     now += 9_999
     assert.equal(w.due, false)
     assert.deepEqual(await w.publishDue(), [])
-    assert.deepEqual(parquetFiles(dir), [])
+    assert.deepEqual((await dataParquetFiles(dir)), [])
     now += 1
     assert.equal(w.due, true)
     const p = await w.publishDue()
@@ -56,7 +56,7 @@ describe('Stager', () => {
     now += 29_999
     assert.deepEqual(await w.publishDue(), [])
     assert.deepEqual((await w.publishDue(now + 1)).map((x) => x.rows), [1])
-    assert.equal(parquetFiles(dir).length, 2)
+    assert.equal((await dataParquetFiles(dir)).length, 2)
     await w.close()
   })
 
@@ -87,7 +87,7 @@ describe('Stager', () => {
     assert.deepEqual((await w.publishSealedNow()).map((p) => p.rows), [98])
     assert.equal(w.sealedWaiting, false)
     assert.deepEqual((await w.close()).map((p) => p.rows), [2])
-    assert.equal(parquetFiles(dir).length, 3)
+    assert.equal((await dataParquetFiles(dir)).length, 3)
   })
 
   it('keeps appending while a file is being published, and loses or repeats nothing', async () => {

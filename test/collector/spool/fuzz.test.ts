@@ -192,7 +192,7 @@ async function readBack (out: string, into: FuzzOutput): Promise<void> {
   try {
     const q = (ds: string): string => path.join(out, ds, '**/*.parquet').replace(/'/g, "''")
     if (fs.existsSync(path.join(out, 'records'))) {
-      const r = await conn.runAndReadAll(`SELECT cpu, seq::BIGINT::INTEGER AS seq, msg, mono_ns::BIGINT::INTEGER AS ts FROM read_parquet('${q('records')}')`)
+      const r = await conn.runAndReadAll(`SELECT cpu, seq::BIGINT::INTEGER AS seq, msg, (epoch_us(ts) * 1000 + ts_nanos - mono_offset_ns)::INTEGER AS ts FROM read_parquet('${q('records')}')`)
       for (const row of r.getRowObjectsJS() as unknown as Array<{ cpu: number, seq: number, msg: string, ts: number }>) addRecord(into, row.cpu, row.seq, { msg: row.msg, ts: row.ts })
     }
     if (fs.existsSync(path.join(out, 'losses'))) {

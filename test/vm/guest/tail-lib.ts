@@ -102,9 +102,9 @@ export async function archivedLines (out: string): Promise<Line[]> {
   const conn = await db.connect()
   try {
     const glob = lit(path.join(out, 'records/**/*.parquet'))
-    const r = await conn.runAndReadAll(`SELECT epoch_ns(ts)::VARCHAR AS epoch_ns, mono_ns::VARCHAR AS mono_ns, cpu, seq::VARCHAR AS seq,
+    const r = await conn.runAndReadAll(`SELECT (epoch_us(ts) * 1000 + ts_nanos)::VARCHAR AS epoch_ns, (epoch_us(ts) * 1000 + ts_nanos - mono_offset_ns)::VARCHAR AS mono_ns, cpu, seq::VARCHAR AS seq,
       level, type, ctx, pid, comm, msg, to_base64(data) AS data, channel_id
-      FROM read_parquet(${glob}, hive_partitioning = true, hive_types = {'host': 'VARCHAR'}) ORDER BY ts, cpu, seq`)
+      FROM read_parquet(${glob}, hive_partitioning = true, hive_types = {'host': 'VARCHAR'}) ORDER BY ts, ts_nanos, cpu, seq`)
     return (r.getRowObjectsJS() as Line[]).map(row => ({
       ts: utcText(BigInt(row.epoch_ns as string)),
       mono_ns: row.mono_ns,
