@@ -14,7 +14,8 @@ import path from 'node:path'
 import type { DuckDBConnection } from '@duckdb/node-api'
 import { lit } from '../collector/archive/sql.ts'
 
-export type Dataset = 'records' | 'losses'
+import type { Dataset } from './archive-files.ts'
+export type { Dataset }
 
 export interface ScanOptions {
   /** the Hive partition columns host (VARCHAR), date, hour, first */
@@ -77,6 +78,14 @@ const LOSSES: Columns = [
   same('reason', 'VARCHAR'),
   same('channel_id', 'VARCHAR'),
 ]
+
+/**
+ * The version 2 columns of `dataset` as a SELECT list over the raw columns of a file of
+ * format `version`: the one mapping of version 1 files (also offline/archive-sql.ts's views).
+ */
+export function mappedColumns (dataset: Dataset, version: 1 | 2): string {
+  return (dataset === 'records' ? RECORDS : LOSSES).map(([name, type, v1, v2]) => `CAST(${version === 1 ? v1 : v2} AS ${type}) AS "${name}"`).join(', ')
+}
 
 const HIVE: Columns = [same('host', 'VARCHAR'), same('date', 'DATE'), same('hour', 'VARCHAR')]
 const FILE_INFO: Columns = [same('filename', 'VARCHAR'), same('file_row_number', 'BIGINT')]

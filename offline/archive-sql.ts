@@ -1,10 +1,12 @@
 // The SQL of the `records` and `losses` views (offline/archive-db.ts): each archive format
 // version's files read by their own read_parquet and mapped to one shape, version 2's
+// (the mapping is offline/archive-scan.ts's mappedColumns)
 // (formats/ARCHIVE.md; v1 kept ts as TIMESTAMP_NS and seq, first_seq, count as UBIGINT),
 // with the time window applied to the stored columns, so that the Parquet reader skips
 // row groups by their statistics.
 import { lit } from '../collector/archive/sql.ts'
 import type { Dataset } from './archive-files.ts'
+import { mappedColumns } from './archive-scan.ts'
 
 /** The views' columns and types, in order. */
 export const VIEW_COLUMNS: Readonly<Record<Dataset, readonly (readonly [string, string])[]>> = {
@@ -60,13 +62,6 @@ function timeCol (version: FormatVersion, col: string): TimeCol {
   }
 }
 
-/** v2 column expressions from a version's raw columns: ts (TIMESTAMPTZ), its nanos, its exact ns. */
-function timeExprs (version: FormatVersion, col: string): [string, string, string] {
-  const t = timeCol(version, col)
-  if (version === 2) return [`"${col}"`, `"${col}_nanos"`, t.ns]
-  return [`make_timestamptz(epoch_us("${col}"))`, `CAST(epoch_ns("${col}") % 1000 AS INTEGER)`, t.ns]
-}
-
 function where (conds: string[]): string {
   return conds.length === 0 ? '' : `\nWHERE ${conds.join(' AND ')}`
 }
@@ -80,30 +75,18 @@ function bounds (t: TimeCol, w: Window): string[] {
 }
 
 export function recordsSelect (version: FormatVersion, files: readonly string[], w: Window): string {
-  const [ts, nanos, ns] = timeExprs(version, 'ts')
-  const mono = version === 1 ? 'mono_ns' : `(${ns} - mono_offset_ns)`
-  const offset = version === 1 ? `(${ns} - mono_ns)` : 'mono_offset_ns'
-  const seq = version === 1 ? 'CAST(seq AS BIGINT)' : 'seq'
   const t = timeCol(version, 'ts')
-  const since = w.since === undefined ? [] : bounds(t, { since: w.since })
-  const until = w.until === undefined ? [] : bounds(t, { until: w.until })
-  return `SELECT host, date, hour, ${ts} AS ts, ${nanos} AS ts_nanos, ${ns} AS ts_ns, ${mono} AS mono_ns, ${offset} AS mono_offset_ns,
-  cpu, ${seq} AS seq, level, "type", ctx, pid, comm, msg, data, channel_id
-FROM ${readParquet(files)}${where([...since, ...until])}`
+  return `SELECT host, date, hour, ${mappedColumns('records', version)}
+FROM ${readParquet(files)}${where(bounds(t, w))}`
 }
 
 /** Loss rows that overlap the window: ts_to >= since and ts_from < until. */
 export function lossesSelect (version: FormatVersion, files: readonly string[], w: Window): string {
-  const [from, fromNanos, fromNs] = timeExprs(version, 'ts_from')
-  const [to, toNanos, toNs] = timeExprs(version, 'ts_to')
-  const big = (c: string): string => version === 1 ? `CAST("${c}" AS BIGINT)` : `"${c}"`
   const conds = [
     ...(w.since === undefined ? [] : bounds(timeCol(version, 'ts_to'), { since: w.since })),
     ...(w.until === undefined ? [] : bounds(timeCol(version, 'ts_from'), { until: w.until })),
   ]
-  return `SELECT host, date, hour, cpu, ${big('first_seq')} AS first_seq, ${big('count')} AS "count",
-  ${from} AS ts_from, ${fromNanos} AS ts_from_nanos, ${fromNs} AS ts_from_ns,
-  ${to} AS ts_to, ${toNanos} AS ts_to_nanos, ${toNs} AS ts_to_ns, reason, channel_id
+  return `SELECT host, date, hour, ${mappedColumns('losses', version)}
 FROM ${readParquet(files)}${where(conds)}`
 }
 

@@ -2,6 +2,7 @@
 // an archive of any size is never loaded: only the file being read is open. Files of
 // format version 1 and 2 alike (offline/archive-scan.ts).
 import type { DuckDBConnection } from '@duckdb/node-api'
+import { lit } from '../../collector/archive/sql.ts'
 import { archiveScan } from '../../offline/archive-scan.ts'
 import { LOSS_SELECT, RECORD_SELECT, type LossTuple, type RecordTuple } from './archive-row.ts'
 

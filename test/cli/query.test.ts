@@ -229,7 +229,7 @@ test('bad options and arguments: exit 2, one line naming them', () => {
     [[v1, '--json', '--max-rows', '3', 'SELECT 1'], /--max-rows is for the table/],
     [[v1, '--max-rows', '0', 'SELECT 1'], /--max-rows must be an integer from 1 to 10000000, got "0"/],
     [[v1, '--since', 'yesterday', 'SELECT 1'], /--since must be an ISO 8601 time/],
-    [[v1, '--until', '2026-01-01', 'SELECT 1'], /--until must be an ISO 8601 time/],
+    [[v1, '--until', '2026-01-01T00:00:00', 'SELECT 1'], /--until must be an ISO 8601 time/],
     [[v1, '--since', '-1h', '--until', '-2h', 'SELECT 1'], /--since must be before --until/],
     [[v1, '--host', 'a b', 'SELECT 1'], /--host must be host names .* got "a b"/],
     [[v1, '--parquet', path.join(dir, 'x.parquet'), 'SELECT 1; SELECT 2'], /--parquet writes the result of one query; the SQL holds 2 statements/],
