@@ -22,6 +22,9 @@ export const DEFAULT_GRACE_MINUTES = 5
  */
 export const MIN_FILE_AGE_MS = 60_000
 
+/** The defaults of the options below, as given on the command line. */
+export const COMPACT_DEFAULTS = { grace: String(DEFAULT_GRACE_MINUTES), fileSize: '512', zstdLevel: '9', rowGroupSize: '122880' } as const
+
 export const compactSchema = z.object({
   ...windowSchema,
   allHours: z.boolean().default(false),
@@ -40,10 +43,10 @@ export function registerCompact (program: Command): void {
     .argument('<dir>', 'the archive: the directory holding records/ and losses/')
   addWindowOptions(cmd)
   cmd.option('--all-hours', 'also the hours not closed yet (the current one): for an archive no collector writes to any more')
-    .option('--grace <minutes>', 'an hour is closed this long after its end', String(DEFAULT_GRACE_MINUTES))
-    .option('--file-size <MiB>', 'cut an hour into several files beyond this many MiB of input', '512')
-    .option('--zstd-level <n>', 'zstd level of the compacted files', '9')
-    .option('--row-group-size <rows>', 'Parquet row group size of the compacted files', '122880')
+    .option('--grace <minutes>', 'an hour is closed this long after its end', COMPACT_DEFAULTS.grace)
+    .option('--file-size <MiB>', 'cut an hour into several files beyond this many MiB of input', COMPACT_DEFAULTS.fileSize)
+    .option('--zstd-level <n>', 'zstd level of the compacted files', COMPACT_DEFAULTS.zstdLevel)
+    .option('--row-group-size <rows>', 'Parquet row group size of the compacted files', COMPACT_DEFAULTS.rowGroupSize)
     .action(async (dir: string, raw: Record<string, unknown>) => {
       const opts = parseOptions(compactSchema, raw)
       const r = await runCompact(dir, opts, line => process.stdout.write(`${line}\n`))

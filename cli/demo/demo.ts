@@ -202,6 +202,12 @@ export async function runDemo (opts: DemoOptions): Promise<DemoResult> {
     }
     p.phase('move', `archive to ${out}`)
     moveDir(path.join(vm.resultsDir, DEMO_ARCHIVE), out)
+    // the collector stopped: its open hour is closed too, so every hour is compacted as a
+    // collector running on would do it five minutes after the hour (formats/ARCHIVE.md)
+    p.phase('compact', 'one sorted file per hour (krelay compact --all-hours)')
+    const { COMPACT_DEFAULTS, compactSchema, runCompact } = await import('../compact.ts')
+    const compacted = await runCompact(out, parseOptions(compactSchema, { allHours: true, ...COMPACT_DEFAULTS }), () => {})
+    if (compacted.failed > 0) throw new CliFailure(`compacting ${out}: ${compacted.line}`)
     p.phase('check', 'reading the archive with DuckDB')
     const contents = await readArchive(out)
     const genByCpu = await genRecordsByCpu(out)
@@ -239,11 +245,10 @@ function isRecordLine (line: string): boolean {
 
 /** Where the archive is, and what to try next. */
 function tryLines (out: string): string[] {
-  const glob = path.join(out, 'records/**/*.parquet')
   return [
     `  the archive: ${path.join(out, 'records')} (Parquet, one row per record; formats/ARCHIVE.md has the columns)`,
-    `  query it:    SELECT type, level, count(*) FROM read_parquet('${glob}', hive_partitioning=true) GROUP BY ALL ORDER BY ALL`,
-    '               (DuckDB; the README\'s quick start runs it from node)',
+    `  query it:    node bin/krelay.js query ${out} "SELECT type, level, count(*) FROM records GROUP BY ALL ORDER BY ALL"`,
+    `  look at it:  node bin/krelay.js inspect ${out}; node bin/krelay.js report ${out} --out report.html`,
     '  watch live:  node bin/krelay.js tail --level warning   (where krelay collect runs; cli/README.md)',
   ]
 }

@@ -2,6 +2,7 @@
 // time is computed, for each archive format version, and the queries over a set of files.
 // Every read is `hive_partitioning = false`: the files sit under host=/date=/hour=
 // directories, and DuckDB would otherwise add those as columns to the rows it copies.
+import { LOSSES_SORT_KEY, RECORDS_SORT_KEY } from '../../formats/archive-schema.ts'
 import { lit } from './sql.ts'
 
 export type Dataset = 'records' | 'losses'
@@ -24,7 +25,7 @@ const SHAPES: Record<`${Dataset}/${Version}`, Shape> = {
   'records/2': {
     dataset: 'records',
     version: '2',
-    orderBy: 'ts, ts_nanos, cpu, seq, channel_id',
+    orderBy: [...RECORDS_SORT_KEY, 'channel_id'].join(', '),
     exactNs: '(epoch_us(ts) * 1000 + ts_nanos)',
     copyOptions: ', PARQUET_VERSION V2',
   },
@@ -32,7 +33,7 @@ const SHAPES: Record<`${Dataset}/${Version}`, Shape> = {
   'losses/2': {
     dataset: 'losses',
     version: '2',
-    orderBy: 'ts_from, ts_from_nanos, cpu, first_seq, channel_id',
+    orderBy: [...LOSSES_SORT_KEY, 'channel_id'].join(', '),
     exactNs: '(epoch_us(ts_from) * 1000 + ts_from_nanos)',
     copyOptions: ', PARQUET_VERSION V2',
   },
