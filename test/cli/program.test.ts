@@ -34,11 +34,12 @@ const archiveDir = path.join(dir, 'archive')
 fs.mkdirSync(path.join(archiveDir, 'records'), { recursive: true })
 const TIME = ['', 'yesterday', '-5', '-5days', '2026-11-30T06:00:00', '2026-13-01T00:00:00Z']
 const HOSTS = ['', 'a/b', '.hidden', 'a b', 'a,,b', 'x'.repeat(254)]
-const windowCases = (command: string, positional: string[]): Case[] => [
-  { command, base: {}, option: 'since', bad: TIME, positional },
-  { command, base: {}, option: 'until', bad: TIME, positional },
-  { command, base: {}, option: 'host', bad: HOSTS, positional },
+const windowCases = (command: string, positional: string[], base: Record<string, string> = {}): Case[] => [
+  { command, base, option: 'since', bad: TIME, positional },
+  { command, base, option: 'until', bad: TIME, positional },
+  { command, base, option: 'host', bad: HOSTS, positional },
 ]
+const report = { out: path.join(dir, 'report.html') }
 
 const SIZE = ['0', '-1', 'ten', '', '1e3', '0x10', '1,5', 'Infinity', 'NaN']
 const cases: Case[] = [
@@ -74,6 +75,13 @@ const cases: Case[] = [
   { command: 'query', base: {}, option: 'max-rows', bad: ['', '0', '-1', 'all', '1.5', '10000001'], positional: [archiveDir, 'SELECT 1'] },
   { command: 'query', base: {}, option: 'parquet', bad: ['', ' ', 'a\0b'], positional: [archiveDir, 'SELECT 1'] },
   ...windowCases('inspect', [archiveDir]),
+  ...windowCases('compact', [archiveDir]),
+  { command: 'compact', base: {}, option: 'grace', bad: [...SIZE, '1441'], positional: [archiveDir] },
+  { command: 'compact', base: {}, option: 'file-size', bad: [...SIZE, '99999999999'], positional: [archiveDir] },
+  { command: 'compact', base: {}, option: 'zstd-level', bad: ['', '0', '23', 'max', '1.5'], positional: [archiveDir] },
+  { command: 'compact', base: {}, option: 'row-group-size', bad: ['', '0', '2047', 'all', '10000001'], positional: [archiveDir] },
+  ...windowCases('report', [archiveDir], report),
+  { command: 'report', base: report, option: 'out', bad: ['', ' ', 'a\0b'], positional: [archiveDir] },
 ]
 
 interface Result { status: number, stderr: string }
