@@ -3,6 +3,7 @@ import fs from 'node:fs'
 import { join } from 'node:path'
 import { before, test } from 'node:test'
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api'
+import { ARCHIVE_FORMAT_VERSION, RECORDS_SORT_KEY } from '../../../formats/archive-schema.ts'
 import { compactHour, type CompactStep } from '../../../collector/archive/compact.ts'
 import { JOURNAL_NAME, recoverHour, visibleFiles } from '../../../collector/archive/compact-journal.ts'
 import { openArchive } from '../../../collector/archive/index.ts'
@@ -108,7 +109,7 @@ test('over the size limit the output is cut into parts at times: no overlap, nam
   }
 })
 
-test('v1 files from the collector\'s writer: compacted in v1 shape (same columns and types), sorted by ts, cpu, seq', async () => {
+test('files from the collector\'s writer: compacted in their shape (same columns and types, format 2), sorted by the schema\'s order', async () => {
   const out = outDir()
   const a = await openArchive({ out, host: 'h1', maxFileBytes: 64 * 1024, tempDirectory: join(out, '.tmp') })
   a.setChannel({ channelId: '9f3c2a71d04b5e86', monoToRealtimeNs: OFFSET })
@@ -118,21 +119,36 @@ test('v1 files from the collector\'s writer: compacted in v1 shape (same columns
     if (i % 2000 === 1999) await a.records.publishAll()
   }
   await a.close()
-  const dirs = fs.readdirSync(join(out, 'records/host=h1'), { recursive: true }).map(String).filter(p => /hour=\d\d$/.test(p))
+  // the hour of the rows (the writer's zero-row file, if any, is in the hour it started)
+  const dirs = fs.readdirSync(join(out, 'records/host=h1'), { recursive: true }).map(String)
+    .filter(p => /hour=\d\d$/.test(p) && visible(join(out, 'records/host=h1', p)).length > 1)
   assert.equal(dirs.length, 1)
   const dir = join(out, 'records/host=h1', dirs[0]!)
   const inputs = visible(dir)
   assert.ok(inputs.length > 3, `the writer wrote ${inputs.length} files`)
-  await snapshot(dir, 'v1_before')
+  await snapshot(dir, 'writer_before')
   const types = async (f: string): Promise<string> => JSON.stringify((await conn.runAndReadAll(`DESCRIBE SELECT * FROM ${src([f])}`)).getRows())
   const before = await types(inputs[0]!)
   const r = await compactHour(conn, dir)
   assert.equal(r.action, 'compacted', r.reason)
   const [file] = visible(dir)
   assert.equal(await types(file!), before)
-  assert.equal(await difference('v1_before', [file!]), 0n)
-  assert.equal(await unsorted(file!, 'ts, cpu, seq'), 0n)
-  assert.equal((await kv(file!))['krelay.archive'], '1')
+  assert.equal(await difference('writer_before', [file!]), 0n)
+  assert.equal(await unsorted(file!, RECORDS_SORT_KEY.join(', ')), 0n)
+  assert.equal((await kv(file!))['krelay.archive'], ARCHIVE_FORMAT_VERSION)
+})
+
+test('format 1 files (an archive from before format 2): compacted as format 1, sorted by ts, cpu, seq', async () => {
+  const out = outDir()
+  const dir = await writeHour(conn, out, { version: '1', hourNs: H0, files: 3, rows: 3000 })
+  await snapshot(dir, 'v1_before')
+  const r = await compactHour(conn, dir)
+  assert.equal(r.action, 'compacted', r.reason)
+  const files = visible(dir)
+  assert.equal(files.length, 1)
+  assert.equal(await difference('v1_before', files), 0n)
+  assert.equal(await unsorted(files[0]!, 'ts, cpu, seq'), 0n)
+  assert.equal((await kv(files[0]!))['krelay.archive'], '1')
 })
 
 test('an hour mixing v1 and v2 files is left as it is, with the reason', async () => {
