@@ -10,7 +10,7 @@
 // KRELAY_DEMO_KILL_RATE (2500 records/s per CPU), KRELAY_VM_PARALLEL=0 (one kernel after the other).
 import { describe, test } from 'node:test'
 import assert from 'node:assert/strict'
-import { spawn } from 'node:child_process'
+import { spawn, spawnSync } from 'node:child_process'
 import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
@@ -23,6 +23,13 @@ const N = Number(process.env.KRELAY_DEMO_RECORDS ?? '200000')
 const KILL_RATE = Number(process.env.KRELAY_DEMO_KILL_RATE ?? '2500')
 const kernels = (process.env.KRELAY_VM_KERNELS ?? kernelNames.join(',')).split(/[\s,]+/).filter(Boolean)
 const cpuCounts = (process.env.KRELAY_DEMO_CPUS ?? '2,4').split(/[\s,]+/).filter(Boolean).map(Number)
+
+/** stdout of a krelay command that must succeed. */
+function krelay (args: string[]): string {
+  const r = spawnSync(process.execPath, [KRELAY_BIN, ...args], { encoding: 'utf8' })
+  assert.equal(r.status, 0, `krelay ${args.join(' ')}: ${r.stderr}`)
+  return r.stdout
+}
 
 async function demo (kernel: string, cpus: number, extra: string[]): Promise<void> {
   const parent = fs.mkdtempSync(path.join(os.tmpdir(), 'krelay-demo-test-'))
@@ -63,6 +70,18 @@ async function demo (kernel: string, cpus: number, extra: string[]): Promise<voi
   assert.equal(a.unsortedKeyRows, 0, '(ts, cpu, seq) order within every file')
   assert.deepEqual(a.losses, [], 'no loss rows')
   assert.equal(new Set(a.perCpu.map(p => p.channelId)).size, 1)
+  // the analyst's tools on the demo's archive, as a user runs them, against read-archive
+  const inspect = JSON.parse(krelay(['inspect', out, '--json'])) as { records: number, perCpu: { cpu: number, records: number }[], losses: unknown[] }
+  assert.equal(inspect.records, N * cpus)
+  assert.deepEqual(inspect.perCpu.map(c => [c.cpu, c.records]), [...byCpu].sort((x, y) => x[0] - y[0]))
+  assert.deepEqual(inspect.losses, [])
+  const q = JSON.parse(krelay(['query', out, '--json', `SELECT count(*) AS n, count(DISTINCT (channel_id, cpu, seq)) AS keys,
+    count(*) FILTER (WHERE ts_ns <> epoch_us(ts) * 1000 + ts_nanos) AS inexact FROM records`])) as { n: number, keys: number, inexact: number }
+  assert.deepEqual(q, { n: N * cpus, keys: N * cpus, inexact: 0 })
+  // compacted by the demo: one file per dataset and hour, marked so
+  const compacted = krelay(['query', out, '--csv', `SELECT count(*) FROM parquet_kv_metadata('${out}/records/**/*.parquet')
+    WHERE decode(key) = 'krelay.compacted' AND decode(value) = '1'`]).trim().split('\n').pop()
+  assert.equal(Number(compacted), a.recordFiles, 'every records file compacted')
   process.stderr.write(`  ${kernel}, ${cpus} CPUs: ${lines[0]}; test ${seconds.toFixed(1)} s\n`)
   fs.rmSync(parent, { recursive: true, force: true })
 }
