@@ -42,6 +42,7 @@ import { RecordsWriter } from '../collector/archive/records-writer.ts'
 import { copyOptions, lit } from '../collector/archive/sql.ts'
 import { archiveScan, datasetFiles } from '../offline/archive-scan.ts'
 import { goalLine, isQuick, ratio } from './goal.ts'
+import { seeded } from '../test/seeded.ts'
 
 const QUICK = isQuick()
 const FROM = process.argv.includes('--from') ? process.argv[process.argv.indexOf('--from') + 1] : undefined
@@ -54,18 +55,6 @@ const UPTIME_NS = 3 * 86_400 * 1e9
 const OFFSET = BigInt(Date.UTC(2026, 10, 30, 7)) * 1_000_000n - BigInt(UPTIME_NS)
 const LIVE = { zstdLevel: 3, rowGroupSize: 61_440 }
 const COMPACTED = { zstdLevel: 9, rowGroupSize: 122_880 }
-
-/** A deterministic PRNG (mulberry32), so every run measures the same records. */
-function rng (seed: number): () => number {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
 
 interface Rec { mono: number, cpu: number, fields: RecordFields, payload: Uint8Array }
 
@@ -93,7 +82,7 @@ function toWire (recs: Rec[]): Wire {
 /** The generator's records of `krelay demo`: 2 CPUs, 5000/s each, paced as the module paces them. */
 function demoMix (): { wire: Wire, shortGaps: number } {
   const recs: Rec[] = []
-  const rand = rng(11)
+  const rand = seeded(11)
   const scratch = Buffer.alloc(256)
   let short = 0
   for (const cpu of [0, 1]) {
@@ -126,7 +115,7 @@ const PARENTS = [['make', 2210], ['sh', 2305], ['sh', 2306], ['make', 2211], ['b
 /** Exec and fork records of a parallel build: a fork by a shell or make, then the child's exec. */
 function schedMix (): Wire {
   const recs: Rec[] = []
-  const rand = rng(7)
+  const rand = seeded(7)
   const seqs = [0, 0]
   let child = 30_000
   let now = UPTIME_NS + 5e6

@@ -17,6 +17,7 @@ import { join } from 'node:path'
 import { fsyncPath, replaceFileSync } from '../durable.ts'
 import { createFileSync } from '../file-mode.ts'
 import { PARQUET_SUFFIX, PARTIAL_SUFFIX } from './paths.ts'
+import { processAlive } from './stage-dir.ts'
 
 export const JOURNAL_NAME = '.krelay-compact.journal'
 export const LOCK_NAME = '.krelay-compact.lock'
@@ -169,13 +170,4 @@ export function lockHour (dir: string): boolean {
 
 export function unlockHour (dir: string): void {
   fs.rmSync(join(dir, LOCK_NAME), { force: true })
-}
-
-function processAlive (pid: number): boolean {
-  try {
-    process.kill(pid, 0)
-    return true
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM'
-  }
 }

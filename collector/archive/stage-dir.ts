@@ -31,7 +31,8 @@ function removeOrphanStageDirs (parent: string): void {
   }
 }
 
-function processAlive (pid: number): boolean {
+/** True while a process `pid` exists (EPERM: it does, owned by another user). */
+export function processAlive (pid: number): boolean {
   try {
     process.kill(pid, 0)
     return true
