@@ -8,13 +8,12 @@ import path from 'node:path'
 import type { Command } from 'commander'
 import { z } from 'zod'
 import type { HourDir } from '../collector/archive/compact-archive.ts'
+import { DEFAULT_COMPACT_FILE_BYTES, DEFAULT_COMPACT_GRACE_MS, DEFAULT_COMPACT_ROW_GROUP_SIZE, DEFAULT_COMPACT_ZSTD_LEVEL } from '../collector/archive/compact.ts'
 import { hourPartition } from '../collector/archive/time.ts'
 import { addWindowOptions, archiveDirs, archiveFilter, windowSchema } from './archive-options.ts'
 import { CliFailure, commanderOutput } from './errors.ts'
 import { integer, MiB, parseOptions, positiveNumber } from './options.ts'
 
-/** Closed means ended this long ago: a collector publishes an hour's last file within about a minute of its end. */
-export const DEFAULT_GRACE_MINUTES = 5
 /**
  * Without --all-hours, files younger than this are left for a later run: a collector
  * replaying its spool may have just published one into a closed hour, and until its
@@ -23,7 +22,12 @@ export const DEFAULT_GRACE_MINUTES = 5
 export const MIN_FILE_AGE_MS = 60_000
 
 /** The defaults of the options below, as given on the command line. */
-export const COMPACT_DEFAULTS = { grace: String(DEFAULT_GRACE_MINUTES), fileSize: '512', zstdLevel: '9', rowGroupSize: '122880' } as const
+export const COMPACT_DEFAULTS = {
+  grace: String(DEFAULT_COMPACT_GRACE_MS / 60_000),
+  fileSize: String(DEFAULT_COMPACT_FILE_BYTES / MiB),
+  zstdLevel: String(DEFAULT_COMPACT_ZSTD_LEVEL),
+  rowGroupSize: String(DEFAULT_COMPACT_ROW_GROUP_SIZE),
+} as const
 
 export const compactSchema = z.object({
   ...windowSchema,

@@ -50,6 +50,8 @@ export const COMPACTED_KEY = 'krelay.compacted'
 export const DEFAULT_COMPACT_ZSTD_LEVEL = 9
 export const DEFAULT_COMPACT_ROW_GROUP_SIZE = 122_880
 export const DEFAULT_COMPACT_FILE_BYTES = 512 * 1024 * 1024
+/** An hour is closed this long after its end: a collector publishes its last file within about a minute. */
+export const DEFAULT_COMPACT_GRACE_MS = 5 * 60_000
 
 /** The steps of a compaction, in order (a test hook runs after each). */
 export type CompactStep = 'written' | 'checked' | 'journaled' | 'renamed' | 'unlinked' | 'done'

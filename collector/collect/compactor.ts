@@ -16,10 +16,9 @@
 import path from 'node:path'
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api'
 import { isClosed, listHourDirs } from '../archive/compact-archive.ts'
-import { compactHour, type HourResult } from '../archive/compact.ts'
+import { compactHour, DEFAULT_COMPACT_GRACE_MS, type HourResult } from '../archive/compact.ts'
 import { hourPartition } from '../archive/time.ts'
 
-export const DEFAULT_COMPACT_GRACE_MS = 5 * 60_000
 /**
  * A file published into a closed hour (a late file) waits this long before its hour is
  * compacted again: readers that follow the archive (krelay tail --archive) read it first.
