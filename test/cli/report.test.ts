@@ -163,10 +163,10 @@ test('usage: one line naming the option, exit 2; an existing --out kept unless -
     [['report', out, '--out', page], 2, /^krelay report: --out \S+kept\.html exists: pass --force to replace it\n$/],
     [['report', out, '--out', page, '--since', 'yesterday'], 2, /^krelay report: --since must be an ISO 8601 time with its zone .*, got "yesterday"\n$/],
     [['report', out, '--out', page, '--until', '2026-01-01T00:00:00'], 2, /^krelay report: --until must be .*, got "2026-01-01T00:00:00"\n$/],
-    [['report', out, '--out', page, '--force', '--since', '2026-01-02T00:00:00Z', '--until', '2026-01-01T00:00:00Z'], 2, /^krelay report: --until must be after --since\n$/],
+    [['report', out, '--out', page, '--force', '--since', '2026-01-02T00:00:00Z', '--until', '2026-01-01T00:00:00Z'], 2, /^krelay report: --since must be before --until\n$/],
     [['report', out, '--out', page, '--host', 'sim,a/b'], 2, /^krelay report: --host must be .*, got "a\/b"\n$/],
-    [['report', path.join(dir, 'nope'), '--out', page, '--force'], 1, /^krelay report: \S+nope does not exist\n$/],
-    [['report', dir, '--out', page, '--force'], 1, /is not a krelay archive: it has neither records\/ nor losses\/\n$/],
+    [['report', path.join(dir, 'nope'), '--out', page, '--force'], 2, /^krelay report: archive directory \S+nope does not exist\n$/],
+    [['report', dir, '--out', page, '--force'], 2, /holds neither records\/ nor losses\/ \(not an archive, or nothing published yet\)\n$/],
     [['report', out, '--out', page, '--force', '--host', 'other'], 1, /^krelay report: nothing to report: no records and no losses in .* for --since\/--until\/--host\n$/],
     [['report', out], 2, /^krelay report: required option '--out <file>' not specified/],
   ]
