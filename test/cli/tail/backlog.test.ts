@@ -47,7 +47,8 @@ test('-n N while records flow: the last N, then the live stream, no gap and no d
   await driveGenerator(s.sim, 1500, 16)
   // beside the zero-row file the collector starts the dataset with (ARCHIVE.md, "Layout")
   await until(() => parquetFiles(path.join(s.out, 'records')).length > 1, 'a published file of records', 20_000)
-  const generating = driveGenerator(s.sim, 3000, 4)
+  // long enough (at least 1.5 s) that the tails, three node processes, start while it runs on a loaded host
+  const generating = driveGenerator(s.sim, 6000, 4)
   await sleep(30)
   const tails = [
     await startTail(s.socket, ['--json', '--out', s.out, '-n', '100']),
@@ -58,7 +59,7 @@ test('-n N while records flow: the last N, then the live stream, no gap and no d
   await sleep(300)
   await teardown(s)
   const rows = await archiveRows(s.out)
-  assert.equal(rows.length, 3 * 4500)
+  assert.equal(rows.length, 3 * 7500)
   const all = tails.map(t => records(t))
   for (const t of tails) assert.equal(await t.exited, 0, t.stderr())
   const from = assertSuffix(all[0]!, rows, '-n 100')
