@@ -2,7 +2,7 @@
 // The kernels boot at once (qemu runs single-threaded TCG: one VM keeps about one host core
 // busy); each kernel's output is held and printed whole when its run ends.
 // Env: KRELAY_VM_KERNELS ("6.1,6.12"), KRELAY_VM_CPUS (2), KRELAY_VM_TIMEOUT (seconds per kernel,
-//      1200, plus the soak's minutes when soak tests run), KRELAY_VM_PARALLEL=0 (one kernel after
+//      1800, plus the soak's minutes when soak tests run), KRELAY_VM_PARALLEL=0 (one kernel after
 //      the other), KRELAY_VM_LIVE=1 (stream the serial console; implies one kernel at a time),
 //      KRELAY_VM_KEEP=1 (keep run dirs of passing runs), KRELAY_VM_CACHE (cache dir),
 //      KRELAY_SOAK_* (passed on to the guest). Arguments: guest test files, or directories of
@@ -63,13 +63,13 @@ function passedEnv (): Record<string, string> {
 }
 
 /**
- * Seconds per kernel: KRELAY_VM_TIMEOUT, else 1200 plus the soak's length when a soak test
+ * Seconds per kernel: KRELAY_VM_TIMEOUT, else 1800 plus the soak's length when a soak test
  * runs. The guest suite took 590-650 s per kernel alone on CI's 2 cores; two VMs at once
- * also share qemu's I/O threads (9p) with each other, and a shared host slows both more.
+ * runs. Both kernels at once took 1122 s with 45 tests in CI, and over 1200 s with 48 tests on a host also running the host tests: a timeout is for a hung guest, not for pacing.
  */
 function timeoutSeconds (files: string[]): number {
   const set = process.env.KRELAY_VM_TIMEOUT
-  const n = Number(set ?? 1200 + (files.some((f) => f.includes('/soak/')) ? 60 * Number(process.env.KRELAY_SOAK_MINUTES ?? '10') : 0))
+  const n = Number(set ?? 1800 + (files.some((f) => f.includes('/soak/')) ? 60 * Number(process.env.KRELAY_SOAK_MINUTES ?? '10') : 0))
   if (!Number.isFinite(n) || n <= 0) throw new Error('KRELAY_VM_TIMEOUT (or KRELAY_SOAK_MINUTES) must be a positive number')
   return n
 }
