@@ -64,8 +64,9 @@ function passedEnv (): Record<string, string> {
 
 /**
  * Seconds per kernel: KRELAY_VM_TIMEOUT, else 1800 plus the soak's length when a soak test
- * runs. The guest suite took 590-650 s per kernel alone on CI's 2 cores; two VMs at once
- * runs. Both kernels at once took 1122 s with 45 tests in CI, and over 1200 s with 48 tests on a host also running the host tests: a timeout is for a hung guest, not for pacing.
+ * runs. Both kernels at once took 1122 s with 45 tests in CI, and more than 1200 s with 48
+ * on a host that also ran the host tests (two VMs share 2 cores and qemu's 9p threads): the
+ * timeout is there for a hung guest, not to pace a slow one.
  */
 function timeoutSeconds (files: string[]): number {
   const set = process.env.KRELAY_VM_TIMEOUT
