@@ -64,7 +64,7 @@ function passedEnv (): Record<string, string> {
 
 /**
  * Seconds per kernel: KRELAY_VM_TIMEOUT, else 1800 plus the soak's length when a soak test
- * runs. Both kernels at once took 1122 s with 45 tests in CI, and more than 1200 s with 48
+ * runs. Both kernels at once took 1045-1122 s for the 45 tests in CI, and more than 1200 s
  * on a host that also ran the host tests (two VMs share 2 cores and qemu's 9p threads): the
  * timeout is there for a hung guest, not to pace a slow one.
  */
