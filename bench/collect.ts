@@ -29,12 +29,12 @@ import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { DuckDBInstance } from '@duckdb/node-api'
-import { collect } from '../collector/collect/collect.ts'
 import { RelaySim } from '../collector/sim/relay-sim.ts'
 import { openChannel } from '../collector/source/channel.ts'
 import { ChannelReader } from '../collector/source/reader.ts'
 import { forEachRecord } from '../collector/source/records.ts'
 import { createRecordView } from '../formats/record.ts'
+import { collectSim } from './collect-sim.ts'
 import { cpuMs } from './cpu-time.ts'
 
 const args = process.argv.slice(2).filter(a => a !== '--quick')
@@ -83,20 +83,10 @@ async function read (): Promise<number> {
 async function collectAll (): Promise<{ ms: number, startMs: number, cpu: number, out: string }> {
   const sim = filledSim()
   const out = fs.mkdtempSync(path.join(os.tmpdir(), 'krelay-bench-'))
-  const spool = path.join(out, '.spool')
-  const stop = new AbortController()
-  // once reading, stop at once: the collector's shutdown path takes everything there is
-  const pump = setInterval(() => {
-    sim.pumpControl()
-    if (!stop.signal.aborted && fs.existsSync(spool) && fs.readdirSync(spool).some(f => f.endsWith('.krcap'))) stop.abort()
-  }, 1)
   const t0 = performance.now()
   let tReady = NaN
   let cpuReady = NaN
-  const summary = await collect({
-    channelDir: sim.dir,
-    out,
-    spoolDir: spool,
+  const summary = await collectSim(sim, out, {
     host: 'bench',
     fsync: 1000,
     segmentBytes: 64 << 20,
@@ -104,7 +94,6 @@ async function collectAll (): Promise<{ ms: number, startMs: number, cpu: number
     maxFileBytes: 128 << 20,
     maxAgeSeconds: 60,
     follow: false,
-    signal: stop.signal,
     log: () => {},
     onReady: () => {
       tReady = performance.now()
@@ -113,7 +102,6 @@ async function collectAll (): Promise<{ ms: number, startMs: number, cpu: number
   })
   const t1 = performance.now()
   const cpu = cpuMs() - cpuReady
-  clearInterval(pump)
   sim.destroy()
   if (summary.records !== PER_CPU * CPUS) throw new Error(`archived ${summary.records} records`)
   if (Number.isNaN(tReady)) throw new Error('the collector never said it was ready')

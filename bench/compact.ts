@@ -23,8 +23,8 @@ import { ARCHIVE_FORMAT_VERSION, RECORDS_SORT_KEY } from '../formats/archive-sch
 import { listHourDirs } from '../collector/archive/compact-archive.ts'
 import { compactHour } from '../collector/archive/compact.ts'
 import { parquetNames } from '../collector/archive/compact-journal.ts'
-import { collect } from '../collector/collect/collect.ts'
 import { RelaySim } from '../collector/sim/relay-sim.ts'
+import { collectSim } from './collect-sim.ts'
 import { goalLine, isQuick, millions } from './goal.ts'
 
 const args = process.argv.slice(2).filter(a => a !== '--quick')
@@ -43,16 +43,7 @@ async function demoArchive (): Promise<string> {
   sim.runGen(PER_CPU)
   sim.flush()
   const out = fs.mkdtempSync(path.join(os.tmpdir(), 'krelay-bench-compact-'))
-  const spool = path.join(out, '.spool')
-  const stop = new AbortController()
-  const pump = setInterval(() => {
-    sim.pumpControl()
-    if (!stop.signal.aborted && fs.existsSync(spool) && fs.readdirSync(spool).some(f => f.endsWith('.krcap'))) stop.abort()
-  }, 1)
-  const summary = await collect({
-    channelDir: sim.dir,
-    out,
-    spoolDir: spool,
+  const summary = await collectSim(sim, out, {
     host: 'bench',
     fsync: 'never',
     segmentBytes: 64 << 20,
@@ -61,12 +52,10 @@ async function demoArchive (): Promise<string> {
     maxAgeSeconds: 60,
     follow: false,
     compact: false,
-    signal: stop.signal,
     log: () => {},
   })
-  clearInterval(pump)
   sim.destroy()
-  fs.rmSync(spool, { recursive: true, force: true })
+  fs.rmSync(path.join(out, '.spool'), { recursive: true, force: true })
   if (summary.records !== PER_CPU * CPUS) throw new Error(`archived ${summary.records} records`)
   return out
 }
