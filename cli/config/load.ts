@@ -115,7 +115,7 @@ export function readFile (file: string, where = '--config'): Map<string, unknown
     throw new ConfigError(`${file}:${err.line}:${err.column}: not valid TOML: ${what}`)
   }
   const r = fileSchema.safeParse(doc)
-  if (!r.success) throw new ConfigError(`${file}: ${describeIssue(r.error.issues[0]!)}`)
+  if (!r.success) throw new ConfigError(`${file}: ${describeIssue(r.error.issues[0]!, doc)}`)
   const values = new Map<string, unknown>()
   for (const field of FIELDS) {
     const [section, key] = splitPath(field.path)
