@@ -104,7 +104,7 @@ export function readFile (file: string, where = '--config'): Map<string, unknown
   } catch (err) {
     const e = err as NodeJS.ErrnoException
     const why = e.code === 'ENOENT' ? 'no such file' : e.code === 'EISDIR' ? 'a directory, not a file' : e.code === 'EACCES' ? 'permission denied' : e.message
-    throw new ConfigError(`${where} ${file}: cannot read the configuration file: ${why}`)
+    throw new ConfigError(`${where === CONFIG_ENV ? `${CONFIG_ENV}=` : ''}${file}: cannot read the configuration file: ${why}`)
   }
   let doc: unknown
   try {
