@@ -90,3 +90,10 @@ export function splitPath (p: string): [string, string] {
   const dot = p.indexOf('.')
   return dot < 0 ? ['', p] : [p.slice(0, dot), p.slice(dot + 1)]
 }
+
+/** A field's value in a configuration. */
+export function valueOf (config: ServiceConfig, field: Field): unknown {
+  let v: unknown = config
+  for (const part of field.path.split('.')) v = (v as Record<string, unknown> | undefined)?.[part]
+  return v
+}

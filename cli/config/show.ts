@@ -1,6 +1,6 @@
 // The effective configuration as `krelay config show` prints it: one TOML line per field
 // with where its value came from, or JSON for scripts; and `krelay config check`'s summary.
-import { FIELDS, flagKey, isSwitch, valueText, type Field } from './fields.ts'
+import { FIELDS, flagKey, isSwitch, valueOf, valueText, type Field } from './fields.ts'
 import type { LoadedConfig, Origin } from './load.ts'
 
 const COLUMN = 40
@@ -35,11 +35,7 @@ function flagGiven (field: Field, v: unknown): string {
 /** The configuration by dotted path. */
 export function flatValues (loaded: LoadedConfig): Map<string, unknown> {
   const values = new Map<string, unknown>()
-  for (const field of FIELDS) {
-    let v: unknown = loaded.config
-    for (const part of field.path.split('.')) v = (v as Record<string, unknown> | undefined)?.[part]
-    values.set(field.path, v)
-  }
+  for (const field of FIELDS) values.set(field.path, valueOf(loaded.config, field))
   return values
 }
 
