@@ -114,3 +114,15 @@ test('the table: one flag, variable and key per field; variables named after the
   }
   for (const key of ['path', 'flag', 'env'] as const) assert.equal(new Set(FIELDS.map(f => f[key])).size, FIELDS.length, `${key}s are unique`)
 })
+
+test('cli/README.md lists every field with its flag, variable and whether it is live', () => {
+  const readme = fs.readFileSync(new URL('../../../cli/README.md', import.meta.url), 'utf8')
+  for (const field of FIELDS) {
+    const row = readme.split('\n').find(l => l.startsWith(`| \`${field.path}\` |`))
+    assert.ok(row !== undefined, `${field.path} has a row`)
+    const cells = row.split(/(?<!\\)\|/).map(c => c.trim())
+    assert.ok(cells[2]!.startsWith(`\`${field.flag}`), `${field.path}: ${field.flag} in ${row}`)
+    assert.equal(cells[3], `\`${field.env}\``, row)
+    assert.equal(cells[5]!.startsWith('yes'), field.live, `${field.path} live: ${row}`)
+  }
+})
