@@ -54,13 +54,18 @@ export function nearestKey (key: string): string | undefined {
   // a key cut short: archive.file_size -> archive.file_size_mib
   const longer = KNOWN.filter(k => k.startsWith(key)).sort((a, b) => a.length - b.length)[0]
   if (longer !== undefined) return longer
+  return nearest(key, KNOWN)
+}
+
+/** The candidate nearest to `word` in spelling, if near enough to be meant. */
+export function nearest (word: string, candidates: readonly string[]): string | undefined {
   let best: string | undefined
   let bestDistance = Infinity
-  for (const k of KNOWN) {
-    const d = distance(key, k)
+  for (const k of candidates) {
+    const d = distance(word, k)
     if (d < bestDistance) { best = k; bestDistance = d }
   }
-  return bestDistance <= Math.max(2, Math.floor(key.length / 3)) ? best : undefined
+  return bestDistance <= Math.max(2, Math.floor(word.length / 3)) ? best : undefined
 }
 
 /** Levenshtein distance. */

@@ -77,3 +77,11 @@ test('a bad value in the file is refused even where a flag overrides it: nothing
   assert.throws(() => loadConfig({ file, env: {}, flags: { fileSize: '1', host: 'h' } }), /archive\.file_size_mib: "big" is not allowed/)
   assert.throws(() => loadConfig({ env: { KRELAY_ARCHIVE_FILE_SIZE_MIB: 'big' }, flags: { out: '/x', fileSize: '1', host: 'h' } }), /^ConfigError: KRELAY_ARCHIVE_FILE_SIZE_MIB: /)
 })
+
+test('a variable with a section\'s prefix that is no field\'s is refused, with the nearest name', () => {
+  const load = (env: NodeJS.ProcessEnv): unknown => loadConfig({ env, flags: { out: '/x', host: 'h' } })
+  assert.throws(() => load({ KRELAY_ARCHIVE_FILESIZE_MIB: '64' }), (err: unknown) => err instanceof ConfigError &&
+    err.message === 'KRELAY_ARCHIVE_FILESIZE_MIB: unknown variable; did you mean KRELAY_ARCHIVE_FILE_SIZE_MIB?')
+  assert.throws(() => load({ KRELAY_SPOOL_WHATEVER_ELSE_ENTIRELY: '1' }), /^ConfigError: KRELAY_SPOOL_WHATEVER_ELSE_ENTIRELY: unknown variable$/)
+  load({ KRELAY_DEBUG: '1', KRELAY_VM_LIVE: '1', KRELAY_SOAK_MINUTES: '3' })
+})
