@@ -14,8 +14,6 @@ import type { LiveOptions } from '../collector/live/server.ts'
 import { addConfigOptions, configSources } from './config/flags.ts'
 import { loadConfig, type ConfigSources, type LoadedConfig } from './config/load.ts'
 
-// the collector (and DuckDB) is loaded only when the command runs: --help and usage
-// errors stay fast, and less code runs at startup
 export { DEFAULT_CHANNEL_DIR } from './config/fields.ts'
 
 /** What one run of the collector was started with: the configuration, and its sources to load it again (SIGHUP). */
@@ -45,6 +43,8 @@ export async function runCollect (run: CollectRun, log = (line: string): void =>
   const stop = stopOnSignals(log)
   try {
     const live = await liveOptions(run.loaded, log)
+    // the collector (and DuckDB) is loaded only when the command runs: --help and usage
+    // errors stay fast, and less code runs at startup
     const { collect } = await import('../collector/collect/collect.ts')
     log(`collecting from ${c.channel} into ${out} (host ${c.host}, spool ${spoolDir}, fsync ${c.spool.fsync})`)
     return await collect({

@@ -59,9 +59,9 @@ export function loadConfig (src: ConfigSources): LoadedConfig {
   }
   set(FIELDS.find(x => x.path === 'spool.dir')!, path.join(out, '.spool'), 'default')
   set(FIELDS.find(x => x.path === 'host')!, defaultHost(), 'default')
-  // fields with no value anywhere (level, live.group, metrics.listen): their absence is the default
-  for (const field of FIELDS) origins[field.path] ??= 'default'
-  return { config: serviceConfig(values), origins, file: file?.path }
+  // in the table's order; fields with no value anywhere (level, live.group, metrics.listen): their absence is the default
+  const ordered = Object.fromEntries(FIELDS.map(x => [x.path, origins[x.path] ?? 'default'])) as Record<string, Origin>
+  return { config: serviceConfig(values), origins: ordered, file: file?.path }
 }
 
 function fieldEnv (p: string): string {
