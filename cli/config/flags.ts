@@ -14,7 +14,7 @@ function describe (field: Field): string {
 
 /** Adds --config and one option per field; a switch gets its opposite too, hidden, to override the file or the environment. */
 export function addConfigOptions (cmd: Command): Command {
-  cmd.option('--config <file>', `the configuration file (TOML; default: none, or ${CONFIG_ENV}); flags override ${'KRELAY_*'} variables, which override the file`)
+  cmd.option('--config <file>', `the configuration file (TOML; default: none, or ${CONFIG_ENV}); flags override KRELAY_* variables, which override the file`)
   for (const field of FIELDS) {
     if (!isSwitch(field)) {
       cmd.option(`${field.flag} ${field.arg!}`, describe(field))
