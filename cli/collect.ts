@@ -8,6 +8,7 @@ import { z } from 'zod'
 import type { CollectSummary } from '../collector/collect/collect.ts'
 import { commanderOutput } from './errors.ts'
 import { defaultHostPartition, fileModeOption, fsyncOption, hostOption, MiB, optionValue, parseOptions, pathOption, positiveNumber } from './options.ts'
+import { sdNotify } from './sd-notify.ts'
 import { stopOnSignals } from './signals.ts'
 import { UsageError } from './errors.ts'
 import { checkDataDir, UnsafeDirError } from '../collector/data-dir.ts'
@@ -79,6 +80,10 @@ export async function runCollect (opts: CollectCliOptions, log = (line: string):
   const host = opts.host ?? defaultHost()
   checkDataDirs(out, spoolDir)
   const stop = stopOnSignals(log)
+  // under systemd (Type=notify): ready once the channel is attached, not at start
+  const notify = sdNotify(log)
+  notify.status(`starting: waiting for the krelay channel at ${opts.channel}`)
+  stop.signal.addEventListener('abort', () => notify.stopping(), { once: true })
   try {
     const live = await liveOptions(opts, log)
     const { collect } = await import('../collector/collect/collect.ts')
@@ -100,9 +105,11 @@ export async function runCollect (opts: CollectCliOptions, log = (line: string):
       live,
       signal: stop.signal,
       log,
+      onAttach: id => notify.attached(id),
     })
   } finally {
     stop.dispose()
+    await notify.flush()
   }
 }
 
