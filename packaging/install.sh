@@ -37,6 +37,7 @@ if [ -z "$root" ]; then
   command -v npm >/dev/null || die "npm not found: it comes with Node.js (packaging/README.md)"
   say "apt: dkms, the headers of $(uname -r), a compiler for the module and for @riaskov/mmap-io"
   export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
   apt-get install -y -qq --no-install-recommends dkms "linux-headers-$(uname -r)" build-essential python3 >/dev/null
 fi
 
