@@ -6,6 +6,7 @@ import type { Command } from 'commander'
 import type { CollectSummary } from '../collector/collect/collect.ts'
 import { commanderOutput } from './errors.ts'
 import { MiB } from './options.ts'
+import { sdNotify } from './sd-notify.ts'
 import { stopOnSignals } from './signals.ts'
 import { UsageError } from './errors.ts'
 import { checkDataDir, UnsafeDirError } from '../collector/data-dir.ts'
@@ -41,6 +42,10 @@ export async function runCollect (run: CollectRun, log = (line: string): void =>
   const spoolDir = path.resolve(c.spool.dir)
   checkDataDirs(out, spoolDir)
   const stop = stopOnSignals(log)
+  // under systemd (Type=notify): ready once the channel is attached, not at start
+  const notify = sdNotify(log)
+  notify.status(`starting: waiting for the krelay channel at ${c.channel}`)
+  stop.signal.addEventListener('abort', () => notify.stopping(), { once: true })
   try {
     const live = await liveOptions(run.loaded, log)
     // the collector (and DuckDB) is loaded only when the command runs: --help and usage
@@ -66,9 +71,11 @@ export async function runCollect (run: CollectRun, log = (line: string): void =>
       metrics: c.metrics.listen,
       signal: stop.signal,
       log,
+      onAttach: id => notify.attached(id),
     })
   } finally {
     stop.dispose()
+    await notify.flush()
   }
 }
 

@@ -23,10 +23,12 @@ export class CollectorProcess {
   /** spool segments that existed before this collector started */
   private readonly segmentsBefore: Set<string>
 
-  constructor (readonly args: readonly string[], private readonly echo?: (line: string) => void) {
+  /** `wrapper`: a command that runs node with the rest of its arguments (e.g. setpriv ... --) */
+  constructor (readonly args: readonly string[], private readonly echo?: (line: string) => void, wrapper: readonly string[] = []) {
     const spool = args.indexOf('--spool')
     this.segmentsBefore = new Set(spool >= 0 && args[spool + 1] !== undefined ? segmentsIn(args[spool + 1]!) : [])
-    this.child = spawn(process.execPath, [KRELAY_BIN, 'collect', ...args], { stdio: ['ignore', 'pipe', 'pipe'] })
+    const argv = [...wrapper, process.execPath, KRELAY_BIN, 'collect', ...args]
+    this.child = spawn(argv[0]!, argv.slice(1), { stdio: ['ignore', 'pipe', 'pipe'] })
     for (const stream of [this.child.stdout!, this.child.stderr!]) {
       let rest = ''
       stream.setEncoding('utf8')
@@ -123,11 +125,11 @@ export function describeExit (e: CollectorExit): string {
  */
 export async function startCollectorReading (
   args: readonly string[], spoolDir: string,
-  opts: { echo?: (line: string) => void, log: (line: string) => void, attempts?: number, timeoutMs?: number }
+  opts: { echo?: (line: string) => void, log: (line: string) => void, attempts?: number, timeoutMs?: number, wrapper?: readonly string[] }
 ): Promise<CollectorProcess> {
   const attempts = opts.attempts ?? 3
   for (let attempt = 1; ; attempt++) {
-    const c = new CollectorProcess(args, opts.echo)
+    const c = new CollectorProcess(args, opts.echo, opts.wrapper)
     try {
       await c.waitReading(spoolDir, opts.timeoutMs ?? 180_000)
       return c

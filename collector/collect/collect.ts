@@ -55,6 +55,8 @@ export interface CollectOptions {
   log: (line: string) => void
   /** called once the archive worker is ready (its DuckDB open), before capture starts reading */
   onReady?: () => void
+  /** called when a channel is attached (capture starts reading it): at start, and after each module load with follow */
+  onAttach?: (channelId: string) => void
   /** test hook: while archiveGate[0] is not 0 the archive worker takes nothing from capture */
   archiveGate?: Int32Array
   /** the module's level filter (0..7), written to <channel>/control at every attach; undefined leaves the module's */
@@ -162,6 +164,7 @@ async function captureChannels (opts: CollectOptions, spooled: Map<string, Map<n
     if (meta.channelId === '') throw new Error(`${channel.dir}/info has no channel_id: this krelay module is too old for the collector`)
     ctx.archiver.tell({ kind: 'channel', meta, cpus: [...channel.info.cpus] })
     await openSegment(ctx, meta)
+    opts.onAttach?.(meta.channelId)
     const ended = await captureChannel(channel, meta, spooled.get(meta.channelId), ctx)
     if (ended === 'stopped') break
     opts.log(`krelay module ${ended}: channel ${meta.channelId} ended`)

@@ -17,7 +17,7 @@ export interface Proc {
   exited: Promise<number | string>
 }
 
-export function run (args: string[], opts: { uid?: number, gid?: number } = {}): Proc {
+export function run (args: string[], opts: { uid?: number, gid?: number, env?: NodeJS.ProcessEnv } = {}): Proc {
   const child = spawn(process.execPath, [BIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, KRELAY_DEBUG: '' }, ...opts })
   let out = ''
   let err = ''
