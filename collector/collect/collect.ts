@@ -28,7 +28,7 @@ import { SpoolWriter, type FsyncPolicy } from '../spool/spool-writer.ts'
 import type { LiveOptions } from '../live/server.ts'
 import { Archiver } from './archiver.ts'
 import { captureChannel, openSegment, type CaptureContext } from './capture.ts'
-import { StatusFile } from './status-file.ts'
+import { StatusFile, type CollectorStatus } from './status-file.ts'
 import type { PipelineTotals } from './pipeline.ts'
 
 export interface CollectOptions {
@@ -53,6 +53,8 @@ export interface CollectOptions {
   live?: LiveOptions
   signal: AbortSignal
   log: (line: string) => void
+  /** hears each status snapshot (status-file.ts), about once a second and at the end: the console's status line */
+  onStatus?: (s: CollectorStatus) => void
   /** called once the archive worker is ready (its DuckDB open), before capture starts reading */
   onReady?: () => void
   /** test hook: while archiveGate[0] is not 0 the archive worker takes nothing from capture */
@@ -101,7 +103,7 @@ export async function collect (opts: CollectOptions): Promise<CollectSummary> {
     const spool = new SpoolWriter(opts.spoolDir, { fsync: opts.fsync, segmentBytes: opts.segmentBytes, segmentAgeMs: opts.segmentAgeMs },
       scan.lastNumber + 1, s => archiver.tell({ kind: 'closed', bytes: s.bytes }))
     const spoolBytes = (): number => scan.bytes + spool.written - archiver.deletedBytes
-    const status = new StatusFile(opts.spoolDir, { spoolBytes, askArchive: () => archiver.tell({ kind: 'report' }), log: opts.log })
+    const status = new StatusFile(opts.spoolDir, { spoolBytes, askArchive: () => archiver.tell({ kind: 'report' }), log: opts.log, onStatus: opts.onStatus })
     archiver.onReport = r => status.archiveReport(r)
     status.start()
     const ctx: CaptureContext = {
