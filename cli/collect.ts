@@ -6,6 +6,7 @@ import path from 'node:path'
 import type { Command } from 'commander'
 import { z } from 'zod'
 import type { CollectSummary } from '../collector/collect/collect.ts'
+import type { CollectorStatus } from '../collector/collect/status-file.ts'
 import { commanderOutput } from './errors.ts'
 import { defaultHostPartition, fileModeOption, fsyncOption, hostOption, MiB, optionValue, parseOptions, pathOption, positiveNumber } from './options.ts'
 import { stopOnSignals } from './signals.ts'
@@ -64,8 +65,17 @@ export function registerCollect (program: Command): void {
     .option('--no-compact', 'do not compact closed hours (krelay compact DIR does it offline)')
     .action(async (raw: Record<string, unknown>) => {
       const opts = parseOptions(collectSchema, raw)
-      const summary = await runCollect(opts)
-      process.stdout.write(`${summaryLine(summary, opts.out)}\n`)
+      // stderr: log lines, and a status line on a terminal (collect/console.ts)
+      const { CollectConsole } = await import('./collect/console.ts')
+      const stderr = new CollectConsole(process.stderr, { channelDir: opts.channel })
+      let drops: string | undefined
+      let summary
+      try {
+        summary = await runCollect(opts, stderr.log, stderr.status)
+      } finally {
+        drops = stderr.close()
+      }
+      process.stdout.write(`${summaryLine(summary, opts.out)}\n${drops === undefined ? '' : `${drops}\n`}`)
     })
 }
 
@@ -73,7 +83,7 @@ export function defaultHost (): string {
   return defaultHostPartition(os.hostname(), 'this machine\'s')
 }
 
-export async function runCollect (opts: CollectCliOptions, log = (line: string): void => { process.stderr.write(`krelay collect: ${line}\n`) }): Promise<CollectSummary> {
+export async function runCollect (opts: CollectCliOptions, log: (line: string) => void, onStatus?: (s: CollectorStatus) => void): Promise<CollectSummary> {
   const out = path.resolve(opts.out)
   const spoolDir = path.resolve(opts.spool ?? path.join(out, '.spool'))
   const host = opts.host ?? defaultHost()
@@ -100,6 +110,7 @@ export async function runCollect (opts: CollectCliOptions, log = (line: string):
       live,
       signal: stop.signal,
       log,
+      onStatus,
     })
   } finally {
     stop.dispose()

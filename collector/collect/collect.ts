@@ -17,6 +17,7 @@ import path from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import type { CaptureMeta } from '../../formats/capture.ts'
 import { parseInfo } from '../../formats/info.ts'
+import { LEVEL_NAMES } from '../../formats/wire.ts'
 import { openChannel, type Channel } from '../source/channel.ts'
 import { claimChannelDir } from '../source/claim.ts'
 import { CONSUMER_COLLECT } from '../source/consumer.ts'
@@ -158,6 +159,7 @@ async function captureChannels (opts: CollectOptions, spooled: Map<string, Map<n
     channels++
     ctx.status?.channel(meta.channelId)
     if (meta.channelId === '') throw new Error(`${channel.dir}/info has no channel_id: this krelay module is too old for the collector`)
+    opts.log(attachLine(channel))
     ctx.archiver.tell({ kind: 'channel', meta, cpus: [...channel.info.cpus] })
     await openSegment(ctx, meta)
     const ended = await captureChannel(channel, meta, spooled.get(meta.channelId), ctx)
@@ -189,6 +191,13 @@ async function waitForChannel (opts: CollectOptions, halt: AbortSignal): Promise
     }
   }
   return undefined
+}
+
+/** "attached channel 0465bc6d2be7bd55: cpus 0 1, 8 sub-buffers of 262144 bytes per CPU, flush every 100 ms, level filter info" */
+export function attachLine (channel: Channel): string {
+  const i = channel.info
+  return `attached channel ${i.channelId}: cpus ${i.cpus.join(' ')}, ${i.nSubbufs} sub-buffers of ${i.subbufSize} bytes per CPU, ` +
+    `flush every ${i.flushIntervalMs} ms, level filter ${LEVEL_NAMES[i.minLevel] ?? i.minLevel}`
 }
 
 function moduleAbsent (err: unknown): boolean {
