@@ -96,7 +96,7 @@ export function hintLine (a: DropAdvice, burst: DropBurst, g: Geometry, totals: 
       return `${head}: holding them would take ${size(a.needBytes)} per CPU, beyond what the module allows ` +
         `(${N_SUBBUFS_MAX} x ${size(SUBBUF_SIZE_MAX)}, at most ${size(CPU_BUFFER_MAX)}): the collector stopped reading for too long; find out why (disk, CPU, --spool-budget)`
     case 'buffer':
-      return `${head}${held(burst, g)}; ${size(a.needBytes)} per CPU would have held the largest burst: ${advice(a)}`
+      return `${head}${held(burst, g)}; the largest burst needed ${size(a.needBytes)} per CPU: ${advice(a)}`
   }
 }
 
@@ -110,7 +110,8 @@ function held (burst: DropBurst, g: Geometry): string {
 
 /** The change to make, as a command and as a modprobe.d line (dkms installs read that). */
 export function advice (a: { nSubbufs: number, subbufSize: number }): string {
-  return `${modprobeLine(a)} (${size(a.nSubbufs * a.subbufSize)} per CPU; or "options krelay n_subbufs=${a.nSubbufs} subbuf_size=${a.subbufSize}" in /etc/modprobe.d/krelay.conf)`
+  return `${modprobeLine(a)} (${a.nSubbufs} x ${size(a.subbufSize)} = ${size(a.nSubbufs * a.subbufSize)} per CPU; ` +
+    `or "options krelay n_subbufs=${a.nSubbufs} subbuf_size=${a.subbufSize}" in /etc/modprobe.d/krelay.conf)`
 }
 
 /** The summary's line: the run's drops per CPU and the one change that holds the largest burst. */
