@@ -70,7 +70,10 @@ export class CollectConsole {
       this.stream.write(this.terminal ? `${PREFIX}${line}\n` : timestamped(line, this.now()))
       return
     }
-    this.update.persist(`${PREFIX}${line}`)
+    // not log-update's persist(), which breaks a long line at the width: the terminal wraps
+    // it, so that a path copied from it is whole
+    this.update.clear()
+    this.stream.write(`${PREFIX}${line}\n`)
     this.draw()
   }
 
