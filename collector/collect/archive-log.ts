@@ -17,7 +17,7 @@ export function publishLine (out: string, f: Published): string {
   } catch {
     // gone already (a test removing the archive): the line says what is known
   }
-  return `published ${file}: ${f.rows} ${f.dataset === 'losses' ? 'loss rows' : 'rows'}${bytes}`
+  return `published ${file}: ${f.rows} ${f.dataset === 'losses' ? 'loss row' : 'row'}${f.rows === 1 ? '' : 's'}${bytes}`
 }
 
 /** Loss rows appended to the archive, per CPU and reason, until the next line. */

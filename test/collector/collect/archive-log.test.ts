@@ -17,7 +17,7 @@ test('a published file: its whole path (out-relative ones resolved), rows and by
   fs.writeFileSync(path.join(out, 'records', 'a.parquet'), Buffer.alloc(1234))
   assert.equal(publishLine(out, published('records/a.parquet', 'records', 99)), `published ${out}/records/a.parquet: 99 rows, 1234 bytes`)
   assert.equal(publishLine(out, published(path.join(out, 'records', 'a.parquet'), 'losses', 2)), `published ${out}/records/a.parquet: 2 loss rows, 1234 bytes`)
-  assert.equal(publishLine(out, published('gone.parquet', 'records', 1)), `published ${out}/gone.parquet: 1 rows`, 'a file gone already: no size')
+  assert.equal(publishLine(out, published('gone.parquet', 'records', 1)), `published ${out}/gone.parquet: 1 row`, 'a file gone already: no size')
   fs.rmSync(out, { recursive: true })
 })
 
