@@ -100,8 +100,8 @@ test('krelay collect with stderr not a terminal: timestamped event lines in orde
   has(new RegExp(`^collecting from ${sim.dir} into ${out} `))
   has(/^attached channel [0-9a-f]{16}: cpus 0 1, 64 sub-buffers of 4096 bytes per CPU, flush every 5 ms, level filter \w+$/)
   has(/^spooling to .*\.krcap$/)
-  has(/^published .*\/records\/host=sim\/.*.parquet: \d+ rows?, \d+ bytes$/)
-  has(/^published .*\/losses\/host=sim\/.*.parquet: \d+ loss rows?, \d+ bytes$/)
+  has(/^published .*\/records\/host=sim\/.*\.parquet: \d+ rows?, \d+ bytes$/)
+  has(/^published .*\/losses\/host=sim\/.*\.parquet: \d+ loss rows?, \d+ bytes$/)
   has(/^loss rows archived: cpu 1 dropped \d+ records \(\d+ rows?\)$/)
   has(/^SIGTERM: stopping/)
 
