@@ -8,7 +8,7 @@ import type { LossRow, Published } from '../archive/index.ts'
 
 export const LOSS_LINE_MS = 5000
 
-/** "published records/host=web-1/.../x.parquet: 120,000 rows, 3.1 MiB" */
+/** "published /var/lib/krelay/records/host=web-1/.../x.parquet: 7823 rows, 104993 bytes" */
 export function publishLine (out: string, f: Published): string {
   const file = path.resolve(out, f.path)
   let bytes = ''
