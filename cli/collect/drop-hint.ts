@@ -5,8 +5,9 @@
 // sub-buffer (kmod/channel.c, krelay_flush_cpu_if_caught_up), so a stalled reader has the
 // whole buffer, n_subbufs x (subbuf_size - header), in which the CPU's records wait. What
 // was dropped did not fit in it: a buffer that many bytes larger would have held the burst.
-// That is rounded up to whole sub-buffers of the current size, or of a larger power of
-// two where the module's limits (kmod/main.c) allow no more sub-buffers. Drops in every
+// That is rounded up to whole sub-buffers of the current size (each holding whole records,
+// plus one: see dropAdvice), or of a larger power of two where the module's limits
+// (kmod/main.c) allow no more sub-buffers. Drops in every
 // interval for SUSTAINED_S are another matter: the collector is slower than the CPU
 // writes, and a bigger buffer only delays the drops.
 import { SUBBUF_HDR_SIZE } from '../../formats/wire.ts'
@@ -58,10 +59,13 @@ export function dropAdvice (burst: DropBurst, g: Geometry): DropAdvice | undefin
     return { kind: 'too-slow', cpu, dropped, takenPerSecond: burst.records / burst.seconds, writtenPerSecond: (burst.records + dropped) / burst.seconds }
   }
   // without a record size seen (nothing spooled yet), a dropped record counts as a sub-buffer's worth: an upper bound
-  const recordBytes = burst.recordBytes > 0 ? burst.recordBytes : payload(g.subbufSize)
-  const needBytes = g.nSubbufs * payload(g.subbufSize) + dropped * recordBytes
+  const recordBytes = burst.recordBytes
+  const needBytes = g.nSubbufs * payload(g.subbufSize) + dropped * (recordBytes > 0 ? recordBytes : payload(g.subbufSize))
   for (let size = g.subbufSize; size <= SUBBUF_SIZE_MAX; size *= 2) {
-    const n = Math.max(N_SUBBUFS_MIN, Math.ceil(needBytes / payload(size)))
+    // A record never spans two sub-buffers: each may end up to a record short. And one more
+    // sub-buffer: the flush timer may have closed the one being filled, part-filled, as the
+    // reader stopped (it closes none once the reader is behind).
+    const n = Math.max(N_SUBBUFS_MIN, Math.ceil(needBytes / (payload(size) - recordBytes)) + 1)
     if (n <= N_SUBBUFS_MAX && n * size <= CPU_BUFFER_MAX) return { kind: 'buffer', cpu, dropped, needBytes, subbufSize: size, nSubbufs: n }
   }
   return { kind: 'too-big', cpu, dropped, needBytes }
