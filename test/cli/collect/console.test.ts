@@ -7,6 +7,7 @@ import assert from 'node:assert/strict'
 import path from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { CollectConsole, timestamped } from '../../../cli/collect/console.ts'
+import { HEADROOM } from '../../../cli/collect/drop-hint.ts'
 import type { CollectorStatus } from '../../../collector/collect/status-file.ts'
 import { RelaySim } from '../../../collector/sim/relay-sim.ts'
 import { SUBBUF_HDR_SIZE, recordLength } from '../../../formats/wire.ts'
@@ -113,6 +114,6 @@ test('krelay collect with stderr not a terminal: timestamped event lines in orde
   const need = 64 * (4096 - SUBBUF_HDR_SIZE) + lost * recordLength(PAYLOAD.length)
   const hint = events.find(e => e.startsWith('cpu 1: '))!
   const n = Number(/n_subbufs=(\d+) subbuf_size=4096 /.exec(hint)?.[1])
-  assert.equal(n, Math.ceil(need / (4096 - SUBBUF_HDR_SIZE - recordLength(PAYLOAD.length))) + 1, `${hint}\nneeded ${need} bytes`)
+  assert.equal(n, Math.ceil(need * HEADROOM / (4096 - SUBBUF_HDR_SIZE - recordLength(PAYLOAD.length))) + 1, `${hint}\nneeded ${need} bytes`)
   assert.equal(summary[1], `krelay collect: ${lost.toLocaleString('en-US')} records dropped by the kernel (cpu 1: ${lost.toLocaleString('en-US')}); consider ${/modprobe krelay .*$/.exec(hint)![0]}`)
 })

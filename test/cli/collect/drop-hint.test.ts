@@ -2,7 +2,7 @@
 // sub-buffers, one no buffer the module allows holds, and drops that never stop.
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { advice, CPU_BUFFER_MAX, dropAdvice, hintLine, N_SUBBUFS_MAX, summaryHint, SUBBUF_SIZE_MAX, worse, type DropBurst } from '../../../cli/collect/drop-hint.ts'
+import { advice, CPU_BUFFER_MAX, dropAdvice, HEADROOM, hintLine, N_SUBBUFS_MAX, summaryHint, SUBBUF_SIZE_MAX, worse, type DropBurst } from '../../../cli/collect/drop-hint.ts'
 import { SUBBUF_HDR_SIZE } from '../../../formats/wire.ts'
 
 const g = { subbufSize: 262144, nSubbufs: 8 }
@@ -15,39 +15,40 @@ test('no drops: no hint, no summary line', () => {
 })
 
 test('a tiny burst: a few more sub-buffers of the same size', () => {
-  // 8 x (262144 - 80) bytes held, 100 x 128 more needed: 2109312 bytes = 8.05 sub-buffers of
-  // 262064 - 128 bytes of whole records: 9, and one for the part-filled one the timer may close
+  // 8 x (262144 - 80) bytes held, 100 x 128 more needed: 2109312 bytes, x 1.25 = 2636640 bytes =
+  // 10.07 sub-buffers of 262064 - 128 bytes of whole records: 11, and one for the part-filled
+  // one the timer may close
   const a = dropAdvice(burst({ dropped: 100 }), g)
-  assert.deepEqual(a, { kind: 'buffer', cpu: 0, dropped: 100, needBytes: 8 * payload(262144) + 100 * 128, subbufSize: 262144, nSubbufs: 10 })
+  assert.deepEqual(a, { kind: 'buffer', cpu: 0, dropped: 100, needBytes: 8 * payload(262144) + 100 * 128, subbufSize: 262144, nSubbufs: 12 })
   const line = hintLine(a!, burst({ dropped: 100 }), g, { dropped: 100, seconds: 3 })
-  assert.match(line, /^cpu 0: 100 records dropped in the last 3\.0 s \(it wrote 2\.4 MiB\/s: its buffer, 8 x 256 KiB, holds 817 ms of that\); the largest burst needed 2\.0 MiB per CPU: /)
-  assert.ok(line.endsWith('modprobe krelay n_subbufs=10 subbuf_size=262144 (10 x 256 KiB = 2.5 MiB per CPU; or "options krelay n_subbufs=10 subbuf_size=262144" in /etc/modprobe.d/krelay.conf)'), line)
+  assert.match(line, /^cpu 0: 100 records dropped in the last 3\.0 s \(it wrote 2\.4 MiB\/s: its buffer, 8 x 256 KiB, holds 817 ms of that\); the largest burst needed 2\.0 MiB per CPU, a quarter more to spare: /)
+  assert.ok(line.endsWith('modprobe krelay n_subbufs=12 subbuf_size=262144 (12 x 256 KiB = 3 MiB per CPU; or "options krelay n_subbufs=12 subbuf_size=262144" in /etc/modprobe.d/krelay.conf)'), line)
 })
 
 test('the advice is the smallest buffer that holds the burst: whole sub-buffers, larger powers of two past 1024 of them', () => {
-  for (const dropped of [1, 1000, 123_456, 1_000_000, 10_000_000, 30_000_000]) {
+  for (const dropped of [1, 1000, 123_456, 1_000_000, 10_000_000, 20_000_000]) {
     const a = dropAdvice(burst({ dropped }), g)
     assert.equal(a?.kind, 'buffer', String(dropped))
     if (a?.kind !== 'buffer') continue
     const need = 8 * payload(262144) + dropped * 128
     assert.equal(a.needBytes, need)
-    // whole records of 128 bytes in each, and one sub-buffer to spare
+    // whole records of 128 bytes in each, a quarter more than needed, and one sub-buffer to spare
     const usable = payload(a.subbufSize) - 128
-    assert.ok((a.nSubbufs - 1) * usable >= need, `${dropped}: ${a.nSubbufs} x ${a.subbufSize} holds it, with one to spare`)
-    assert.ok(a.nSubbufs === 2 || (a.nSubbufs - 2) * usable < need, `${dropped}: one sub-buffer fewer would not`)
+    assert.ok((a.nSubbufs - 1) * usable >= need * HEADROOM, `${dropped}: ${a.nSubbufs} x ${a.subbufSize} holds it, with room to spare`)
+    assert.ok(a.nSubbufs === 2 || (a.nSubbufs - 2) * usable < need * HEADROOM, `${dropped}: one sub-buffer fewer would not`)
     assert.ok(a.nSubbufs <= N_SUBBUFS_MAX && a.subbufSize <= SUBBUF_SIZE_MAX && a.nSubbufs * a.subbufSize <= CPU_BUFFER_MAX)
     assert.equal(a.subbufSize & (a.subbufSize - 1), 0, 'a power of two')
     // a smaller sub-buffer size (down to the current one) would need more than the module allows
-    if (a.subbufSize > g.subbufSize) assert.ok(Math.ceil(need / (payload(a.subbufSize / 2) - 128)) + 1 > N_SUBBUFS_MAX)
+    if (a.subbufSize > g.subbufSize) assert.ok(Math.ceil(need * HEADROOM / (payload(a.subbufSize / 2) - 128)) + 1 > N_SUBBUFS_MAX)
   }
-  // 10M records of 128 bytes: 1225 sub-buffers of 1 MiB are too many, 613 of 2 MiB fit
+  // 10M records of 128 bytes (and a quarter more): 1530 sub-buffers of 1 MiB are too many, 766 of 2 MiB fit
   const big = dropAdvice(burst({ dropped: 10_000_000 }), g)
-  assert.deepEqual(big && { n: (big as { nSubbufs: number }).nSubbufs, size: (big as { subbufSize: number }).subbufSize }, { n: 613, size: 2097152 })
+  assert.deepEqual(big && { n: (big as { nSubbufs: number }).nSubbufs, size: (big as { subbufSize: number }).subbufSize }, { n: 766, size: 2097152 })
 })
 
 test('no record size seen yet: a dropped record counts as a whole sub-buffer (an upper bound)', () => {
   const a = dropAdvice(burst({ dropped: 4, records: 0, recordBytes: 0 }), g)
-  assert.deepEqual(a, { kind: 'buffer', cpu: 0, dropped: 4, needBytes: 12 * payload(262144), subbufSize: 262144, nSubbufs: 13 })
+  assert.deepEqual(a, { kind: 'buffer', cpu: 0, dropped: 4, needBytes: 12 * payload(262144), subbufSize: 262144, nSubbufs: 16 })
 })
 
 test('a burst no buffer the module allows holds: said so, with the size it would take', () => {

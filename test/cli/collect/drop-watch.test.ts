@@ -33,12 +33,12 @@ test('a burst: one line when it ended, with the advice; the next burst within th
   const dropped = (t: number): number => (t >= 3 ? 100 : 0) + (t >= 4 ? 200 : 0) + (t >= 8 ? 50 : 0) + (t >= 20 ? 20 : 0)
   const lines = feed(w, 30, t => [t * 1000, dropped(t)])
   assert.deepEqual([...lines.keys()], [5, 15, 25], 'at the end of the first burst, then not before 10 s after the last line')
-  assert.match(lines.get(5)![0]!, /^cpu 0: 300 records dropped in the last 3\.0 s .*modprobe krelay n_subbufs=10 subbuf_size=262144 /)
+  assert.match(lines.get(5)![0]!, /^cpu 0: 300 records dropped in the last 3\.0 s .*modprobe krelay n_subbufs=12 subbuf_size=262144 /)
   assert.match(lines.get(15)![0]!, /^cpu 0: 50 records dropped in the last 8\.0 s /, 'the burst at 8 s, told at 15 s')
   assert.match(lines.get(25)![0]!, /^cpu 0: 20 records dropped in the last 6\.0 s /)
   assert.deepEqual(w.finish(), [])
   assert.equal(w.dropped.get(0), 370)
-  assert.match(w.summary()!, /^krelay collect: 370 records dropped by the kernel \(cpu 0: 370\); consider modprobe krelay n_subbufs=10 subbuf_size=262144 /)
+  assert.match(w.summary()!, /^krelay collect: 370 records dropped by the kernel \(cpu 0: 370\); consider modprobe krelay n_subbufs=12 subbuf_size=262144 /)
 })
 
 test('drops in every second: called too slow once they lasted SUSTAINED_S, then a line every HINT_INTERVAL_S', () => {
