@@ -67,6 +67,7 @@ test('krelay collect with stderr not a terminal: timestamped event lines in orde
   const stopServing = serveControl(sim)
   const out = path.join(tempDir('krelay-console-'), 'archive')
   const collector = run(['collect', '--channel', sim.dir, '--out', out, '--host', 'sim', '--fsync', 'never', '--no-live', '--file-age', '1'])
+  let flusher: NodeJS.Timeout | undefined
   try {
     await collectorReading(path.join(out, '.spool'))
     for (let s = 0; s < 3; s++) {
@@ -77,10 +78,12 @@ test('krelay collect with stderr not a terminal: timestamped event lines in orde
     // far more than cpu 1's buffer holds, with no chance to acknowledge: dropped
     for (let i = 0; i < 12_000; i++) { sim.advance(20_000); sim.write(1, { payload: PAYLOAD, comm: 'burst', pid: 777 }) }
     pump(sim)
-    sim.timerFlush()
+    // the module's flush timer: once the collector acknowledged, the next sub-buffer reports the drops
+    flusher = setInterval(() => sim.timerFlush(), 20)
     await until(() => /cpu 1: [\d,]+ records dropped/.test(collector.stderr()), 'the drop hint', 30_000)
     await sleep(1500) // a publish of the loss rows (--file-age 1)
   } finally {
+    clearInterval(flusher)
     assert.equal(await stop(collector), 0, collector.stderr())
     stopServing()
     sim.destroy()
