@@ -5,11 +5,11 @@
 // sub-buffer (kmod/channel.c, krelay_flush_cpu_if_caught_up), so a stalled reader has the
 // whole buffer, n_subbufs x (subbuf_size - header), in which the CPU's records wait. What
 // was dropped did not fit in it: a buffer that many bytes larger would have held the burst.
-// That is rounded up to whole sub-buffers of the current size (each holding whole records,
-// plus one: see dropAdvice), or of a larger power of two where the module's limits
-// (kmod/main.c) allow no more sub-buffers. Drops in every
-// interval for SUSTAINED_S are another matter: the collector is slower than the CPU
-// writes, and a bigger buffer only delays the drops.
+// With HEADROOM to spare, that is rounded up to whole sub-buffers of the current size (each
+// holding whole records, plus one: see dropAdvice), or of a larger power of two where the
+// module's limits (kmod/main.c) allow no more sub-buffers. Drops in every interval for
+// SUSTAINED_S are another matter: the collector is slower than the CPU writes, and a
+// bigger buffer only delays the drops.
 import { SUBBUF_HDR_SIZE } from '../../formats/wire.ts'
 
 /** The module's parameters that size a CPU's buffer (its `info` file). */
