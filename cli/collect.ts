@@ -4,6 +4,7 @@ import fs from 'node:fs'
 import path from 'node:path'
 import type { Command } from 'commander'
 import type { CollectSummary } from '../collector/collect/collect.ts'
+import type { CollectorStatus } from '../collector/collect/status-file.ts'
 import { commanderOutput } from './errors.ts'
 import { MiB } from './options.ts'
 import { sdNotify } from './sd-notify.ts'
@@ -31,12 +32,21 @@ export function registerCollect (program: Command): void {
     .action(async (raw: Record<string, unknown>) => {
       const sources = configSources(raw)
       const loaded = loadConfig(sources)
-      const summary = await runCollect({ sources, loaded })
-      process.stdout.write(`${summaryLine(summary, loaded.config.archive.out)}\n`)
+      // stderr: log lines, and a status line on a terminal (collect/console.ts)
+      const { CollectConsole } = await import('./collect/console.ts')
+      const stderr = new CollectConsole(process.stderr, { channelDir: loaded.config.channel })
+      let drops: string | undefined
+      let summary
+      try {
+        summary = await runCollect({ sources, loaded }, stderr.log, stderr.status)
+      } finally {
+        drops = stderr.close()
+      }
+      process.stdout.write(`${summaryLine(summary, loaded.config.archive.out)}\n${drops === undefined ? '' : `${drops}\n`}`)
     })
 }
 
-export async function runCollect (run: CollectRun, log = (line: string): void => { process.stderr.write(`krelay collect: ${line}\n`) }): Promise<CollectSummary> {
+export async function runCollect (run: CollectRun, log: (line: string) => void, onStatus?: (s: CollectorStatus) => void): Promise<CollectSummary> {
   const { config: c } = run.loaded
   const out = path.resolve(c.archive.out)
   const spoolDir = path.resolve(c.spool.dir)
@@ -72,6 +82,7 @@ export async function runCollect (run: CollectRun, log = (line: string): void =>
       signal: stop.signal,
       log,
       onAttach: id => notify.attached(id),
+      onStatus,
     })
   } finally {
     stop.dispose()

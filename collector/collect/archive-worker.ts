@@ -11,6 +11,7 @@ import { DiskFullWait } from '../disk-full.ts'
 import { setFileMode } from '../file-mode.ts'
 import { LiveServer } from '../live/server.ts'
 import type { FromWorker, ToWorker, WorkerSetup } from './messages.ts'
+import { LossTally, publishLine } from './archive-log.ts'
 import { Compactor } from './compactor.ts'
 import { Pipeline } from './pipeline.ts'
 import { SpoolFollower } from './spool-follower.ts'
@@ -22,6 +23,12 @@ const port = parentPort
 const setup = workerData as WorkerSetup
 const send = (m: FromWorker): void => port.postMessage(m)
 const log = (line: string): void => send({ kind: 'log', line })
+
+const losses = new LossTally()
+const logLosses = (now: boolean): void => {
+  const line = losses.take(now)
+  if (line !== undefined) log(line)
+}
 
 const queue: ToWorker[] = []
 let wake: (() => void) | null = null
@@ -77,23 +84,27 @@ async function run (): Promise<void> {
     pipeline = await Pipeline.open({ out: setup.out, host: setup.host, maxFileBytes: setup.maxFileBytes, maxAgeSeconds: setup.maxAgeSeconds, tempDirectory }, setup.spoolDir, full)
     live?.serve(pipeline)
     send({ kind: 'ready' })
+    const p = pipeline
+    p.onPublished = files => {
+      for (const f of files) log(publishLine(setup.out, f))
+      compactor?.published(files)
+    }
+    p.onLoss = row => losses.add(row)
     const follower = new SpoolFollower(pipeline, bytes => send({ kind: 'deleted', bytes }), log)
     const fed = await follower.replay(setup.replay)
     if (follower.replayedSubbufs > 0) log(`replayed ${follower.replayedSubbufs} sub-buffers from ${fed} spool segments (${pipeline.totals.skipped} records already archived)`)
-    if (setup.compact) {
-      const p = pipeline
-      compactor = await Compactor.start({ out: setup.out, host: setup.host, tempDirectory, pendingFile: () => p.state.pendingFile, log })
-      p.onPublished = files => compactor?.published(files)
-    }
+    if (setup.compact) compactor = await Compactor.start({ out: setup.out, host: setup.host, tempDirectory, pendingFile: () => p.state.pendingFile, log })
     for (;;) {
       const m = await next()
       if (m.kind === 'stop') { why = m.why; break }
       await follower.apply(m)
+      logLosses(false)
       if (m.kind === 'drain') send({ kind: 'drained', id: m.id })
     }
     follower.finish()
     await compactor?.stop()
     await pipeline.close()
+    logLosses(true)
     follower.deleteArchived()
     send({ kind: 'done', totals: pipeline.totals, replayedSubbufs: follower.replayedSubbufs })
   } catch (err) {

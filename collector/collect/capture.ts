@@ -52,6 +52,7 @@ export async function openSegment (ctx: CaptureContext, meta: CaptureMeta): Prom
   }
   ctx.full.resumed()
   ctx.archiver.tell({ kind: 'opened', file: ctx.spool.segment!.file })
+  ctx.log(`spooling to ${ctx.spool.segment!.file}`)
 }
 
 /**

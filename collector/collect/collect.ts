@@ -17,6 +17,7 @@ import path from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import type { CaptureMeta } from '../../formats/capture.ts'
 import { parseInfo } from '../../formats/info.ts'
+import { LEVEL_NAMES } from '../../formats/wire.ts'
 import { openChannel, type Channel } from '../source/channel.ts'
 import { claimChannelDir } from '../source/claim.ts'
 import { CONSUMER_COLLECT } from '../source/consumer.ts'
@@ -28,7 +29,7 @@ import { SpoolWriter, type FsyncPolicy } from '../spool/spool-writer.ts'
 import type { LiveOptions } from '../live/server.ts'
 import { Archiver } from './archiver.ts'
 import { captureChannel, openSegment, type CaptureContext } from './capture.ts'
-import { StatusFile } from './status-file.ts'
+import { StatusFile, type CollectorStatus } from './status-file.ts'
 import type { PipelineTotals } from './pipeline.ts'
 
 export interface CollectOptions {
@@ -53,6 +54,8 @@ export interface CollectOptions {
   live?: LiveOptions
   signal: AbortSignal
   log: (line: string) => void
+  /** hears each status snapshot (status-file.ts), about once a second and at the end: the console's status line */
+  onStatus?: (s: CollectorStatus) => void
   /** called once the archive worker is ready (its DuckDB open), before capture starts reading */
   onReady?: () => void
   /** called when a channel is attached (capture starts reading it): at start, and after each module load with follow */
@@ -107,7 +110,7 @@ export async function collect (opts: CollectOptions): Promise<CollectSummary> {
     const spool = new SpoolWriter(opts.spoolDir, { fsync: opts.fsync, segmentBytes: opts.segmentBytes, segmentAgeMs: opts.segmentAgeMs },
       scan.lastNumber + 1, s => archiver.tell({ kind: 'closed', bytes: s.bytes }))
     const spoolBytes = (): number => scan.bytes + spool.written - archiver.deletedBytes
-    const status = new StatusFile(opts.spoolDir, { spoolBytes, askArchive: () => archiver.tell({ kind: 'report' }), log: opts.log })
+    const status = new StatusFile(opts.spoolDir, { spoolBytes, askArchive: () => archiver.tell({ kind: 'report' }), log: opts.log, onStatus: opts.onStatus })
     archiver.onReport = r => status.archiveReport(r)
     status.start()
     const ctx: CaptureContext = {
@@ -162,6 +165,7 @@ async function captureChannels (opts: CollectOptions, spooled: Map<string, Map<n
     channels++
     ctx.status?.channel(meta.channelId)
     if (meta.channelId === '') throw new Error(`${channel.dir}/info has no channel_id: this krelay module is too old for the collector`)
+    opts.log(attachLine(channel))
     ctx.archiver.tell({ kind: 'channel', meta, cpus: [...channel.info.cpus] })
     await openSegment(ctx, meta)
     opts.onAttach?.(meta.channelId)
@@ -194,6 +198,13 @@ async function waitForChannel (opts: CollectOptions, halt: AbortSignal): Promise
     }
   }
   return undefined
+}
+
+/** "attached channel 0465bc6d2be7bd55: cpus 0 1, 8 sub-buffers of 262144 bytes per CPU, flush every 100 ms, level filter info" */
+export function attachLine (channel: Channel): string {
+  const i = channel.info
+  return `attached channel ${i.channelId}: cpus ${i.cpus.join(' ')}, ${i.nSubbufs} sub-buffers of ${i.subbufSize} bytes per CPU, ` +
+    `flush every ${i.flushIntervalMs} ms, level filter ${LEVEL_NAMES[i.minLevel] ?? i.minLevel}`
 }
 
 function moduleAbsent (err: unknown): boolean {

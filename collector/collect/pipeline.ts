@@ -39,8 +39,10 @@ interface CpuPosition extends LastRecord { lossSeq: number }
 export class Pipeline {
   readonly totals: PipelineTotals = { records: 0, losses: 0, lostRecords: 0, skipped: 0, files: 0 }
   readonly published: Published[] = []
-  /** hears every file published, as it is (the collector's compactor) */
+  /** hears every file published, as it is (the collector's compactor and log) */
   onPublished: ((files: readonly Published[]) => void) | undefined
+  /** hears every loss row appended (the collector's log) */
+  onLoss: ((row: LossRow) => void) | undefined
   private channel: ChannelMeta | undefined
   private merge: Merge
   private positions = new Map<number, CpuPosition>()
@@ -299,6 +301,7 @@ export class Pipeline {
     if (last <= Math.max(pos.lossSeq, this.state.durableSeq('losses', channelId, row.cpu))) return
     pos.lossSeq = last
     for (const c of this.consumers) c.loss(row)
+    this.onLoss?.(row)
     this.totals.losses++
     this.totals.lostRecords += row.count
   }

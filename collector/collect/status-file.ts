@@ -25,7 +25,8 @@ export interface ArchiveReport {
   totals: PipelineTotals | null
 }
 
-interface CpuCounts { cpu: number, subbufs: number, records: number, dropped: number }
+/** bytes: of the records spooled (their headers' `committed`), for the console's drop hints (cli/collect/drop-watch.ts) */
+interface CpuCounts { cpu: number, subbufs: number, records: number, dropped: number, bytes: number }
 
 /** The file's content: formats/STATUS.md describes every field. */
 export interface CollectorStatus {
@@ -69,6 +70,8 @@ export interface StatusSources {
   /** asks the archive worker for a report; it arrives later through archiveReport() */
   askArchive: () => void
   log: (line: string) => void
+  /** hears every snapshot written (about once a second, and the last one at stop) */
+  onStatus?: (s: CollectorStatus) => void
 }
 
 export class StatusFile {
@@ -102,11 +105,12 @@ export class StatusFile {
   /** Capture spooled this sub-buffer (per sub-buffer: no allocation but a CPU's first). */
   spooled (cpu: number, header: SubbufHeader, headerOk: boolean): void {
     let c = this.cpus[cpu]
-    if (c === undefined) this.cpus[cpu] = c = { cpu, subbufs: 0, records: 0, dropped: 0 }
+    if (c === undefined) this.cpus[cpu] = c = { cpu, subbufs: 0, records: 0, dropped: 0, bytes: 0 }
     c.subbufs++
     if (!headerOk) return
     c.records += header.nrecords
     c.dropped += header.dropped
+    c.bytes += header.committed
   }
 
   archiveReport (r: ArchiveReport): void {
@@ -150,12 +154,13 @@ export class StatusFile {
   }
 
   private write (state: CollectorStatus['state']): void {
+    const snapshot = this.snapshot(state)
     try {
       // the collector's file mode, and never through a link planted at the tmp name (file-mode.ts)
       fs.rmSync(this.tmp, { force: true })
       const fd = createFileSync(this.tmp)
       try {
-        fs.writeSync(fd, `${JSON.stringify(this.snapshot(state))}\n`)
+        fs.writeSync(fd, `${JSON.stringify(snapshot)}\n`)
       } finally {
         fs.closeSync(fd)
       }
@@ -167,5 +172,6 @@ export class StatusFile {
       if (!this.failed) this.sources.log(`cannot write ${this.file} (${(err as Error).message}): the collector goes on, the file is stale until this clears`)
       this.failed = true
     }
+    this.sources.onStatus?.(snapshot)
   }
 }

@@ -13,13 +13,14 @@ import { collectOptions, collectorReading, driveGenerator, serveControl } from '
 const read = (file: string): CollectorStatus => JSON.parse(fs.readFileSync(file, 'utf8')) as CollectorStatus
 
 function header (nrecords: number, dropped: number): ReturnType<typeof createSubbufHeader> {
-  return Object.assign(createSubbufHeader(), { nrecords, dropped })
+  return Object.assign(createSubbufHeader(), { nrecords, dropped, committed: nrecords * 64 })
 }
 
 test('status.json: written at start and every second, counts per CPU, atomically, 0640, stopped at the end', async () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'krelay-status-'))
   let asked = 0
-  const s = new StatusFile(dir, { spoolBytes: () => 12345, askArchive: () => { asked++ }, log: line => assert.fail(line) })
+  const heard: CollectorStatus[] = []
+  const s = new StatusFile(dir, { spoolBytes: () => 12345, askArchive: () => { asked++ }, log: line => assert.fail(line), onStatus: x => heard.push(x) })
   s.channel('0123456789abcdef')
   s.start()
   const first = read(s.file)
@@ -44,7 +45,8 @@ test('status.json: written at start and every second, counts per CPU, atomically
   await sleep(1200)
   const second = read(s.file)
   assert.ok(second.updated_at > first.updated_at)
-  assert.deepEqual(second.cpus, [{ cpu: 0, subbufs: 2, records: 7, dropped: 0 }, { cpu: 1, subbufs: 2, records: 15, dropped: 2 }])
+  assert.deepEqual(second.cpus, [{ cpu: 0, subbufs: 2, records: 7, dropped: 0, bytes: 448 }, { cpu: 1, subbufs: 2, records: 15, dropped: 2, bytes: 960 }])
+  assert.deepEqual(heard.at(-1), second, 'onStatus hears what is written')
   assert.deepEqual(second.archive, { records: 20, losses: 1, lost_records: 2, skipped: 0, files: 3 })
   assert.deepEqual(second.resources.archive, { Timeout: 2, MessagePort: 1 })
   assert.ok((second.resources.capture.Timeout ?? 0) >= 1, JSON.stringify(second.resources))
@@ -57,6 +59,7 @@ test('status.json: written at start and every second, counts per CPU, atomically
   s.stop({ records: 22, losses: 1, lostRecords: 2, skipped: 0, files: 4 })
   const last = read(s.file)
   assert.equal(last.state, 'stopped')
+  assert.equal(heard.at(-1)?.state, 'stopped', 'onStatus hears the last snapshot too')
   assert.equal(last.channel_id, 'fedcba9876543210')
   assert.deepEqual(last.cpus, [], 'a new channel counts from zero')
   assert.equal(last.archive?.records, 22)

@@ -45,7 +45,8 @@ test(`cpu1 brought online under krelay collect: its file is mapped at once, ${N}
 
   const onlineAt = performance.now()
   setCpu1Online(true)
-  const pattern = /^krelay collect: cpu 1 came online: mapped \/sys\/kernel\/debug\/krelay\/cpu1 from sub-buffer 1$/
+  // stderr is not a terminal: each log line starts with its time (cli/collect/console.ts)
+  const pattern = /^\d{4}-\d\d-\d\dT[\d:.]+Z krelay collect: cpu 1 came online: mapped \/sys\/kernel\/debug\/krelay\/cpu1 from sub-buffer 1$/
   let mappedMs = 0
   for (;;) {
     if (c.lines.some(l => pattern.test(l))) { mappedMs = performance.now() - onlineAt; break }

@@ -126,8 +126,8 @@ test('a full disk under the spool and the archive: waited out, said once, resume
     assert.equal(linesMatching(c, /disk full/).length, linesMatching(c, /disk space is back/).length, `each wait ends once:\n${c.output()}`)
     assert.deepEqual(walk(out).filter(f => f.endsWith('.partial')), [], 'no .partial file is left')
     const files = await assertReadable(out)
-    process.stdout.write(`    filled ${(filled / 1048576).toFixed(1)} MiB; "${full.replace(/^krelay collect: /, '')}"\n` +
-      `    "${back.replace(/^krelay collect: /, '')}"; kernel dropped ${dropped}; ${files} Parquet files readable\n`)
+    process.stdout.write(`    filled ${(filled / 1048576).toFixed(1)} MiB; "${full.replace(/^.*?krelay collect: /, '')}"\n` +
+      `    "${back.replace(/^.*?krelay collect: /, '')}"; kernel dropped ${dropped}; ${files} Parquet files readable\n`)
   } finally {
     if (collector?.running) await collector.stop('SIGKILL')
     execFileSync('umount', ['-l', mnt])
