@@ -28,6 +28,7 @@ import { SpoolWriter, type FsyncPolicy } from '../spool/spool-writer.ts'
 import type { LiveOptions } from '../live/server.ts'
 import { Archiver } from './archiver.ts'
 import { captureChannel, openSegment, type CaptureContext } from './capture.ts'
+import { LiveControl, type CollectorHandle } from './settings.ts'
 import { StatusFile } from './status-file.ts'
 import type { PipelineTotals } from './pipeline.ts'
 
@@ -55,6 +56,10 @@ export interface CollectOptions {
   log: (line: string) => void
   /** called once the archive worker is ready (its DuckDB open), before capture starts reading */
   onReady?: () => void
+  /** the module's level filter (0..7), written to its control file at every attach; undefined: leave the module's */
+  level?: number
+  /** called once the collector runs, with the handle a reload applies settings through (settings.ts) */
+  onHandle?: (h: CollectorHandle) => void
   /** test hook: while archiveGate[0] is not 0 the archive worker takes nothing from capture */
   archiveGate?: Int32Array
 }
@@ -115,11 +120,22 @@ export async function collect (opts: CollectOptions): Promise<CollectSummary> {
         'in its buffers (archived as loss rows)', 'what was not spooled stays in the kernel, unacknowledged', halt.signal),
       log: opts.log,
     }
+    const control = new LiveControl({
+      level: opts.level,
+      fsync: opts.fsync,
+      segmentBytes: opts.segmentBytes,
+      segmentAgeMs: opts.segmentAgeMs,
+      spoolBudgetBytes: ctx.budgetBytes,
+      maxFileBytes: opts.maxFileBytes,
+      maxAgeSeconds: opts.maxAgeSeconds,
+      liveQueueBytes: opts.live?.queueBytes,
+    }, { spool, capture: ctx, tell: m => archiver.tell(m), log: opts.log })
+    opts.onHandle?.(control)
     let channels = 0
     let failure: unknown
     let why = 'krelay collect stopped: the krelay module was unloaded'
     try {
-      channels = await captureChannels(opts, scan.subbufSeq, ctx)
+      channels = await captureChannels(opts, scan.subbufSeq, ctx, control)
     } catch (err) {
       if (err instanceof StoppedWhileFullError) opts.log(err.message)
       else {
@@ -147,7 +163,7 @@ export async function collect (opts: CollectOptions): Promise<CollectSummary> {
 }
 
 /** Captures channel after channel (one per module load) until stopped; returns how many. */
-async function captureChannels (opts: CollectOptions, spooled: Map<string, Map<number, number>>, ctx: CaptureContext): Promise<number> {
+async function captureChannels (opts: CollectOptions, spooled: Map<string, Map<number, number>>, ctx: CaptureContext, control: LiveControl): Promise<number> {
   let channels = 0
   for (;;) {
     const found = await waitForChannel(opts, ctx.halt)
@@ -158,7 +174,9 @@ async function captureChannels (opts: CollectOptions, spooled: Map<string, Map<n
     if (meta.channelId === '') throw new Error(`${channel.dir}/info has no channel_id: this krelay module is too old for the collector`)
     ctx.archiver.tell({ kind: 'channel', meta, cpus: [...channel.info.cpus] })
     await openSegment(ctx, meta)
+    control.attached(channel)
     const ended = await captureChannel(channel, meta, spooled.get(meta.channelId), ctx)
+    control.detached()
     if (ended === 'stopped') break
     opts.log(`krelay module ${ended}: channel ${meta.channelId} ended`)
     ctx.spool.close()
