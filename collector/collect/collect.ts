@@ -62,6 +62,10 @@ export interface CollectOptions {
   onHandle?: (h: CollectorHandle) => void
   /** test hook: while archiveGate[0] is not 0 the archive worker takes nothing from capture */
   archiveGate?: Int32Array
+  /** the module's level filter (0..7), written to <channel>/control at every attach; undefined leaves the module's */
+  level?: number
+  /** serve Prometheus metrics on http://host:port/metrics; none when undefined */
+  metrics?: { host: string, port: number }
 }
 
 export interface CollectSummary extends PipelineTotals {
