@@ -56,8 +56,6 @@ export interface CollectOptions {
   log: (line: string) => void
   /** called once the archive worker is ready (its DuckDB open), before capture starts reading */
   onReady?: () => void
-  /** the module's level filter (0..7), written to its control file at every attach; undefined: leave the module's */
-  level?: number
   /** called once the collector runs, with the handle a reload applies settings through (settings.ts) */
   onHandle?: (h: CollectorHandle) => void
   /** test hook: while archiveGate[0] is not 0 the archive worker takes nothing from capture */
@@ -133,7 +131,7 @@ export async function collect (opts: CollectOptions): Promise<CollectSummary> {
       maxFileBytes: opts.maxFileBytes,
       maxAgeSeconds: opts.maxAgeSeconds,
       liveQueueBytes: opts.live?.queueBytes,
-    }, { spool, capture: ctx, tell: m => archiver.tell(m), log: opts.log })
+    }, { spool, capture: ctx, tell: m => archiver.tell(m), live: opts.live !== undefined, log: opts.log })
     opts.onHandle?.(control)
     let channels = 0
     let failure: unknown

@@ -98,6 +98,8 @@ export interface SettingsTargets {
   capture: { budgetBytes: number }
   /** tells the archive worker */
   tell: (m: ToWorker) => void
+  /** a live server runs: without one, liveQueueBytes stays undefined (nothing to apply it to) */
+  live: boolean
   log: (line: string) => void
 }
 
@@ -109,7 +111,7 @@ export class LiveControl implements CollectorHandle {
 
   constructor (initial: LiveSettings, private readonly targets: SettingsTargets) {
     checkSettings(initial)
-    this.current = { ...initial }
+    this.current = { ...initial, liveQueueBytes: targets.live ? initial.liveQueueBytes : undefined }
   }
 
   get settings (): Readonly<LiveSettings> {
@@ -118,6 +120,7 @@ export class LiveControl implements CollectorHandle {
 
   apply (next: LiveSettings): string[] {
     checkSettings(next)
+    if (!this.targets.live) next = { ...next, liveQueueBytes: undefined }
     const was = this.current
     const lines = settingsChanges(was, next)
     if (lines.length === 0) return lines
