@@ -15,8 +15,6 @@ import { addConfigOptions, configSources } from './config/flags.ts'
 import { loadConfig, type ConfigSources, type LoadedConfig } from './config/load.ts'
 import { liveSettings, Reloader } from './collect-reload.ts'
 
-// the collector (and DuckDB) is loaded only when the command runs: --help and usage
-// errors stay fast, and less code runs at startup
 export { DEFAULT_CHANNEL_DIR } from './config/fields.ts'
 
 /** What one run of the collector was started with: the configuration, and its sources to load it again (SIGHUP). */
@@ -48,6 +46,8 @@ export async function runCollect (run: CollectRun, log = (line: string): void =>
   try {
     checkDataDirs(out, spoolDir)
     const live = await liveOptions(run.loaded, log)
+    // the collector (and DuckDB) is loaded only when the command runs: --help and usage
+    // errors stay fast, and less code runs at startup
     const { collect } = await import('../collector/collect/collect.ts')
     log(`collecting from ${c.channel} into ${out} (host ${c.host}, spool ${spoolDir}, fsync ${c.spool.fsync})`)
     // the same conversion as a reload's (collect-reload.ts), so that an unchanged file changes nothing

@@ -55,15 +55,15 @@ export const FIELDS: readonly Field[] = [
   f({ path: 'archive.file_size_mib', flag: '--file-size', arg: '<MiB>', env: 'KRELAY_ARCHIVE_FILE_SIZE_MIB', rule: positiveRule('MiB', TIB_IN_MIB), default: 128, live: true, help: 'start a new Parquet file beyond this many MiB of rows' }),
   f({ path: 'archive.file_age_seconds', flag: '--file-age', arg: '<seconds>', env: 'KRELAY_ARCHIVE_FILE_AGE_SECONDS', rule: positiveRule('seconds', 86400), default: 60, live: true, help: 'publish a Parquet file once its first row is this old' }),
   f({ path: 'archive.file_mode', flag: '--file-mode', arg: '<octal>', env: 'KRELAY_ARCHIVE_FILE_MODE', rule: fileModeRule, default: 0o640, live: false, help: 'mode of the spool and archive files it creates (directories get x where r is: 0640 -> 0750); nothing for others', text: (v: number) => `"0${v.toString(8)}"` }),
-  f({ path: 'archive.compact', flag: '--no-compact', env: 'KRELAY_ARCHIVE_COMPACT', rule: booleanRule, default: true, live: false, help: 'compact each closed hour of this host into one sorted file (krelay compact DIR does it offline)' }),
+  f({ path: 'archive.compact', flag: '--no-compact', env: 'KRELAY_ARCHIVE_COMPACT', rule: booleanRule, default: true, live: false, help: 'do not compact closed hours (by default each hour of this host is rewritten as one sorted file; krelay compact DIR does it offline)' }),
   f({ path: 'spool.dir', flag: '--spool', arg: '<dir>', env: 'KRELAY_SPOOL_DIR', rule: pathRule, none: '<out>/.spool', live: false, help: 'where complete sub-buffers are stored before they are acknowledged' }),
   f({ path: 'spool.fsync', flag: '--fsync', arg: '<when>', env: 'KRELAY_SPOOL_FSYNC', rule: fsyncRule, default: 1000, live: true, help: 'when spooled sub-buffers reach the disk: always, never or at most every <ms> milliseconds' }),
   f({ path: 'spool.segment_size_mib', flag: '--segment-size', arg: '<MiB>', env: 'KRELAY_SPOOL_SEGMENT_SIZE_MIB', rule: positiveRule('MiB', TIB_IN_MIB), default: 64, live: true, help: 'start a new spool segment beyond this many MiB' }),
   f({ path: 'spool.segment_age_seconds', flag: '--segment-age', arg: '<seconds>', env: 'KRELAY_SPOOL_SEGMENT_AGE_SECONDS', rule: positiveRule('seconds', 86400), default: 300, live: true, help: 'start a new spool segment when the open one is this old' }),
   f({ path: 'spool.budget_mib', flag: '--spool-budget', arg: '<MiB>', env: 'KRELAY_SPOOL_BUDGET_MIB', rule: positiveRule('MiB', 1024 * TIB_IN_MIB), default: 1024, live: true, help: 'past this many MiB of spool (the archive behind capture), stop acknowledging until the archive catches up: the kernel then counts drops, archived as loss rows' }),
-  f({ path: 'live.enabled', flag: '--no-live', env: 'KRELAY_LIVE_ENABLED', rule: booleanRule, default: true, live: false, help: 'serve the merged stream to krelay tail' }),
+  f({ path: 'live.enabled', flag: '--no-live', env: 'KRELAY_LIVE_ENABLED', rule: booleanRule, default: true, live: false, help: 'serve no live stream (by default krelay tail is served the merged stream)' }),
   f({ path: 'live.socket', flag: '--live-socket', arg: '<path>', env: 'KRELAY_LIVE_SOCKET', rule: pathRule, default: DEFAULT_LIVE_SOCKET, live: false, help: 'the live stream\'s Unix socket (when not given, one that cannot be made only costs a log line)' }),
-  f({ path: 'live.group', flag: '--live-group', arg: '<name>', env: 'KRELAY_LIVE_GROUP', rule: groupRule, none: 'only root may connect (socket mode 0600)', live: false, help: 'members of this group may connect too (socket mode 0660)' }),
+  f({ path: 'live.group', flag: '--live-group', arg: '<name>', env: 'KRELAY_LIVE_GROUP', rule: groupRule, none: 'only root may connect: socket mode 0600', live: false, help: 'members of this group may connect too (socket mode 0660)' }),
   f({ path: 'live.queue_mib', flag: '--live-queue', arg: '<MiB>', env: 'KRELAY_LIVE_QUEUE_MIB', rule: positiveRule('MiB', 1024), default: 4, live: true, help: 'what one live subscriber may hold before its records are skipped (new subscribers get a new value)' }),
   f({ path: 'metrics.listen', flag: '--metrics', arg: '<host:port>', env: 'KRELAY_METRICS_LISTEN', rule: listenRule, none: 'no metrics', live: false, help: 'serve Prometheus metrics on http://host:port/metrics', text: (v: Listen) => JSON.stringify(listenText(v)) }),
 ]
@@ -89,4 +89,11 @@ export function valueText (field: Field, v: unknown): string {
 export function splitPath (p: string): [string, string] {
   const dot = p.indexOf('.')
   return dot < 0 ? ['', p] : [p.slice(0, dot), p.slice(dot + 1)]
+}
+
+/** A field's value in a configuration. */
+export function valueOf (config: ServiceConfig, field: Field): unknown {
+  let v: unknown = config
+  for (const part of field.path.split('.')) v = (v as Record<string, unknown> | undefined)?.[part]
+  return v
 }

@@ -3,18 +3,18 @@
 // given is known (the defaults live in fields.ts and say so in the help), and the sources of
 // a load made from them.
 import { Option, type Command } from 'commander'
-import { FIELDS, flagKey, isSwitch, type Field } from './fields.ts'
+import { FIELDS, flagKey, isSwitch, valueText, type Field } from './fields.ts'
 import { CONFIG_ENV, type ConfigSources } from './load.ts'
 
 function describe (field: Field): string {
   if (isSwitch(field)) return `${field.help} (${field.path} in the file, ${field.env})`
-  const fallback = field.default !== undefined ? `default: ${String(field.text?.(field.default as never) ?? field.default)}` : field.none === 'required' ? 'required here, in the environment or in the file' : `default: ${field.none!}`
+  const fallback = field.default !== undefined ? `default: ${valueText(field, field.default).replace(/^"(.*)"$/, '$1')}` : field.none === 'required' ? 'required here, in the environment or in the file' : `default: ${field.none!}`
   return `${field.help} (${fallback}; ${field.path} in the file, ${field.env})`
 }
 
 /** Adds --config and one option per field; a switch gets its opposite too, hidden, to override the file or the environment. */
 export function addConfigOptions (cmd: Command): Command {
-  cmd.option('--config <file>', `the configuration file (TOML; default: none, or ${CONFIG_ENV}); flags override ${'KRELAY_*'} variables, which override the file`)
+  cmd.option('--config <file>', `the configuration file (TOML; default: none, or ${CONFIG_ENV}); flags override KRELAY_* variables, which override the file`)
   for (const field of FIELDS) {
     if (!isSwitch(field)) {
       cmd.option(`${field.flag} ${field.arg!}`, describe(field))

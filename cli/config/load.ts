@@ -8,8 +8,8 @@ import path from 'node:path'
 import { parse as parseToml, TomlError } from 'smol-toml'
 import { UsageError } from '../errors.ts'
 import { isValidHost, quote, typedValue } from '../options.ts'
-import { FIELDS, flagKey, isSwitch, splitPath, type Field, type ServiceConfig } from './fields.ts'
-import { describeIssue, fileSchema } from './schema.ts'
+import { FIELDS, flagKey, isSwitch, SECTIONS, splitPath, type Field, type ServiceConfig } from './fields.ts'
+import { describeIssue, fileSchema, nearest } from './schema.ts'
 
 export type Origin = 'default' | 'file' | 'env' | 'flag'
 
@@ -45,6 +45,7 @@ export function loadConfig (src: ConfigSources): LoadedConfig {
     origins[field.path] = origin
   }
   for (const field of FIELDS) set(field, flagValue(field, src.flags[flagKey(field)]), 'flag')
+  checkEnvNames(src.env)
   for (const field of FIELDS) set(field, envValue(field, src.env[field.env]), 'env')
   const file = configFile(src)
   if (file !== undefined) {
@@ -58,9 +59,9 @@ export function loadConfig (src: ConfigSources): LoadedConfig {
   }
   set(FIELDS.find(x => x.path === 'spool.dir')!, path.join(out, '.spool'), 'default')
   set(FIELDS.find(x => x.path === 'host')!, defaultHost(), 'default')
-  // fields with no value anywhere (level, live.group, metrics.listen): their absence is the default
-  for (const field of FIELDS) origins[field.path] ??= 'default'
-  return { config: serviceConfig(values), origins, file: file?.path }
+  // in the table's order; fields with no value anywhere (level, live.group, metrics.listen): their absence is the default
+  const ordered = Object.fromEntries(FIELDS.map(x => [x.path, origins[x.path] ?? 'default'])) as Record<string, Origin>
+  return { config: serviceConfig(values), origins: ordered, file: file?.path }
 }
 
 function fieldEnv (p: string): string {
@@ -80,6 +81,18 @@ function envValue (field: Field, v: string | undefined): unknown {
   const out = field.rule.parse(v)
   if (out === undefined) throw new ConfigError(`${field.env}: ${field.path}: ${quote(v)} is not allowed: ${field.rule.allowed}`)
   return out
+}
+
+const ENV_NAMES = FIELDS.map(x => x.env)
+const SECTION_ENV = new RegExp(`^KRELAY_(?:${SECTIONS.map(x => x.toUpperCase()).join('|')})_`)
+
+/** A variable of a section's prefix (KRELAY_SPOOL_...) that is no field's: a typo, refused like an unknown key. */
+function checkEnvNames (env: NodeJS.ProcessEnv): void {
+  for (const name of Object.keys(env)) {
+    if (!SECTION_ENV.test(name) || ENV_NAMES.includes(name)) continue
+    const hint = nearest(name, ENV_NAMES)
+    throw new ConfigError(`${name}: unknown variable${hint === undefined ? '' : `; did you mean ${hint}?`}`)
+  }
 }
 
 function configFile (src: ConfigSources): { path: string, where: string } | undefined {
@@ -104,7 +117,7 @@ export function readFile (file: string, where = '--config'): Map<string, unknown
   } catch (err) {
     const e = err as NodeJS.ErrnoException
     const why = e.code === 'ENOENT' ? 'no such file' : e.code === 'EISDIR' ? 'a directory, not a file' : e.code === 'EACCES' ? 'permission denied' : e.message
-    throw new ConfigError(`${where} ${file}: cannot read the configuration file: ${why}`)
+    throw new ConfigError(`${where === CONFIG_ENV ? `${CONFIG_ENV}=` : ''}${file}: cannot read the configuration file: ${why}`)
   }
   let doc: unknown
   try {
@@ -115,7 +128,7 @@ export function readFile (file: string, where = '--config'): Map<string, unknown
     throw new ConfigError(`${file}:${err.line}:${err.column}: not valid TOML: ${what}`)
   }
   const r = fileSchema.safeParse(doc)
-  if (!r.success) throw new ConfigError(`${file}: ${describeIssue(r.error.issues[0]!)}`)
+  if (!r.success) throw new ConfigError(`${file}: ${describeIssue(r.error.issues[0]!, doc)}`)
   const values = new Map<string, unknown>()
   for (const field of FIELDS) {
     const [section, key] = splitPath(field.path)

@@ -7,14 +7,13 @@ import { FIELDS, SECTIONS, splitPath, type Field } from './fields.ts'
 
 function fieldSchema (field: Field) {
   return z.unknown().transform((v, ctx): unknown => {
-    if (v === undefined) return undefined
     const out = typedValue(field.rule, v)
     if (out === undefined) {
       ctx.issues.push({ code: 'custom', message: `${field.path}: ${quote(v)} is not allowed: ${field.rule.allowed}`, input: v })
       return z.NEVER
     }
     return out
-  })
+  }).optional()
 }
 
 function tableOf (section: string) {
@@ -31,7 +30,7 @@ for (const s of SECTIONS) top[s] = tableOf(s).optional()
 export const fileSchema = z.strictObject(top)
 
 /** The first problem of a parsed file, as "<dotted.path>: ..." (the caller puts the file's name first). */
-export function describeIssue (issue: z.core.$ZodIssue): string {
+export function describeIssue (issue: z.core.$ZodIssue, doc: unknown): string {
   const where = issue.path.map(String).join('.')
   if (issue.code === 'unrecognized_keys') {
     const key = [where, issue.keys[0]!].filter(s => s !== '').join('.')
@@ -40,7 +39,9 @@ export function describeIssue (issue: z.core.$ZodIssue): string {
   }
   if (issue.code === 'custom') return issue.message
   // a section that is not a table: `archive = 5`
-  return `${where}: ${quote(issue.input)} is not allowed: a table ([${where}])`
+  let input = doc
+  for (const k of issue.path) input = (input as Record<PropertyKey, unknown> | undefined)?.[k]
+  return `${where}: ${quote(input)} is not allowed: a table ([${where}])`
 }
 
 const KNOWN = [...FIELDS.map(x => x.path), ...SECTIONS]
@@ -50,13 +51,21 @@ export function nearestKey (key: string): string | undefined {
   const leaf = splitPath(key)[1]
   const moved = FIELDS.find(x => splitPath(x.path)[1] === leaf || x.path === leaf)
   if (moved !== undefined) return moved.path
+  // a key cut short: archive.file_size -> archive.file_size_mib
+  const longer = KNOWN.filter(k => k.startsWith(key)).sort((a, b) => a.length - b.length)[0]
+  if (longer !== undefined) return longer
+  return nearest(key, KNOWN)
+}
+
+/** The candidate nearest to `word` in spelling, if near enough to be meant. */
+export function nearest (word: string, candidates: readonly string[]): string | undefined {
   let best: string | undefined
   let bestDistance = Infinity
-  for (const k of KNOWN) {
-    const d = distance(key, k)
+  for (const k of candidates) {
+    const d = distance(word, k)
     if (d < bestDistance) { best = k; bestDistance = d }
   }
-  return bestDistance <= Math.max(2, Math.floor(key.length / 3)) ? best : undefined
+  return bestDistance <= Math.max(2, Math.floor(word.length / 3)) ? best : undefined
 }
 
 /** Levenshtein distance. */
