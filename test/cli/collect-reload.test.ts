@@ -94,9 +94,10 @@ test('SIGHUP with the file rewritten: live changes applied and logged, a restart
   stopServing()
   const a = await readArchive(out)
   assert.deepEqual(a.hosts, ['sim'], 'the host a restart would change was kept')
+  // a separate process on 8 sub-buffers of 4 KiB, fsync always: the simulator may drop some, each accounted for
   assert.equal(a.records, sim.cpu(0).written + sim.cpu(1).written)
+  assert.equal(a.lostRecords, sim.cpu(0).dropped + sim.cpu(1).dropped)
   assert.equal(a.duplicates, 0)
-  assert.deepEqual(a.losses, [])
   sim.destroy()
 })
 
