@@ -22,6 +22,9 @@ const PARAMS = ['subbuf_size=65536', 'n_subbufs=64']
 
 test.afterEach(() => unload())
 
+/** what the valid reload applies, kept by the later ones (which give follow = false again, as it runs) */
+const APPLIED = { fsync: '"always"', segment: '1', fileAge: '5' }
+
 function config (over: { level?: string, fsync?: string, segment?: string, fileAge?: string, follow?: string } = {}): string {
   return [
     `level = ${over.level ?? '"debug"'}`,
@@ -56,12 +59,22 @@ test(`SIGHUP reloads (valid, invalid, level err and back) while ${RATE} records/
   load(...PARAMS)
   const channelId = info().get('channel_id')!
   const c = await startCollector(out, spool, ['--config', file])
+  try {
+    await sighups(c, file, out, channelId, t0)
+  } finally {
+    // a failed assertion must not leave it holding the module (afterEach unloads it)
+    if (c.running) await c.stop('SIGKILL')
+  }
+})
+
+/** The reloads while the generator writes, then the archive checked against the module's counts. */
+async function sighups (c: CollectorProcess, file: string, out: string, channelId: string, t0: number): Promise<void> {
   await waitLine(c, /level filter is 7 \(debug\)/)
   const tStart = Date.now()
   assert.equal(control(`gen ${COUNT} ${RATE}`), 'ok')
   await sleep(1500)
 
-  const valid = await reload(c, file, config({ fsync: '"always"', segment: '1', fileAge: '5', follow: 'true' }), /reload: spool\.segment_size_mib/)
+  const valid = await reload(c, file, config({ ...APPLIED, follow: 'true' }), /reload: spool\.segment_size_mib/)
   assert.ok(valid.some(l => l.endsWith(`reload: follow changed in ${file}, needs a restart (keeps false)`)), valid.join('\n'))
   assert.ok(valid.some(l => l.endsWith('reload: spool.fsync 1000 -> always')), valid.join('\n'))
   assert.ok(valid.some(l => l.endsWith('reload: archive.file_age_seconds 60 -> 5')), valid.join('\n'))
@@ -73,13 +86,13 @@ test(`SIGHUP reloads (valid, invalid, level err and back) while ${RATE} records/
   assert.ok(c.running && generatorRunning(), 'the collector and the generator run on after the refused reload')
 
   const filteredBefore = stats().reduce((s, r) => s + r.filtered, 0)
-  const raised = await reload(c, file, config({ level: '"err"', fsync: '"always"', segment: '1', fileAge: '5', follow: 'true' }), /reload: level 7 \(debug\) -> 3 \(err\)/)
+  const raised = await reload(c, file, config({ ...APPLIED, level: '"err"' }), /reload: level 7 \(debug\) -> 3 \(err\)/)
   assert.deepEqual(raised.filter(l => /reload: /.test(l)).map(l => l.replace(/^.*reload: /, '')), ['level 7 (debug) -> 3 (err)'],
     `the refused reload changed nothing: since the valid one, only the level changed:\n${raised.join('\n')}`)
   await sleep(2500)
   const filteredDuring = stats().reduce((s, r) => s + r.filtered, 0)
   assert.ok(filteredDuring > filteredBefore, `the module filtered records at level err (filtered ${filteredBefore} -> ${filteredDuring})`)
-  await reload(c, file, config({ level: '"debug"', fsync: '"always"', segment: '1', fileAge: '5', follow: 'true' }), /reload: level 3 \(err\) -> 7 \(debug\)/)
+  await reload(c, file, config({ ...APPLIED, level: '"debug"' }), /reload: level 3 \(err\) -> 7 \(debug\)/)
   assert.ok(generatorRunning(), 'the generator still wrote after the last reload: records flowed through all of them')
   const genSeconds = (Date.now() - tStart) / 1000
 
@@ -105,4 +118,4 @@ test(`SIGHUP reloads (valid, invalid, level err and back) while ${RATE} records/
     assert.ok(w.skippedByLevel.slice(4).every(n => n > 0), `cpu ${w.cpu}: warning..debug were filtered: ${w.skippedByLevel.join(' ')}`)
   }
   process.stdout.write(`    sighup: ${kernel.map(k => `cpu ${k.cpu} written ${k.written} filtered ${k.filtered}`).join(', ')}; generator ${genSeconds.toFixed(1)} s; total ${seconds(Date.now() - t0)}\n`)
-})
+}
