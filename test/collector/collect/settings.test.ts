@@ -99,6 +99,9 @@ test('apply while records flow: level written to control at the attach and at ap
   assert.ok(sizes.length >= 4, `segments rotate at the new size: ${sizes.join(', ')}`)
   for (const s of sizes.slice(0, -1)) assert.ok(s >= 16 * KiB && s <= 16 * KiB + 2 * 8 * 4 * KiB + 4 * KiB, `segment of ${s} bytes: ${sizes.join(', ')}`)
   const a = await readArchive(opts.out)
+  // the worker took every row after the apply (its gate was closed): ~180 KB of rows, one
+  // file at the old 256 KiB, about six at the new 32 KiB
+  assert.ok(a.recordFiles >= 4, `archive files at the new size: ${a.recordFiles}`)
   assert.equal(a.duplicates, 0)
   assert.deepEqual(a.losses, [])
   for (const cpu of [0, 1]) {
