@@ -1,7 +1,8 @@
 // Runs inside the test VM: SIGHUP under `krelay collect --config FILE` against the real
 // module while the generator writes: a valid reload (spool and archive limits, fsync, and a
 // change that needs a restart), an invalid file (refused, the collector goes on), the level
-// filter raised to `err` and lowered again. Afterwards every sequence number the module gave
+// filter raised to `err` and lowered again; then `info`, and rmmod and insmod: the collector
+// (--follow) gives the new module the level at its attach. Every sequence number the module gave
 // is archived exactly once (no loss, no duplicate across the reloads), and the records the
 // level filter refused are exactly those the module's `filtered` counter counted: all of
 // them above `err`, none of them in the archive.
@@ -22,15 +23,16 @@ const PARAMS = ['subbuf_size=65536', 'n_subbufs=64']
 
 test.afterEach(() => unload())
 
-/** what the valid reload applies, kept by the later ones (which give follow = false again, as it runs) */
+/** what the valid reload applies, kept by the later ones (which give compact = true again, as it runs) */
 const APPLIED = { fsync: '"always"', segment: '1', fileAge: '5' }
 
-function config (over: { level?: string, fsync?: string, segment?: string, fileAge?: string, follow?: string } = {}): string {
+function config (over: { level?: string, fsync?: string, segment?: string, fileAge?: string, compact?: string } = {}): string {
   return [
     `level = ${over.level ?? '"debug"'}`,
-    `follow = ${over.follow ?? 'false'}`,
+    'follow = true',
     '[archive]',
     `file_age_seconds = ${over.fileAge ?? '60'}`,
+    `compact = ${over.compact ?? 'true'}`,
     '[spool]',
     `fsync = ${over.fsync ?? '1000'}`,
     `segment_size_mib = ${over.segment ?? '4'}`,
@@ -50,7 +52,7 @@ async function reload (c: CollectorProcess, file: string, text: string, last: Re
   return c.lines.slice(from)
 }
 
-test(`SIGHUP reloads (valid, invalid, level err and back) while ${RATE} records/s per CPU flow: every record archived once, the filtered ones absent`, async () => {
+test(`SIGHUP reloads (valid, invalid, level err and back) while ${RATE} records/s per CPU flow: every record archived once, the filtered ones absent; the level survives a module reload`, async () => {
   const out = freshDir('krelay-test-sighup-out')
   const spool = freshDir('krelay-test-sighup-spool')
   const file = path.join(freshDir('krelay-test-sighup-etc'), 'krelay.toml')
@@ -74,8 +76,8 @@ async function sighups (c: CollectorProcess, file: string, out: string, channelI
   assert.equal(control(`gen ${COUNT} ${RATE}`), 'ok')
   await sleep(1500)
 
-  const valid = await reload(c, file, config({ ...APPLIED, follow: 'true' }), /reload: spool\.segment_size_mib/)
-  assert.ok(valid.some(l => l.endsWith(`reload: follow changed in ${file}, needs a restart (keeps false)`)), valid.join('\n'))
+  const valid = await reload(c, file, config({ ...APPLIED, compact: 'false' }), /reload: spool\.segment_size_mib/)
+  assert.ok(valid.some(l => l.endsWith(`reload: archive.compact changed in ${file}, needs a restart (keeps true)`)), valid.join('\n'))
   assert.ok(valid.some(l => l.endsWith('reload: spool.fsync 1000 -> always')), valid.join('\n'))
   assert.ok(valid.some(l => l.endsWith('reload: archive.file_age_seconds 60 -> 5')), valid.join('\n'))
   await sleep(1000)
@@ -99,8 +101,20 @@ async function sighups (c: CollectorProcess, file: string, out: string, channelI
   await waitGeneratorIdle()
   assert.equal(control('flush'), 'ok')
   await waitConsumed()
-  await stopCollector(c)
   const kernel = stats()
+
+  // the level goes to the module again at every attach: a module loaded again starts at its default
+  await reload(c, file, config({ ...APPLIED, level: '"info"' }), /reload: level 7 \(debug\) -> 6 \(info\)/)
+  assert.equal(info().get('min_level'), '6')
+  unload()
+  await waitLine(c, /waiting for the krelay module/)
+  load(...PARAMS)
+  const deadline = Date.now() + 60_000
+  while (info().get('min_level') !== '6') {
+    assert.ok(Date.now() < deadline && c.running, `the collector did not give the module loaded again its level:\n${c.output()}`)
+    await sleep(100)
+  }
+  await stopCollector(c)
   for (const k of kernel) {
     assert.equal(k.dropped, 0, `cpu ${k.cpu}: nothing dropped (the buffers hold the rate)`)
     assert.equal(k.written + k.filtered, COUNT, `cpu ${k.cpu}: every generated record written or filtered`)
