@@ -6,7 +6,8 @@
 // handled for the whole run: Node's default for it is to exit.
 import type { CollectorHandle, LiveSettings } from '../collector/collect/settings.ts'
 import { settingsChanges } from '../collector/collect/settings.ts'
-import { FIELDS, splitPath, valueText, type ServiceConfig } from './config/fields.ts'
+import { changes } from './config/diff.ts'
+import { FIELDS, splitPath, valueOf, type ServiceConfig } from './config/fields.ts'
 import { loadConfig, type ConfigSources, type LoadedConfig } from './config/load.ts'
 
 const MiB = 1024 * 1024
@@ -24,12 +25,6 @@ export function liveSettings (c: ServiceConfig): LiveSettings {
     // no live server, no queue: a reload has nothing to change there
     liveQueueBytes: c.live.enabled ? Math.round(c.live.queue_mib * MiB) : undefined,
   }
-}
-
-function valueAt (c: ServiceConfig, p: string): unknown {
-  const [section, key] = splitPath(p)
-  const holder = (section === '' ? c : c[section as keyof ServiceConfig]) as Record<string, unknown>
-  return holder[key]
 }
 
 function setAt (c: ServiceConfig, p: string, v: unknown): void {
@@ -97,21 +92,15 @@ export class Reloader {
       return
     }
     log(`SIGHUP: reloaded ${next.file ?? loaded.file}`)
+    const restart = changes(this.running, next.config).filter(c => !c.field.live)
+    for (const c of restart) log(`reload: ${c.field.path} changed in ${next.file ?? loaded.file}, needs a restart (keeps ${c.from})`)
+    // what runs from now on: the new live fields, the old others
     const kept = structuredClone(next.config)
-    let restart = 0
-    for (const field of FIELDS) {
-      if (field.live) continue
-      const was = valueAt(this.running, field.path)
-      if (JSON.stringify(valueAt(next.config, field.path)) !== JSON.stringify(was)) {
-        log(`reload: ${field.path} changed in ${next.file ?? loaded.file}, needs a restart (keeps ${valueText(field, was)})`)
-        restart++
-      }
-      setAt(kept, field.path, was)
-    }
+    for (const field of FIELDS) if (!field.live) setAt(kept, field.path, valueOf(this.running, field))
     const applied = this.applyLive(liveSettings(next.config))
     if (applied === undefined) return
     this.running = kept
-    if (applied === 0 && restart === 0) log('reload: nothing changed')
+    if (applied === 0 && restart.length === 0) log('reload: nothing changed')
   }
 
   /** Applies `settings`, logging each change; how many there were, or undefined if refused. */
