@@ -15,6 +15,7 @@ import { groupId, LiveSocketError } from '../collector/live/socket-file.ts'
 import type { LiveOptions } from '../collector/live/server.ts'
 import { addConfigOptions, configSources } from './config/flags.ts'
 import { loadConfig, type ConfigSources, type LoadedConfig } from './config/load.ts'
+import { liveSettings, Reloader } from './collect-reload.ts'
 
 export { DEFAULT_CHANNEL_DIR } from './config/fields.ts'
 
@@ -50,41 +51,47 @@ export async function runCollect (run: CollectRun, log: (line: string) => void, 
   const { config: c } = run.loaded
   const out = path.resolve(c.archive.out)
   const spoolDir = path.resolve(c.spool.dir)
-  checkDataDirs(out, spoolDir)
   const stop = stopOnSignals(log)
   // under systemd (Type=notify): ready once the channel is attached, not at start
   const notify = sdNotify(log)
   notify.status(`starting: waiting for the krelay channel at ${c.channel}`)
   stop.signal.addEventListener('abort', () => notify.stopping(), { once: true })
+  // SIGHUP from the start: Node's default for it is to exit
+  const reloader = new Reloader({ sources: run.sources, loaded: run.loaded, stopping: stop.signal, log }).listen()
   try {
+    checkDataDirs(out, spoolDir)
     const live = await liveOptions(run.loaded, log)
     // the collector (and DuckDB) is loaded only when the command runs: --help and usage
     // errors stay fast, and less code runs at startup
     const { collect } = await import('../collector/collect/collect.ts')
     log(`collecting from ${c.channel} into ${out} (host ${c.host}, spool ${spoolDir}, fsync ${c.spool.fsync})`)
+    // the same conversion as a reload's (collect-reload.ts), so that an unchanged file changes nothing
+    const settings = liveSettings(c)
     return await collect({
       channelDir: c.channel,
       out,
       spoolDir,
       host: c.host,
-      fsync: c.spool.fsync,
-      segmentBytes: Math.round(c.spool.segment_size_mib * MiB),
-      segmentAgeMs: Math.round(c.spool.segment_age_seconds * 1000),
-      spoolBudgetBytes: Math.round(c.spool.budget_mib * MiB),
+      fsync: settings.fsync,
+      segmentBytes: settings.segmentBytes,
+      segmentAgeMs: settings.segmentAgeMs,
+      spoolBudgetBytes: settings.spoolBudgetBytes,
       fileMode: c.archive.file_mode,
-      maxFileBytes: Math.round(c.archive.file_size_mib * MiB),
-      maxAgeSeconds: c.archive.file_age_seconds,
+      maxFileBytes: settings.maxFileBytes,
+      maxAgeSeconds: settings.maxAgeSeconds,
       follow: c.follow,
       compact: c.archive.compact,
       live,
-      level: c.level,
+      level: settings.level,
       metrics: c.metrics.listen,
+      onHandle: h => reloader.attach(h),
       signal: stop.signal,
       log,
       onAttach: id => notify.attached(id),
       onStatus,
     })
   } finally {
+    reloader.dispose()
     stop.dispose()
     await notify.flush()
   }

@@ -11,6 +11,11 @@ export class DatasetWriter {
     this.s.setChannel(ctx)
   }
 
+  /** New file size and age limits (Stager.setLimits), for the rows from now on. */
+  setLimits (maxFileBytes: number, maxAgeSeconds: number): void {
+    this.s.setLimits(maxFileBytes, maxAgeSeconds)
+  }
+
   /** True when publishDue() would write a file now (a sealed file waits, or the open one is too old). */
   get due (): boolean {
     return this.s.due()

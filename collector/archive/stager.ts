@@ -82,9 +82,12 @@ export class Stager {
   readonly spec: DatasetSpec
   readonly out: string
   readonly host: string
-  readonly maxFileBytes: number
-  readonly maxAgeMs: number
-  readonly maxStagedBytes: number
+  /** the three limits below change only through setLimits() (a SIGHUP reload) */
+  maxFileBytes: number
+  maxAgeMs: number
+  maxStagedBytes: number
+  /** maxStagedBytes as given; undefined: 4 * maxFileBytes, following it */
+  private readonly stagedLimit: number | undefined
   private readonly now: () => number
   private readonly publisher: Publisher
 
@@ -142,6 +145,7 @@ export class Stager {
     this.host = checkHost(opts.host)
     this.maxFileBytes = opts.maxFileBytes ?? DEFAULT_FILE_BYTES
     this.maxAgeMs = (opts.maxAgeSeconds ?? 60) * 1000
+    this.stagedLimit = opts.maxStagedBytes
     this.maxStagedBytes = opts.maxStagedBytes ?? 4 * this.maxFileBytes
     this.now = opts.now ?? Date.now
     this.instance = instance
@@ -190,6 +194,20 @@ export class Stager {
     // the dataset exists from the start, also if it never gets a row (empty-file.ts)
     await s.publisher.ensureDataset(s.now())
     return s
+  }
+
+  /**
+   * New file limits, for the rows from now on: a stage already past `maxFileBytes` is
+   * sealed at its next row, one older than `maxAgeSeconds` at the next publishDue().
+   * The staging bound follows (4 x maxFileBytes unless one was given, never below it).
+   */
+  setLimits (maxFileBytes: number, maxAgeSeconds: number): void {
+    if (!(maxFileBytes > 0)) throw new RangeError('maxFileBytes must be > 0')
+    if (!(maxAgeSeconds > 0)) throw new RangeError('maxAgeSeconds must be > 0')
+    this.maxFileBytes = maxFileBytes
+    this.maxAgeMs = maxAgeSeconds * 1000
+    this.maxStagedBytes = Math.max(this.stagedLimit ?? 4 * maxFileBytes, maxFileBytes)
+    if (this.cur.bytes >= maxFileBytes) this.sealPending = true
   }
 
   // ---- column access for the dataset writers (once, at construction) ----

@@ -33,11 +33,16 @@ const logLosses = (now: boolean): void => {
 const queue: ToWorker[] = []
 let wake: (() => void) | null = null
 let pipeline: Pipeline | undefined
+let live: LiveServer | undefined
 /** aborts when capture says stop: a wait for disk space gives up then (the spool keeps the rows) */
 const stopping = new AbortController()
 port.on('message', (m: ToWorker) => {
   if (m.kind === 'report') {
     send({ kind: 'report', report: { resources: countResources(process.getActiveResourcesInfo()), totals: pipeline?.totals ?? null } })
+    return
+  }
+  if (m.kind === 'settings') {
+    applySettings(m)
     return
   }
   queue.push(m)
@@ -63,8 +68,19 @@ async function next (): Promise<ToWorker> {
   }
 }
 
+/**
+ * New archive file limits and live queue size, applied between two rows (this runs
+ * between the pipeline's awaits); before the archive is open, kept for its opening.
+ */
+function applySettings (m: Extract<ToWorker, { kind: 'settings' }>): void {
+  setup.maxFileBytes = m.maxFileBytes
+  setup.maxAgeSeconds = m.maxAgeSeconds
+  if (setup.live !== undefined) setup.live.queueBytes = m.liveQueueBytes
+  pipeline?.setFileLimits(m.maxFileBytes, m.maxAgeSeconds)
+  live?.setQueueBytes(m.liveQueueBytes)
+}
+
 async function run (): Promise<void> {
-  let live: LiveServer | undefined
   let compactor: Compactor | undefined
   let why = 'krelay collect stopped'
   try {
@@ -82,6 +98,9 @@ async function run (): Promise<void> {
     const full = new DiskFullWait(log, 'archiving waits (its rows stay in the spool; capture goes on while the spool has room)',
       `what was not archived stays in the spool ${setup.spoolDir} for the next start`, stopping.signal)
     pipeline = await Pipeline.open({ out: setup.out, host: setup.host, maxFileBytes: setup.maxFileBytes, maxAgeSeconds: setup.maxAgeSeconds, tempDirectory }, setup.spoolDir, full)
+    // settings a reload sent while these opened
+    pipeline.setFileLimits(setup.maxFileBytes, setup.maxAgeSeconds)
+    live?.setQueueBytes(setup.live?.queueBytes)
     live?.serve(pipeline)
     send({ kind: 'ready' })
     const p = pipeline

@@ -29,6 +29,7 @@ import { SpoolWriter, type FsyncPolicy } from '../spool/spool-writer.ts'
 import type { LiveOptions } from '../live/server.ts'
 import { Archiver } from './archiver.ts'
 import { captureChannel, openSegment, type CaptureContext } from './capture.ts'
+import { LiveControl, type CollectorHandle } from './settings.ts'
 import { StatusFile, type CollectorStatus } from './status-file.ts'
 import type { PipelineTotals } from './pipeline.ts'
 
@@ -60,6 +61,8 @@ export interface CollectOptions {
   onReady?: () => void
   /** called when a channel is attached (capture starts reading it): at start, and after each module load with follow */
   onAttach?: (channelId: string) => void
+  /** called once the collector runs, with the handle a reload applies settings through (settings.ts) */
+  onHandle?: (h: CollectorHandle) => void
   /** test hook: while archiveGate[0] is not 0 the archive worker takes nothing from capture */
   archiveGate?: Int32Array
   /** the module's level filter (0..7), written to <channel>/control at every attach; undefined leaves the module's */
@@ -124,11 +127,22 @@ export async function collect (opts: CollectOptions): Promise<CollectSummary> {
         'in its buffers (archived as loss rows)', 'what was not spooled stays in the kernel, unacknowledged', halt.signal),
       log: opts.log,
     }
+    const control = new LiveControl({
+      level: opts.level,
+      fsync: opts.fsync,
+      segmentBytes: opts.segmentBytes,
+      segmentAgeMs: opts.segmentAgeMs,
+      spoolBudgetBytes: ctx.budgetBytes,
+      maxFileBytes: opts.maxFileBytes,
+      maxAgeSeconds: opts.maxAgeSeconds,
+      liveQueueBytes: opts.live?.queueBytes,
+    }, { spool, capture: ctx, tell: m => archiver.tell(m), live: opts.live !== undefined, log: opts.log })
+    opts.onHandle?.(control)
     let channels = 0
     let failure: unknown
     let why = 'krelay collect stopped: the krelay module was unloaded'
     try {
-      channels = await captureChannels(opts, scan.subbufSeq, ctx)
+      channels = await captureChannels(opts, scan.subbufSeq, ctx, control)
     } catch (err) {
       if (err instanceof StoppedWhileFullError) opts.log(err.message)
       else {
@@ -156,7 +170,7 @@ export async function collect (opts: CollectOptions): Promise<CollectSummary> {
 }
 
 /** Captures channel after channel (one per module load) until stopped; returns how many. */
-async function captureChannels (opts: CollectOptions, spooled: Map<string, Map<number, number>>, ctx: CaptureContext): Promise<number> {
+async function captureChannels (opts: CollectOptions, spooled: Map<string, Map<number, number>>, ctx: CaptureContext, control: LiveControl): Promise<number> {
   let channels = 0
   for (;;) {
     const found = await waitForChannel(opts, ctx.halt)
@@ -168,8 +182,10 @@ async function captureChannels (opts: CollectOptions, spooled: Map<string, Map<n
     opts.log(attachLine(channel))
     ctx.archiver.tell({ kind: 'channel', meta, cpus: [...channel.info.cpus] })
     await openSegment(ctx, meta)
+    control.attached(channel)
     opts.onAttach?.(meta.channelId)
     const ended = await captureChannel(channel, meta, spooled.get(meta.channelId), ctx)
+    control.detached()
     if (ended === 'stopped') break
     opts.log(`krelay module ${ended}: channel ${meta.channelId} ended`)
     ctx.spool.close()

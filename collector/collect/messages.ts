@@ -44,6 +44,8 @@ export type ToWorker =
   | { kind: 'stop', why: string }
   /** answered at once with `report`, outside the order above (for status.json, status-file.ts) */
   | { kind: 'report' }
+  /** applied at once, outside the order above (a SIGHUP reload, settings.ts): archive file limits, live subscribers' queue */
+  | { kind: 'settings', maxFileBytes: number, maxAgeSeconds: number, liveQueueBytes: number | undefined }
 
 /** Worker to capture. */
 export type FromWorker =

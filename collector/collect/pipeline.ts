@@ -72,6 +72,12 @@ export class Pipeline {
     return new Pipeline(archive, state, full)
   }
 
+  /** New archive file limits (a SIGHUP reload), for both datasets, from the next row on. */
+  setFileLimits (maxFileBytes: number, maxAgeSeconds: number): void {
+    this.archive.records.setLimits(maxFileBytes, maxAgeSeconds)
+    this.archive.losses.setLimits(maxFileBytes, maxAgeSeconds)
+  }
+
   get mergeStats (): MergeStats {
     return this.merge.stats
   }

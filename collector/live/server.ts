@@ -29,7 +29,11 @@ export class LiveServer {
   private readonly subscribers = new Set<Subscriber>()
   private readonly sockets = new Set<net.Socket>()
 
-  private constructor (private readonly server: net.Server, private readonly opts: LiveOptions, private readonly log: (line: string) => void) {}
+  private readonly opts: LiveOptions
+
+  private constructor (private readonly server: net.Server, opts: LiveOptions, private readonly log: (line: string) => void) {
+    this.opts = { ...opts }
+  }
 
   /**
    * Listens on opts.socketPath (refusing if another collector does); subscribers join
@@ -69,6 +73,11 @@ export class LiveServer {
   serve (consumers: ConsumerList): void {
     this.server.on('connection', socket => this.accept(socket, consumers))
     this.server.on('error', err => this.log(`live socket ${this.opts.socketPath}: ${err.message}`))
+  }
+
+  /** What each subscriber that connects from now on may hold (SubscriberOptions.queueBytes); those connected keep theirs. */
+  setQueueBytes (queueBytes: number | undefined): void {
+    this.opts.queueBytes = queueBytes
   }
 
   get subscriberCount (): number {

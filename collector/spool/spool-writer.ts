@@ -40,7 +40,7 @@ export class SpoolWriter {
 
   constructor (
     readonly dir: string,
-    private readonly opts: SpoolWriterOptions,
+    private opts: SpoolWriterOptions,
     private nextNumber: number,
     private readonly onSegmentClosed: (segment: Segment) => void
   ) {
@@ -116,6 +116,14 @@ export class SpoolWriter {
   /** The open segment, if any: its file and how many bytes it holds. */
   get segment (): Readonly<Segment> | undefined {
     return this.current
+  }
+
+  /**
+   * New limits and fsync policy (a SIGHUP reload): the next append syncs by the new policy,
+   * and the next shouldRotate() measures the open segment against the new limits.
+   */
+  configure (opts: SpoolWriterOptions): void {
+    this.opts = { ...opts }
   }
 
   /** The open segment is full or old: the caller opens the next with fresh channel meta. */

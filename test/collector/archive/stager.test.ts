@@ -32,6 +32,31 @@ describe('Stager', () => {
     for (let i = 1; i < ranges.length; i++) assert.equal(ranges[i]![1], (ranges[i - 1]![2] as number) + 1)
   })
 
+  it('setLimits (a reload): the file size and age apply from the next row on', async () => {
+    const dir = outDir()
+    let now = 1_000_000
+    const w = await RecordsWriter.open({ out: dir, host: 'h', maxFileBytes: 10_000, maxAgeSeconds: 30, now: () => now })
+    w.setChannel({ channelId: CH_A, monoToRealtimeNs: OFFSET })
+    const row = blankRow()
+    const put = (from: number, n: number): void => {
+      for (let i = from; i < from + n; i++) {
+        fill(row, i, UPTIME + BigInt(i) * 1_000_000n)
+        row.msg = 'x'.repeat(50) // 103 bytes a row
+        w.append(row)
+      }
+    }
+    put(0, 60)
+    w.setLimits(5_000, 10) // the open stage (6180 bytes) is over the new size: sealed at once
+    assert.equal(w.sealedWaiting, true)
+    put(60, 100) // 49 rows fill 5000 bytes
+    now += 10_000
+    assert.equal(w.due, true, 'the new age applies to the open file')
+    const published = await w.publishDue()
+    assert.deepEqual(published.map((p) => p.rows), [60, 49, 49, 2])
+    assert.throws(() => w.setLimits(0, 10), /maxFileBytes must be > 0/)
+    await w.close()
+  })
+
   it('rotates by age: publishDue writes the open file once its first row is maxAgeSeconds old', async () => {
     const dir = outDir()
     let now = 1_000_000

@@ -104,3 +104,24 @@ test('parseHello: a version mismatch and a bad regular expression are refused wi
   assert.match(parseHello('{"version":1,"filter":{"grep":"("}}') as string, /^bad hello: filter\.grep: /)
   assert.equal(typeof parseHello('{"version":1,"filter":{"grep":"a+"}}'), 'object')
 })
+
+test('setQueueBytes (a reload): a subscriber that connects from then on gets the new queue, one connected keeps its own', async (t) => {
+  const p = socketPath(t)
+  const live = await LiveServer.listen({ socketPath: p, queueBytes: 4 * 1024 * 1024 }, () => {})
+  const consumers = new Consumers()
+  live.serve(consumers)
+  // the queue a subscriber may hold, in 64 KiB chunks (subscriber.ts)
+  const chunks = (c: Consumer): unknown => Reflect.get(c, 'maxChunks')
+  const joined = async (n: number): Promise<void> => { while (consumers.list.length < n) await new Promise(resolve => setTimeout(resolve, 5)) }
+  const first = session(p, helloLine({}), async () => {
+    await joined(1)
+    live.setQueueBytes(256 * 1024)
+    const second = session(p, helloLine({}), async () => {
+      await joined(2)
+      assert.deepEqual(consumers.list.map(chunks), [64, 4])
+      await live.close('done')
+    })
+    await second
+  })
+  assert.deepEqual(await first, [`${FRAME_END}:done`])
+})
