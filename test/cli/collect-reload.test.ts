@@ -30,6 +30,9 @@ function config (sim: RelaySim, out: string, over: { host?: string, level?: stri
   ].join('\n')
 }
 
+/** The collector's event lines (a new segment, a publish, loss rows) that may come between a reload's. */
+const EVENT = /krelay collect: (?:spooling to |published |loss rows archived: )/
+
 /** SIGHUP, then the stderr lines it caused, once `last` matches one. */
 async function hup (p: Proc, last: RegExp): Promise<string[]> {
   const from = p.stderr().length
@@ -37,7 +40,7 @@ async function hup (p: Proc, last: RegExp): Promise<string[]> {
   await until(() => last.test(p.stderr().slice(from)) || p.child.exitCode !== null, `a line matching ${last}`)
   await sleep(50)
   assert.equal(p.child.exitCode, null, `the collector is still running after SIGHUP:\n${p.stderr()}`)
-  return p.stderr().slice(from).split('\n').filter(l => l !== '')
+  return p.stderr().slice(from).split('\n').filter(l => l !== '' && !EVENT.test(l))
 }
 
 /** Closed segments (all but the newest) not in `before`, their sizes. */
