@@ -13,6 +13,7 @@ import { UsageError } from './errors.ts'
 import { checkDataDir, UnsafeDirError } from '../collector/data-dir.ts'
 import { DEFAULT_LIVE_SOCKET, groupId, LiveSocketError } from '../collector/live/socket-file.ts'
 import type { LiveOptions } from '../collector/live/server.ts'
+import { MetricsListenError, parseListen } from '../collector/collect/metrics-listen.ts'
 
 // the collector (and DuckDB) is loaded only when the command runs: --help and usage
 // errors stay fast, and less code runs at startup
@@ -37,6 +38,7 @@ export const collectSchema = z.object({
   liveSocket: pathOption('--live-socket').optional(),
   liveGroup: optionValue('--live-group', 'a group name or number', s => /^[A-Za-z0-9_][A-Za-z0-9_.-]*\$?$/.test(s) ? s : undefined).optional(),
   liveQueue: positiveNumber('--live-queue', 'MiB', 1024).optional(),
+  metrics: optionValue('--metrics', 'host:port (port 0..65535, [v6 address]:port for IPv6)', parseListen).optional(),
 })
 
 export type CollectCliOptions = z.output<typeof collectSchema>
@@ -62,6 +64,7 @@ export function registerCollect (program: Command): void {
     .option('--live-queue <MiB>', 'what one live subscriber may hold before its records are skipped (default: 4)')
     .option('--no-live', 'serve no live stream')
     .option('--no-compact', 'do not compact closed hours (krelay compact DIR does it offline)')
+    .option('--metrics <host:port>', 'serve Prometheus metrics at http://host:port/metrics (default: off; port 0 picks a free one, logged)')
     .action(async (raw: Record<string, unknown>) => {
       const opts = parseOptions(collectSchema, raw)
       const summary = await runCollect(opts)
@@ -98,9 +101,14 @@ export async function runCollect (opts: CollectCliOptions, log = (line: string):
       follow: opts.follow,
       compact: opts.compact,
       live,
+      metrics: opts.metrics,
       signal: stop.signal,
       log,
     })
+  } catch (err) {
+    // an address in use is the command line's (or configuration's) fault: exit 2, nothing started
+    if (err instanceof MetricsListenError) throw new UsageError(err.message)
+    throw err
   } finally {
     stop.dispose()
   }

@@ -29,6 +29,8 @@ import type { LiveOptions } from '../live/server.ts'
 import { Archiver } from './archiver.ts'
 import { captureChannel, openSegment, type CaptureContext } from './capture.ts'
 import { StatusFile } from './status-file.ts'
+import { MetricsServer } from './metrics.ts'
+import type { MetricsListen } from './metrics-listen.ts'
 import type { PipelineTotals } from './pipeline.ts'
 
 export interface CollectOptions {
@@ -57,6 +59,8 @@ export interface CollectOptions {
   onReady?: () => void
   /** test hook: while archiveGate[0] is not 0 the archive worker takes nothing from capture */
   archiveGate?: Int32Array
+  /** serve Prometheus metrics at http://host:port/metrics (metrics.ts); none when undefined */
+  metrics?: MetricsListen
 }
 
 export interface CollectSummary extends PipelineTotals {
@@ -75,7 +79,10 @@ export async function collect (opts: CollectOptions): Promise<CollectSummary> {
   const onStop = (): void => halt.abort()
   opts.signal.addEventListener('abort', onStop, { once: true })
   if (opts.signal.aborted) halt.abort()
+  // before anything starts: an address in use fails the start (MetricsListenError)
+  let metrics: MetricsServer | undefined
   try {
+    metrics = opts.metrics === undefined ? undefined : await MetricsServer.listen(opts.metrics, opts.log)
     // a second collector that got past the claim (no module yet) is refused in the worker,
     // at its live socket, before it touches the archive
     const archiver = await Archiver.start({
@@ -104,6 +111,7 @@ export async function collect (opts: CollectOptions): Promise<CollectSummary> {
     const status = new StatusFile(opts.spoolDir, { spoolBytes, askArchive: () => archiver.tell({ kind: 'report' }), log: opts.log })
     archiver.onReport = r => status.archiveReport(r)
     status.start()
+    metrics?.serve({ status: () => status.snapshot(), channelDir: opts.channelDir })
     const ctx: CaptureContext = {
       spool,
       archiver,
@@ -138,11 +146,12 @@ export async function collect (opts: CollectOptions): Promise<CollectSummary> {
     } catch (err) {
       failure ??= err
     }
-    status.stop(result?.totals)
+    status.stop(result)
     if (failure !== undefined) throw failure
     return { ...result!.totals, channels, replayedSubbufs: result!.replayedSubbufs }
   } finally {
     opts.signal.removeEventListener('abort', onStop)
+    await metrics?.close()
   }
 }
 
