@@ -155,11 +155,12 @@ test('status.json: records_per_second follows the rate, merge_lag_ms grows while
   await collectorReading(opts.spoolDir)
   const file = path.join(opts.spoolDir, 'status.json')
   Atomics.store(gate, 0, 1)
-  const driving = { on: true }
-  const drive = driveGenerator(sim, 15_000, 8).finally(() => { driving.on = false })
+  let done = false
+  const drive = driveGenerator(sim, 15_000, 8).finally(() => { done = true })
   let maxRate = 0
-  while (driving.on) {
+  for (;;) {
     maxRate = Math.max(maxRate, ...read(file).cpus.map(c => c.records_per_second))
+    if (done) break
     await sleep(100)
   }
   await drive
