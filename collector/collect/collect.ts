@@ -74,15 +74,14 @@ export async function collect (opts: CollectOptions): Promise<CollectSummary> {
   claimChannelDir(opts.channelDir, CONSUMER_COLLECT)
   const fileMode = opts.fileMode ?? DEFAULT_FILE_MODE
   setFileMode(fileMode)
-  const scan = scanSpool(opts.spoolDir)
+  const scan = scanSpool(opts.spoolDir) // reads only
+  // before anything starts: an address in use fails the start (MetricsListenError)
+  const metrics = opts.metrics === undefined ? undefined : await MetricsServer.listen(opts.metrics, opts.log)
   const halt = new AbortController()
   const onStop = (): void => halt.abort()
   opts.signal.addEventListener('abort', onStop, { once: true })
   if (opts.signal.aborted) halt.abort()
-  // before anything starts: an address in use fails the start (MetricsListenError)
-  let metrics: MetricsServer | undefined
   try {
-    metrics = opts.metrics === undefined ? undefined : await MetricsServer.listen(opts.metrics, opts.log)
     // a second collector that got past the claim (no module yet) is refused in the worker,
     // at its live socket, before it touches the archive
     const archiver = await Archiver.start({
