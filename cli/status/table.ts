@@ -54,9 +54,9 @@ function collectorLines (c: CollectorView, now: number): string[] {
     `spool      ${bytes(s.spool_bytes)}${oldest == null ? ', no segment' : `, oldest segment ${oldest.file} (modified ${ago(oldest.modified_at, now)})`}`,
     a === null
       ? 'archive    not open yet'
-      : `archive    ${a.files} files, ${bytes(a.bytes ?? 0)}, ${a.records} records, ${a.lost_records} lost in ${a.losses} loss rows; ` +
+      : `archive    ${a.files} files published (${bytes(a.bytes ?? 0)}), ${a.records} records merged, ${a.lost_records} lost in ${a.losses} loss rows; ` +
         (a.last_publish_at == null ? 'nothing published yet' : `last publish ${a.last_publish_at} (${ago(a.last_publish_at, now)})`),
-    `live       ${s.live_subscribers === null || s.live_subscribers === undefined ? 'no live stream' : `${s.live_subscribers} subscribers`}`
+    `live       ${s.live_subscribers === null || s.live_subscribers === undefined ? 'no live stream' : `${s.live_subscribers} subscriber${s.live_subscribers === 1 ? '' : 's'}`}`
   )
   return lines
 }

@@ -188,7 +188,7 @@ test('on a terminal: a table of the kernel\'s counters and the collector\'s figu
   assert.match(lines[3]!, /^1 +yes +1 +0 +0 +0 +\d+$/)
   assert.match(r.stdout, /collector +running, pid \d+/)
   assert.match(r.stdout, /\n0 +2\.5 +10 +0\r?\n/)
-  assert.match(r.stdout, /archive +1 files, 1000 B, 10 records, 0 lost in 0 loss rows; last publish/)
+  assert.match(r.stdout, /archive +1 files published \(1000 B\), 10 records merged, 0 lost in 0 loss rows; last publish/)
   assert.match(r.stdout, /live +no live stream/)
   sim.destroy()
 })
