@@ -4,6 +4,7 @@
 import { Command, CommanderError } from 'commander'
 import { registerArchive } from './archive.ts'
 import { registerCollect } from './collect.ts'
+import { registerConfig } from './config.ts'
 import { registerCompact } from './compact.ts'
 import { registerDemo } from './demo/demo.ts'
 import { registerInspect } from './inspect.ts'
@@ -22,8 +23,9 @@ export function buildProgram (): Command {
     .version(VERSION)
     .exitOverride()
     .configureOutput(commanderOutput('krelay'))
-    .hook('preAction', (_program, action) => { running = action.name() })
+    .hook('preAction', (_program, action) => { running = commandPath(action) })
   registerCollect(program)
+  registerConfig(program)
   registerArchive(program)
   registerCompact(program)
   registerTail(program)
@@ -33,6 +35,13 @@ export function buildProgram (): Command {
   registerReport(program)
   registerStatus(program)
   return program
+}
+
+/** 'collect', or 'config check' for a subcommand. */
+function commandPath (cmd: Command): string {
+  const names: string[] = []
+  for (let c: Command | null = cmd; c?.parent != null; c = c.parent) names.unshift(c.name())
+  return names.join(' ')
 }
 
 export async function main (argv: readonly string[]): Promise<number> {

@@ -59,6 +59,8 @@ export interface CollectOptions {
   onReady?: () => void
   /** test hook: while archiveGate[0] is not 0 the archive worker takes nothing from capture */
   archiveGate?: Int32Array
+  /** the module's level filter (0..7), written to <channel>/control at every attach; undefined leaves the module's */
+  level?: number
   /** serve Prometheus metrics at http://host:port/metrics (metrics.ts); none when undefined */
   metrics?: MetricsListen
 }

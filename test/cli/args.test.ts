@@ -7,7 +7,7 @@ import fs from 'node:fs'
 import path from 'node:path'
 import { z } from 'zod'
 import { fsyncOption, integer, oneOf, parseOptions, positiveNumber } from '../../cli/options.ts'
-import { collectSchema } from '../../cli/collect.ts'
+import { loadConfig } from '../../cli/config/load.ts'
 import { demoSchema, checkOutDir } from '../../cli/demo/demo.ts'
 import { UsageError } from '../../cli/errors.ts'
 import { tempDir } from './temp-dir.ts'
@@ -56,24 +56,34 @@ test('numbers: positive sizes and ages, integer ranges, word lists', () => {
 })
 
 test('collect options: defaults and each bad value named', () => {
-  const base = { channel: '/sys/kernel/debug/krelay', out: '/x', fsync: '1000', fileSize: '128', fileAge: '60', segmentSize: '64', segmentAge: '300', spoolBudget: '1024', fileMode: '0640' }
-  const ok = parseOptions(collectSchema, base)
-  assert.deepEqual(ok, { channel: '/sys/kernel/debug/krelay', out: '/x', fsync: 1000, fileSize: 128, fileAge: 60, segmentSize: 64, segmentAge: 300, spoolBudget: 1024, fileMode: 0o640, follow: false, compact: true })
-  assert.equal(parseOptions(collectSchema, { ...base, fileMode: '600' }).fileMode, 0o600)
+  const load = (flags: Record<string, unknown>): unknown => loadConfig({ env: {}, flags: { out: '/x', host: 'h', ...flags } }).config
+  const ok = load({ fsync: '250', fileSize: '0.5', fileMode: '600' })
+  assert.deepEqual(ok, {
+    channel: '/sys/kernel/debug/krelay',
+    host: 'h',
+    level: undefined,
+    follow: false,
+    archive: { out: '/x', file_size_mib: 0.5, file_age_seconds: 60, file_mode: 0o600, compact: true },
+    spool: { dir: '/x/.spool', fsync: 250, segment_size_mib: 64, segment_age_seconds: 300, budget_mib: 1024 },
+    live: { enabled: true, socket: '/run/krelay/live.sock', group: undefined, queue_mib: 4 },
+    metrics: { listen: undefined },
+  })
   const bad: Array<[Record<string, string>, RegExp]> = [
-    [{ fileSize: '0' }, /^--file-size must be a positive number of MiB, got "0"$/],
-    [{ fileAge: 'soon' }, /^--file-age must be a positive number of seconds, got "soon"$/],
-    [{ segmentSize: '-3' }, /^--segment-size must be a positive number of MiB, got "-3"$/],
-    [{ segmentAge: '' }, /^--segment-age must be a positive number of seconds, got ""$/],
-    [{ spoolBudget: '0' }, /^--spool-budget must be a positive number of MiB, got "0"$/],
+    [{ fileSize: '0' }, /^--file-size must be a positive number of MiB, at most 1048576, got "0"$/],
+    [{ fileAge: 'soon' }, /^--file-age must be a positive number of seconds, at most 86400, got "soon"$/],
+    [{ segmentSize: '-3' }, /^--segment-size must be a positive number of MiB, at most 1048576, got "-3"$/],
+    [{ segmentAge: '' }, /^--segment-age must be a positive number of seconds, at most 86400, got ""$/],
+    [{ spoolBudget: '0' }, /^--spool-budget must be a positive number of MiB, at most 1073741824, got "0"$/],
     [{ host: 'a/b' }, /^--host must be 1-253 characters of A-Z a-z 0-9 \. _ - starting with a letter or digit, got "a\/b"$/],
     [{ host: '.hidden' }, /^--host must be/],
     [{ fileMode: '0644' }, /^--file-mode must be an octal mode such as 0640 or 0600, with no x bits and nothing for others, got "0644"$/],
     [{ fileMode: '0750' }, /^--file-mode must be an octal mode/],
     [{ fileMode: '0680' }, /^--file-mode must be an octal mode/],
     [{ fileMode: 'rw-r-----' }, /^--file-mode must be an octal mode/],
+    [{ level: 'loud' }, /^--level must be a level name \(emerg, alert, crit, err, warning, notice, info, debug\) or a number from 0 to 7, got "loud"$/],
+    [{ metrics: '9464' }, /^--metrics must be host:port, such as 127\.0\.0\.1:9464 or \[::1\]:9464, with a port from 0 to 65535, got "9464"$/],
   ]
-  for (const [patch, re] of bad) assert.throws(() => parseOptions(collectSchema, { ...base, ...patch }), usage(re))
+  for (const [patch, re] of bad) assert.throws(() => load(patch), usage(re))
 })
 
 test('demo options: --kernel, --cpus, --records, --rate ranges', () => {
@@ -104,8 +114,8 @@ test('krelay collect --fsync sometimes: exit 2, one line', () => {
     /^krelay collect: --fsync must be always, never or a number of milliseconds, got "sometimes"$/)
 })
 
-test('krelay collect without --out: exit 2, one line naming the option', () => {
-  oneLine(krelay(['collect']), 2, /^krelay collect: required option '--out <dir>' not specified \(see krelay collect --help\)$/)
+test('krelay collect without --out: exit 2, one line naming the option, the variable and the key', () => {
+  oneLine(krelay(['collect']), 2, /^krelay collect: archive\.out is required: give --out DIR, KRELAY_ARCHIVE_OUT=DIR or \[archive\] out = "DIR" in the --config file$/)
 })
 
 test('krelay demo --kernel 5.10 / --records 0 / a non-empty --out: exit 2, one line each, no VM', () => {
@@ -150,12 +160,15 @@ test('--help and --version exit 0', () => {
   assert.match(v.stdout, /^\d+\.\d+\.\d+\n$/)
 })
 
-test('collect --no-compact: compaction off', async () => {
+test('collect --no-compact: compaction off; --compact (hidden) turns it back on over the environment', async () => {
   const { buildProgram } = await import('../../cli/program.ts')
-  const collect = buildProgram().commands.find(c => c.name() === 'collect')!
-  collect.parseOptions(['--out', '/x', '--no-compact'])
-  assert.equal(parseOptions(collectSchema, collect.opts()).compact, false)
-  const fresh = buildProgram().commands.find(c => c.name() === 'collect')!
-  fresh.parseOptions(['--out', '/x'])
-  assert.equal(parseOptions(collectSchema, fresh.opts()).compact, true)
+  const compact = (args: string[], env: NodeJS.ProcessEnv = {}): boolean => {
+    const collect = buildProgram().commands.find(c => c.name() === 'collect')!
+    collect.parseOptions(['--out', '/x', '--host', 'h', ...args])
+    return loadConfig({ env, flags: collect.opts() }).config.archive.compact
+  }
+  assert.equal(compact(['--no-compact']), false)
+  assert.equal(compact([]), true)
+  assert.equal(compact([], { KRELAY_ARCHIVE_COMPACT: 'false' }), false)
+  assert.equal(compact(['--compact'], { KRELAY_ARCHIVE_COMPACT: 'false' }), true)
 })

@@ -1,11 +1,12 @@
-// krelay collect's live socket, as a user meets it: a group that does not exist, a second
-// collector on the same socket, a socket left behind by a collector that was SIGKILLed.
+// krelay collect as a user meets it: its live socket (a group that does not exist, a second
+// collector on the same socket, a socket left behind by a collector that was SIGKILLed), and
+// the configuration file it runs with.
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import fs from 'node:fs'
 import path from 'node:path'
 import { RelaySim } from '../../collector/sim/relay-sim.ts'
-import { serveControl } from '../collector/collect/sim-driver.ts'
+import { collectorReading, serveControl } from '../collector/collect/sim-driver.ts'
 import { run, startCollector, stop } from './live-run.ts'
 import { tempDir } from './temp-dir.ts'
 
@@ -51,6 +52,25 @@ test('a second collector on the same socket is refused before it touches its arc
   const third = await startCollector(sim, path.join(dir, 'c'), socket)
   assert.equal(await stop(third), 0, third.stderr())
   assert.equal(fs.existsSync(socket), false, 'removed at a clean stop')
+  stopServing()
+  sim.destroy()
+})
+
+test('--config FILE: the collector runs with the file\'s settings; a flag overrides the file', async () => {
+  const sim = new RelaySim({ cpus: [0], subbufSize: 4096, nSubbufs: 8, flushIntervalMs: 5 })
+  const stopServing = serveControl(sim)
+  const dir = tempDir('krelay-collect-')
+  const out = path.join(dir, 'from-file')
+  const socket = path.join(dir, 'run', 'file.sock')
+  const config = path.join(dir, 'krelay.toml')
+  fs.writeFileSync(config, `channel = ${JSON.stringify(sim.dir)}\nhost = "from-file"\n[archive]\nout = ${JSON.stringify(out)}\n` +
+    `[spool]\nfsync = "always"\n[live]\nsocket = ${JSON.stringify(socket)}\n`)
+  const p = run(['collect', '--config', config, '--fsync', 'never'])
+  await collectorReading(path.join(out, '.spool'))
+  assert.ok(fs.lstatSync(socket).isSocket(), 'the file\'s live socket')
+  assert.equal(await stop(p), 0, p.stderr())
+  assert.match(p.stderr(), new RegExp(`collecting from ${sim.dir} into ${out} \\(host from-file, spool ${out}/\\.spool, fsync never\\)`))
+  assert.match(p.stdout(), new RegExp(`files in ${out}; 1 channel`))
   stopServing()
   sim.destroy()
 })

@@ -33,7 +33,7 @@ test('bad options and directories that are not archives: exit 2, one line naming
     [[dir, '--zstd-level', '30'], /--zstd-level must be an integer from 1 to 22, got "30"/],
     [[dir, '--since', 'yesterday'], /--since must be an ISO 8601 time with its zone .*, got "yesterday"/],
     [[dir, '--host', '../x'], /--host must be host names .*got "\.\.\/x"/],
-    [[dir, '--file-size', '0'], /--file-size must be a positive number of MiB, got "0"/],
+    [[dir, '--file-size', '0'], /--file-size must be a positive number of MiB, at most 1048576, got "0"/],
     [[], /missing required argument 'dir'/],
   ]
   for (const [args, re] of cases) {

@@ -48,7 +48,12 @@ const cases: Case[] = [
   ...['file-age', 'segment-age'].map(option => ({ command: 'collect', base: collect, option, bad: [...SIZE, '86401'] })),
   { command: 'collect', base: collect, option: 'host', bad: ['', 'a/b', '.hidden', '-x', 'a b', 'x'.repeat(254), 'h\u00e9'] },
   { command: 'collect', base: collect, option: 'live-group', bad: ['', 'a b', '-wheel', 'a/b', 'g:x'] },
-  ...['channel', 'out', 'spool', 'live-socket'].map(option => ({ command: 'collect', base: collect, option, bad: ['', '  ', 'a\0b'] })),
+  ...['channel', 'out', 'spool', 'live-socket', 'config'].map(option => ({ command: 'collect', base: collect, option, bad: ['', '  ', 'a\0b'] })),
+  { command: 'collect', base: collect, option: 'level', bad: ['', 'loud', '8', '-1', 'ERR', 'warn', '1.0', ' 3'] },
+  { command: 'collect', base: collect, option: 'metrics', bad: ['', '9464', ':9464', 'localhost', 'localhost:', 'localhost:65536', '[::1:9464', '[]:80', 'a b:80', '1.2.3.4:-1', 'h:1e3'] },
+  { command: 'config show', base: collect, option: 'fsync', bad: ['sometimes', '', '-5'] },
+  ...['file-size', 'spool-budget'].map(option => ({ command: 'config show', base: collect, option, bad: ['0', 'ten', '99999999999'] })),
+  { command: 'config show', base: collect, option: 'config', bad: ['', ' '] },
   { command: 'archive', base: archive, option: 'file-size', bad: [...SIZE, '99999999999'] },
   { command: 'archive', base: archive, option: 'host', bad: ['', 'a/b', '.hidden', 'x'.repeat(254)] },
   ...['from', 'out'].map(option => ({ command: 'archive', base: archive, option, bad: ['', ' ', 'a\0b'] })),
@@ -102,7 +107,7 @@ async function run (argv: string[]): Promise<Result> {
 }
 
 const argv = (c: Case, value: string): string[] =>
-  [c.command, ...Object.entries({ ...c.base, [c.option]: value }).flatMap(([k, v]) => [`--${k}`, v]), ...(c.positional ?? [])]
+  [...c.command.split(' '), ...Object.entries({ ...c.base, [c.option]: value }).flatMap(([k, v]) => [`--${k}`, v]), ...(c.positional ?? [])]
 
 test(`${cases.reduce((n, c) => n + c.bad.length, 0)} bad option values over every command: exit 2, one line naming the option, nothing started`, async () => {
   for (const c of cases) {
