@@ -58,7 +58,8 @@ export function loadConfig (src: ConfigSources): LoadedConfig {
     throw new ConfigError(`archive.out is required: give --out DIR, ${fieldEnv('archive.out')}=DIR or [archive] out = "DIR" in the --config file`)
   }
   set(FIELDS.find(x => x.path === 'spool.dir')!, path.join(out, '.spool'), 'default')
-  set(FIELDS.find(x => x.path === 'host')!, defaultHost(), 'default')
+  // only when no source gave one: a machine whose name cannot be the partition ("(none)") runs with --host
+  if (!values.has('host')) set(FIELDS.find(x => x.path === 'host')!, defaultHost(), 'default')
   // in the table's order; fields with no value anywhere (level, live.group, metrics.listen): their absence is the default
   const ordered = Object.fromEntries(FIELDS.map(x => [x.path, origins[x.path] ?? 'default'])) as Record<string, Origin>
   return { config: serviceConfig(values), origins: ordered, file: file?.path }
