@@ -13,6 +13,7 @@ import { UsageError } from './errors.ts'
 import { checkDataDir, UnsafeDirError } from '../collector/data-dir.ts'
 import { groupId, LiveSocketError } from '../collector/live/socket-file.ts'
 import type { LiveOptions } from '../collector/live/server.ts'
+import { MetricsListenError } from '../collector/collect/metrics-listen.ts'
 import { addConfigOptions, configSources } from './config/flags.ts'
 import { loadConfig, type ConfigSources, type LoadedConfig } from './config/load.ts'
 import { liveSettings, Reloader } from './collect-reload.ts'
@@ -90,6 +91,10 @@ export async function runCollect (run: CollectRun, log: (line: string) => void, 
       onAttach: id => notify.attached(id),
       onStatus,
     })
+  } catch (err) {
+    // an address in use is the command line's (or configuration's) fault: exit 2, nothing started
+    if (err instanceof MetricsListenError) throw new UsageError(err.message)
+    throw err
   } finally {
     reloader.dispose()
     stop.dispose()

@@ -10,6 +10,7 @@ import { registerDemo } from './demo/demo.ts'
 import { registerInspect } from './inspect.ts'
 import { registerQuery } from './query.ts'
 import { registerReport } from './report.ts'
+import { registerStatus } from './status.ts'
 import { registerTail } from './tail.ts'
 import { commanderOutput, describeError, EXIT_OK, EXIT_USAGE, exitCodeOf } from './errors.ts'
 import { VERSION } from './version.ts'
@@ -32,6 +33,7 @@ export function buildProgram (): Command {
   registerQuery(program)
   registerInspect(program)
   registerReport(program)
+  registerStatus(program)
   return program
 }
 

@@ -13,7 +13,6 @@ import type { CollectorStatus } from '../../collector/collect/status-file.ts'
 import { DropWatch } from './drop-watch.ts'
 import type { Geometry } from './drop-hint.ts'
 import { statusLine } from './status-line.ts'
-import type { StatusView } from './status-view.ts'
 
 export const PREFIX = 'krelay collect: '
 
@@ -52,8 +51,7 @@ export class CollectConsole {
   private readonly update: ReturnType<typeof createLogUpdate> | undefined
   private readonly drops: DropWatch
   private readonly now: () => Date
-  private prev: StatusView | undefined
-  private cur: StatusView | undefined
+  private cur: CollectorStatus | undefined
   private closed = false
 
   constructor (private readonly stream: ConsoleStream, opts: ConsoleOptions) {
@@ -79,10 +77,8 @@ export class CollectConsole {
 
   /** A status snapshot (CollectOptions.onStatus): drop hints, and the status line redrawn. */
   readonly status = (s: CollectorStatus): void => {
-    const view = s as StatusView
-    this.prev = this.cur?.channel_id === view.channel_id ? this.cur : undefined
-    this.cur = view
-    for (const line of this.drops.take(view)) this.log(line)
+    this.cur = s
+    for (const line of this.drops.take(s)) this.log(line)
     this.draw()
   }
 
@@ -100,6 +96,6 @@ export class CollectConsole {
 
   private draw (): void {
     if (this.update === undefined || this.cur === undefined || this.closed) return
-    this.update(statusLine(this.prev, this.cur, this.stream.columns ?? 80))
+    this.update(statusLine(this.cur, this.stream.columns ?? 80))
   }
 }

@@ -5,7 +5,9 @@
 // largest burst among them. Over the whole run it keeps the drops per CPU and the largest
 // advice, for the summary.
 import { dropAdvice, hintLine, summaryHint, SUSTAINED_S, worse, count, type DropAdvice, type DropBurst, type Geometry } from './drop-hint.ts'
-import type { CpuView, StatusView } from './status-view.ts'
+import type { CollectorStatus } from '../../collector/collect/status-file.ts'
+
+type CpuCounts = CollectorStatus['cpus'][number]
 
 export const HINT_INTERVAL_S = 10
 
@@ -30,7 +32,7 @@ export class DropWatch {
   readonly dropped = new Map<number, number>()
   /** the largest advice of the run */
   worst: DropAdvice | undefined
-  private prev: { channel: string | null, at: number, cpus: Map<number, CpuView> } | undefined
+  private prev: { channel: string | null, at: number, cpus: Map<number, CpuCounts> } | undefined
   private geometry: Geometry | undefined
   private readonly cpus = new Map<number, CpuWatch>()
 
@@ -38,7 +40,7 @@ export class DropWatch {
   constructor (private readonly lookup: (channelId: string) => Geometry | undefined) {}
 
   /** The hint lines this snapshot brings (usually none). */
-  take (s: StatusView): string[] {
+  take (s: CollectorStatus): string[] {
     const at = Date.parse(s.updated_at)
     const lines: string[] = []
     if (this.prev === undefined || this.prev.channel !== s.channel_id) {
@@ -53,7 +55,7 @@ export class DropWatch {
       const before = this.prev.cpus.get(c.cpu)
       const dRecords = c.records - (before?.records ?? 0)
       const dDropped = c.dropped - (before?.dropped ?? 0)
-      const dBytes = (c.bytes ?? 0) - (before?.bytes ?? 0)
+      const dBytes = c.bytes - (before?.bytes ?? 0)
       const line = this.interval(c.cpu, at, seconds, dRecords, dBytes, dDropped)
       if (line !== undefined) lines.push(line)
     }

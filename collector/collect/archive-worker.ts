@@ -15,7 +15,7 @@ import { LossTally, publishLine } from './archive-log.ts'
 import { Compactor } from './compactor.ts'
 import { Pipeline } from './pipeline.ts'
 import { SpoolFollower } from './spool-follower.ts'
-import { countResources } from './status-file.ts'
+import { countResources, type ArchiveReport } from './status-file.ts'
 import { ARCHIVE_NICE, lowerThreadPriority } from './thread-priority.ts'
 
 if (parentPort === null) throw new Error('archive-worker.ts runs as a worker thread (archiver.ts starts it)')
@@ -34,11 +34,13 @@ const queue: ToWorker[] = []
 let wake: (() => void) | null = null
 let pipeline: Pipeline | undefined
 let live: LiveServer | undefined
+/** `at` of the reader pass being applied now, undefined between passes (merge_lag_ms) */
+let applyingSince: number | undefined
 /** aborts when capture says stop: a wait for disk space gives up then (the spool keeps the rows) */
 const stopping = new AbortController()
 port.on('message', (m: ToWorker) => {
   if (m.kind === 'report') {
-    send({ kind: 'report', report: { resources: countResources(process.getActiveResourcesInfo()), totals: pipeline?.totals ?? null } })
+    send({ kind: 'report', report: report() })
     return
   }
   if (m.kind === 'settings') {
@@ -50,6 +52,23 @@ port.on('message', (m: ToWorker) => {
   wake?.()
 })
 
+/** What only the worker knows, for status.json and the metrics (status-file.ts). */
+function report (): ArchiveReport {
+  // the oldest pass capture told and the merge has not taken yet: the one being applied, else the first queued
+  let pendingSince = applyingSince
+  for (let i = 0; pendingSince === undefined && i < queue.length; i++) {
+    const m = queue[i]!
+    if (m.kind === 'spooled') pendingSince = m.at
+  }
+  return {
+    resources: countResources(process.getActiveResourcesInfo()),
+    totals: pipeline?.totals ?? null,
+    pendingSince: pendingSince ?? null,
+    published: pipeline?.publishFigures ?? null,
+    liveSubscribers: live?.subscriberCount ?? null,
+  }
+}
+
 /** The next fact from capture, in order; waits while the test gate is closed. */
 async function next (): Promise<ToWorker> {
   for (;;) {
@@ -58,6 +77,7 @@ async function next (): Promise<ToWorker> {
       continue
     }
     let m = queue.shift()
+    if (m?.kind === 'spooled') applyingSince = m.at
     // A lagging worker takes passes together: feeding both passes' bytes, then the later
     // watermarks, releases what both would have (each pass took everything complete when
     // its watermarks were read), in one round.
@@ -118,6 +138,7 @@ async function run (): Promise<void> {
       if (m.kind === 'stop') { why = m.why; break }
       await follower.apply(m)
       logLosses(false)
+      applyingSince = undefined
       if (m.kind === 'drain') send({ kind: 'drained', id: m.id })
     }
     follower.finish()
@@ -125,7 +146,7 @@ async function run (): Promise<void> {
     await pipeline.close()
     logLosses(true)
     follower.deleteArchived()
-    send({ kind: 'done', totals: pipeline.totals, replayedSubbufs: follower.replayedSubbufs })
+    send({ kind: 'done', totals: pipeline.totals, replayedSubbufs: follower.replayedSubbufs, published: pipeline.publishFigures })
   } catch (err) {
     const message = (err as Error).message
     why = `krelay collect failed: ${message}`

@@ -7,12 +7,13 @@ import { Worker } from 'node:worker_threads'
 import { returnFreedMemory } from '../archive/allocator.ts'
 import type { FromWorker, ToWorker, WorkerSetup } from './messages.ts'
 import type { PipelineTotals } from './pipeline.ts'
-import type { ArchiveReport } from './status-file.ts'
+import type { ArchiveReport, PublishFigures } from './status-file.ts'
 import { startThreadPool } from './thread-priority.ts'
 
 export interface ArchiverResult {
   totals: PipelineTotals
   replayedSubbufs: number
+  published: PublishFigures
 }
 
 /**
@@ -122,7 +123,7 @@ export class Archiver {
       case 'log': this.log(m.line); break
       case 'deleted': this.deletedBytes += m.bytes; break
       case 'drained': this.drains.get(m.id)?.(); break
-      case 'done': this.result = { totals: m.totals, replayedSubbufs: m.replayedSubbufs }; break
+      case 'done': this.result = { totals: m.totals, replayedSubbufs: m.replayedSubbufs, published: m.published }; break
       case 'report': this.onReport?.(m.report); break
       case 'failed': this.fail(Object.assign(new Error(m.message), m.stack === undefined ? {} : { stack: `${m.stack}\n    (in the archive worker)` })); break
     }

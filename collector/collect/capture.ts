@@ -108,7 +108,7 @@ export async function captureChannel (
       ctx.status?.spooled(sub.cpu, sub.header, sub.status === HEADER_OK)
     },
     onRound: async round => {
-      archiver.tell({ kind: 'spooled', bytes: spool.segment!.bytes, watermarks: round.watermarks })
+      archiver.tell({ kind: 'spooled', bytes: spool.segment!.bytes, watermarks: round.watermarks, at: Date.now() })
       if (spool.shouldRotate()) await openSegment(ctx, meta)
       if (!stopping && ctx.spoolBytes() > ctx.budgetBytes) await holdForArchive(ctx, meta)
     },

@@ -31,6 +31,8 @@ import { Archiver } from './archiver.ts'
 import { captureChannel, openSegment, type CaptureContext } from './capture.ts'
 import { LiveControl, type CollectorHandle } from './settings.ts'
 import { StatusFile, type CollectorStatus } from './status-file.ts'
+import { MetricsServer } from './metrics.ts'
+import type { MetricsListen } from './metrics-listen.ts'
 import type { PipelineTotals } from './pipeline.ts'
 
 export interface CollectOptions {
@@ -67,8 +69,8 @@ export interface CollectOptions {
   archiveGate?: Int32Array
   /** the module's level filter (0..7), written to <channel>/control at every attach; undefined leaves the module's */
   level?: number
-  /** serve Prometheus metrics on http://host:port/metrics; none when undefined */
-  metrics?: { host: string, port: number }
+  /** serve Prometheus metrics at http://host:port/metrics (metrics.ts); none when undefined */
+  metrics?: MetricsListen
 }
 
 export interface CollectSummary extends PipelineTotals {
@@ -82,7 +84,9 @@ export async function collect (opts: CollectOptions): Promise<CollectSummary> {
   claimChannelDir(opts.channelDir, CONSUMER_COLLECT)
   const fileMode = opts.fileMode ?? DEFAULT_FILE_MODE
   setFileMode(fileMode)
-  const scan = scanSpool(opts.spoolDir)
+  const scan = scanSpool(opts.spoolDir) // reads only
+  // before anything starts: an address in use fails the start (MetricsListenError)
+  const metrics = opts.metrics === undefined ? undefined : await MetricsServer.listen(opts.metrics, opts.log)
   const halt = new AbortController()
   const onStop = (): void => halt.abort()
   opts.signal.addEventListener('abort', onStop, { once: true })
@@ -116,6 +120,7 @@ export async function collect (opts: CollectOptions): Promise<CollectSummary> {
     const status = new StatusFile(opts.spoolDir, { spoolBytes, askArchive: () => archiver.tell({ kind: 'report' }), log: opts.log, onStatus: opts.onStatus })
     archiver.onReport = r => status.archiveReport(r)
     status.start()
+    metrics?.serve({ status: () => status.snapshot(), channelDir: opts.channelDir })
     const ctx: CaptureContext = {
       spool,
       archiver,
@@ -161,11 +166,12 @@ export async function collect (opts: CollectOptions): Promise<CollectSummary> {
     } catch (err) {
       failure ??= err
     }
-    status.stop(result?.totals)
+    status.stop(result)
     if (failure !== undefined) throw failure
     return { ...result!.totals, channels, replayedSubbufs: result!.replayedSubbufs }
   } finally {
     opts.signal.removeEventListener('abort', onStop)
+    await metrics?.close()
   }
 }
 

@@ -6,7 +6,7 @@ import type { CaptureMeta } from '../../formats/capture.ts'
 import type { LiveOptions } from '../live/server.ts'
 import type { CpuWatermark } from '../source/reader.ts'
 import type { PipelineTotals } from './pipeline.ts'
-import type { ArchiveReport } from './status-file.ts'
+import type { ArchiveReport, PublishFigures } from './status-file.ts'
 
 /** The worker's start: where to archive, and the segments that were in the spool (fed first). */
 export interface WorkerSetup {
@@ -33,7 +33,7 @@ export type ToWorker =
   /** capture opened this segment and wrote its header */
   | { kind: 'opened', file: string }
   /** the open segment now holds `bytes` bytes; then a reader pass ended with these watermarks */
-  | { kind: 'spooled', bytes: number, watermarks: CpuWatermark[] }
+  | { kind: 'spooled', bytes: number, watermarks: CpuWatermark[], /** Date.now() when told (merge_lag_ms, status-file.ts) */ at: number }
   /** the open segment is complete at `bytes` bytes */
   | { kind: 'closed', bytes: number }
   /** the channel ended: the module was unloaded or loaded again */
@@ -56,7 +56,7 @@ export type FromWorker =
   | { kind: 'deleted', bytes: number }
   /** answer to `drain`: everything capture told before it is archived, as far as the merge allows */
   | { kind: 'drained', id: number }
-  | { kind: 'done', totals: PipelineTotals, replayedSubbufs: number }
+  | { kind: 'done', totals: PipelineTotals, replayedSubbufs: number, published: PublishFigures }
   /** answer to `report`: the worker's active resources and totals so far */
   | { kind: 'report', report: ArchiveReport }
   /** the worker failed; `message` is what `krelay collect` fails with (`stack` for KRELAY_DEBUG=1) */

@@ -11,7 +11,9 @@ import { ArchiveConsumer } from './archive-consumer.ts'
 import type { ChannelMeta, Consumer } from './consumer.ts'
 import { createLossRow, fillLossRow, fillReloadRow, lastLostSeq, type LastRecord } from './loss-row.ts'
 import { recordLen, recordSeq, recordTsHi, recordTsLo } from '../../formats/record.ts'
+import fs from 'node:fs'
 import path from 'node:path'
+import type { PublishFigures } from './status-file.ts'
 
 /**
  * Records the merge releases between two turns of the event loop. A round can release
@@ -39,6 +41,8 @@ interface CpuPosition extends LastRecord { lossSeq: number }
 export class Pipeline {
   readonly totals: PipelineTotals = { records: 0, losses: 0, lostRecords: 0, skipped: 0, files: 0 }
   readonly published: Published[] = []
+  /** bytes of the files published and when the last one was (status.json's archive.bytes, archive.last_publish_at) */
+  readonly publishFigures: PublishFigures = { bytes: 0, lastAt: null }
   /** hears every file published, as it is (the collector's compactor and log) */
   onPublished: ((files: readonly Published[]) => void) | undefined
   /** hears every loss row appended (the collector's log) */
@@ -332,6 +336,10 @@ export class Pipeline {
     if (published.length > 0) this.onPublished?.(published)
     this.published.push(...published)
     this.totals.files += published.length
+    if (published.length === 0) return
+    // one stat per file published: the archive writer does not count the bytes it wrote
+    for (const p of published) this.publishFigures.bytes += fileBytes(p.path)
+    this.publishFigures.lastAt = new Date().toISOString()
   }
 
   private throwIfPublishFailed (): void {
@@ -340,6 +348,15 @@ export class Pipeline {
       this.publishError = undefined
       throw err
     }
+  }
+}
+
+/** Size of a file just published; 0 if it is gone already (a compaction of its hour took it). */
+function fileBytes (file: string): number {
+  try {
+    return fs.statSync(file).size
+  } catch {
+    return 0
   }
 }
 

@@ -68,7 +68,7 @@ test('krelay collect on a terminal: one status line redrawn in place under the l
       await sleep(1300)
     }
     assert.ok(new Set(seen).size >= 3, `its figures change:\n${seen.join('\n')}`)
-    for (const s of seen) assert.match(s, /^[\d.]+[kM]? rec\/s \[0:[\d.]+[kM]? 1:[\d.]+[kM]?\] \| dropped 0 \| spool [\d.]+ \w+ \| archive .*\d+ files?$/)
+    for (const s of seen) assert.match(s, /^[\d.]+[kM]? rec\/s \[0:[\d.]+[kM]? 1:[\d.]+[kM]?\] \| dropped 0 \| lag [\d.]+ m?s \| spool [\d.]+ \w+ \| archive .*\d+ files?$/)
 
     tmux('send-keys', '-t', 'collect', 'C-c')
     await until(() => capture().some(l => l === 'exit 0'), 'the collector to exit 0', 60_000)
@@ -79,7 +79,7 @@ test('krelay collect on a terminal: one status line redrawn in place under the l
     assert.ok(summary > 0 && status > 0 && sigint > 0, lines.join('\n'))
     assert.equal(lines.filter(isStatus).length, 1, `still one status line:\n${lines.join('\n')}`)
     assert.ok(sigint < status && status < summary, `the SIGINT line, the last status line, then the summary:\n${lines.join('\n')}`)
-    assert.match(lines[status]!, /^stopped \| dropped 0 \| spool /, 'the final figures')
+    assert.match(lines[status]!, /^stopped \| dropped 0 \| lag [\d.]+ m?s \| spool /, 'the final figures')
   } finally {
     clearInterval(writer)
     stopServing()

@@ -8,7 +8,6 @@ import path from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { CollectConsole, timestamped } from '../../../cli/collect/console.ts'
 import { HEADROOM } from '../../../cli/collect/drop-hint.ts'
-import type { CollectorStatus } from '../../../collector/collect/status-file.ts'
 import { RelaySim } from '../../../collector/sim/relay-sim.ts'
 import { SUBBUF_HDR_SIZE, recordLength } from '../../../formats/wire.ts'
 import { collectorReading, pump, serveControl } from '../../collector/collect/sim-driver.ts'
@@ -29,9 +28,9 @@ test('not a terminal: each log line with its time, no status line, the summary\'
   const c = new CollectConsole(s, { channelDir: '/nonexistent', now: () => new Date(now) })
   assert.equal(c.terminal, false)
   c.log('collecting from /sys/kernel/debug/krelay')
-  c.status(snapshot(1, [{ cpu: 0, records: 1000 }]) as CollectorStatus)
+  c.status(snapshot(1, [{ cpu: 0, records: 1000 }]))
   now += 1500
-  c.status(snapshot(2, [{ cpu: 0, records: 2000, dropped: 7 }]) as CollectorStatus)
+  c.status(snapshot(2, [{ cpu: 0, records: 2000, dropped: 7 }]))
   assert.deepEqual(s.written, ['2026-11-30T22:41:07.123Z krelay collect: collecting from /sys/kernel/debug/krelay\n'])
   assert.equal(c.close(), 'krelay collect: 7 records dropped by the kernel (cpu 0: 7)', 'no geometry to advise from')
   assert.equal(s.written.length, 2)
@@ -43,17 +42,17 @@ test('a terminal: the status line drawn, a log line printed above it and the lin
   const s = stream(true)
   const c = new CollectConsole(s, { channelDir: '/nonexistent', env: { TERM: 'xterm' } })
   assert.equal(c.terminal, true)
-  c.status(snapshot(1, [{ cpu: 0, records: 1000 }]) as CollectorStatus)
-  assert.match(s.written.join(''), /- rec\/s \[0:-\] \| dropped 0/)
+  c.status(snapshot(1, [{ cpu: 0, records: 1000, records_per_second: 1000 }]))
+  assert.match(s.written.join(''), /1\.00k\/s \| drop 0 \| lag 0 ms/, '60 columns: the short words')
   s.written.length = 0
   c.log('published x.parquet')
   const out = s.written.join('')
   const at = out.indexOf('krelay collect: published x.parquet\n')
   assert.ok(at >= 0, JSON.stringify(out))
-  assert.ok(out.indexOf('- rec/s', at) > at, `the status line after the log line: ${JSON.stringify(out)}`)
+  assert.ok(out.indexOf('1.00k/s', at) > at, `the status line after the log line: ${JSON.stringify(out)}`)
   s.written.length = 0
-  c.status(snapshot(2, [{ cpu: 0, records: 3000 }]) as CollectorStatus)
-  assert.match(s.written.join(''), /2\.00k rec\/s \| dropped 0/, '60 columns: the total only')
+  c.status(snapshot(2, [{ cpu: 0, records: 3000, records_per_second: 2000 }]))
+  assert.match(s.written.join(''), /2\.00k\/s \| drop 0/)
   assert.equal(c.close(), undefined)
   s.written.length = 0
   c.log('after the end')
