@@ -7,7 +7,7 @@ import type { CollectSummary } from '../collector/collect/collect.ts'
 import type { CollectorStatus } from '../collector/collect/status-file.ts'
 import { commanderOutput } from './errors.ts'
 import { MiB } from './options.ts'
-import { sdNotify } from './sd-notify.ts'
+import { sdNotify } from './collect/sd-notify.ts'
 import { stopOnSignals } from './signals.ts'
 import { UsageError } from './errors.ts'
 import { checkDataDir, UnsafeDirError } from '../collector/data-dir.ts'
@@ -16,7 +16,7 @@ import type { LiveOptions } from '../collector/live/server.ts'
 import { MetricsListenError } from '../collector/collect/metrics-listen.ts'
 import { addConfigOptions, configSources } from './config/flags.ts'
 import { loadConfig, type ConfigSources, type LoadedConfig } from './config/load.ts'
-import { liveSettings, Reloader } from './collect-reload.ts'
+import { liveSettings, Reloader } from './collect/reload.ts'
 
 export { DEFAULT_CHANNEL_DIR } from './config/fields.ts'
 
@@ -66,7 +66,7 @@ export async function runCollect (run: CollectRun, log: (line: string) => void, 
     // errors stay fast, and less code runs at startup
     const { collect } = await import('../collector/collect/collect.ts')
     log(`collecting from ${c.channel} into ${out} (host ${c.host}, spool ${spoolDir}, fsync ${c.spool.fsync})`)
-    // the same conversion as a reload's (collect-reload.ts), so that an unchanged file changes nothing
+    // the same conversion as a reload's (collect/reload.ts), so that an unchanged file changes nothing
     const settings = liveSettings(c)
     return await collect({
       channelDir: c.channel,

@@ -1,4 +1,4 @@
-// What a running collector changes without a restart (a SIGHUP reload: cli/collect-reload.ts),
+// What a running collector changes without a restart (a SIGHUP reload: cli/collect/reload.ts),
 // and where each setting takes effect. None is read per record: the spool's limits and
 // fsync policy at each append and reader pass (SpoolWriter.configure), the spool budget at
 // each reader pass (CaptureContext.budgetBytes), the archive's file limits at its next row

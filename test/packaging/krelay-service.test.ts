@@ -1,7 +1,7 @@
 // packaging/systemd/krelay.service as systemd reads it: `systemd-analyze verify` on the
 // unit where install.sh put it, in a root that also holds what Debian's base has (systemd's
 // own units, /bin/kill, merged /usr), so that the binaries it names are checked for real.
-// systemd is not PID 1 here: starting the unit is not tested (test/cli/sd-notify.test.ts
+// systemd is not PID 1 here: starting the unit is not tested (test/cli/collect/sd-notify.test.ts
 // tests the readiness it relies on against a real NOTIFY_SOCKET).
 import { test } from 'node:test'
 import assert from 'node:assert/strict'

@@ -4,11 +4,11 @@
 // logged, and so is each change the collector cannot make without a restart. A file that
 // does not load is refused with its error, and the collector goes on as it was. SIGHUP is
 // handled for the whole run: Node's default for it is to exit.
-import type { CollectorHandle, LiveSettings } from '../collector/collect/settings.ts'
-import { settingsChanges } from '../collector/collect/settings.ts'
-import { changes } from './config/diff.ts'
-import { FIELDS, splitPath, valueOf, type ServiceConfig } from './config/fields.ts'
-import { loadConfig, type ConfigSources, type LoadedConfig } from './config/load.ts'
+import type { CollectorHandle, LiveSettings } from '../../collector/collect/settings.ts'
+import { settingsChanges } from '../../collector/collect/settings.ts'
+import { changes } from '../config/diff.ts'
+import { FIELDS, splitPath, valueOf, type ServiceConfig } from '../config/fields.ts'
+import { loadConfig, type ConfigSources, type LoadedConfig } from '../config/load.ts'
 
 const MiB = 1024 * 1024
 

@@ -3,7 +3,7 @@
 // descriptors that come with it, as systemd does (systemd-notify's BARRIER=1 waits for that).
 import { spawn, type ChildProcess } from 'node:child_process'
 import { once } from 'node:events'
-import { until } from './live-run.ts'
+import { until } from '../live-run.ts'
 
 const script = `
 import array, json, os, socket, sys

@@ -7,11 +7,11 @@ import assert from 'node:assert/strict'
 import fs from 'node:fs'
 import path from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
-import { RelaySim } from '../../collector/sim/relay-sim.ts'
-import { readArchive } from '../../offline/read-archive.ts'
-import { collectorReading, driveGenerator, serveControl } from '../collector/collect/sim-driver.ts'
-import { run, stop, until, type Proc } from './live-run.ts'
-import { tempDir } from './temp-dir.ts'
+import { RelaySim } from '../../../collector/sim/relay-sim.ts'
+import { readArchive } from '../../../offline/read-archive.ts'
+import { collectorReading, driveGenerator, serveControl } from '../../collector/collect/sim-driver.ts'
+import { run, stop, until, type Proc } from '../live-run.ts'
+import { tempDir } from '../temp-dir.ts'
 
 function config (sim: RelaySim, out: string, over: { host?: string, level?: string, fsync?: string, segment?: string }): string {
   return [
