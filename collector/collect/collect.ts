@@ -31,7 +31,6 @@ import { Archiver } from './archiver.ts'
 import { captureChannel, openSegment, type CaptureContext } from './capture.ts'
 import { LiveControl, type CollectorHandle } from './settings.ts'
 import { StatusFile, type CollectorStatus } from './status-file.ts'
-import { MetricsServer } from './metrics.ts'
 import type { MetricsListen } from './metrics-listen.ts'
 import type { PipelineTotals } from './pipeline.ts'
 
@@ -85,8 +84,9 @@ export async function collect (opts: CollectOptions): Promise<CollectSummary> {
   const fileMode = opts.fileMode ?? DEFAULT_FILE_MODE
   setFileMode(fileMode)
   const scan = scanSpool(opts.spoolDir) // reads only
-  // before anything starts: an address in use fails the start (MetricsListenError)
-  const metrics = opts.metrics === undefined ? undefined : await MetricsServer.listen(opts.metrics, opts.log)
+  // before anything starts: an address in use fails the start (MetricsListenError); prom-client
+  // is loaded only when metrics are asked for (each start costs seconds in a slow guest)
+  const metrics = opts.metrics === undefined ? undefined : await (await import('./metrics.ts')).MetricsServer.listen(opts.metrics, opts.log)
   const halt = new AbortController()
   const onStop = (): void => halt.abort()
   opts.signal.addEventListener('abort', onStop, { once: true })
