@@ -42,7 +42,10 @@ function config (over: { level?: string, fsync?: string, segment?: string, fileA
   ].join('\n')
 }
 
-/** Rewrites the file, sends SIGHUP, waits for the line that ends that reload's report. */
+/**
+ * Rewrites the file, sends SIGHUP, waits for `last`: the line that ends that reload's report (its
+ * lines are logged in one go, in FIELDS order, but may reach the pipe in more than one chunk).
+ */
 async function reload (c: CollectorProcess, file: string, text: string, last: RegExp): Promise<string[]> {
   fs.writeFileSync(file, text)
   const from = c.lines.length
@@ -76,7 +79,7 @@ async function sighups (c: CollectorProcess, file: string, out: string, channelI
   assert.equal(control(`gen ${COUNT} ${RATE}`), 'ok')
   await sleep(1500)
 
-  const valid = await reload(c, file, config({ ...APPLIED, compact: 'false' }), /reload: spool\.segment_size_mib/)
+  const valid = await reload(c, file, config({ ...APPLIED, compact: 'false' }), /reload: archive\.file_age_seconds/)
   assert.ok(valid.some(l => l.endsWith(`reload: archive.compact changed in ${file}, needs a restart (keeps true)`)), valid.join('\n'))
   assert.ok(valid.some(l => l.endsWith('reload: spool.fsync 1000 -> always')), valid.join('\n'))
   assert.ok(valid.some(l => l.endsWith('reload: archive.file_age_seconds 60 -> 5')), valid.join('\n'))
