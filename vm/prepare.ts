@@ -2,11 +2,14 @@
 import { type KernelName } from './config.ts'
 import { ensureKernel, type KernelTree } from './kernels.ts'
 import { buildModule } from './module-build.ts'
+import { transpileCommand } from './transpile.ts'
 
 export interface Prepared {
   tree: KernelTree;
   /** Host path of krelay.ko built for this kernel, if a build was asked for. */
   ko?: string;
+  /** Host path of the `krelay` command transpiled to JavaScript (vm/transpile.ts) */
+  bin: string;
   fetchMs: number;
   buildMs: number;
 }
@@ -16,10 +19,11 @@ export async function prepare (kernel: KernelName, opts: { module: boolean; log?
   const tree = await ensureKernel(kernel, opts.log)
   const t1 = Date.now()
   const ko = opts.module ? (await buildModule(tree)).ko : undefined
-  return { tree, ko, fetchMs: t1 - t0, buildMs: Date.now() - t1 }
+  const bin = await transpileCommand()
+  return { tree, ko, bin, fetchMs: t1 - t0, buildMs: Date.now() - t1 }
 }
 
-/** The guest environment that tells tests where the module is. */
+/** The guest environment that tells tests where the module is, and which `krelay` to run. */
 export function moduleEnv (p: Prepared): Record<string, string> {
-  return p.ko ? { KRELAY_KO: p.ko } : {}
+  return { ...(p.ko ? { KRELAY_KO: p.ko } : {}), KRELAY_BIN: p.bin }
 }

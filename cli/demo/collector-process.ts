@@ -7,7 +7,11 @@ import { fileURLToPath } from 'node:url'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { SEGMENT_SUFFIX } from '../../collector/spool/segment.ts'
 
-export const KRELAY_BIN = fileURLToPath(new URL('../../bin/krelay.js', import.meta.url))
+/**
+ * The `krelay` to run: bin/krelay.js, or KRELAY_BIN (in the VM, the harness sets it to the
+ * sources transpiled once on the host: vm/transpile.ts says why).
+ */
+export const KRELAY_BIN = process.env.KRELAY_BIN ?? fileURLToPath(new URL('../../bin/krelay.js', import.meta.url))
 
 export interface CollectorExit {
   code: number | null

@@ -20,11 +20,14 @@ export interface ArchiverResult {
  * The worker runs TypeScript: a small ES module registers tsx in the worker, then imports
  * the entry. Workers do not inherit loader hooks registered with tsx's register() (as
  * bin/krelay.js does), nor can --import tsx load a .ts entry, so both ways need this.
+ * Transpiled to JavaScript (vm/transpile.ts: the VM's tests), this file starts the worker's
+ * JavaScript as it is.
  */
 function workerUrl (): URL {
+  const entry = new URL('./archive-worker.ts', import.meta.url)
+  if (entry.pathname.endsWith('.js')) return entry
   const tsx = import.meta.resolve('tsx/esm/api')
-  const entry = new URL('./archive-worker.ts', import.meta.url).href
-  const boot = `import { register } from ${JSON.stringify(tsx)}\nregister()\nawait import(${JSON.stringify(entry)})\n`
+  const boot = `import { register } from ${JSON.stringify(tsx)}\nregister()\nawait import(${JSON.stringify(entry.href)})\n`
   return new URL(`data:text/javascript,${encodeURIComponent(boot)}`)
 }
 

@@ -1,9 +1,11 @@
 // Runs INSIDE the test VM (vm/run-suite.ts): is the guest what the harness promises?
 import assert from 'node:assert/strict'
+import { execFileSync } from 'node:child_process'
 import { accessSync, constants, existsSync, readFileSync, statSync, writeFileSync } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { test } from 'node:test'
+import { fileURLToPath } from 'node:url'
 
 const inVm = process.env.KRELAY_IN_VM === '1'
 const skip = inVm ? false : 'not in the krelay test VM (run it with npm run test:vm)'
@@ -67,4 +69,11 @@ test('KRELAY_KO exists and was built for this kernel', { skip }, () => {
   const ko = env('KRELAY_KO')
   assert.ok(statSync(ko).isFile(), `${ko} is not a file`)
   assert.ok(vermagic(ko).startsWith(`${os.release()} `), `vermagic "${vermagic(ko)}" is not for ${os.release()}`)
+})
+
+test('KRELAY_BIN is the krelay command transpiled on the host, and it answers as bin/krelay.js (through tsx) does', { skip }, () => {
+  const bin = env('KRELAY_BIN')
+  assert.match(bin, /\/\.cache\/js\/[0-9a-f]{16}\/bin\/krelay\.js$/)
+  const run = (file: string): string => execFileSync(process.execPath, [file, 'status', '--help'], { encoding: 'utf8' })
+  assert.equal(run(bin), run(fileURLToPath(new URL('../../../bin/krelay.js', import.meta.url))))
 })
