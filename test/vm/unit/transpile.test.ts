@@ -30,5 +30,7 @@ test('the transpiled tree: no .ts left to import, the same answers as bin/krelay
   assert.equal(execFileSync(process.execPath, [bin, '--version'], { encoding: 'utf8' }).trim(), VERSION)
   const help = (b: string): string => execFileSync(process.execPath, [b, 'collect', '--help'], { encoding: 'utf8' })
   assert.equal(help(bin), help(path.resolve('bin', 'krelay.js')))
+  const flags = (text: string): string[] => [...text.matchAll(/setFlagsFromString\(('[^']*')\)/g)].map(m => m[1]!)
+  assert.deepEqual(flags(fs.readFileSync(bin, 'utf8')), flags(fs.readFileSync('bin/krelay.js', 'utf8')), 'the V8 flags of bin/krelay.js')
   assert.equal(await transpileCommand(), bin, 'the same sources give the same tree')
 })
