@@ -14,7 +14,7 @@ import os from 'node:os'
 import path from 'node:path'
 import { parseArgs } from 'node:util'
 import { isKernelName } from '../vm/config.ts'
-import { moduleEnv, prepare } from '../vm/prepare.ts'
+import { guestEnv, prepare } from '../vm/prepare.ts'
 import { runInVm } from '../vm/vm.ts'
 import { guestResult } from './guest-result.ts'
 import type { CaptureVmResult } from './capture-vm-guest.ts'
@@ -47,7 +47,7 @@ const r = await runInVm({
   // the collector's spool and archive live in the guest's tmpfs
   memMiB: 4096,
   command: ['node', '--import', 'tsx', 'bench/capture-vm-guest.ts', relayRead, values.quick ? '1' : '0', RESULT_FILE],
-  env: moduleEnv(p),
+  env: guestEnv(p),
   hostPaths: [bin],
   timeoutMs: values.quick ? 900_000 : 3_600_000,
 }).finally(async () => await rm(bin, { recursive: true, force: true }))

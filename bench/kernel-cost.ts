@@ -20,7 +20,7 @@ import { isKernelName, repoRoot } from '../vm/config.ts'
 import { exec, ExecError, tail } from '../vm/exec.ts'
 import type { KernelTree } from '../vm/kernels.ts'
 import { isBuildArtifact } from '../vm/module-build.ts'
-import { moduleEnv, prepare } from '../vm/prepare.ts'
+import { guestEnv, prepare } from '../vm/prepare.ts'
 import { runInVm } from '../vm/vm.ts'
 import { guestResult } from './guest-result.ts'
 import type { KernelCostResult, KindCost } from './kernel-cost-guest.ts'
@@ -71,7 +71,7 @@ const r = await runInVm({
   // vCPU's work would land inside CPU 0's timed batches
   cpus: 1,
   command: ['node', '--import', 'tsx', 'bench/kernel-cost-guest.ts', String(calls), RESULT_FILE],
-  env: { ...moduleEnv(p), KRELAY_BENCH_KO: benchKo },
+  env: { ...guestEnv(p), KRELAY_BENCH_KO: benchKo },
   timeoutMs: values.quick ? 300_000 : 1_200_000,
 })
 const res = await guestResult<KernelCostResult>(r, RESULT_FILE)

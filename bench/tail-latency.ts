@@ -12,7 +12,7 @@
 // Goal (issue 8): p99 at most twice the flush interval, the baseline.
 import { parseArgs } from 'node:util'
 import { isKernelName } from '../vm/config.ts'
-import { moduleEnv, prepare } from '../vm/prepare.ts'
+import { guestEnv, prepare } from '../vm/prepare.ts'
 import { runInVm } from '../vm/vm.ts'
 import { guestResult } from './guest-result.ts'
 import type { TailLatencyResult } from './tail-latency-guest.ts'
@@ -32,7 +32,7 @@ const r = await runInVm({
   tree: p.tree,
   cpus: Number(values.cpus),
   command: ['node', '--import', 'tsx', 'bench/tail-latency-guest.ts', records, rate, RESULT_FILE],
-  env: moduleEnv(p),
+  env: guestEnv(p),
   timeoutMs: 600_000,
 })
 const res = await guestResult<TailLatencyResult>(r, RESULT_FILE)

@@ -24,6 +24,6 @@ export async function prepare (kernel: KernelName, opts: { module: boolean; log?
 }
 
 /** The guest environment that tells tests where the module is, and which `krelay` to run. */
-export function moduleEnv (p: Prepared): Record<string, string> {
+export function guestEnv (p: Prepared): Record<string, string> {
   return { ...(p.ko ? { KRELAY_KO: p.ko } : {}), KRELAY_BIN: p.bin }
 }

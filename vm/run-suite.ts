@@ -12,7 +12,7 @@ import { rm } from 'node:fs/promises'
 import path from 'node:path'
 import { isKernelName, kernelNames, repoRoot, type KernelName } from './config.ts'
 import { tail } from './exec.ts'
-import { moduleEnv, prepare } from './prepare.ts'
+import { guestEnv, prepare } from './prepare.ts'
 import { parseTestCounts } from './test-summary.ts'
 import { runInVm } from './vm.ts'
 
@@ -94,7 +94,7 @@ async function runKernel (kernel: KernelName, s: Settings, say: (line: string) =
     tree: p.tree,
     cpus: s.cpus,
     command: ['node', '--import', 'tsx', '--test', '--test-concurrency=1', '--test-reporter=spec', ...s.files.get(kernel)!],
-    env: { ...passedEnv(), ...moduleEnv(p) },
+    env: { ...passedEnv(), ...guestEnv(p) },
     timeoutMs: s.timeoutMs,
     onConsole: s.live ? (t) => process.stdout.write(t) : undefined,
     report: false,

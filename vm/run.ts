@@ -9,7 +9,7 @@ import { rm } from 'node:fs/promises'
 import path from 'node:path'
 import { parseArgs } from 'node:util'
 import { isKernelName } from './config.ts'
-import { moduleEnv, prepare } from './prepare.ts'
+import { guestEnv, prepare } from './prepare.ts'
 import { runInVm } from './vm.ts'
 
 const usage = 'usage: run.ts --kernel 6.1|6.12 [--cpus N] [--mem MiB] [--timeout s] [--env K=V]... [--host-path P]... [--no-module] [--live] [--keep] -- <command...>'
@@ -65,7 +65,7 @@ async function main (): Promise<number> {
     cpus,
     memMiB,
     timeoutMs,
-    env: { ...moduleEnv(p), ...env },
+    env: { ...guestEnv(p), ...env },
     hostPaths: values['host-path'].map((h) => path.resolve(h)),
     onConsole: values.live ? (t) => process.stdout.write(t) : undefined,
   })

@@ -136,7 +136,7 @@ export async function runDemo (opts: DemoOptions): Promise<DemoResult> {
   let runDir: string | undefined
   let keep = opts.keep
   try {
-    const { moduleEnv, prepare } = await import('../../vm/prepare.ts')
+    const { guestEnv, prepare } = await import('../../vm/prepare.ts')
     const { runInVm } = await import('../../vm/vm.ts')
     const { readArchive } = await import('../../offline/read-archive.ts')
     p.phase('prepare', `kernel ${kernel} and the module`)
@@ -152,7 +152,7 @@ export async function runDemo (opts: DemoOptions): Promise<DemoResult> {
       command: ['node', '--import', 'tsx', 'cli/demo/guest.ts', '--records', String(opts.records), '--rate', String(opts.rate),
         '--kill-collector', String(opts.killCollector), ...(tailColor !== undefined ? ['--tail-color', tailColor] : [])],
       cwd: repoRoot,
-      env: moduleEnv(prep),
+      env: guestEnv(prep),
       timeoutMs,
       report: false,
       onConsole: text => {
