@@ -19,8 +19,8 @@ import { seeded } from '../../seeded.ts'
 import { control, info, load, unload, waitGeneratorIdle } from '../guest/kmod.ts'
 import { assertExactlyOnce, freshDir, seconds, startCollector, stats, stopCollector, waitConsumed } from '../guest/demo-lib.ts'
 
-// 16: four per phase, and a run about as long as the 6.1 soak it runs beside in CI (each start takes
-// 20-60 s in the loaded TCG guest); KRELAY_SOAK_KILLS=N for a longer one
+// 16: four per phase; about 330 s in CI, beside the 6.1 soak's 650 s (through tsx, when each start
+// took 20-60 s in the loaded TCG guest, 20 kills took 760-932 s); KRELAY_SOAK_KILLS=N for a longer one
 const KILLS = Number(process.env.KRELAY_SOAK_KILLS ?? 16)
 const SEED = Number(process.env.KRELAY_SOAK_KILL_SEED ?? Math.floor(Math.random() * 2 ** 32))
 const RATE = Number(process.env.KRELAY_SOAK_KILL_RATE ?? 1000)
