@@ -104,7 +104,8 @@ async function run (): Promise<void> {
   let compactor: Compactor | undefined
   let why = 'krelay collect stopped'
   try {
-    // before DuckDB starts its threads, which inherit it: capture gets the CPU first
+    // first thing: what this thread runs gets the CPU after capture (not DuckDB's COPYs,
+    // which run on libuv's pool: thread-priority.ts)
     try {
       lowerThreadPriority(ARCHIVE_NICE)
     } catch (err) {

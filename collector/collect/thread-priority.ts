@@ -5,9 +5,11 @@
 // thing, so what it runs itself (decoding, the merge, staging) runs at that priority. DuckDB's
 // COPYs do not: @duckdb/node-api runs each query on a thread of libuv's pool, which keeps
 // capture's nice value (below), and the archive's instance has no threads of its own
-// (stager.ts). Running them on the worker instead, its tasks executed there one at a time,
-// was measured worse on both counts (capture-vm, one busy CPU: 65k records/s against 199k;
-// collect: 0.47x against 0.54x), so they stay on the pool. Elsewhere nothing changes.
+// (stager.ts). Running them on the worker instead, their tasks executed there one at a
+// time, was measured: bench/collect.ts fell from 0.54x to 0.47x (the COPY no longer ran
+// beside the worker's own work), and capture-vm gained nothing beyond its run-to-run spread
+// (65k-199k records/s with one busy CPU, either way). So they stay on the pool. Elsewhere
+// nothing changes.
 import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
