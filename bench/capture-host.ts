@@ -22,8 +22,10 @@
 // (and ack), before the fsync at close that both do: that fsync times the disk, shared
 // with whatever else runs, not the capture. Times are CPU times (user + system: the
 // writes into the page cache are system time), as the machine is shared. Printed too,
-// without a goal: capture with the collector's default --fsync 1000. After a warm-up, best
-// of REPEATS runs, each on a fresh simulator.
+// without a goal: capture with the collector's default --fsync 1000, and what a pass that
+// finds nothing costs with 64 CPUs (stats read and parsed, every CPU looked at: the part
+// of a pass that grows with the CPUs). After a warm-up, best of REPEATS runs, each on a
+// fresh simulator.
 import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
@@ -159,6 +161,20 @@ async function capture (fsync: FsyncPolicy, perCpu = PER_CPU): Promise<Run> {
   return { ms, bytes, records }
 }
 
+/** CPU time of a pass that finds nothing, with 64 CPUs, in us. */
+async function emptyPass (): Promise<number> {
+  const sim = new RelaySim({ cpus: [...Array(64).keys()], subbufSize: SUBBUF, nSubbufs: N_SUBBUFS, staleFill: false })
+  const reader = new ChannelReader(openChannel(sim.dir), { onRawSubbuf: () => {} })
+  const passes = QUICK ? 2000 : 20_000
+  for (let i = 0; i < passes / 10; i++) await reader.pass()
+  const t0 = cpuMs()
+  for (let i = 0; i < passes; i++) await reader.pass()
+  const us = (cpuMs() - t0) * 1000 / passes
+  reader.close()
+  sim.destroy()
+  return us
+}
+
 function show (name: string, r: Run): void {
   console.log(`${name.padEnd(17)} ${millions(r.records / (r.ms / 1000), 'records/s').padStart(18)}  ${(r.bytes / r.ms / 1000).toFixed(0).padStart(5)} MB/s  ${r.ms.toFixed(0).padStart(6)} ms`)
 }
@@ -187,6 +203,7 @@ if (cap.bytes !== read.bytes || cap.records !== read.records || cap.records !== 
 show('read() + write()', read)
 show('capture', cap)
 show('capture fsync 1s', best(periodic))
+console.log(`empty pass, 64 CPUs ${(await emptyPass()).toFixed(1).padStart(8)} us`)
 const rate = cap.records / (cap.ms / 1000)
 const ratio = read.ms / cap.ms
 console.log(goalLine({
