@@ -1,7 +1,7 @@
 // The `stats` file (PROTOCOL.md §5): a header line of column names, then one row per CPU.
 // Columns are found by name; unknown ones are ignored.
 import { KrelayFormatError } from './errors.ts'
-import { SAFE_HI_LIMIT, TWO_POW_32 } from './u64.ts'
+import { TWO_POW_32, u64ToSafeNumber } from './u64.ts'
 
 export interface CpuStats {
   cpu: number
@@ -84,8 +84,8 @@ function setColumn (row: CpuStats, c: number): boolean {
     row.watermarkLo = cellLo
     return true
   }
-  if (cellHi >= SAFE_HI_LIMIT) return false
-  const value = cellHi * TWO_POW_32 + cellLo
+  const value = u64ToSafeNumber(cellHi, cellLo)
+  if (value < 0) return false
   switch (COLUMNS[c]) {
     case 'cpu': row.cpu = value; break
     case 'online': row.online = value !== 0; break
