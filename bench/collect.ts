@@ -19,7 +19,8 @@
 //   COPY      the baseline: the archive's rows read back into a native DuckDB table (the
 //             identical rows, final types), then only
 //             COPY (SELECT * FROM t ORDER BY ts) TO ... (FORMAT parquet, COMPRESSION zstd)
-//             is timed: what writing those rows to Parquet costs DuckDB itself.
+//             is timed: what writing those rows to Parquet costs DuckDB itself. It runs in
+//             a process of its own, with DuckDB's own allocator settings (duckdb-peer.ts).
 // Each is run `rounds` times (1 with --quick) and the best time of each is kept, so a
 // busy machine penalizes both alike. Goal: collect >= 0.8x COPY (issue 9), in wall time
 // (both use both cores: the collector its worker and DuckDB's threads, COPY DuckDB's).
@@ -28,7 +29,7 @@
 import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
-import { DuckDBInstance } from '@duckdb/node-api'
+import { duckdbLoaded } from '../collector/archive/allocator.ts'
 import { RelaySim } from '../collector/sim/relay-sim.ts'
 import { openChannel } from '../collector/source/channel.ts'
 import { ChannelReader } from '../collector/source/reader.ts'
@@ -36,6 +37,7 @@ import { forEachRecord } from '../collector/source/records.ts'
 import { createRecordView } from '../formats/record.ts'
 import { collectSim } from './collect-sim.ts'
 import { cpuMs } from './cpu-time.ts'
+import { runPeer, type PeerResult } from './duckdb-peer.ts'
 
 const args = process.argv.slice(2).filter(a => a !== '--quick')
 const QUICK = process.argv.includes('--quick') || process.env.KRELAY_BENCH_QUICK === '1'
@@ -108,29 +110,28 @@ async function collectAll (): Promise<{ ms: number, startMs: number, cpu: number
   return { ms: t1 - tReady, startMs: tReady - t0, cpu, out }
 }
 
-/** The baseline: DuckDB's COPY of the archive's rows from a native table; returns its time. */
-async function duckdbCopy (out: string): Promise<{ ms: number, cpu: number }> {
-  const instance = await DuckDBInstance.create(':memory:')
-  const conn = await instance.connect()
-  try {
-    const glob = path.join(out, 'records', '**', '*.parquet').replaceAll("'", "''")
-    await conn.run(`CREATE TABLE t AS SELECT * FROM read_parquet('${glob}')`)
-    const rows = (await conn.runAndReadAll('SELECT count(*)::DOUBLE FROM t')).getRows()[0]![0]
-    if (rows !== PER_CPU * CPUS) throw new Error(`the archive holds ${String(rows)} records`)
-    const file = path.join(out, 'baseline.parquet').replaceAll("'", "''")
-    const t0 = performance.now()
-    const cpu0 = cpuMs()
-    await conn.run(`COPY (SELECT * FROM t ORDER BY ts) TO '${file}' (FORMAT parquet, COMPRESSION zstd)`)
-    return { ms: performance.now() - t0, cpu: cpuMs() - cpu0 }
-  } finally {
-    conn.closeSync()
-    instance.closeSync()
-  }
+/**
+ * The baseline: DuckDB's COPY of the archive's rows from a native table, in a DuckDB of
+ * its own process with DuckDB's own settings (duckdb-peer.ts); returns its time.
+ */
+function duckdbCopy (out: string): PeerResult {
+  const glob = path.join(out, 'records', '**', '*.parquet').replaceAll("'", "''")
+  const file = path.join(out, 'baseline.parquet').replaceAll("'", "''")
+  const r = runPeer({
+    setup: [`CREATE TABLE t AS SELECT * FROM read_parquet('${glob}')`],
+    count: 'SELECT count(*)::DOUBLE FROM t',
+    timed: [`COPY (SELECT * FROM t ORDER BY ts) TO '${file}' (FORMAT parquet, COMPRESSION zstd)`],
+  })
+  if (r.count !== PER_CPU * CPUS) throw new Error(`the archive holds ${String(r.count)} records`)
+  return r
 }
 
 const n = PER_CPU * CPUS
 const rate = (ms: number): string => `${(n / ms / 1000).toFixed(2)} M records/s`
 console.log(`collect benchmark: ${CPUS} CPUs x ${PER_CPU} generator records, best of ${ROUNDS}`)
+// libduckdb reads its allocator options when it loads: loaded before the collector set
+// them, it would run with DuckDB's defaults, not as `krelay collect` runs
+if (duckdbLoaded()) throw new Error('libduckdb is loaded before the collector could set its allocator options (collector/archive/allocator.ts)')
 let readMs = Infinity
 let collectMs = Infinity
 let startMs = Infinity
@@ -146,7 +147,7 @@ for (let round = 0; round < ROUNDS; round++) {
     startMs = Math.min(startMs, run.startMs)
     totalMs = Math.min(totalMs, run.startMs + run.ms)
     collectCpu = Math.min(collectCpu, run.cpu)
-    const copy = await duckdbCopy(run.out)
+    const copy = duckdbCopy(run.out)
     copyMs = Math.min(copyMs, copy.ms)
     copyCpu = Math.min(copyCpu, copy.cpu)
   } finally {

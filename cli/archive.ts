@@ -12,6 +12,7 @@ import type { ReplayResult } from '../collector/collect/replay.ts'
 import { listSegments } from '../collector/spool/spool-reader.ts'
 import { CliFailure, UsageError, commanderOutput } from './errors.ts'
 import { defaultHostPartition, hostOption, MiB, parseOptions, pathOption, positiveNumber } from './options.ts'
+import { configureDuckdbAllocator } from '../collector/archive/allocator.ts'
 
 export const STATE_DIR_NAME = '.krelay-archive-state'
 
@@ -88,6 +89,7 @@ export async function runArchive (opts: ArchiveCliOptions, log = (line: string):
     if (hosts.length > 1) throw new UsageError(`the capture holds segments of several hosts (${hosts.join(', ')}): archive them separately with --host NAME`)
     host = defaultHostPartition(hosts[0]!, 'the capture\'s')
   }
+  configureDuckdbAllocator() // before DuckDB loads, as the collector does (allocator.ts)
   const { Pipeline } = await import('../collector/collect/pipeline.ts')
   const { replaySpool } = await import('../collector/collect/replay.ts')
   const pipeline = await Pipeline.open({ out, host, maxFileBytes: Math.round(opts.fileSize * MiB) }, path.join(out, STATE_DIR_NAME))

@@ -5,15 +5,32 @@
 // worth (60-80 MiB) with each of the first few files. With no decay, freed pages go
 // back to the system at once: the RSS after a publish is the RSS before it.
 //
-// jemalloc reads its options from DUCKDB_JE_MALLOC_CONF once, when DuckDB first
-// allocates, so this must run before the first DuckDB instance of the process is
-// created, on the main thread: a worker's process.env is its own copy, unseen by
-// native code. A value the user set is kept.
+// The price is a page fault for every page a COPY touches again: a stage of a million
+// rows took 176k minor faults, against 10k with one arena and a second's decay
+// (narenas:1,dirty_decay_ms:1000,muzzy_decay_ms:0,background_thread:true). At 1.2 us a
+// fault (the machine of issue 9's earlier figures) that is about 0.2 s per million rows;
+// at 11 us (the VM of its later ones) the collector archived 0.34 M records/s instead of
+// 0.78 M/s (bench/collect.ts). But with that decay its peak RSS reached 389 and 393 MiB in
+// two runs of bench/memory.ts (in the one sampled, as compaction rewrote an hour), against
+// the 256 MiB the collector is held to. So no decay stays the default, and an operator with
+// the memory to spare sets the other in the environment (README, "Configuration").
+//
+// jemalloc reads DUCKDB_JE_MALLOC_CONF once, while libduckdb is loaded (it allocates
+// then), so this must run before anything in the process imports @duckdb/node-api, on
+// the main thread: a worker's process.env is its own copy, unseen by native code. A
+// value the user set is kept.
+import fs from 'node:fs'
 import { isMainThread } from 'node:worker_threads'
 
 export const DUCKDB_MALLOC_CONF = 'dirty_decay_ms:0,muzzy_decay_ms:0'
 
-/** Makes DuckDB return the memory it frees to the system at once (see above), unless the user configured it. */
-export function returnFreedMemory (env: NodeJS.ProcessEnv = process.env, mainThread = isMainThread): void {
+/** Sets DuckDB's allocator options (see above) unless the user did. */
+export function configureDuckdbAllocator (env: NodeJS.ProcessEnv = process.env, mainThread = isMainThread): void {
   if (mainThread && env.DUCKDB_JE_MALLOC_CONF === undefined) env.DUCKDB_JE_MALLOC_CONF = DUCKDB_MALLOC_CONF
+}
+
+/** Whether libduckdb is loaded in this process already (Linux; false elsewhere): its allocator options are then fixed. */
+export function duckdbLoaded (): boolean {
+  if (process.platform !== 'linux') return false
+  return fs.readFileSync('/proc/self/maps', 'utf8').includes('/libduckdb')
 }

@@ -4,7 +4,7 @@
 // fails as it did when everything ran on one thread.
 import v8 from 'node:v8'
 import { Worker } from 'node:worker_threads'
-import { returnFreedMemory } from '../archive/allocator.ts'
+import { configureDuckdbAllocator } from '../archive/allocator.ts'
 import type { FromWorker, ToWorker, WorkerSetup } from './messages.ts'
 import type { PipelineTotals } from './pipeline.ts'
 import type { ArchiveReport, PublishFigures } from './status-file.ts'
@@ -73,7 +73,7 @@ export class Archiver {
 
   /** Starts the worker; resolves once it serves the live socket and the archive is open. */
   static async start (setup: WorkerSetup, log: (line: string) => void, onFailure: (err: Error) => void): Promise<Archiver> {
-    returnFreedMemory() // before the worker loads DuckDB, from this thread (allocator.ts)
+    configureDuckdbAllocator() // before the worker loads DuckDB, from this thread (allocator.ts)
     // the worker lowers its priority (thread-priority.ts): the pool must not inherit it
     await startThreadPool()
     const worker = new Worker(workerUrl(), { workerData: setup, resourceLimits: { maxYoungGenerationSizeMb: WORKER_YOUNG_MB } })
