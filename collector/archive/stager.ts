@@ -25,13 +25,14 @@
 // and archive threads already keep the cores busy. One thread holds about one output
 // row group (DEFAULT_ROW_GROUP_SIZE; the memory bench in bench/memory.ts). Stages are also
 // copied one at a time: copying the next stage ahead, on a second connection, while the
-// one before is published took bench/collect.ts from 0.54x to 0.60x but the 100M-record
-// memory bench's peak from about 250 to 399 MiB.
+// one before is published took bench/collect.ts from 0.54x to 0.60x, and the 100M-record
+// memory bench peaked at 399 MiB with it; but that bench was later found to peak at 368
+// MiB without it, when compaction sorted an hour (collector/collect/compactor.ts), so what
+// copying ahead costs in memory is still to be measured.
 
 import { rmSync } from 'node:fs'
 import { join } from 'node:path'
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api'
-import { returnFreedMemory } from './allocator.ts'
 import { StagingFullError } from './errors.ts'
 import { checkHost } from './paths.ts'
 import { ByteColumn, PlainParquetFile, type ColumnData, type PlainColumn, type PlainType } from './plain-parquet.ts'
@@ -42,10 +43,15 @@ import type {
   Channel, ChannelContext, DatasetSpec, NumKind, Published, Stage, StagerHooks, StagingColumn, StagingKind, WriterOptions,
 } from './types.ts'
 
-/** Rows per staging row group (DuckDB reads row groups in parallel). */
-export const GROUP_ROWS = 65_536
+/**
+ * Rows per staging row group. The worker holds one row group, and DuckDB reads one at a
+ * time into buffers of its size: 16,384 rows (4 MiB at most) instead of 65,536 (16 MiB)
+ * took 19 MiB off the collector's peak RSS (bench/memory.ts --quick: 256 -> 237 MiB) and
+ * 5% off its CPU time (bench/collect.ts); 8,192 took nothing more off.
+ */
+export const GROUP_ROWS = 16_384
 /** A row group is also written once its rows reach this many (approximate) bytes. */
-const GROUP_BYTES = 16 * 1024 * 1024
+const GROUP_BYTES = 4 * 1024 * 1024
 
 const PLAIN_TYPES: Record<StagingKind, PlainType> = {
   u8: 'u8', u16: 'u16', u32: 'u32', i32: 'i32', f64: 'f64', varchar: 'utf8', blob: 'bytes',
@@ -70,7 +76,6 @@ const DEFAULT_ROW_GROUP_SIZE = 61_440
 
 /** The in-memory DuckDB instance a writer copies stages with, with its memory bounded (see above). */
 export function createInstance (opts: Pick<WriterOptions, 'memoryLimit' | 'tempDirectory'>): Promise<DuckDBInstance> {
-  returnFreedMemory()
   return DuckDBInstance.create(':memory:', {
     memory_limit: opts.memoryLimit ?? '256MB',
     threads: '1',
