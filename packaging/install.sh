@@ -60,6 +60,10 @@ if [ -z "$root" ]; then
   say "npm ci --omit=dev in $app"
   # @riaskov/mmap-io is compiled at install; node-gyp takes Node's headers from /usr/include/node
   (cd "$app" && npm_config_nodedir=/usr npm ci --omit=dev --no-audit --no-fund)
+  # bin/krelay.js runs the sources transpiled into .cache/js/, made at its first start; the
+  # service cannot write /opt/krelay (ProtectSystem=strict), so the first start is now
+  say "transpiling the command into $app/.cache/js"
+  (cd "$app" && node bin/krelay.js --version >/dev/null)
 fi
 
 # The module's source for DKMS, laid out as kmod/dkms.conf expects

@@ -3,7 +3,12 @@ import { existsSync } from 'node:fs'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 
-export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
+/** The checkout: this file's parent folder, or, run from the transpiled tree (.cache/js/<hash>/, vm/transpile.ts), the checkout it was made from. */
+export const repoRoot = ((): string => {
+  const here = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
+  const cache = path.dirname(path.dirname(here))
+  return path.basename(path.dirname(here)) === 'js' && path.basename(cache) === '.cache' ? path.dirname(cache) : here
+})()
 
 /** Root of the kernel/build/initramfs cache: KRELAY_VM_CACHE or <repo>/.cache/vm. */
 export function cacheRoot (): string {

@@ -1,0 +1,43 @@
+// The krelay command's sources and the folder of their transpiled tree,
+// .cache/js/<hash of their contents>/ (vm/transpile.ts makes it; bin/krelay.js runs it).
+// Plain JavaScript: bin/krelay.js reads it before anything could load TypeScript.
+import { createHash } from 'node:crypto'
+import fs from 'node:fs'
+import path from 'node:path'
+
+/** The folders the command's modules live in (cli imports vm/config.ts for `demo`). */
+export const SOURCES = ['bin', 'cli', 'collector', 'formats', 'offline', 'vm']
+
+/**
+ * @param {string} root
+ * @param {string} dir
+ * @returns {string[]}
+ */
+function filesUnder (root, dir) {
+  return fs.readdirSync(path.join(root, dir), { withFileTypes: true }).flatMap((e) => {
+    const rel = path.join(dir, e.name)
+    return e.isDirectory() ? filesUnder(root, rel) : e.isFile() ? [rel] : []
+  })
+}
+
+/**
+ * The command's files, relative to the checkout `root`, sorted.
+ * @param {string} root
+ * @returns {string[]}
+ */
+export function sourceFiles (root) {
+  return SOURCES.flatMap(d => filesUnder(root, d)).concat('package.json', 'tsconfig.json').sort()
+}
+
+/**
+ * The folder of the tree transpiled from `files` as they are now: named by a hash of their
+ * names and contents, so that a change to any of them names another tree.
+ * @param {string} root
+ * @param {readonly string[]} files
+ * @returns {string}
+ */
+export function treeDir (root, files) {
+  const hash = createHash('sha256')
+  for (const f of files) hash.update(f).update('\0').update(fs.readFileSync(path.join(root, f))).update('\0')
+  return path.join(root, '.cache', 'js', hash.digest('hex').slice(0, 16))
+}
