@@ -135,7 +135,9 @@ function modes (root: string): Array<[string, number, boolean]> {
   const found: Array<[string, number, boolean]> = []
   for (const name of fs.readdirSync(root, { recursive: true })) {
     const p = path.join(root, String(name))
-    const st = fs.lstatSync(p)
+    // while the collector runs, a file can go between the listing and this (state.json.tmp renamed)
+    const st = fs.lstatSync(p, { throwIfNoEntry: false })
+    if (st === undefined) continue
     found.push([path.relative(root, p), st.mode & 0o7777, st.isDirectory()])
   }
   return found
