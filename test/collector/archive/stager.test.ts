@@ -125,9 +125,11 @@ describe('Stager', () => {
     let settled = false
     const first = w.publishAll().finally(() => (settled = true))
     let overlapped = 0
-    // `settled` is set by the publish's finally while this loop awaits
+    // `settled` is set by the publish's finally while this loop awaits. Bounded: publishAll
+    // also takes the stages sealed meanwhile, so appending faster than DuckDB publishes
+    // (a machine whose page faults are dear) would keep it going until staging is full
     // eslint-disable-next-line no-unmodified-loop-condition
-    while (!settled) {
+    while (!settled && overlapped < 100) {
       for (let k = 0; k < 200; k++, i++) w.append(fill(row, i, UPTIME + BigInt(i) * 1000n))
       overlapped++
       await new Promise((resolve) => setImmediate(resolve))
