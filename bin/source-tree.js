@@ -29,6 +29,21 @@ export function sourceFiles (root) {
   return SOURCES.flatMap(d => filesUnder(root, d)).concat('package.json', 'tsconfig.json').sort()
 }
 
+/** Where the trees are, under the checkout. */
+const TREES = path.join('.cache', 'js')
+
+/**
+ * The checkout a folder stands for: `dir` itself, or, when `dir` is a transpiled tree
+ * (<checkout>/.cache/js/<hash>), the checkout it was made from.
+ * @param {string} dir
+ * @returns {string}
+ */
+export function checkoutOf (dir) {
+  const trees = path.dirname(dir)
+  const checkout = path.dirname(path.dirname(trees))
+  return path.join(checkout, TREES) === trees ? checkout : dir
+}
+
 /**
  * The folder of the tree transpiled from `files` as they are now: named by a hash of their
  * names and contents, so that a change to any of them names another tree.
@@ -39,5 +54,5 @@ export function sourceFiles (root) {
 export function treeDir (root, files) {
   const hash = createHash('sha256')
   for (const f of files) hash.update(f).update('\0').update(fs.readFileSync(path.join(root, f))).update('\0')
-  return path.join(root, '.cache', 'js', hash.digest('hex').slice(0, 16))
+  return path.join(root, TREES, hash.digest('hex').slice(0, 16))
 }

@@ -2,13 +2,10 @@
 import { existsSync } from 'node:fs'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { checkoutOf } from '../bin/source-tree.js'
 
 /** The checkout: this file's parent folder, or, run from the transpiled tree (.cache/js/<hash>/, vm/transpile.ts), the checkout it was made from. */
-export const repoRoot = ((): string => {
-  const here = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
-  const cache = path.dirname(path.dirname(here))
-  return path.basename(path.dirname(here)) === 'js' && path.basename(cache) === '.cache' ? path.dirname(cache) : here
-})()
+export const repoRoot = checkoutOf(path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..'))
 
 /** Root of the kernel/build/initramfs cache: KRELAY_VM_CACHE or <repo>/.cache/vm. */
 export function cacheRoot (): string {
