@@ -33,6 +33,17 @@ export function sourceFiles (root) {
 const TREES = path.join('.cache', 'js')
 
 /**
+ * The bundle of entry `source` (a checkout path, e.g. cli/demo/guest.ts) in the tree whose
+ * bin/krelay.js is `bin`.
+ * @param {string} bin
+ * @param {string} source
+ * @returns {string}
+ */
+export function treeEntry (bin, source) {
+  return path.join(path.dirname(path.dirname(bin)), source.replace(/\.ts$/, '.js'))
+}
+
+/**
  * The checkout a folder stands for: `dir` itself, or, when `dir` is a transpiled tree
  * (<checkout>/.cache/js/<hash>), the checkout it was made from.
  * @param {string} dir

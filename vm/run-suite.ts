@@ -11,6 +11,7 @@ import { readdirSync, statSync } from 'node:fs'
 import { rm } from 'node:fs/promises'
 import path from 'node:path'
 import { isKernelName, kernelNames, repoRoot, type KernelName } from './config.ts'
+import { bundleTests } from './bundle-tests.ts'
 import { tail } from './exec.ts'
 import { guestEnv, prepare } from './prepare.ts'
 import { parseTestCounts } from './test-summary.ts'
@@ -75,7 +76,14 @@ function timeoutSeconds (files: string[]): number {
   return n
 }
 
-interface Settings { files: Map<KernelName, string[]>, cpus: number, live: boolean, timeoutMs: number }
+interface Settings {
+  files: Map<KernelName, string[]>
+  /** each test file's bundle (bundle-tests.ts): what the guest runs */
+  bundles: Map<string, string>
+  cpus: number
+  live: boolean
+  timeoutMs: number
+}
 
 async function runKernel (kernel: KernelName, s: Settings, say: (line: string) => void): Promise<Row> {
   say(`\n=== krelay-vm: kernel ${kernel} ===`)
@@ -93,7 +101,7 @@ async function runKernel (kernel: KernelName, s: Settings, say: (line: string) =
     kernel,
     tree: p.tree,
     cpus: s.cpus,
-    command: ['node', '--import', 'tsx', '--test', '--test-concurrency=1', '--test-reporter=spec', ...s.files.get(kernel)!],
+    command: ['node', '--test', '--test-concurrency=1', '--test-reporter=spec', ...s.files.get(kernel)!.map(f => s.bundles.get(f)!)],
     env: { ...passedEnv(), ...guestEnv(p) },
     timeoutMs: s.timeoutMs,
     onConsole: s.live ? (t) => process.stdout.write(t) : undefined,
@@ -122,7 +130,9 @@ async function main (): Promise<number> {
   const cpus = Number(process.env.KRELAY_VM_CPUS ?? '2')
   if (!Number.isInteger(cpus) || cpus < 1) throw new Error('KRELAY_VM_CPUS must be a positive integer')
   const live = process.env.KRELAY_VM_LIVE === '1'
-  const s: Settings = { files, cpus, live, timeoutMs: timeoutSeconds([...files.values()].flat()) * 1000 }
+  const all = [...new Set([...files.values()].flat())]
+  const bundles = new Map((await bundleTests(all)).map((b, i) => [all[i]!, b]))
+  const s: Settings = { files, bundles, cpus, live, timeoutMs: timeoutSeconds(all) * 1000 }
   // two live consoles would interleave line by line: live runs one kernel at a time
   const parallel = process.env.KRELAY_VM_PARALLEL !== '0' && !live && ks.length > 1
   const t0 = Date.now()

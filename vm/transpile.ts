@@ -1,20 +1,37 @@
 // The krelay command as plain JavaScript: what bin/krelay.js runs, and the guest (KRELAY_BIN).
 // Under TCG, tsx costs about 10 s at every start of `krelay` (3 s to register, the rest
 // resolving and loading ~100 files through its loader thread), and as much again in the
-// collector's archive worker: a test that starts three collectors waited a minute for them;
-// and on any machine its loader threads cost the collector 29 MiB of RSS. So the sources are
-// transpiled once per version, file by file with the esbuild tsx uses, into a tree of the
-// same shape (bin/source-tree.js names it). Nothing is bundled: every module keeps its own
-// file, its import.meta.url and its relative paths (package.json and the report's assets are
-// copied).
+// collector's archive worker; on any machine its loader threads cost the collector 29 MiB
+// of RSS. So the sources are transpiled once per version, with the esbuild tsx uses, into a
+// tree named by their hash (bin/source-tree.js). Each thread's entry is one bundle: loading
+// module by module cost the guest more than the code itself (the archive worker took 12 s to
+// load its ~330 files, @duckdb/node-api's 183 CommonJS files among them, and 5 s as one
+// bundle). Every module keeps the import.meta.url of its place in the tree, so that its
+// relative paths (package.json, the report's assets, the worker's entry) hold; those files
+// are copied beside the bundles. The guest's tests are bundled the same way (bundle-tests.ts).
 import fs from 'node:fs'
 import path from 'node:path'
-import { transform } from 'esbuild'
+import { build, type BuildOptions, type Plugin } from 'esbuild'
 import { sourceFiles, treeDir } from '../bin/source-tree.js'
 import { repoRoot } from './config.ts'
 
-/** A relative specifier of a .ts module in a string literal: rewritten to .js. */
-const TS_SPECIFIER = /(["'])(\.{1,2}\/[^"'\n]*)\.ts\1/g
+/** Each thread's entry, bundled into the tree at the same place as .js; and the demo's guest side. */
+export const ENTRIES = ['cli/main.ts', 'collector/collect/archive-worker.ts', 'cli/demo/guest.ts']
+
+/**
+ * Loaded from node_modules at run time, not bundled: native addons and their loaders (they
+ * find their binaries beside themselves), and the tools that run as processes of their own.
+ */
+export const EXTERNAL = ['@duckdb/node-bindings*', '@riaskov/mmap-io', '@node-rs/*', 'prom-client', 'esbuild', 'tsx', 'fsevents']
+
+/** `new URL('./x.ts', import.meta.url)`: the module it names is x.js in the tree. */
+const TS_URL = /(["'])(\.{1,2}\/[^"'\n]*)\.ts\1(\s*,\s*import\.meta\.url)/g
+
+/**
+ * CommonJS packages in an ES module bundle call require(), which node defines only in CommonJS.
+ * (Spelled in two parts: modulePlaces() rewrites the whole word wherever it is, this file too.)
+ */
+const BANNER = "import { createRequire as krelayCreateRequire } from 'node:module'\nconst require = krelayCreateRequire(import.meta" + '.url)'
 
 /** The generated bin: bin/krelay.js without tsx. */
 const BIN = `#!/usr/bin/env node
@@ -24,6 +41,46 @@ import v8 from 'node:v8'
 v8.setFlagsFromString('--max-semi-space-size=1')
 await import('../cli/main.js')
 `
+
+/**
+ * Our modules, bundled into the file `out` (relative to the checkout): import.meta.url
+ * becomes the URL of `placeOf(module)` (relative to the checkout too), worked out from the
+ * bundle's own at run time. `jsUrls`: `new URL('./x.ts', import.meta.url)` names x.js.
+ */
+export function modulePlaces (out: string, placeOf: (module: string) => string, jsUrls: boolean): Plugin {
+  return {
+    name: 'krelay-module-places',
+    setup (b) {
+      b.onLoad({ filter: /\.ts$/ }, args => {
+        const rel = path.relative(repoRoot, args.path)
+        if (rel.startsWith('..') || rel.split(path.sep).includes('node_modules')) return undefined
+        let place = path.relative(path.dirname(out), placeOf(rel))
+        if (!place.startsWith('.')) place = `./${place}`
+        let source = fs.readFileSync(args.path, 'utf8')
+        if (jsUrls) source = source.replace(TS_URL, '$1$2.js$1$3')
+        source = source.replaceAll('import.meta.url', `new URL(${JSON.stringify(place)}, import.meta.url).href`)
+        return { contents: source, loader: 'ts' }
+      })
+    },
+  }
+}
+
+/** esbuild's options for one bundle of ours, `entry` into `out` (both relative to the checkout). */
+export function bundleOptions (entry: string, out: string, places: Plugin): BuildOptions {
+  return {
+    entryPoints: [path.join(repoRoot, entry)],
+    outfile: path.join(repoRoot, out),
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    target: 'node20',
+    external: EXTERNAL,
+    banner: { js: BANNER },
+    tsconfig: path.join(repoRoot, 'tsconfig.json'),
+    plugins: [places],
+    logLevel: 'error',
+  }
+}
 
 /**
  * Transpiles the sources into .cache/js/<hash of them>/ (made once; two kernels preparing
@@ -39,21 +96,18 @@ export async function transpileCommand (): Promise<string> {
   fs.mkdirSync(base, { recursive: true })
   const tmp = fs.mkdtempSync(path.join(base, '.tmp-'))
   fs.chmodSync(tmp, 0o755) // mkdtemp's 0700 would keep the guest's unprivileged tests out
-  const tsconfigRaw = fs.readFileSync(path.join(repoRoot, 'tsconfig.json'), 'utf8')
-  for (const f of files) {
-    const to = path.join(tmp, f.replace(/\.ts$/, '.js'))
-    fs.mkdirSync(path.dirname(to), { recursive: true })
-    if (!f.endsWith('.ts')) {
-      fs.copyFileSync(path.join(repoRoot, f), to)
-      continue
-    }
-    const source = fs.readFileSync(path.join(repoRoot, f), 'utf8')
-    const out = await transform(source, { loader: 'ts', format: 'esm', target: 'node20', sourcefile: f, tsconfigRaw })
-    fs.writeFileSync(to, out.code.replace(TS_SPECIFIER, '$1$2.js$1'))
-  }
-  fs.writeFileSync(path.join(tmp, 'bin', 'krelay.js'), BIN, { mode: 0o755 })
-  fs.symlinkSync(path.join(repoRoot, 'node_modules'), path.join(tmp, 'node_modules'))
   try {
+    // what the modules read beside themselves (package.json, the report's page.css and draw.js)
+    for (const f of files.filter(f => !f.endsWith('.ts') && !f.startsWith(`bin${path.sep}`))) {
+      fs.mkdirSync(path.dirname(path.join(tmp, f)), { recursive: true })
+      fs.copyFileSync(path.join(repoRoot, f), path.join(tmp, f))
+    }
+    // each module where it would be in the tree, beside the files copied above
+    const inTree = (f: string): string => path.join(path.relative(repoRoot, tmp), f.replace(/\.ts$/, '.js'))
+    for (const entry of ENTRIES) await build(bundleOptions(entry, inTree(entry), modulePlaces(inTree(entry), inTree, true)))
+    fs.mkdirSync(path.join(tmp, 'bin'), { recursive: true })
+    fs.writeFileSync(path.join(tmp, 'bin', 'krelay.js'), BIN, { mode: 0o755 })
+    fs.symlinkSync(path.join(repoRoot, 'node_modules'), path.join(tmp, 'node_modules'))
     fs.renameSync(tmp, dir)
   } catch (err) {
     // the other kernel's run got there first: its tree is the same

@@ -17,6 +17,7 @@ import { useColor } from '../tail/color.ts'
 import { grouped } from '../tail/visible.ts'
 import { CliFailure, UsageError, commanderOutput } from '../errors.ts'
 import { integer, oneOf, parseOptions, pathOption, positiveNumber } from '../options.ts'
+import { treeEntry } from '../../bin/source-tree.js'
 
 export const demoSchema = z.object({
   kernel: oneOf('--kernel', kernelNames),
@@ -149,7 +150,7 @@ export async function runDemo (opts: DemoOptions): Promise<DemoResult> {
       tree: prep.tree,
       cpus: opts.cpus,
       memMiB: 2048 + 256 * opts.cpus,
-      command: ['node', '--import', 'tsx', 'cli/demo/guest.ts', '--records', String(opts.records), '--rate', String(opts.rate),
+      command: ['node', treeEntry(prep.bin, 'cli/demo/guest.ts'), '--records', String(opts.records), '--rate', String(opts.rate),
         '--kill-collector', String(opts.killCollector), ...(tailColor !== undefined ? ['--tail-color', tailColor] : [])],
       cwd: repoRoot,
       env: guestEnv(prep),

@@ -11,6 +11,8 @@ import { demoProblems } from '../../../cli/demo/demo.ts'
 import { DEMO_ARCHIVE, DEMO_REPORT, type DemoGuestReport } from '../../../cli/demo/common.ts'
 import { freshDir, readArchive, recordsByCpu, seconds } from './demo-lib.ts'
 import { unload } from './kmod.ts'
+import { KRELAY_BIN } from '../../../cli/demo/collector-process.ts'
+import { treeEntry } from '../../../bin/source-tree.js'
 
 // 20000 records per CPU at the demo's default pacing (5000/s): 4 s of generator
 const N = 20000
@@ -23,7 +25,7 @@ test(`the demo in the guest: ${N} records per CPU at ${RATE}/s archived exactly 
   const t0 = Date.now()
   let output = ''
   for (let attempt = 1; ; attempt++) {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'cli/demo/guest.ts', '--records', String(N), '--rate', String(RATE)], {
+    const child = spawn(process.execPath, [treeEntry(KRELAY_BIN, 'cli/demo/guest.ts'), '--records', String(N), '--rate', String(RATE)], {
       env: { ...process.env, KRELAY_RESULTS: results },
       stdio: ['ignore', 'pipe', 'pipe'],
     })
@@ -33,7 +35,7 @@ test(`the demo in the guest: ${N} records per CPU at ${RATE}/s archived exactly 
     const [code, signal] = await once(child, 'close') as [number | null, NodeJS.Signals | null]
     // node in the TCG guest now and then dies of SIGSEGV in V8's JIT code while it starts
     if (signal === 'SIGSEGV' && attempt < 2 && !output.includes('phase generate')) {
-      process.stdout.write('    demo: cli/demo/guest.ts died of SIGSEGV while starting; once more\n')
+      process.stdout.write('    demo: the demo guest died of SIGSEGV while starting; once more\n')
       unload()
       freshDir('krelay-test-demo')
       continue

@@ -1,32 +1,34 @@
-// vm/transpile.ts: the krelay command as JavaScript for the guest, made once per content.
+// vm/transpile.ts: the krelay command as JavaScript, one bundle per thread, made once per content.
 import assert from 'node:assert/strict'
 import { execFileSync } from 'node:child_process'
 import fs from 'node:fs'
+import { isBuiltin } from 'node:module'
 import path from 'node:path'
 import { test } from 'node:test'
-import { transpileCommand } from '../../../vm/transpile.ts'
+import { ENTRIES, EXTERNAL, transpileCommand } from '../../../vm/transpile.ts'
 import { VERSION } from '../../../cli/version.ts'
 
-function jsFiles (dir: string): string[] {
-  return fs.readdirSync(dir, { withFileTypes: true }).flatMap((e) => {
-    const p = path.join(dir, e.name)
-    if (e.name === 'node_modules') return []
-    return e.isDirectory() ? jsFiles(p) : e.name.endsWith('.js') ? [p] : []
-  })
+/** What a bundle loads at run time: import, import() and require() of a string. */
+function loads (text: string): string[] {
+  return [...text.matchAll(/(?:\bfrom\s*|\bimport\s*\(\s*|\brequire\(\s*)"([@\w./:-]+)"/g)].map(m => m[1]!)
 }
 
-test('the transpiled tree: no .ts left to import, the same answers as bin/krelay.js, made once', async () => {
+const external = (spec: string): boolean =>
+  EXTERNAL.some(e => e.endsWith('*') ? spec.startsWith(e.slice(0, -1)) : spec === e || spec.startsWith(`${e}/`))
+
+test('the transpiled tree: a bundle per thread that loads only node and the native packages, the same answers as bin/krelay.js, made once', async () => {
   const bin = await transpileCommand()
   const root = path.dirname(path.dirname(bin))
   assert.equal(fs.statSync(root).mode & 0o777, 0o755, 'readable by the guest tests that run as nobody')
-  const files = jsFiles(root)
-  assert.ok(files.length > 100, `${files.length} modules`)
-  for (const f of files) {
-    const text = fs.readFileSync(f, 'utf8')
-    assert.doesNotMatch(text, /(["'])\.{1,2}\/[^"'\n]*\.ts\1/, `${f} still names a .ts module`)
-    const relative = [...text.matchAll(/(?:from |import\()"(\.{1,2}\/[^"]+)"/g)].map(m => m[1]!)
-    for (const r of relative) assert.ok(fs.existsSync(path.resolve(path.dirname(f), r)), `${f}: ${r} does not exist`)
+  for (const entry of ENTRIES) {
+    const text = fs.readFileSync(path.join(root, entry.replace(/\.ts$/, '.js')), 'utf8')
+    const specs = loads(text)
+    assert.ok(specs.length > 5, `${entry}: ${specs.length} loads`)
+    for (const s of specs) assert.ok(isBuiltin(s) || external(s), `${entry} loads ${s} at run time: not bundled, not a native package`)
+    assert.doesNotMatch(text, /new URL\("[^"]*\.ts"/, `${entry} still names a .ts module`)
   }
+  // the worker's entry, where the archiver (bundled into cli/main.js) looks for it
+  assert.match(fs.readFileSync(path.join(root, 'cli', 'main.js'), 'utf8'), /new URL\("\.\/archive-worker\.js", new URL\("\.\.\/collector\/collect\/archiver\.js", import\.meta\.url\)\.href\)/)
   assert.equal(execFileSync(process.execPath, [bin, '--version'], { encoding: 'utf8' }).trim(), VERSION)
   const help = (b: string): string => execFileSync(process.execPath, [b, 'collect', '--help'], { encoding: 'utf8' })
   assert.equal(help(bin), help(path.resolve('bin', 'krelay.js')))
