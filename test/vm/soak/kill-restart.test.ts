@@ -19,7 +19,7 @@ import { seeded } from '../../seeded.ts'
 import { control, info, load, unload, waitGeneratorIdle } from '../guest/kmod.ts'
 import { assertExactlyOnce, freshDir, seconds, startCollector, stats, stopCollector, waitConsumed } from '../guest/demo-lib.ts'
 
-// 16: four per phase; about 330 s in CI, beside the 6.1 soak's 650 s (through tsx, when each start
+// 16: four per phase; 317-504 s in CI runs, beside the 6.1 soak's 650 s (through tsx, when each start
 // took 20-60 s in the loaded TCG guest, 20 kills took 760-932 s); KRELAY_SOAK_KILLS=N for a longer one
 const KILLS = Number(process.env.KRELAY_SOAK_KILLS ?? 16)
 const SEED = Number(process.env.KRELAY_SOAK_KILL_SEED ?? Math.floor(Math.random() * 2 ** 32))
