@@ -33,14 +33,23 @@ export function sourceFiles (root) {
 const TREES = path.join('.cache', 'js')
 
 /**
- * The bundle of entry `source` (a checkout path, e.g. cli/demo/guest.ts) in the tree whose
- * bin/krelay.js is `bin`.
+ * Where the JavaScript of `source` (a checkout path, e.g. cli/demo/guest.ts) goes in `tree`.
+ * @param {string} tree
+ * @param {string} source
+ * @returns {string}
+ */
+export function treeFile (tree, source) {
+  return path.join(tree, source.replace(/\.ts$/, '.js'))
+}
+
+/**
+ * The bundle of entry `source` in the tree whose bin/krelay.js is `bin`.
  * @param {string} bin
  * @param {string} source
  * @returns {string}
  */
 export function treeEntry (bin, source) {
-  return path.join(path.dirname(path.dirname(bin)), source.replace(/\.ts$/, '.js'))
+  return treeFile(path.dirname(path.dirname(bin)), source)
 }
 
 /**

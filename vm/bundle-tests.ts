@@ -24,10 +24,11 @@ function testFiles (): string[] {
  * relative to the checkout, in the order given.
  */
 export async function bundleTests (files: readonly string[]): Promise<string[]> {
-  const dir = path.relative(repoRoot, treeDir(repoRoot, [...sourceFiles(repoRoot), ...testFiles()].sort()))
+  const tree = path.relative(repoRoot, treeDir(repoRoot, [...sourceFiles(repoRoot), ...testFiles()].sort()))
+  const dir = path.join(path.dirname(tree), `tests-${path.basename(tree)}`)
   const out: string[] = []
   for (const file of files) {
-    const bundle = path.join(path.dirname(dir), `tests-${path.basename(dir)}`, file.replace(/\.ts$/, '.mjs'))
+    const bundle = path.join(dir, file.replace(/\.ts$/, '.mjs'))
     out.push(bundle)
     if (fs.existsSync(path.join(repoRoot, bundle))) continue
     const tmp = `${bundle}.tmp-${process.pid}`

@@ -12,7 +12,7 @@
 import fs from 'node:fs'
 import path from 'node:path'
 import { build, type BuildOptions, type Plugin } from 'esbuild'
-import { sourceFiles, treeDir } from '../bin/source-tree.js'
+import { sourceFiles, treeDir, treeFile } from '../bin/source-tree.js'
 import { repoRoot } from './config.ts'
 
 /** Each thread's entry, bundled into the tree at the same place as .js; and the demo's guest side. */
@@ -103,7 +103,7 @@ export async function transpileCommand (): Promise<string> {
       fs.copyFileSync(path.join(repoRoot, f), path.join(tmp, f))
     }
     // each module where it would be in the tree, beside the files copied above
-    const inTree = (f: string): string => path.join(path.relative(repoRoot, tmp), f.replace(/\.ts$/, '.js'))
+    const inTree = (f: string): string => treeFile(path.relative(repoRoot, tmp), f)
     for (const entry of ENTRIES) await build(bundleOptions(entry, inTree(entry), modulePlaces(inTree(entry), inTree, true)))
     fs.mkdirSync(path.join(tmp, 'bin'), { recursive: true })
     fs.writeFileSync(path.join(tmp, 'bin', 'krelay.js'), BIN, { mode: 0o755 })

@@ -12,8 +12,9 @@
 // at 11 us (the VM of its later ones) the collector archived 0.34 M records/s instead of
 // 0.78 M/s (bench/collect.ts). But with that decay its peak RSS reached 389 and 393 MiB in
 // two runs of bench/memory.ts (in the one sampled, as compaction rewrote an hour, its
-// DuckDB then limited to 256MB), against the 256 MiB the collector is held to. So no decay stays the default, and an operator with
-// the memory to spare sets the other in the environment (README, "Configuration").
+// DuckDB then limited to 256MB), against the 256 MiB the collector is held to. So no decay
+// stays the default, and an operator with the memory to spare sets the other in the
+// environment (README, "Configuration").
 //
 // jemalloc reads DUCKDB_JE_MALLOC_CONF once, while libduckdb is loaded (it allocates
 // then), so this must run before anything in the process imports @duckdb/node-api, on
