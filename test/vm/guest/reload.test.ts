@@ -17,8 +17,12 @@ import { control, info, load, unload, waitGeneratorIdle } from './kmod.ts'
 import { assertExactlyOnce, freshDir, generatorRunning, seconds, startCollector, stats, stopCollector, waitConsumed, waitLine } from './demo-lib.ts'
 
 const RATE = 2000
-/** records per CPU: a multiple of 8, so the levels run 0..7 whole; 12 s of generator */
-const COUNT = 24_000
+/**
+ * records per CPU: a multiple of 8, so the levels run 0..7 whole; 20 s of generator, for the
+ * four reloads to land while it writes (they took 13.3 s from its start in a guest run where
+ * 12 s of generator ended before the last one)
+ */
+const COUNT = 40_000
 const PARAMS = ['subbuf_size=65536', 'n_subbufs=64']
 
 test.afterEach(() => unload())
