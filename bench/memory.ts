@@ -44,6 +44,8 @@ const SATURATE = process.argv.includes('--saturate')
 const BURST = Math.floor(3 * SUBBUF / 96)
 /** more `krelay collect` options, to see what they change, e.g. KRELAY_BENCH_COLLECT_ARGS='--file-size 16' */
 const EXTRA = (process.env.KRELAY_BENCH_COLLECT_ARGS ?? '').split(' ').filter(a => a !== '')
+/** KRELAY_BENCH_TRACE=1: print the collector's RSS every 2 s, and its log lines, with the time: where a peak is */
+const TRACE = process.env.KRELAY_BENCH_TRACE === '1'
 const BIN = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'bin', 'krelay.js')
 /** longest generator record: header + 16-byte payload + 60 fill bytes, aligned */
 const MAX_RECORD = 128
@@ -90,11 +92,15 @@ sim.startGen(perCpu) // info changes now, before the collector reads it
 const child = spawn(process.execPath, [BIN, 'collect', '--channel', sim.dir, '--out', out, '--host', 'bench', '--fsync', 'never', '--no-live', ...EXTRA], { stdio: ['ignore', 'pipe', 'pipe'] })
 let stdout = ''
 let stderr = ''
-child.stdout.on('data', (b: Buffer) => { stdout += b.toString() })
-child.stderr.on('data', (b: Buffer) => { stderr += b.toString() })
+const started = performance.now()
+const at = (): string => `${((performance.now() - started) / 1000).toFixed(1).padStart(6)} s`
+const trace = (b: Buffer): void => { if (TRACE) for (const line of b.toString().trimEnd().split('\n')) console.log(`${at()}  ${line}`) }
+child.stdout.on('data', (b: Buffer) => { stdout += b.toString(); trace(b) })
+child.stderr.on('data', (b: Buffer) => { stderr += b.toString(); trace(b) })
 const exited = new Promise<number | string>(resolve => child.on('close', (code, signal) => resolve(code ?? signal ?? 'unknown')))
 let peak = 0
 const sampler = setInterval(() => { peak = Math.max(peak, status(child.pid!, 'VmHWM') ?? 0) }, 100)
+const tracer = TRACE ? setInterval(() => console.log(`${at()}  RSS ${mib(status(child.pid!, 'VmRSS') ?? 0)}, peak ${mib(status(child.pid!, 'VmHWM') ?? 0)}`), 2000) : undefined
 
 try {
   const t0 = performance.now()
@@ -168,6 +174,7 @@ try {
   }))
 } finally {
   clearInterval(sampler)
+  clearInterval(tracer)
   if (child.exitCode === null) child.kill('SIGKILL')
   sim.destroy()
   fs.rmSync(out, { recursive: true, force: true })

@@ -91,7 +91,7 @@ export async function runCompact (dir: string, opts: CompactCliOptions, print: (
       switch (r.action) {
         case 'compacted':
           t.compacted++; t.filesIn += r.filesIn; t.filesOut += r.filesOut; t.rows += r.rows; t.bytesIn += r.bytesIn; t.bytesOut += r.bytesOut
-          print(`${hourLabel(h)}: ${r.filesIn} files -> ${r.filesOut}, ${r.rows} rows, ${size(r.bytesIn)} -> ${size(r.bytesOut)}`)
+          print(`${hourLabel(h)}: ${r.filesIn} files -> ${r.filesOut}, ${r.rows} rows${r.sorted ? ' (sorted)' : ''}, ${size(r.bytesIn)} -> ${size(r.bytesOut)}`)
           break
         case 'skipped': if (r.reason === 'compacted already') t.already++; break
         case 'refused': t.refused++; print(`${hourLabel(h)}: left as it is: ${r.reason}`); break

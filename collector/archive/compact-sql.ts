@@ -63,10 +63,15 @@ export function schemaSql (files: readonly string[]): string {
 /**
  * Row count and checksum of `files`: the sum of a hash of every whole row (all columns),
  * as HUGEINT so that it cannot overflow. Equal for the inputs and the outputs of a
- * compaction unless a row was lost, repeated or changed.
+ * compaction unless a row was lost, repeated or changed. Third, the rows out of order:
+ * those that sort before the row read just before them (`files` in the order given), 0
+ * when the files, one after the other, are in the dataset's order. DuckDB computes the
+ * `lag() OVER ()` as a stream, in the order it reads (a few MiB, whatever the size).
  */
-export function tallySql (files: readonly string[]): string {
-  return `SELECT count(*)::BIGINT, coalesce(sum(hash(t)::HUGEINT), 0)::VARCHAR FROM ${source(files)} t`
+export function tallySql (files: readonly string[], shape: Shape): string {
+  const key = `row(${shape.orderBy})`
+  return `SELECT count(*)::BIGINT, coalesce(sum(hash(t)::HUGEINT), 0)::VARCHAR, count(*) FILTER (k < p)::BIGINT
+    FROM (SELECT t, ${key} AS k, lag(${key}) OVER () AS p FROM ${source(files)} t)`
 }
 
 /** The smallest exact time, and the times at which to cut the rows into `parts` files of equal row counts. */
@@ -85,17 +90,23 @@ export interface CopyParams {
 
 /**
  * COPY of the rows of `files` whose exact time is in [from, to) (either end open when
- * undefined), sorted, into `path`, which exists (compact.ts creates it first).
+ * undefined), in the dataset's order, into `path`, which exists (compact.ts creates it
+ * first). `inOrder`: the files, one after the other, are in that order already (each
+ * file is sorted, formats/ARCHIVE.md, and their times do not overlap), and DuckDB keeps
+ * the order it reads them in (preserve_insertion_order): no sort, whose memory grows with
+ * DuckDB's memory_limit whatever the hour's size (collector/collect/compactor.ts).
  */
 export function compactCopySql (
-  files: readonly string[], shape: Shape, path: string, from: bigint | undefined, to: bigint | undefined, p: CopyParams
+  files: readonly string[], shape: Shape, path: string, from: bigint | undefined, to: bigint | undefined, p: CopyParams,
+  inOrder = false
 ): string {
   const where: string[] = []
   if (from !== undefined) where.push(`${shape.exactNs} >= ${from}`)
   if (to !== undefined) where.push(`${shape.exactNs} < ${to}`)
   const filter = where.length > 0 ? ` WHERE ${where.join(' AND ')}` : ''
+  const order = inOrder ? '' : ` ORDER BY ${shape.orderBy}`
   const kv = [...p.kv].map(([k, v]) => `${lit(k)}: ${lit(v)}`).join(', ')
-  return `COPY (SELECT * FROM ${source(files)}${filter} ORDER BY ${shape.orderBy}) TO ${lit(path)} ` +
+  return `COPY (SELECT * FROM ${source(files)}${filter}${order}) TO ${lit(path)} ` +
     `(FORMAT parquet, USE_TMP_FILE false, COMPRESSION zstd, COMPRESSION_LEVEL ${p.zstdLevel}, ` +
     `ROW_GROUP_SIZE ${p.rowGroupSize}${shape.copyOptions}, KV_METADATA {${kv}})`
 }

@@ -14,14 +14,20 @@
 //   collector upgraded within the hour), or with a file of another dataset or of no
 //   known version, is left as it is, with the reason in the result: converting v1 to v2
 //   is a reader's mapping (offline/archive-db.ts), not a rewrite compaction should make.
-// - Output: DuckDB COPY of all rows ORDER BY the dataset's order (then channel_id, so
-//   the order is total) at zstd 9 and row groups of 122,880 (5.80 B/record on the demo
-//   against 6.64 written live). Over maxFileBytes of input, the rows are cut into
-//   ceil(input bytes / maxFileBytes) parts at exact times taken as row quantiles: a time
-//   never spans two parts, parts do not overlap, and names (first time of each) sort.
+// - Output: DuckDB COPY of all rows in the dataset's order (then channel_id, so the
+//   order is total) at zstd 9 and row groups of 122,880 (5.80 B/record on the demo
+//   against 6.64 written live). Every file is sorted (formats/ARCHIVE.md) and names sort
+//   by first time, so an hour whose files do not overlap (what a collector writes, but
+//   for a late file) is in order as listed: it is copied without ORDER BY (an hour of
+//   620k records: +140 MiB of RSS sorted at DuckDB's 128MB, +75 not). The inputs' tally
+//   counts rows out of that order; any, and the COPY sorts. Over maxFileBytes of input,
+//   the rows are cut into ceil(input bytes / maxFileBytes) parts at exact times taken as
+//   row quantiles: a time never spans two parts, parts do not overlap, and names (first
+//   time of each) sort.
 //   Zero-row inputs are inputs like any other; all-empty inputs give one zero-row file.
 // - Exact: before the swap, the row count and a checksum (the sum of a 64-bit hash of
-//   every whole row) of the outputs must equal those of the inputs, and every output's
+//   every whole row) of the outputs must equal those of the inputs, the outputs must be
+//   in order (none out of order, read one after the other), and every output's
 //   schema must equal the inputs'; otherwise the outputs are removed, the inputs stay,
 //   and the hour is reported refused.
 // - Swap, crash-safe (compact-journal.ts): under the hour's lock, a leftover journal is
@@ -82,15 +88,17 @@ export interface HourResult {
   readonly filesIn: number
   readonly filesOut: number
   readonly rows: number
+  /** compacted: the rows were sorted (the hour's files overlap, or one is out of order); false when they were in order as listed */
+  readonly sorted: boolean
   readonly bytesIn: number
   readonly bytesOut: number
 }
 
-interface Tally { rows: bigint; sum: string }
+interface Tally { rows: bigint, sum: string, outOfOrder: bigint }
 
 /** Compacts one hour directory of a dataset (see the design above). */
 export async function compactHour (conn: DuckDBConnection, dir: string, opts: CompactOptions = {}): Promise<HourResult> {
-  const none: HourResult = { dir, action: 'skipped', recovered: 'none', filesIn: 0, filesOut: 0, rows: 0, bytesIn: 0, bytesOut: 0 }
+  const none: HourResult = { dir, action: 'skipped', recovered: 'none', filesIn: 0, filesOut: 0, rows: 0, sorted: false, bytesIn: 0, bytesOut: 0 }
   if (!lockHour(dir)) return { ...none, action: 'busy', reason: 'another process is compacting it' }
   try {
     const recovered = await recoverHour(dir)
@@ -123,16 +131,21 @@ async function compactLocked (conn: DuckDBConnection, dir: string, opts: Compact
   const schema = await schemaOf(conn, inputs)
   if (schema === undefined) return { ...at, action: 'refused', reason: 'its files have different columns' }
 
-  const before = await tally(conn, inputs)
+  // inputs in name order are in time order (names are first times) and, unless they
+  // overlap, or a file is not sorted, in the dataset's order: the tally counts rows out of it
+  const before = await tally(conn, inputs, shape)
+  const inOrder = before.outOfOrder === 0n && await keepsOrder(conn)
   meta.set(COMPACTED_KEY, '1')
-  const outputs = await writeParts(conn, dir, inputs, shape, Number(before.rows), bytesIn, meta, opts)
+  const outputs = await writeParts(conn, dir, inputs, shape, Number(before.rows), bytesIn, meta, opts, inOrder)
   await opts.afterStep?.('written')
   const partials = outputs.map(o => join(dir, outputPartialName(o)))
-  const after = await tally(conn, partials)
+  const after = await tally(conn, partials, shape)
   const outSchema = await schemaOf(conn, [...partials, inputs[0]!])
-  if (after.rows !== before.rows || after.sum !== before.sum || outSchema === undefined) {
+  if (after.rows !== before.rows || after.sum !== before.sum || after.outOfOrder !== 0n || outSchema === undefined) {
     for (const p of partials) await fsp.rm(p, { force: true })
-    const what = outSchema === undefined ? 'columns' : `${after.rows} rows (checksum ${after.sum})`
+    const what = outSchema === undefined
+      ? 'columns'
+      : `${after.rows} rows (checksum ${after.sum}, ${after.outOfOrder} out of order)`
     return { ...at, action: 'failed', reason: `the output held ${what} against ${before.rows} rows (checksum ${before.sum}) in: inputs kept` }
   }
   for (const p of partials) await fsyncPath(p)
@@ -149,13 +162,16 @@ async function compactLocked (conn: DuckDBConnection, dir: string, opts: Compact
   await fsp.unlink(join(dir, JOURNAL_NAME))
   await fsyncPath(dir, true)
   await opts.afterStep?.('done')
-  return { ...at, action: 'compacted', filesOut: outputs.length, rows: Number(before.rows), bytesOut: await sizeOf(outputs.map(o => join(dir, o))) }
+  return { ...at, action: 'compacted', filesOut: outputs.length, rows: Number(before.rows), sorted: !inOrder, bytesOut: await sizeOf(outputs.map(o => join(dir, o))) }
 }
 
-/** Writes the sorted rows as hidden partial files; returns the final names (in time order). */
+/**
+ * Writes the sorted rows as hidden partial files; returns the final names (in time order).
+ * `inOrder`: the inputs, as listed, are sorted already (no sort: compact-sql.ts).
+ */
 async function writeParts (
   conn: DuckDBConnection, dir: string, inputs: readonly string[], shape: Shape, rows: number, bytesIn: number,
-  kv: ReadonlyMap<string, string>, opts: CompactOptions
+  kv: ReadonlyMap<string, string>, opts: CompactOptions, inOrder: boolean
 ): Promise<string[]> {
   const maxBytes = opts.maxFileBytes ?? DEFAULT_COMPACT_FILE_BYTES
   const parts = rows === 0 ? 1 : Math.max(1, Math.min(rows, Math.ceil(bytesIn / maxBytes)))
@@ -176,7 +192,7 @@ async function writeParts (
     taken.add(name)
     const partial = join(dir, outputPartialName(name))
     closeSync(createFileSync(partial)) // mode set, never through a link (as publisher.ts)
-    await conn.run(compactCopySql(inputs, shape, partial, i === 0 ? undefined : starts[i], starts[i + 1], params))
+    await conn.run(compactCopySql(inputs, shape, partial, i === 0 ? undefined : starts[i], starts[i + 1], params, inOrder))
     chmodFileSync(partial)
     outputs.push(name)
   }
@@ -229,9 +245,15 @@ async function schemaOf (conn: DuckDBConnection, files: readonly string[]): Prom
   return all.size === 1 ? [...all][0] : undefined
 }
 
-async function tally (conn: DuckDBConnection, files: readonly string[]): Promise<Tally> {
-  const r = (await conn.runAndReadAll(tallySql(files))).getRows()[0]!
-  return { rows: r[0] as bigint, sum: r[1] as string }
+async function tally (conn: DuckDBConnection, files: readonly string[], shape: Shape): Promise<Tally> {
+  const r = (await conn.runAndReadAll(tallySql(files, shape))).getRows()[0]!
+  return { rows: r[0] as bigint, sum: r[1] as string, outOfOrder: r[2] as bigint }
+}
+
+/** Whether the connection's DuckDB keeps the order rows are read in through a COPY (the default). */
+async function keepsOrder (conn: DuckDBConnection): Promise<boolean> {
+  const r = (await conn.runAndReadAll("SELECT current_setting('preserve_insertion_order')")).getRows()[0]!
+  return r[0] === true
 }
 
 async function sizeOf (files: readonly string[]): Promise<number> {

@@ -135,7 +135,7 @@ export class Compactor {
     const what = label(dir, hour)
     if (r.recovered !== 'none') this.opts.log(`compaction of ${what}: a compaction cut short was ${r.recovered}`)
     if (r.action === 'compacted') {
-      this.opts.log(`compacted ${what}: ${r.filesIn} files -> ${r.filesOut}, ${r.rows} rows, ${r.bytesIn} -> ${r.bytesOut} bytes in ${(ms / 1000).toFixed(1)} s`)
+      this.opts.log(`compacted ${what}: ${r.filesIn} files -> ${r.filesOut}, ${r.rows} rows${r.sorted ? ' (sorted)' : ''}, ${r.bytesIn} -> ${r.bytesOut} bytes in ${(ms / 1000).toFixed(1)} s`)
     } else if (r.action === 'refused' || r.action === 'failed') {
       this.opts.log(`did not compact ${what}: ${r.reason}`)
     } else if (r.action === 'busy') {

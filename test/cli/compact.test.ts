@@ -53,7 +53,7 @@ test('compacts the closed hours with a line each and a total; the open hour only
   const now = BigInt(Date.now()) * 1_000_000n
   const current = now - now % HOUR_NS
   await writeHour(conn, out, { version: '2', hourNs: H0, files: 3, rows: 3000, empty: 1 })
-  await writeHour(conn, out, { version: '2', hourNs: H0 + HOUR_NS, files: 2, rows: 2000, seqBase: 1000 })
+  await writeHour(conn, out, { version: '2', hourNs: H0 + HOUR_NS, files: 2, rows: 2000, seqBase: 1000, blocks: true })
   await writeHour(conn, out, { version: '2', dataset: 'losses', hourNs: H0, files: 2, rows: 50 })
   await writeHour(conn, out, { version: '2', hourNs: H0, files: 2, rows: 100, host: 'other' })
   await writeHour(conn, out, { version: '2', hourNs: current, files: 2, rows: 100, seqBase: 5000 })
@@ -67,8 +67,8 @@ test('compacts the closed hours with a line each and a total; the open hour only
   assert.equal(r.status, 0, r.stderr)
   const lines = r.stdout.trim().split('\n')
   assert.deepEqual(lines.slice(0, -1).map(l => l.replace(/[\d.]+ KiB/g, 'N KiB')), [
-    'losses host=h1 2026-11-30 10h: 2 files -> 1, 50 rows, N KiB -> N KiB',
-    'records host=h1 2026-11-30 10h: 3 files -> 1, 2000 rows, N KiB -> N KiB',
+    'losses host=h1 2026-11-30 10h: 2 files -> 1, 50 rows (sorted), N KiB -> N KiB',
+    'records host=h1 2026-11-30 10h: 3 files -> 1, 2000 rows (sorted), N KiB -> N KiB',
     'records host=h1 2026-11-30 11h: 2 files -> 1, 2000 rows, N KiB -> N KiB',
   ])
   assert.match(lines.at(-1)!, /^krelay compact: 3 hours compacted, 7 files -> 3, 4050 rows, [\d.]+ KiB -> [\d.]+ KiB in [\d.]+ s; 1 not closed yet \(--all-hours takes them too\)$/)

@@ -1,7 +1,8 @@
 // Archive hours for the compaction tests, written with DuckDB COPY in the shape of archive
 // format version 1 (as the collector writes it today) and version 2 (/tmp/v2-spec.md, the
 // shape the v2 writer produces): several files per hour, each sorted, all of them spanning
-// the whole hour (so the output must interleave them), with every column filled.
+// the whole hour (so the output must interleave them) or one block of it each, with every
+// column filled.
 import fs from 'node:fs'
 import { join } from 'node:path'
 import type { DuckDBConnection } from '@duckdb/node-api'
@@ -26,13 +27,20 @@ export interface HourSpec {
   readonly channel?: string
   /** added to every seq: hours of one channel do not repeat seqs */
   readonly seqBase?: number
+  /**
+   * rows in one block of times per file, in name order: files that do not overlap, as a
+   * collector writes them (by default the files interleave over the whole hour)
+   */
+  readonly blocks?: boolean
+  /** this file's rows are written out of order (a file breaking formats/ARCHIVE.md) */
+  readonly unsortedFile?: number
 }
 
 /** Rows of one file: global index i in [0, rows) with i % files == f; exact time t (ns), cpu, seq. */
 function rowsSql (s: HourSpec, f: number): string {
   const step = HOUR_NS / BigInt(Math.max(1, s.rows))
   return `SELECT i, (${s.hourNs} + i * ${step} + (i * 7919) % 1000)::BIGINT AS t, (i % 3)::INTEGER AS c,
-    (i // 3 + 1 + ${s.seqBase ?? 0})::BIGINT AS s FROM range(${s.rows}) r(i) WHERE i % ${s.files} = ${f}`
+    (i // 3 + 1 + ${s.seqBase ?? 0})::BIGINT AS s FROM range(${s.rows}) r(i) WHERE ${s.blocks === true ? `i * ${s.files} // ${s.rows}` : `i % ${s.files}`} = ${f}`
 }
 
 function recordsSelect (v: '1' | '2', channel: string): string {
@@ -64,11 +72,12 @@ export async function writeHour (conn: DuckDBConnection, out: string, s: HourSpe
   fs.mkdirSync(dir, { recursive: true })
   const channel = s.channel ?? '9f3c2a71d04b5e86'
   const select = dataset === 'records' ? recordsSelect(s.version, channel) : lossesSelect(s.version, channel)
-  const order = dataset === 'records' ? 'ORDER BY ts, cpu, seq' : 'ORDER BY ts_from, cpu, first_seq'
+  const sorted = dataset === 'records' ? 'ORDER BY ts, cpu, seq' : 'ORDER BY ts_from, cpu, first_seq'
   const opts = `FORMAT parquet, COMPRESSION zstd${s.version === '2' ? ', PARQUET_VERSION V2' : ''}, ` +
     `KV_METADATA {'krelay.archive': '${s.version}', 'krelay.dataset': '${dataset}'}`
   for (let f = 0; f < s.files + (s.empty ?? 0); f++) {
     const rows = f < s.files ? rowsSql(s, f) : `${rowsSql(s, 0)} AND false`
+    const order = f === s.unsortedFile ? 'ORDER BY hash(i)' : sorted
     const first = s.hourNs + BigInt(f)
     const file = join(dir, finalName(fileBaseName(stampNs(first))))
     await conn.run(`COPY (${select} FROM (${rows}) ${order}) TO '${file}' (${opts})`)

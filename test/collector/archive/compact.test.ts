@@ -54,7 +54,7 @@ test('v2 records: several files and zero-row ones become one file, sorted, every
   await snapshot(dir, 'v2_before')
   const r = await compactHour(conn, dir, { rowGroupSize: 8192 })
   assert.equal(r.action, 'compacted', r.reason)
-  assert.deepEqual([r.filesIn, r.filesOut, r.rows], [6, 1, 30_000])
+  assert.deepEqual([r.filesIn, r.filesOut, r.rows, r.sorted], [6, 1, 30_000, true])
   const files = visible(dir)
   assert.equal(files.length, 1)
   assert.deepEqual(hidden(dir), [])
@@ -65,6 +65,36 @@ test('v2 records: several files and zero-row ones become one file, sorted, every
   assert.deepEqual(groups.map(g => g[1]), groups.map(() => 'ZSTD'))
   assert.equal(groups.at(-1)![0], 8192n)
   assert.equal(r.bytesOut, fs.statSync(files[0]!).size)
+})
+
+test('files that do not overlap (as a collector writes them) are copied in order, unsorted: the same rows, in order, also when cut into parts', async () => {
+  const out = outDir()
+  const dir = await writeHour(conn, out, { version: '2', hourNs: H0, files: 5, rows: 20_000, empty: 1, blocks: true })
+  await snapshot(dir, 'blocks_before')
+  const bytesIn = visible(dir).reduce((n, f) => n + fs.statSync(f).size, 0)
+  const r = await compactHour(conn, dir, { maxFileBytes: Math.ceil(bytesIn / 2) })
+  assert.equal(r.action, 'compacted', r.reason)
+  assert.deepEqual([r.filesIn, r.filesOut, r.rows, r.sorted], [6, 2, 20_000, false])
+  const files = visible(dir)
+  assert.equal(await difference('blocks_before', files), 0n)
+  let lastMax = -1n
+  for (const f of files) {
+    assert.equal(await unsorted(f, 'ts, ts_nanos, cpu, seq'), 0n)
+    const [lo, hi] = (await conn.runAndReadAll(`SELECT min(epoch_us(ts) * 1000 + ts_nanos), max(epoch_us(ts) * 1000 + ts_nanos) FROM ${src([f])}`)).getRows()[0] as bigint[]
+    assert.ok(lo! > lastMax, `${f} starts at ${lo} before the previous part ends at ${lastMax}`)
+    lastMax = hi!
+  }
+})
+
+test('an hour that would be in order but for one file out of order is sorted: the output is in order', async () => {
+  const out = outDir()
+  const dir = await writeHour(conn, out, { version: '2', hourNs: H0, files: 3, rows: 9000, blocks: true, unsortedFile: 1 })
+  await snapshot(dir, 'unsorted_before')
+  const r = await compactHour(conn, dir)
+  assert.equal(r.action, 'compacted', r.reason)
+  assert.equal(r.sorted, true)
+  assert.equal(await difference('unsorted_before', visible(dir)), 0n)
+  assert.equal(await unsorted(visible(dir)[0]!, 'ts, ts_nanos, cpu, seq'), 0n)
 })
 
 test('an hour compacted already is left alone; a late file makes it due again and both are merged', async () => {
@@ -199,6 +229,24 @@ test('an output that does not hold the inputs\' rows is refused before the swap:
   })
   assert.equal(r.action, 'failed')
   assert.match(r.reason!, /300 rows .* against 900 rows/)
+  assert.deepEqual(visible(dir), files)
+  assert.deepEqual(hidden(dir), [])
+})
+
+test('an output with the inputs\' rows out of order is refused before the swap: inputs kept', async () => {
+  const out = outDir()
+  const dir = await writeHour(conn, out, { version: '2', hourNs: H0, files: 3, rows: 900, blocks: true })
+  const files = visible(dir)
+  const r = await compactHour(conn, dir, {
+    afterStep: async (step) => {
+      if (step !== 'written') return
+      const partial = join(dir, fs.readdirSync(dir).find(n => n.endsWith('.partial'))!)
+      fs.rmSync(partial)
+      await conn.run(`COPY (SELECT * FROM ${src(files)} ORDER BY hash(seq)) TO '${partial}' (FORMAT parquet, PARQUET_VERSION V2)`)
+    },
+  })
+  assert.equal(r.action, 'failed')
+  assert.match(r.reason!, /900 rows \(checksum \d+, [1-9]\d* out of order\) against 900 rows/)
   assert.deepEqual(visible(dir), files)
   assert.deepEqual(hidden(dir), [])
 })

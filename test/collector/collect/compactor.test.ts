@@ -35,7 +35,7 @@ test('compacts the closed hours of its host at start and again after a late file
   assert.equal(parquet(h10).length, 2, 'the pending file and the compacted others')
   assert.equal(parquet(h11).length, 3, 'the open hour is left')
   assert.equal(parquet(other).length, 2, 'another host is left')
-  assert.match(lines.join('\n'), /^compacted records 2026-11-30 10h: 2 files -> 1, 200 rows, \d+ -> \d+ bytes in [\d.]+ s$/m)
+  assert.match(lines.join('\n'), /^compacted records 2026-11-30 10h: 2 files -> 1, 200 rows \(sorted\), \d+ -> \d+ bytes in [\d.]+ s$/m)
 
   // the ledger settled; the hour's late file published: due again
   pending = undefined
