@@ -10,11 +10,11 @@
 // (narenas:1,dirty_decay_ms:1000,muzzy_decay_ms:0,background_thread:true). At 1.2 us a
 // fault (the machine of issue 9's earlier figures) that is about 0.2 s per million rows;
 // at 11 us (the VM of its later ones) the collector archived 0.34 M records/s instead of
-// 0.78 M/s (bench/collect.ts). But with that decay its peak RSS reached 389 and 393 MiB in
-// two runs of bench/memory.ts (in the one sampled, as compaction rewrote an hour, its
-// DuckDB then limited to 256MB), against the 256 MiB the collector is held to. So no decay
-// stays the default, and an operator with the memory to spare sets the other in the
-// environment (README, "Configuration").
+// 0.78 M/s (bench/collect.ts). But with that decay its RSS in bench/memory.ts rose to
+// 250-268 MiB in the first 4 minutes (one run, compaction no longer sorting), against
+// 197-225 without (389 and 393 MiB at peak when compaction still sorted), and the
+// collector is held to 256 MiB. So no decay stays the default, and an operator with the
+// memory to spare sets the other in the environment (README, "Configuration").
 //
 // jemalloc reads DUCKDB_JE_MALLOC_CONF once, while libduckdb is loaded (it allocates
 // then), so this must run before anything in the process imports @duckdb/node-api, on
