@@ -66,7 +66,8 @@ export function schemaSql (files: readonly string[]): string {
  * compaction unless a row was lost, repeated or changed. Third, the rows out of order:
  * those that sort before the row read just before them (`files` in the order given), 0
  * when the files, one after the other, are in the dataset's order. DuckDB computes the
- * `lag() OVER ()` as a stream, in the order it reads (a few MiB, whatever the size).
+ * `lag() OVER ()` as a stream, in the order it reads (a few MiB, whatever the size): its
+ * streaming window keeps a fixed order, so the scan runs in order even on several threads.
  */
 export function tallySql (files: readonly string[], shape: Shape): string {
   const key = `row(${shape.orderBy})`

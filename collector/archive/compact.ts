@@ -19,7 +19,7 @@
 //   against 6.64 written live). Every file is sorted (formats/ARCHIVE.md) and names sort
 //   by first time, so an hour whose files do not overlap (what a collector writes, but
 //   for a late file) is in order as listed: it is copied without ORDER BY (an hour of
-//   620k records: +140 MiB of RSS sorted at DuckDB's 128MB, +75 not). The inputs' tally
+//   620k records: +140 MiB of RSS sorted at DuckDB's 128MB, +62 not). The inputs' tally
 //   counts rows out of that order; any, and the COPY sorts. Over maxFileBytes of input,
 //   the rows are cut into ceil(input bytes / maxFileBytes) parts at exact times taken as
 //   row quantiles: a time never spans two parts, parts do not overlap, and names (first
@@ -29,7 +29,7 @@
 //   every whole row) of the outputs must equal those of the inputs, the outputs must be
 //   in order (none out of order, read one after the other), and every output's
 //   schema must equal the inputs'; otherwise the outputs are removed, the inputs stay,
-//   and the hour is reported refused.
+//   and the hour is reported failed.
 // - Swap, crash-safe (compact-journal.ts): under the hour's lock, a leftover journal is
 //   finished or rolled back first. Outputs are written as `.compact-<base>.parquet.partial`,
 //   fsynced; then the journal (inputs, outputs) is written durably; outputs renamed in,

@@ -94,11 +94,11 @@ export class Compactor {
   /** Compacts the closed hours that are due, oldest first, one at a time; stops early when stopped. */
   private async round (): Promise<void> {
     // opened for the round only: a collector that has nothing to compact holds no memory for it
-    // 128MB: DuckDB's sort (an hour whose files overlap: compact.ts) takes memory in proportion
-    // to its limit, whatever the hour's size
-    // (an hour of 1 MiB took 224 MiB at 256MB, 140 MiB at 128MB, and 64MB refused to sort
-    // at all); beyond the limit it spills to tempDirectory. An hour of 47 MiB of files
-    // compacted in 173 s at 128MB and in 185 s at 256MB (issue 9's notes)
+    // 128MB: DuckDB's sort (an hour whose files overlap: compact.ts) takes memory in
+    // proportion to its limit, whatever the hour's size (an hour of 1 MiB took 224 MiB at
+    // 256MB, 140 MiB at 128MB, and 64MB refused to sort at all); beyond the limit it spills
+    // to tempDirectory. An hour of 47 MiB of files compacted in 173 s at 128MB and in 185 s
+    // at 256MB (issue 9's notes)
     const instance = await DuckDBInstance.create(':memory:', {
       threads: '1',
       memory_limit: '128MB',
