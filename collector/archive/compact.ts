@@ -50,6 +50,7 @@ import { chmodFileSync, createFileSync } from '../file-mode.ts'
 import { compactCopySql, cutsSql, kvSql, schemaSql, shapeOf, tallySql, type Dataset, type Shape } from './compact-sql.ts'
 import { JOURNAL_NAME, lockHour, outputPartialName, parquetNames, recoverHour, unlockHour, writeJournal, type Recovery } from './compact-journal.ts'
 import { fileBaseName, finalName } from './paths.ts'
+import { keepsInsertionOrder } from './sql.ts'
 import { stampNs } from './time.ts'
 
 export const COMPACTED_KEY = 'krelay.compacted'
@@ -134,7 +135,7 @@ async function compactLocked (conn: DuckDBConnection, dir: string, opts: Compact
   // inputs in name order are in time order (names are first times) and, unless they
   // overlap, or a file is not sorted, in the dataset's order: the tally counts rows out of it
   const before = await tally(conn, inputs, shape)
-  const inOrder = before.outOfOrder === 0n && await keepsOrder(conn)
+  const inOrder = before.outOfOrder === 0n && await keepsInsertionOrder(conn)
   meta.set(COMPACTED_KEY, '1')
   const outputs = await writeParts(conn, dir, inputs, shape, Number(before.rows), bytesIn, meta, opts, inOrder)
   await opts.afterStep?.('written')
@@ -248,12 +249,6 @@ async function schemaOf (conn: DuckDBConnection, files: readonly string[]): Prom
 async function tally (conn: DuckDBConnection, files: readonly string[], shape: Shape): Promise<Tally> {
   const r = (await conn.runAndReadAll(tallySql(files, shape))).getRows()[0]!
   return { rows: r[0] as bigint, sum: r[1] as string, outOfOrder: r[2] as bigint }
-}
-
-/** Whether the connection's DuckDB keeps the order rows are read in through a COPY (the default). */
-async function keepsOrder (conn: DuckDBConnection): Promise<boolean> {
-  const r = (await conn.runAndReadAll("SELECT current_setting('preserve_insertion_order')")).getRows()[0]!
-  return r[0] === true
 }
 
 async function sizeOf (files: readonly string[]): Promise<number> {

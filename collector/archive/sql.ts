@@ -1,6 +1,8 @@
 // SQL that turns staged rows (raw wire values, times as u32 halves) into archive rows.
 // Each dataset's SELECT list is keyed by the schema's column names, so the compiler
 // refuses a column the schema has and the SQL lacks, and the order is the schema's.
+// Also whether a connection keeps insertion order, which the archive's COPYs without
+// ORDER BY (a stage staged in order, a compacted hour in order) rely on.
 
 import {
   ARCHIVE_FORMAT_VERSION,
@@ -11,6 +13,7 @@ import {
   type LossesColumnName,
   type RecordsColumnName,
 } from '../../formats/archive-schema.ts'
+import type { DuckDBConnection } from '@duckdb/node-api'
 import { CTX_NAMES, LEVEL_NAMES } from '../../formats/wire.ts'
 import type { DatasetSpec, StageChannels } from './types.ts'
 
@@ -198,4 +201,14 @@ export function copySql (select: string, spec: DatasetSpec, path: string, opts: 
 /** A zero-row SELECT with the dataset's archive columns and types (the empty dataset file). */
 export function emptySelect (columns: readonly { readonly name: string; readonly type: string }[]): string {
   return `SELECT ${columns.map((c) => `CAST(NULL AS ${c.type}) AS "${c.name}"`).join(', ')} WHERE false`
+}
+
+/**
+ * Whether `conn`'s DuckDB keeps the order rows are read in through a scan, a filter and a
+ * COPY (preserve_insertion_order, on by default): an instance a caller made may have
+ * turned it off, and then every COPY must sort.
+ */
+export async function keepsInsertionOrder (conn: DuckDBConnection): Promise<boolean> {
+  const r = await conn.runAndReadAll("SELECT current_setting('preserve_insertion_order')")
+  return r.getRows()[0]?.[0] === true
 }

@@ -38,6 +38,7 @@ import { checkHost } from './paths.ts'
 import { ByteColumn, PlainParquetFile, type ColumnData, type PlainColumn, type PlainType } from './plain-parquet.ts'
 import { Publisher } from './publisher.ts'
 import { makeStageDir, tempDirectoryOf } from './stage-dir.ts'
+import { keepsInsertionOrder } from './sql.ts'
 import { hourOfQ, Q_PER_HOUR, splitNs, toNs } from './time.ts'
 import type {
   Channel, ChannelContext, DatasetSpec, NumKind, Published, Stage, StagerHooks, StagingColumn, StagingKind, WriterOptions,
@@ -194,9 +195,7 @@ export class Stager {
     const instance = opts.instance ?? (await createInstance(opts))
     const queryConn = await instance.connect()
     const metaConn = await instance.connect()
-    // An instance the caller made may have turned insertion order off: then always sort.
-    const setting = await queryConn.runAndReadAll("SELECT current_setting('preserve_insertion_order')")
-    const keepsOrder = setting.getRows()[0]?.[0] === true
+    const keepsOrder = await keepsInsertionOrder(queryConn)
     const stageDir = makeStageDir(tempDirectoryOf(opts), spec.dataset)
     const s = new Stager(spec, opts, hooks, instance, ownsInstance, queryConn, metaConn, stageDir, keepsOrder)
     // the dataset exists from the start, also if it never gets a row (empty-file.ts)

@@ -36,7 +36,7 @@ export interface HourSpec {
   readonly unsortedFile?: number
 }
 
-/** Rows of one file: global index i in [0, rows) with i % files == f; exact time t (ns), cpu, seq. */
+/** Rows of one file: global index i in [0, rows) dealt to file f in turn (or in blocks); exact time t (ns), cpu, seq. */
 function rowsSql (s: HourSpec, f: number): string {
   const step = HOUR_NS / BigInt(Math.max(1, s.rows))
   return `SELECT i, (${s.hourNs} + i * ${step} + (i * 7919) % 1000)::BIGINT AS t, (i % 3)::INTEGER AS c,

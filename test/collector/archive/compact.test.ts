@@ -43,6 +43,12 @@ async function unsorted (file: string, order: string): Promise<bigint> {
     FROM (SELECT *, row_number() OVER () AS rn FROM ${src([file])})) WHERE bad`) as bigint
 }
 
+/** Row count and the smallest and largest exact time of a v2 records file. */
+async function span (file: string): Promise<bigint[]> {
+  const exact = 'epoch_us(ts) * 1000 + ts_nanos'
+  return (await conn.runAndReadAll(`SELECT count(*), min(${exact}), max(${exact}) FROM ${src([file])}`)).getRows()[0] as bigint[]
+}
+
 async function kv (file: string): Promise<Record<string, string>> {
   const rows = (await conn.runAndReadAll(`SELECT decode(key), decode(value) FROM parquet_kv_metadata('${file}')`)).getRows()
   return Object.fromEntries(rows.map(r => [r[0] as string, r[1] as string]))
@@ -80,7 +86,7 @@ test('files that do not overlap (as a collector writes them) are copied in order
   let lastMax = -1n
   for (const f of files) {
     assert.equal(await unsorted(f, 'ts, ts_nanos, cpu, seq'), 0n)
-    const [lo, hi] = (await conn.runAndReadAll(`SELECT min(epoch_us(ts) * 1000 + ts_nanos), max(epoch_us(ts) * 1000 + ts_nanos) FROM ${src([f])}`)).getRows()[0] as bigint[]
+    const [, lo, hi] = await span(f)
     assert.ok(lo! > lastMax, `${f} starts at ${lo} before the previous part ends at ${lastMax}`)
     lastMax = hi!
   }
@@ -130,7 +136,7 @@ test('over the size limit the output is cut into parts at times: no overlap, nam
   let lastMax = -1n
   for (const f of files) {
     assert.equal(await unsorted(f, 'ts, ts_nanos, cpu, seq'), 0n)
-    const [n, lo, hi] = (await conn.runAndReadAll(`SELECT count(*), min(epoch_us(ts) * 1000 + ts_nanos), max(epoch_us(ts) * 1000 + ts_nanos) FROM ${src([f])}`)).getRows()[0] as bigint[]
+    const [n, lo, hi] = await span(f)
     assert.ok(lo! > lastMax, `${f} starts at ${lo} before the previous part ends at ${lastMax}`)
     assert.ok(n! >= 9000n && n! <= 11_000n, `${f} has ${n} rows, not about a quarter`)
     // the cut is made on input bytes; a small part carries its footer and dictionaries on top
