@@ -2,8 +2,10 @@
 //
 //   node --import tsx bench/memory.ts [--quick] [--saturate]        (quick: 0.2M, 1M, 2M)
 //
-// `krelay collect` runs as a user runs it, in its own process (--fsync never --no-live,
-// archive and spool in os.tmpdir()), on a simulator this process drives like the module:
+// `krelay collect` runs as a user runs it: bin/krelay.js run as a program, as the installed
+// command and the service run it (its first line sets MALLOC_ARENA_MAX), in its own
+// process (--fsync never --no-live, archive and spool in os.tmpdir()), on a simulator
+// this process drives like the module:
 // the generator writes continuously on 4 CPUs (module defaults: 8 x 256 KiB sub-buffers)
 // at the rate the collector sustains (never more than the free sub-buffers hold, so
 // nothing is dropped; see SATURATE), the flush timer runs every 100 ms, and the control
@@ -89,7 +91,7 @@ const out = fs.mkdtempSync(path.join(os.tmpdir(), 'krelay-bench-memory-'))
 const sim = new RelaySim({ cpus: [...Array(CPUS).keys()], subbufSize: SUBBUF, nSubbufs: N_SUBBUFS, flushIntervalMs: 100, staleFill: false })
 console.log(`memory: krelay collect on the simulator, ${CPUS} CPUs x ${N_SUBBUFS} x ${SUBBUF / 1024} KiB, ${CHECKPOINTS.map(label).join(' / ')} records`)
 sim.startGen(perCpu) // info changes now, before the collector reads it
-const child = spawn(process.execPath, [BIN, 'collect', '--channel', sim.dir, '--out', out, '--host', 'bench', '--fsync', 'never', '--no-live', ...EXTRA], { stdio: ['ignore', 'pipe', 'pipe'] })
+const child = spawn(BIN, ['collect', '--channel', sim.dir, '--out', out, '--host', 'bench', '--fsync', 'never', '--no-live', ...EXTRA], { stdio: ['ignore', 'pipe', 'pipe'] })
 let stdout = ''
 let stderr = ''
 const started = performance.now()

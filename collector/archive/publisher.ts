@@ -10,6 +10,7 @@
 import { join } from 'node:path'
 import type { DuckDBConnection, DuckDBResultReader } from '@duckdb/node-api'
 import { closeSync } from 'node:fs'
+import { RESUME_PURGE_SQL } from './allocator.ts'
 import { ensureDurableDir, publishFile, removeQuietly } from '../durable.ts'
 import { chmodFileSync, createFileSync } from '../file-mode.ts'
 import { ensureDatasetFile } from './empty-file.ts'
@@ -183,6 +184,8 @@ export class Publisher {
       // created here first (O_EXCL, O_NOFOLLOW): DuckDB writes into this file, not through a
       // link planted under its name; its mode is set again after, in case DuckDB made a new one
       closeSync(createFileSync(tmp))
+      // an instance closed since (the compactor's) turned jemalloc's purging off (allocator.ts)
+      await this.conn.run(RESUME_PURGE_SQL)
       await this.conn.run(copySql(select, spec, tmp, this.opts, st.ordered && this.opts.keepsOrder))
       chmodFileSync(tmp)
       await this.hooks.afterCopy?.(tmp, final, published)

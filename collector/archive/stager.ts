@@ -33,6 +33,7 @@
 import { rmSync } from 'node:fs'
 import { join } from 'node:path'
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api'
+import { BACKGROUND_PURGE } from './allocator.ts'
 import { StagingFullError } from './errors.ts'
 import { checkHost } from './paths.ts'
 import { ByteColumn, PlainParquetFile, type ColumnData, type PlainColumn, type PlainType } from './plain-parquet.ts'
@@ -84,6 +85,7 @@ export function createInstance (opts: Pick<WriterOptions, 'memoryLimit' | 'tempD
     // cache grew by a MiB with every file published (bench/memory.ts), for no reuse
     enable_external_file_cache: 'false',
     temp_directory: tempDirectoryOf(opts),
+    ...BACKGROUND_PURGE,
   })
 }
 

@@ -16,6 +16,7 @@
 import path from 'node:path'
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api'
 import { isClosed, listHourDirs } from '../archive/compact-archive.ts'
+import { BACKGROUND_PURGE } from '../archive/allocator.ts'
 import { compactHour, DEFAULT_COMPACT_GRACE_MS, type HourResult } from '../archive/compact.ts'
 import { hourPartition } from '../archive/time.ts'
 
@@ -93,7 +94,9 @@ export class Compactor {
 
   /** Compacts the closed hours that are due, oldest first, one at a time; stops early when stopped. */
   private async round (): Promise<void> {
-    // opened for the round only: a collector that has nothing to compact holds no memory for it
+    // opened for the round only: a collector that has nothing to compact holds no memory
+    // for it (kept open, it held 7-14 MiB). Closing it purges DuckDB's allocator and turns
+    // its background purging off, which the next publish turns on again (archive/allocator.ts)
     // 128MB: DuckDB's sort (an hour whose files overlap: compact.ts) takes memory in
     // proportion to its limit, whatever the hour's size (an hour of 1 MiB took 224 MiB at
     // 256MB, 140 MiB at 128MB, and 64MB refused to sort at all); beyond the limit it spills
@@ -104,6 +107,7 @@ export class Compactor {
       memory_limit: '128MB',
       temp_directory: this.opts.tempDirectory,
       enable_external_file_cache: 'false',
+      ...BACKGROUND_PURGE,
     })
     const conn = this.conn = await instance.connect()
     try {

@@ -34,6 +34,17 @@ describe('bin/krelay.js', () => {
     assert.equal(krelay('--version').trim(), 'from the tree')
   })
 
+  it('run as a program, limits glibc\'s malloc to two arenas; `node bin/krelay.js` does not', () => {
+    krelay('--version')
+    const tree = treeDir(copy, sourceFiles(copy))
+    fs.writeFileSync(path.join(tree, 'cli', 'main.js'), 'console.log(String(process.env.MALLOC_ARENA_MAX))\n')
+    const env = { ...process.env }
+    delete env.MALLOC_ARENA_MAX
+    const script = path.join(copy, 'bin', 'krelay.js')
+    assert.equal(execFileSync(script, [], { encoding: 'utf8', env }).trim(), '2')
+    assert.equal(execFileSync(process.execPath, [script], { encoding: 'utf8', env }).trim(), 'undefined')
+  })
+
   it('makes another tree when a source changes', () => {
     const before = trees()
     fs.appendFileSync(path.join(copy, 'cli', 'version.ts'), '// changed\n')

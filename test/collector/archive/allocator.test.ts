@@ -7,6 +7,7 @@ import { describe, it } from 'node:test'
 import { fileURLToPath } from 'node:url'
 import { DUCKDB_MALLOC_CONF, configureDuckdbAllocator } from '../../../collector/archive/allocator.ts'
 
+const PURGE_CHILD = fileURLToPath(new URL('./purge-child.ts', import.meta.url))
 const ALLOCATOR = fileURLToPath(new URL('../../../collector/archive/allocator.ts', import.meta.url))
 
 /** Whether libduckdb is loaded in a new process once it imported `modules` (and, with `duckdb`, @duckdb/node-api). */
@@ -22,10 +23,10 @@ function loadedAfterImporting (modules: readonly string[], duckdb = false): bool
 }
 
 describe('configureDuckdbAllocator', () => {
-  it('sets DUCKDB_JE_MALLOC_CONF to no decay on the main thread', () => {
+  it('sets DUCKDB_JE_MALLOC_CONF to one arena with half a second of decay on the main thread', () => {
     const env: NodeJS.ProcessEnv = {}
     configureDuckdbAllocator(env, true)
-    assert.equal(env.DUCKDB_JE_MALLOC_CONF, 'dirty_decay_ms:0,muzzy_decay_ms:0')
+    assert.equal(env.DUCKDB_JE_MALLOC_CONF, 'narenas:1,dirty_decay_ms:500,muzzy_decay_ms:0')
     assert.equal(DUCKDB_MALLOC_CONF, env.DUCKDB_JE_MALLOC_CONF)
   })
 
@@ -50,5 +51,20 @@ describe('duckdbLoaded', { skip: process.platform !== 'linux' && 'reads /proc/se
 
   it('is false after importing the CLI and the collector, which set the options before DuckDB loads', () => {
     assert.equal(loadedAfterImporting(['../../../cli/program.ts', '../../../cli/archive.ts', '../../../collector/collect/collect.ts']), false)
+  })
+})
+
+describe('the collector\'s DuckDB', { skip: process.platform !== 'linux' && 'jemalloc\'s background thread' }, () => {
+  it('gives back the memory a publish freed within seconds, also after a compaction round closed its instance', () => {
+    // the decay keeps freed pages for reuse, and jemalloc's background thread returns them
+    // once idle; DuckDB turns that thread off when any instance closes, and each publish
+    // turns it on again. Without that, the RSS stayed where the publish left it.
+    const r = JSON.parse(execFileSync(process.execPath, ['--expose-gc', '--import', 'tsx', PURGE_CHILD, '8000'], { encoding: 'utf8' })) as
+      { compacted: boolean, rows: number, after: number, settled: number }
+    assert.equal(r.compacted, true, 'the compactor ran a round first')
+    assert.equal(r.rows, 1_500_000)
+    const MiB = 2 ** 20
+    assert.ok(r.after - r.settled >= 12 * MiB,
+      `RSS ${(r.after / MiB).toFixed(0)} MiB after the publish, still ${(r.settled / MiB).toFixed(0)} MiB at least in the 8 s after it`)
   })
 })
