@@ -3,7 +3,7 @@
 import { z } from 'zod'
 import { LEVEL_NAMES } from './wire.ts'
 
-export const LIVE_VERSION = 1
+export const LIVE_VERSION = 2
 /** A hello longer than this is refused without parsing it. */
 export const MAX_HELLO_BYTES = 64 * 1024
 

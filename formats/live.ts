@@ -14,7 +14,7 @@ export const FRAME_END = 5
 export const FRAME_ERROR = 6
 export const FRAME_TYPE_NAMES = ['', 'channel', 'record', 'loss', 'skipped', 'end', 'error'] as const
 
-export const CHANNEL_FRAME_SIZE = FRAME_HDR_SIZE + 8 + 16
+export const CHANNEL_FRAME_SIZE = FRAME_HDR_SIZE + 8 + 16 + 24
 export const LOSS_FRAME_SIZE = FRAME_HDR_SIZE + 40
 export const SKIPPED_FRAME_SIZE = FRAME_HDR_SIZE + 8
 /** No frame is longer (a record of up to 16 MiB): a longer length is a broken stream. */
@@ -104,12 +104,41 @@ export function writeRecordFrame (view: DataView, off: number, cpu: number, src:
 
 // ---- channel ----------------------------------------------------------------------
 
-/** channel_id is 16 ASCII hex digits; mono_to_realtime_ns an s64 given as the halves of its two's complement. */
-export function writeChannelFrame (view: DataView, off: number, channelId: string, monoHi: number, monoLo: number): number {
+/** The last record the merge released before a subscriber joined: its merge key (LIVE.md, "channel"). */
+export interface ReleasedKey {
+  tsHi: number
+  tsLo: number
+  cpu: number
+  seq: number
+}
+
+const RELEASED = BODY + 24
+
+/**
+ * channel_id is 16 ASCII hex digits; mono_to_realtime_ns an s64 given as the halves of its
+ * two's complement; `released`, for a subscriber that joins mid-channel, the last record
+ * released before it.
+ */
+export function writeChannelFrame (view: DataView, off: number, channelId: string, monoHi: number, monoLo: number, released?: ReleasedKey): number {
   writeHeader(view, off, CHANNEL_FRAME_SIZE, FRAME_CHANNEL, 0)
   writeU64Halves(view, off + BODY, monoHi, monoLo)
   for (let i = 0; i < 16; i++) view.setUint8(off + BODY + 8 + i, i < channelId.length ? channelId.charCodeAt(i) & 0x7f : 0)
+  writeU64Halves(view, off + RELEASED, released?.tsHi ?? 0, released?.tsLo ?? 0)
+  writeU64Number(view, off + RELEASED + 8, released?.seq ?? 0)
+  view.setUint16(off + RELEASED + 16, released?.cpu ?? 0, true)
+  view.setUint8(off + RELEASED + 18, released === undefined ? 0 : 1)
+  for (let i = 19; i < 24; i++) view.setUint8(off + RELEASED + i, 0)
   return CHANNEL_FRAME_SIZE
+}
+
+/** Fills `into` with the channel frame's released record and returns true, or returns false if it names none. */
+export function frameReleased (view: DataView, off: number, into: ReleasedKey): boolean {
+  if ((view.getUint8(off + RELEASED + 18) & 1) === 0) return false
+  into.tsHi = view.getUint32(off + RELEASED + 4, true)
+  into.tsLo = view.getUint32(off + RELEASED, true)
+  into.seq = readU64Safe(view, off + RELEASED + 8)
+  into.cpu = view.getUint16(off + RELEASED + 16, true)
+  return true
 }
 
 export function frameChannelId (view: DataView, off: number): string {

@@ -5,7 +5,7 @@ import net from 'node:net'
 import { createLossRow } from '../../collector/collect/loss-row.ts'
 import {
   FRAME_CHANNEL, FRAME_END, FRAME_ERROR, FRAME_LOSS, FRAME_RECORD, FRAME_SKIPPED, frameChannelId, frameMonoToRealtimeNs,
-  frameRecordOffset, frameSkipped, frameText, readLossFrame, type FrameView,
+  frameRecordOffset, frameReleased, frameSkipped, frameText, readLossFrame, type FrameView, type ReleasedKey,
 } from '../../formats/live.ts'
 import { helloLine, type LiveFilterSpec } from '../../formats/live-hello.ts'
 import { CliFailure, EXIT_OK } from '../errors.ts'
@@ -42,6 +42,7 @@ export function followLive (opts: TailOptions, out: NodeJS.WriteStream = process
     let pendingBytes = 0
     let pendingRecords = 0
     let pendingCh = ''
+    const released: ReleasedKey = { tsHi: 0, tsLo: 0, cpu: 0, seq: 0 }
     let closed = false
 
     const stop = (): boolean => {
@@ -103,7 +104,10 @@ export function followLive (opts: TailOptions, out: NodeJS.WriteStream = process
     const keepFrame = (view: DataView, off: number, f: FrameView): void => {
       if (f.type === FRAME_CHANNEL) {
         pendingCh = frameChannelId(view, off)
-        if (pending!.length === 0) startHistory()
+        if (pending!.length === 0) {
+          if (frameReleased(view, off, released)) seam!.noteReleased(pendingCh, released.cpu, released.seq, u64ToBigInt(released.tsHi, released.tsLo))
+          startHistory()
+        }
       } else if (f.type === FRAME_RECORD) {
         const rec = frameRecordOffset(off)
         seam!.noteLive(pendingCh, f.cpu, recordSeq(view, rec), u64ToBigInt(recordTsHi(view, rec), recordTsLo(view, rec)))

@@ -13,6 +13,10 @@
 // they come live (seq at or below what history printed on that CPU).
 // A live record with key K (ts, cpu, seq) also cuts the history at K, since the merge
 // releases in key order: what sorts after K comes live.
+// The first channel frame names the last record the merge released before the tail
+// joined (LIVE.md), which cuts the history exactly: at or before it, history; after it,
+// live. Without it, a CPU whose records were spooled ahead of the others' had them
+// printed from history before the others' earlier records came live, out of order.
 
 export interface HistoryKey {
   channelId: string
@@ -26,6 +30,7 @@ export interface HistoryKey {
 export class Seam {
   private readonly firstSeq = new Map<string, number>()
   private firstKey: { mono: bigint, cpu: number, seq: number } | null = null
+  private released: { channelId: string, mono: bigint, cpu: number, seq: number } | null = null
   /** per channel, per CPU, the highest seq history printed: live records at or below it are duplicates */
   private readonly printedUpTo = new Map<string, number[]>()
 
@@ -36,13 +41,19 @@ export class Seam {
     if (this.firstKey === null) this.firstKey = { mono, cpu, seq }
   }
 
+  /** The last record released before the tail joined (the first channel frame). */
+  noteReleased (channelId: string, cpu: number, seq: number, mono: bigint): void {
+    this.released = { channelId, mono, cpu, seq }
+  }
+
   /** Whether a history record is also in the live stream. */
   inLive (h: HistoryKey): boolean {
+    const r = this.released
+    if (r !== null && h.channelId === r.channelId && after(h, r)) return true
     const first = this.firstSeq.get(`${h.channelId}/${h.cpu}`)
     if (first !== undefined && h.seq >= first) return true
     const f = this.firstKey
-    if (f === null) return false
-    return h.mono > f.mono || (h.mono === f.mono && (h.cpu > f.cpu || (h.cpu === f.cpu && h.seq >= f.seq)))
+    return f !== null && (after(h, f) || (h.mono === f.mono && h.cpu === f.cpu && h.seq === f.seq))
   }
 
   /** The history records printed (after dropping those inLive), to drop their copies from the live stream. */
@@ -59,4 +70,9 @@ export class Seam {
     const upTo = this.printedUpTo.get(channelId)?.[cpu]
     return upTo !== undefined && seq <= upTo
   }
+}
+
+/** Whether `h` sorts after `k` in the merge's (ts, cpu, seq) order. */
+function after (h: { mono: bigint, cpu: number, seq: number }, k: { mono: bigint, cpu: number, seq: number }): boolean {
+  return h.mono > k.mono || (h.mono === k.mono && (h.cpu > k.cpu || (h.cpu === k.cpu && h.seq > k.seq)))
 }

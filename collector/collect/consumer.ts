@@ -3,6 +3,7 @@
 // the loss rows the pipeline appends, and the channel they come from; like perf's
 // ordered-events deliver callback, the list is the one place records go.
 import type { LossRow } from '../archive/index.ts'
+import type { ReleasedKey } from '../../formats/live.ts'
 
 export interface ChannelMeta {
   channelId: string
@@ -11,8 +12,12 @@ export interface ChannelMeta {
 }
 
 export interface Consumer {
-  /** Records and losses of `meta` follow (also told to a consumer that joins mid-channel). */
-  channel (meta: ChannelMeta): void
+  /**
+   * Records and losses of `meta` follow (also told to a consumer that joins mid-channel).
+   * `released`: to a consumer that joins mid-channel, the last record the merge released
+   * before it, if any (a live subscriber's history ends there: LIVE.md, "channel").
+   */
+  channel (meta: ChannelMeta, released?: ReleasedKey): void
   /**
    * One record, a view of the merge chunk holding it at `off`: valid only during the call.
    * May throw (the archive's StagingFullError) only if it is the first consumer: the

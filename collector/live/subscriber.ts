@@ -10,7 +10,7 @@ import type { LossRow } from '../archive/index.ts'
 import type { ChannelMeta, Consumer } from '../collect/consumer.ts'
 import {
   CHANNEL_FRAME_SIZE, encodeEndFrame, END_STOPPING, FRAME_HDR_SIZE, LOSS_FRAME_SIZE, SKIPPED_FRAME_SIZE, writeChannelFrame,
-  writeLossFrame, writeRecordFrame, writeSkippedFrame, type LossFields,
+  writeLossFrame, writeRecordFrame, writeSkippedFrame, type LossFields, type ReleasedKey,
 } from '../../formats/live.ts'
 import { recordLen, recordTsHi, recordTsLo } from '../../formats/record.ts'
 import { isBelowU64 } from '../../formats/u64.ts'
@@ -76,10 +76,10 @@ export class Subscriber implements Consumer {
     this.maxExtraBytes = opts.maxExtraBytes ?? 1024 * 1024
   }
 
-  channel (meta: ChannelMeta): void {
+  channel (meta: ChannelMeta, released?: ReleasedKey): void {
     const mono = BigInt(meta.monoToRealtimeNs)
     const c = this.kept(CHANNEL_FRAME_SIZE)
-    if (c !== null) c.used += writeChannelFrame(c.view, c.used, meta.channelId, Number(BigInt.asUintN(64, mono) >> 32n), Number(mono & 0xffffffffn))
+    if (c !== null) c.used += writeChannelFrame(c.view, c.used, meta.channelId, Number(BigInt.asUintN(64, mono) >> 32n), Number(mono & 0xffffffffn), released)
   }
 
   record (view: DataView, off: number, cpu: number): void {

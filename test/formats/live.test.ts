@@ -3,10 +3,10 @@ import assert from 'node:assert/strict'
 import {
   CHANNEL_FRAME_SIZE, createFrameView, encodeEndFrame, encodeErrorFrame, END_STOPPING, FRAME_BAD_LENGTH, FRAME_BAD_TYPE, FRAME_CHANNEL,
   FRAME_END, FRAME_ERROR, FRAME_LOSS, FRAME_OK, FRAME_RECORD, FRAME_SKIPPED, FRAME_TRUNCATED, frameChannelId, frameEndWhy,
-  frameMonoToRealtimeNs, frameRecordOffset, frameSkipped, frameText, readFrame, readLossFrame, writeChannelFrame, writeLossFrame,
+  frameMonoToRealtimeNs, frameRecordOffset, frameReleased, frameSkipped, frameText, readFrame, readLossFrame, writeChannelFrame, writeLossFrame,
   writeRecordFrame, writeSkippedFrame, type LossFields,
 } from '../../formats/live.ts'
-import { liveHelloSchema, helloLine } from '../../formats/live-hello.ts'
+import { LIVE_VERSION, liveHelloSchema, helloLine } from '../../formats/live-hello.ts'
 import { createRecordView, readRecord, recordText, RECORD_OK, writeRecord } from '../../formats/record.ts'
 import { dataView } from '../../formats/bytes.ts'
 
@@ -50,6 +50,13 @@ test('channel, loss, skipped, end and error frames round-trip', () => {
   assert.equal(f.len, CHANNEL_FRAME_SIZE)
   assert.equal(frameChannelId(view, 0), '0123456789abcdef')
   assert.equal(frameMonoToRealtimeNs(view, 0), (0x17n << 32n) | 0x89abcdefn)
+  const released = { tsHi: 0xffffffff, tsLo: 7, cpu: 3, seq: 2 ** 40 + 1 }
+  assert.equal(frameReleased(view, 0, { ...released }), false, 'a channel frame sent at a channel\'s start names no released record')
+  writeChannelFrame(view, 0, '0123456789abcdef', 0x17, 0x89abcdef, released)
+  const into = { tsHi: 0, tsLo: 0, cpu: 0, seq: 0 }
+  assert.equal(frameReleased(view, 0, into), true)
+  assert.deepEqual(into, released)
+  assert.equal(frameChannelId(view, 0), '0123456789abcdef')
   assert.equal(readFrame(view, lossAt, off, f), FRAME_OK)
   assert.equal(f.type, FRAME_LOSS)
   assert.equal(f.cpu, 5)
@@ -100,7 +107,8 @@ test('bad lengths and types are refused, not waited for', () => {
 
 test('the hello: version and filter, anything else refused', () => {
   const ok = liveHelloSchema.parse(JSON.parse(helloLine({ cpu: [0, 2], level: 'warning', comm: ['bash'] })))
-  assert.deepEqual(ok, { version: 1, filter: { cpu: [0, 2], level: 'warning', comm: ['bash'] } })
+  assert.deepEqual(ok, { version: LIVE_VERSION, filter: { cpu: [0, 2], level: 'warning', comm: ['bash'] } })
+  assert.equal(LIVE_VERSION, 2, 'version 2: the channel frame names the last record released before a subscriber joined')
   assert.deepEqual(liveHelloSchema.parse({ version: 1 }).filter, {})
   for (const bad of [{}, { version: 1, filter: { level: 'loud' } }, { version: 1, filter: { cpu: [-1] } }, { version: 1, extra: 1 }, { version: 1, filter: { comm: ['x'.repeat(17)] } }]) {
     assert.equal(liveHelloSchema.safeParse(bad).success, false, JSON.stringify(bad))

@@ -32,3 +32,15 @@ test('the seam: live records history printed are dropped, per channel and cpu', 
   assert.equal(seam.printedBefore(A, 1, 1), false)
   assert.equal(seam.printedBefore(B, 2, 5), false)
 })
+
+test('the seam: the last record released before the tail joined cuts the history exactly, before any live record', () => {
+  const seam = new Seam()
+  // cpu 0 spooled ahead of cpu 2: its records after (1000, cpu 1, 40) were not released yet
+  seam.noteReleased(A, 1, 40, 1000n)
+  assert.equal(seam.inLive(h(A, 1, 40, 1000n)), false, 'the released record itself: history')
+  assert.equal(seam.inLive(h(A, 0, 17, 1000n)), false, 'same ts, lower cpu: released')
+  assert.equal(seam.inLive(h(A, 2, 9, 1000n)), true, 'same ts, higher cpu: comes live')
+  assert.equal(seam.inLive(h(A, 0, 18, 1001n)), true, 'later: comes live, in order with the other CPUs')
+  assert.equal(seam.inLive(h(A, 2, 8, 999n)), false)
+  assert.equal(seam.inLive(h(B, 0, 50, 5000n)), false, 'another channel: not cut by it')
+})

@@ -7,6 +7,7 @@ import path from 'node:path'
 import { Pipeline } from '../../../collector/collect/pipeline.ts'
 import { DiskFullWait, StoppedWhileFullError } from '../../../collector/disk-full.ts'
 import type { ChannelMeta, Consumer } from '../../../collector/collect/consumer.ts'
+import type { ReleasedKey } from '../../../formats/live.ts'
 import type { LossRow } from '../../../collector/archive/index.ts'
 import { recordSeq } from '../../../formats/record.ts'
 import { readArchive } from '../../../offline/read-archive.ts'
@@ -120,7 +121,7 @@ test('rows before any channel started are refused', async (t) => {
 /** A consumer that notes what it is given: 'c<id>', '<cpu>/<seq>', 'l<cpu>:<count>', '|' at each release's end. */
 class Recorder implements Consumer {
   readonly got: string[] = []
-  channel (m: ChannelMeta): void { this.got.push(`c${m.channelId}`) }
+  channel (m: ChannelMeta, r?: ReleasedKey): void { this.got.push(`c${m.channelId}${r === undefined ? '' : ` after ${r.cpu}/${r.seq} at ${r.tsHi}:${r.tsLo}`}`) }
   record (view: DataView, off: number, cpu: number): void { this.got.push(`${cpu}/${recordSeq(view, off)}`) }
   loss (row: LossRow): void { this.got.push(`l${row.cpu}:${row.count}`) }
   released (): void { if (this.got.at(-1) !== '|') this.got.push('|') }
@@ -138,9 +139,12 @@ test('consumers after the archive get the channel, the records in order, the los
   pipeline.addSubbuf(subbufInput(1, 1, 1, [20], [{ cpu: 1, subbufSeq: 1, firstSeq: 2, count: 2, reason: 'dropped' }]))
   await pipeline.round([{ cpu: 1, hi: 0, lo: 25 }])
   pipeline.removeConsumer(early)
+  const later = new Recorder()
+  pipeline.addConsumer(later)
   await pipeline.close()
   assert.deepEqual(early.got, ['c0123456789abcdef', 'l1:2', '0/1', '1/1', '|'])
   assert.deepEqual(late.got, ['c0123456789abcdef', 'l1:2', '0/1', '1/1', '|', '0/2', '|'], 'joined mid-channel: told the channel first')
+  assert.deepEqual(later.got, ['c0123456789abcdef after 1/1 at 0:20', '0/2', '|'], 'told the last record released before it joined')
   assert.equal((await readArchive(d.out)).records, 3)
 })
 

@@ -46,7 +46,7 @@ test('the socket: made root-only, a bad hello gets an error frame, a subscriber 
   live.serve(consumers)
   assert.equal(fs.statSync(p).mode & 0o777, 0o600)
   assert.equal(fs.statSync(path.dirname(p)).mode & 0o777, 0o750)
-  assert.deepEqual(await session(p, '{"version":1,"filter":{"level":"loud"}}\n'), [`${FRAME_ERROR}:bad hello: filter.level: Invalid option: expected one of "emerg"|"alert"|"crit"|"err"|"warning"|"notice"|"info"|"debug"`])
+  assert.deepEqual(await session(p, '{"version":2,"filter":{"level":"loud"}}\n'), [`${FRAME_ERROR}:bad hello: filter.level: Invalid option: expected one of "emerg"|"alert"|"crit"|"err"|"warning"|"notice"|"info"|"debug"`])
   assert.deepEqual(await session(p, 'nope\n'), [`${FRAME_ERROR}:the hello is not JSON`])
   const frames = await session(p, helloLine({ cpu: [1] }), async () => {
     while (consumers.list.length === 0) await new Promise(resolve => setTimeout(resolve, 5))
@@ -100,9 +100,9 @@ test('--live-group: mode 0660 and that group; an unprivileged user cannot connec
 })
 
 test('parseHello: a version mismatch and a bad regular expression are refused with a reason', () => {
-  assert.match(parseHello('{"version":2}') as string, /speaks live protocol version 1, the subscriber 2/)
-  assert.match(parseHello('{"version":1,"filter":{"grep":"("}}') as string, /^bad hello: filter\.grep: /)
-  assert.equal(typeof parseHello('{"version":1,"filter":{"grep":"a+"}}'), 'object')
+  assert.match(parseHello('{"version":1}') as string, /speaks live protocol version 2, the subscriber 1/)
+  assert.match(parseHello('{"version":2,"filter":{"grep":"("}}') as string, /^bad hello: filter\.grep: /)
+  assert.equal(typeof parseHello('{"version":2,"filter":{"grep":"a+"}}'), 'object')
 })
 
 test('setQueueBytes (a reload): a subscriber that connects from then on gets the new queue, one connected keeps its own', async (t) => {
