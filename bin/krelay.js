@@ -11,7 +11,8 @@
 // as the process starts, so only the command line that starts it can set it. Without it,
 // every thread that mallocs gets an arena of its own (node's, and libuv's that run
 // DuckDB's queries, whose C++ objects are glibc's), each keeping the memory it freed:
-// 35 MiB of `krelay collect`'s RSS (bench/memory.ts: 205 -> 169 MiB between publishes).
+// 25-35 MiB of `krelay collect`'s RSS (bench/memory.ts, after 10 M records: 205 MiB, and
+// 169-181 with two arenas).
 // It applies where this file is run as a program: the installed `krelay` and the service.
 // `node bin/krelay.js` goes without it.
 import { execFileSync } from 'node:child_process'

@@ -104,7 +104,7 @@ export function writeRecordFrame (view: DataView, off: number, cpu: number, src:
 
 // ---- channel ----------------------------------------------------------------------
 
-/** The last record the merge released before a subscriber joined: its merge key (LIVE.md, "channel"). */
+/** The highest record the merge released before a subscriber joined: its merge key (LIVE.md, "channel"). */
 export interface ReleasedKey {
   tsHi: number
   tsLo: number
@@ -116,7 +116,7 @@ const RELEASED = BODY + 24
 
 /**
  * channel_id is 16 ASCII hex digits; mono_to_realtime_ns an s64 given as the halves of its
- * two's complement; `released`, for a subscriber that joins mid-channel, the last record
+ * two's complement; `released`, for a subscriber that joins mid-channel, the highest record
  * released before it.
  */
 export function writeChannelFrame (view: DataView, off: number, channelId: string, monoHi: number, monoLo: number, released?: ReleasedKey): number {

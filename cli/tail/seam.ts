@@ -13,7 +13,7 @@
 // they come live (seq at or below what history printed on that CPU).
 // A live record with key K (ts, cpu, seq) also cuts the history at K, since the merge
 // releases in key order: what sorts after K comes live.
-// The first channel frame names the last record the merge released before the tail
+// The first channel frame names the highest record the merge released before the tail
 // joined (LIVE.md), which cuts the history exactly: at or before it, history; after it,
 // live. Without it, a CPU whose records were spooled ahead of the others' had them
 // printed from history before the others' earlier records came live, out of order.
@@ -41,7 +41,7 @@ export class Seam {
     if (this.firstKey === null) this.firstKey = { mono, cpu, seq }
   }
 
-  /** The last record released before the tail joined (the first channel frame). */
+  /** The highest record released before the tail joined (the first channel frame). */
   noteReleased (channelId: string, cpu: number, seq: number, mono: bigint): void {
     this.released = { channelId, mono, cpu, seq }
   }

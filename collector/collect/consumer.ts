@@ -14,7 +14,7 @@ export interface ChannelMeta {
 export interface Consumer {
   /**
    * Records and losses of `meta` follow (also told to a consumer that joins mid-channel).
-   * `released`: to a consumer that joins mid-channel, the last record the merge released
+   * `released`: to a consumer that joins mid-channel, the highest record the merge released
    * before it, if any (a live subscriber's history ends there: LIVE.md, "channel").
    */
   channel (meta: ChannelMeta, released?: ReleasedKey): void
