@@ -18,7 +18,7 @@
 // and 1.2 s, against 1.7k faults and 0.35 s with this setting (0.3 s and 0.4-1k faults
 // with a second of decay, whose peaks were 5-10 MiB higher). The price is the pages kept
 // while a COPY runs: its peak RSS is 20-30 MiB higher, which limiting glibc's arenas
-// (bin/krelay.js) pays back. Figures: README, "Memory or archive speed".
+// (bin/krelay.js) pays back. Figures: README, "Memory and archive speed".
 //
 // jemalloc reads DUCKDB_JE_MALLOC_CONF once, while libduckdb is loaded (it allocates
 // then), so this must run before anything in the process imports @duckdb/node-api, on

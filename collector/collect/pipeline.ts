@@ -50,9 +50,6 @@ export class Pipeline {
   onLoss: ((row: LossRow) => void) | undefined
   private channel: ChannelMeta | undefined
   private merge: Merge
-  /** the highest (ts, cpu, seq) the merge released in this channel (once `releasedAny`): where a live subscriber's history ends (LIVE.md) */
-  private readonly lastReleased: ReleasedKey = { tsHi: 0, tsLo: 0, cpu: 0, seq: 0 }
-  private releasedAny = false
   private positions = new Map<number, CpuPosition>()
   /** the archive first, then live subscribers; replaced (never changed in place) when one joins or leaves */
   private consumers: readonly Consumer[]
@@ -92,7 +89,11 @@ export class Pipeline {
 
   /** `c` gets what the merge releases from now on (after the archive), and the current channel if there is one. */
   addConsumer (c: Consumer): void {
-    if (this.channel !== undefined) c.channel(this.channel, this.releasedAny ? { ...this.lastReleased } : undefined)
+    if (this.channel !== undefined) {
+      // the highest record released in this channel: where a live subscriber's history ends (LIVE.md)
+      const released: ReleasedKey = { tsHi: 0, tsLo: 0, cpu: 0, seq: 0 }
+      c.channel(this.channel, this.merge.highestEmitted(released) ? released : undefined)
+    }
     this.consumers = [...this.consumers, c]
   }
 
@@ -107,7 +108,6 @@ export class Pipeline {
       this.channel = channel
       for (const c of this.consumers) c.channel(channel)
       this.merge = this.newMerge()
-      this.releasedAny = false
       this.positions = new Map()
     }
     for (const cpu of cpus) this.cpu(cpu)
@@ -302,19 +302,6 @@ export class Pipeline {
     return new Merge((view, off, cpu) => {
       const consumers = this.consumers
       for (let i = 0; i < consumers.length; i++) consumers[i]!.record(view, off, cpu)
-      // the highest key released (a late record, older than one released already, is below it)
-      const last = this.lastReleased
-      const hi = recordTsHi(view, off)
-      const lo = recordTsLo(view, off)
-      const seq = recordSeq(view, off)
-      if (!this.releasedAny || hi > last.tsHi || (hi === last.tsHi && (lo > last.tsLo || (lo === last.tsLo &&
-          (cpu > last.cpu || (cpu === last.cpu && seq > last.seq)))))) {
-        last.tsHi = hi
-        last.tsLo = lo
-        last.cpu = cpu
-        last.seq = seq
-        this.releasedAny = true
-      }
       this.totals.records++
     })
   }

@@ -11,8 +11,9 @@
 // merge alone, 4 CPUs: 52 against 34-38 M records/s); within decode and merge the two
 // measured alike. Records stay in the chunk buffers they arrived in (DataView reads:
 // several times faster than Buffer's here); nothing is allocated per record.
-import { recordLen, recordTsHi, recordTsLo } from '../../formats/record.ts'
-import { isBelowU64, TWO_POW_32 } from '../../formats/u64.ts'
+import type { ReleasedKey } from '../../formats/live.ts'
+import { recordLen, recordSeq, recordTsHi, recordTsLo } from '../../formats/record.ts'
+import { compareU64, isBelowU64, TWO_POW_32 } from '../../formats/u64.ts'
 import { ChunkQueue } from './chunk-queue.ts'
 import { Window } from './window.ts'
 
@@ -57,8 +58,11 @@ export class Merge {
   private readonly wmHi: number[] = []
   private readonly wmLo: number[] = []
   private readonly window: Window
+  /** the highest (ts, cpu, seq) emitted; lastCpu -1: none yet */
   private lastHi = 0
   private lastLo = 0
+  private lastCpu = -1
+  private lastSeq = 0
   private queued = 0
 
   /**
@@ -150,8 +154,18 @@ export class Merge {
       const off = q.off
       const hi = recordTsHi(view, off)
       const lo = recordTsLo(view, off)
-      if (hi < this.lastHi || (hi === this.lastHi && lo < this.lastLo)) stats.late++
-      else { this.lastHi = hi; this.lastLo = lo }
+      const c = compareU64(hi, lo, this.lastHi, this.lastLo)
+      if (c < 0) {
+        stats.late++
+      } else {
+        const seq = recordSeq(view, off)
+        if (c > 0 || cpu > this.lastCpu || (cpu === this.lastCpu && seq > this.lastSeq)) {
+          this.lastHi = hi
+          this.lastLo = lo
+          this.lastCpu = cpu
+          this.lastSeq = seq
+        }
+      }
       emit(view, off, cpu)
       stats.emitted++
       if (forced) stats.forced++
@@ -160,6 +174,16 @@ export class Merge {
       q.advance(len)
     }
     return i
+  }
+
+  /** Fills `into` with the highest (ts, cpu, seq) emitted so far and returns true; false if none was. */
+  highestEmitted (into: ReleasedKey): boolean {
+    if (this.lastCpu < 0) return false
+    into.tsHi = this.lastHi
+    into.tsLo = this.lastLo
+    into.cpu = this.lastCpu
+    into.seq = this.lastSeq
+    return true
   }
 
   private queueOf (cpu: number): ChunkQueue {
