@@ -14,7 +14,7 @@ import { isKernelName, kernelNames, repoRoot, type KernelName } from './config.t
 import { bundleTests } from './bundle-tests.ts'
 import { tail } from './exec.ts'
 import { guestEnv, prepare } from './prepare.ts'
-import { parseTestCounts } from './test-summary.ts'
+import { failedTests, parseTestCounts } from './test-summary.ts'
 import { runInVm } from './vm.ts'
 
 interface Row {
@@ -23,6 +23,8 @@ interface Row {
   ok: boolean;
   reason: string;
   tests: string;
+  /** the failing tests, each with the first line of its error */
+  failed: string[];
   prepMs: number;
   initMs?: number;
   totalMs?: number;
@@ -94,7 +96,7 @@ async function runKernel (kernel: KernelName, s: Settings, say: (line: string) =
   } catch (e) {
     const reason = `prepare failed: ${e instanceof Error ? e.message : String(e)}`
     say(reason)
-    return { kernel, release: '?', ok: false, reason: reason.split('\n')[0] ?? reason, tests: '-', prepMs: Date.now() - t0 }
+    return { kernel, release: '?', ok: false, reason: reason.split('\n')[0] ?? reason, tests: '-', failed: [], prepMs: Date.now() - t0 }
   }
   say(`krelay-vm: ${p.tree.release}: fetch ${p.fetchMs} ms, module build ${p.buildMs} ms; booting`)
   const r = await runInVm({
@@ -117,7 +119,7 @@ async function runKernel (kernel: KernelName, s: Settings, say: (line: string) =
   if (ok && process.env.KRELAY_VM_KEEP !== '1') await rm(r.runDir, { recursive: true, force: true })
   else say(`krelay-vm: run dir kept: ${r.runDir}`)
   const t = r.timings
-  return { kernel, release: r.release, ok, reason, tests, prepMs: p.fetchMs + p.buildMs, initMs: t.initMs, totalMs: r.durationMs }
+  return { kernel, release: r.release, ok, reason, tests, failed: failedTests(r.output), prepMs: p.fetchMs + p.buildMs, initMs: t.initMs, totalMs: r.durationMs }
 }
 
 const write = (text: string): void => { process.stdout.write(text) }
@@ -153,6 +155,7 @@ async function main (): Promise<number> {
   for (const r of rows) {
     const time = r.totalMs === undefined ? '' : ` | prep ${r.prepMs} ms, init ${r.initMs ?? '-'} ms, boot-to-poweroff ${r.totalMs} ms`
     write(`${r.ok ? 'PASS' : 'FAIL'} ${r.kernel} (${r.release}) | ${r.tests} | ${r.reason}${time}\n`)
+    for (const f of r.failed) write(`  ✖ ${f}\n`)
   }
   const failed = rows.filter((r) => !r.ok).length
   write(`${failed ? `${failed} of ${rows.length} kernels FAILED` : `all ${rows.length} kernels passed`} (${((Date.now() - t0) / 1000).toFixed(0)} s, ${parallel ? 'kernels at once' : 'one kernel at a time'})\n`)

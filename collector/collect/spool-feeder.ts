@@ -175,10 +175,12 @@ export class SpoolFeeder {
     let state = this.seqStates.get(key)
     if (state === undefined) {
       this.seqStates.set(key, state = createSeqState())
-      // A CPU first seen after damage: the damage may have held its first records. The
-      // archive says where they start if it holds any of the CPU (else nothing can say:
-      // the spool may begin anywhere, its older segments archived and deleted).
-      const durable = this.damaged.has(meta.channelId) || this.damagedSegments.length > 0 ? this.pipeline.state.durableSeq('records', meta.channelId, cpu) : 0
+      // A CPU first seen after damage: the damage may have held its first records (the
+      // archive says where they start if it holds any of the CPU; else nothing can say:
+      // the spool may begin anywhere, its older segments archived and deleted), or, when a
+      // copy of an earlier segment follows it, later ones (records.ts: damageUnplaced).
+      state.damageUnplaced = this.damaged.has(meta.channelId) || this.damagedSegments.length > 0
+      const durable = state.damageUnplaced ? this.pipeline.state.durableSeq('records', meta.channelId, cpu) : 0
       if (durable > 0) state.expectSeq = durable + 1
     }
     return state

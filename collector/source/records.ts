@@ -30,10 +30,17 @@ export interface SeqState {
   subbufSeq: number
   /** what a gap found when expectSeq is not exact is lost to: a fault, or a lap */
   gap: 'corrupt' | 'collector'
+  /**
+   * Damage was seen that no `corrupt` gap of this CPU has accounted for yet. It may have held
+   * any of the CPU's sub-buffers: in a spool replayed out of order (a copy of an earlier
+   * segment read after a damaged one) the gap it made shows only at a later step in
+   * sub-buffer seqs, which is then counted as `corrupt`, not as a lap.
+   */
+  damageUnplaced: boolean
 }
 
 export function createSeqState (): SeqState {
-  return { expectSeq: 0, exact: false, subbufSeq: 0, gap: 'corrupt' }
+  return { expectSeq: 0, exact: false, subbufSeq: 0, gap: 'corrupt', damageUnplaced: false }
 }
 
 export interface SubbufWalk {
@@ -66,7 +73,7 @@ export function walkSubbuf (view: DataView, header: SubbufHeader, state: SeqStat
   // records are the gap up to this one's first record (less its own drops, which it counts).
   if (known && state.subbufSeq > 0 && subbufSeq > state.subbufSeq + 1) {
     state.exact = false
-    state.gap = 'collector'
+    state.gap = state.damageUnplaced ? 'corrupt' : 'collector'
   }
   state.subbufSeq = subbufSeq
   const walk: SubbufWalk = { status: RECORD_OK, faultOffset: -1, validEnd: SUBBUF_HDR_SIZE, records: 0, firstSeq: 0, lastSeq: 0, losses: [] }
@@ -99,7 +106,10 @@ export function walkSubbuf (view: DataView, header: SubbufHeader, state: SeqStat
     loss(walk, cpu, subbufSeq, state.expectSeq, dropped, 'dropped')
   } else if (walk.records > 0) {
     const dropStart = walk.firstSeq - dropped
-    if (known && dropStart > state.expectSeq) loss(walk, cpu, subbufSeq, state.expectSeq, dropStart - state.expectSeq, state.gap)
+    if (known && dropStart > state.expectSeq) {
+      loss(walk, cpu, subbufSeq, state.expectSeq, dropStart - state.expectSeq, state.gap)
+      if (state.gap === 'corrupt') state.damageUnplaced = false
+    }
     loss(walk, cpu, subbufSeq, Math.max(dropStart, 1), dropped, 'dropped')
   } else if (!known) {
     loss(walk, cpu, subbufSeq, 0, dropped, 'dropped')
@@ -132,6 +142,7 @@ export function walkSubbuf (view: DataView, header: SubbufHeader, state: SeqStat
 export function skipCorruptSubbuf (state: SeqState): void {
   state.exact = false
   state.gap = 'corrupt'
+  state.damageUnplaced = true
   // its seq cannot be trusted, so the next one cannot show a lap
   state.subbufSeq = 0
 }

@@ -98,6 +98,31 @@ test('a segment with a bad header among good ones: skipped and named once, the o
   assert.match(lines[0]!, /0000000002-0123456789abcdef\.krcap: capture header CRC mismatch .*segment skipped/)
 })
 
+test('a damaged segment, then a copy of the one before it: the records the damaged one held are a corrupt row, not a lap', async (t) => {
+  // found by the fuzzer (seeds 861389764 and 2173424803): the gap the damaged segment made
+  // shows only after the copy, as a step in sub-buffer seqs
+  const f = frames()
+  const bad = Buffer.concat([header(), f[4]!])
+  bad[9] = bad[9]! ^ 1
+  const after = Buffer.concat([header(), encodeFrame(subbuf(0, 4, 10, ts(10, 3)), 0, 4)])
+  // cpu 0 first seen in the copy: the first copy's only frame is damaged
+  const one = Buffer.concat([header(), f[0]!])
+  const broken = Buffer.from(one)
+  broken[header().length] = broken[header().length]! ^ 1 // the frame's magic
+  let r = await replay(t, [broken, bad, Buffer.concat([header(), f[0]!, f[2]!]), after])
+  assert.deepEqual(recordsPer(r.a), [[0, 9]])
+  assert.deepEqual(lossList(r.a), [[0, 'corrupt', 3, 7]])
+  assert.equal(r.lines.length, 2)
+  // cpu 0 seen before the damage, its damaged sub-buffer read whole from the copy
+  const two = Buffer.concat([header(), f[0]!, f[2]!])
+  const torn = Buffer.from(two)
+  torn[header().length + f[0]!.length + 40] = torn[header().length + f[0]!.length + 40]! ^ 1
+  r = await replay(t, [torn, bad, two, after])
+  assert.deepEqual(recordsPer(r.a), [[0, 9]])
+  assert.deepEqual(lossList(r.a), [[0, 'corrupt', 3, 7]])
+  assert.equal(r.lines.length, 3, r.lines.join('\n')) // the damage, the bad header, the copy
+})
+
 test('a sub-buffer of an unknown ABI version inside a good frame: counted as corrupt, the replay goes on', async (t) => {
   const f = frames()
   const odd = subbuf(0, 2, 4, ts(4, 3))

@@ -7,7 +7,7 @@ import { test } from 'node:test'
 import { initScript } from '../../../vm/init-script.ts'
 import { cmdScript, jobEnv, pathsToKeep, shQuote } from '../../../vm/job.ts'
 import { qemuArgs } from '../../../vm/qemu-args.ts'
-import { parseTestCounts } from '../../../vm/test-summary.ts'
+import { failedTests, parseTestCounts } from '../../../vm/test-summary.ts'
 
 const tmp = mkdtempSync(path.join(os.tmpdir(), 'krelay-vm-unit-'))
 
@@ -68,4 +68,11 @@ test('parseTestCounts reads the spec and tap summaries', () => {
   assert.deepEqual(parseTestCounts(spec), { tests: 8, pass: 7, fail: 1, skipped: 0, cancelled: 0, todo: 0 })
   assert.equal(parseTestCounts('# tests 2\n# pass 2\n')?.pass, 2)
   assert.equal(parseTestCounts('nothing ran'), null)
+})
+
+test('failedTests names each failing test of the spec summary once, with its error\'s first line', () => {
+  const spec = '✖ b fails (1ms)\n  Error: early\nℹ tests 3\nℹ fail 2\n\n✖ failing tests:\n\ntest at a.js:3:1\n✖ b fails (0.88ms)\n  Error: boom\n      at x\n\n' +
+    'test at a.js:4:34\n✖ inner bad (0.4ms)\n  AssertionError [ERR_ASSERTION]: 1 !== 2\n'
+  assert.deepEqual(failedTests(spec), ['b fails: Error: boom', 'inner bad: AssertionError [ERR_ASSERTION]: 1 !== 2'])
+  assert.deepEqual(failedTests('✔ a (1ms)\nℹ tests 1\n'), [])
 })
