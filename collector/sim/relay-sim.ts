@@ -131,8 +131,7 @@ export class RelaySim {
     fs.closeSync(fd)
     if (this.options.staleFill ?? true) fillStale(map, cpu, this.subbufSize, this.nSubbufs, this.options.seed ?? 1)
     const simCpu = new SimCpu(cpu, map, this.subbufSize, this.nSubbufs, this.options.staleCommitOnOpen ?? true)
-    simCpu.watermarkHi = this.clock.hi
-    simCpu.watermarkLo = this.clock.lo
+    simCpu.startWatermark(this.clock.hi, this.clock.lo)
     simCpu.onProduced = () => this.publishStats()
     this.cpus.set(cpu, simCpu)
     if (fs.existsSync(path.join(this.dir, 'info'))) this.writeInfo()

@@ -31,8 +31,12 @@ export class SimCpu {
   nextRecordSeq = 1
   /** records dropped since the previous sub-buffer completed, for the next header */
   private pendingDropped = 0
+  /** the watermark as stats shows it: published after the sub-buffers it covers are complete */
   watermarkHi = 0
   watermarkLo = 0
+  /** the time of the CPU's last flush (the module's kc->now): what a closing sub-buffer's header says */
+  private nowHi = 0
+  private nowLo = 0
   written = 0
   dropped = 0
   tooBig = 0
@@ -99,7 +103,7 @@ export class SimCpu {
     m.setUint32(off + H.committed.offset, this.openOff - SUBBUF_HDR_SIZE, true)
     writeU64Halves(m, off + H.first_ts.offset, this.firstTsHi, this.firstTsLo)
     writeU64Halves(m, off + H.last_ts.offset, this.lastTsHi, this.lastTsLo)
-    writeU64Halves(m, off + H.watermark.offset, this.watermarkHi, this.watermarkLo)
+    writeU64Halves(m, off + H.watermark.offset, this.nowHi, this.nowLo)
     // produced before commit_seq, as the module does: a reader that finds the sub-buffer
     // complete never reads stats that do not show it yet (it would take that for a reload)
     this.produced = seq
@@ -144,10 +148,13 @@ export class SimCpu {
    * reports pending drops), close it if it holds a record or reports drops, then W = now.
    */
   flush (nowHi: number, nowLo: number): void {
-    this.watermarkHi = nowHi
-    this.watermarkLo = nowLo
+    this.nowHi = nowHi
+    this.nowLo = nowLo
     this.tryOpen()
     if (this.openSeq !== 0 && (this.openRecords > 0 || this.openDropped > 0)) this.switchSubbuf()
+    // after the close: a reader that sees this watermark in stats finds the sub-buffer complete
+    this.watermarkHi = nowHi
+    this.watermarkLo = nowLo
   }
 
   /** The timer's flush (§4): nothing while the consumer is behind and records are open, or none is. */
@@ -156,11 +163,19 @@ export class SimCpu {
     this.flush(nowHi, nowLo)
   }
 
+  /** The CPU comes online: W = now, with nothing to close yet. */
+  startWatermark (nowHi: number, nowLo: number): void {
+    this.nowHi = this.watermarkHi = nowHi
+    this.nowLo = this.watermarkLo = nowLo
+  }
+
   /** Unload: the open sub-buffer is closed even when empty. */
   unload (nowHi: number, nowLo: number): void {
+    this.nowHi = nowHi
+    this.nowLo = nowLo
+    this.close()
     this.watermarkHi = nowHi
     this.watermarkLo = nowLo
-    this.close()
   }
 
   /** `ack <cpu> <seq>`; throws an EINVAL error above produced, ignores seq at or below consumed. */

@@ -95,6 +95,32 @@ test('the timer flush skips a CPU whose consumer is behind while its open sub-bu
   assert.equal(sim.cpu(0).produced, 2, 'cpu 0: closed once it caught up')
 })
 
+test('a flush publishes its watermark after it completes the sub-buffer it covers (PROTOCOL.md §4), as the module does', () => {
+  const sim = makeSim({ cpus: [0] })
+  sim.write(0, { payload: PAYLOAD })
+  const cpu = sim.cpu(0)
+  const header = createSubbufHeader()
+  const seen: Array<{ produced: number, watermark: bigint, committed: boolean, firstTs: bigint }> = []
+  const publish = cpu.onProduced!
+  // stats is published when produced moves, before commit_seq is stored: what a reader in another process may read then
+  cpu.onProduced = () => {
+    publish()
+    const row = parseStats(fs.readFileSync(path.join(sim.dir, 'stats'), 'latin1')).cpus[0]!
+    readSubbufHeader(dataView(cpu.map), 0, header)
+    seen.push({ produced: row.produced, watermark: u64ToBigInt(row.watermarkHi, row.watermarkLo), committed: header.commitSeq === 1, firstTs: u64ToBigInt(header.firstTsHi, header.firstTsLo) })
+  }
+  sim.advance(500)
+  sim.flush()
+  assert.equal(seen.length, 1)
+  assert.equal(seen[0]!.produced, 1)
+  assert.equal(seen[0]!.committed, false, 'stats shows produced before commit_seq (acks of it are accepted)')
+  assert.ok(seen[0]!.watermark <= seen[0]!.firstTs, `the watermark stats showed (${seen[0]!.watermark}) is not past the records of the sub-buffer not yet complete (${seen[0]!.firstTs})`)
+  readSubbufHeader(dataView(cpu.map), 0, header)
+  const stats = parseStats(fs.readFileSync(path.join(sim.dir, 'stats'), 'latin1')).cpus[0]!
+  assert.equal(u64ToBigInt(stats.watermarkHi, stats.watermarkLo), u64ToBigInt(header.watermarkHi, header.watermarkLo), 'then stats and the header say the flush time')
+  assert.ok(u64ToBigInt(header.watermarkHi, header.watermarkLo) > u64ToBigInt(header.lastTsHi, header.lastTsLo))
+})
+
 test('filtered and too_big records take no sequence number', () => {
   const sim = makeSim({ cpus: [0] })
   sim.minLevel = 3

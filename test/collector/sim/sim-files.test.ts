@@ -36,10 +36,13 @@ test('a reader in another process sees every replaced version whole, never a mix
       if (stop) { console.log(JSON.stringify({ reads, torn, sample })); process.exit(0) }
       else setImmediate(loop)
     }
+    console.log('reading')
     loop()
   `], { stdio: ['pipe', 'pipe', 'inherit'] })
   let out = ''
   child.stdout.on('data', (d: Buffer) => { out += d.toString() })
+  // the writes start once the child reads: a node process may take a second to start on a loaded host
+  for (let i = 0; i < 3000 && !out.includes('reading\n'); i++) await new Promise((resolve) => setTimeout(resolve, 5))
   const deadline = Date.now() + 1500
   let writes = 0
   while (Date.now() < deadline) {
@@ -48,7 +51,7 @@ test('a reader in another process sees every replaced version whole, never a mix
   }
   child.stdin.write('stop\n')
   await new Promise((resolve) => child.once('exit', resolve))
-  const { reads, torn, sample } = JSON.parse(out) as { reads: number, torn: number, sample: string }
+  const { reads, torn, sample } = JSON.parse(out.replace('reading\n', '')) as { reads: number, torn: number, sample: string }
   assert.ok(reads > 1000 && writes > 1000, `too little overlap to tell: ${reads} reads, ${writes} writes`)
   assert.equal(torn, 0, `${torn} of ${reads} reads were torn, e.g. ${JSON.stringify(sample)}`)
   assert.deepEqual(fs.readdirSync(dir).filter((n) => n.startsWith('.')), [], 'no temporary file left')
