@@ -130,6 +130,8 @@ async function run (): Promise<void> {
       compactor?.published(files)
     }
     p.onLoss = row => losses.add(row)
+    p.onDisorder = (channelId, s) => log(`channel ${channelId}: records released out of order, live subscribers saw them so (the archive sorts each file): ` +
+      `${s.late} arrived below a CPU's watermark, after later ones; ${s.forced} released before the watermarks allowed, the merge holding too much (said once per channel)`)
     const follower = new SpoolFollower(pipeline, bytes => send({ kind: 'deleted', bytes }), log)
     const fed = await follower.replay(setup.replay)
     if (follower.replayedSubbufs > 0) log(`replayed ${follower.replayedSubbufs} sub-buffers from ${fed} spool segments (${pipeline.totals.skipped} records already archived)`)

@@ -48,6 +48,14 @@ export class Pipeline {
   onPublished: ((files: readonly Published[]) => void) | undefined
   /** hears every loss row appended (the collector's log) */
   onLoss: ((row: LossRow) => void) | undefined
+  /**
+   * hears, once per channel, that the merge released records out of (ts, cpu, seq) order
+   * (a record arrived below a CPU's watermark, or memory forced a release): live subscribers
+   * got them so (the collector's log; the archive sorts each file)
+   */
+  onDisorder: ((channelId: string, stats: MergeStats) => void) | undefined
+  /** onDisorder was called for the current channel */
+  private disorderTold = false
   private channel: ChannelMeta | undefined
   private merge: Merge
   private positions = new Map<number, CpuPosition>()
@@ -109,6 +117,7 @@ export class Pipeline {
       for (const c of this.consumers) c.channel(channel)
       this.merge = this.newMerge()
       this.positions = new Map()
+      this.disorderTold = false
     }
     for (const cpu of cpus) this.cpu(cpu)
   }
@@ -287,6 +296,7 @@ export class Pipeline {
         }
         this.released(mode === 'all')
         this.publishSealed()
+        this.tellDisorder()
         return
       } catch (err) {
         // a full disk while staging: publishing what is staged frees the staging files (it
@@ -296,6 +306,13 @@ export class Pipeline {
       this.publish(() => this.archive.records.publishAll())
       await this.settled()
     }
+  }
+
+  private tellDisorder (): void {
+    const stats = this.merge.stats
+    if (this.disorderTold || (stats.late === 0 && stats.forced === 0) || this.channel === undefined) return
+    this.disorderTold = true
+    this.onDisorder?.(this.channel.channelId, stats)
   }
 
   private newMerge (): Merge {

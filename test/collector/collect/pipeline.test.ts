@@ -46,6 +46,27 @@ test('records are emitted once every CPU\'s watermark passed them, the rest at c
   assert.deepEqual(a.perCpu.map(c => [c.cpu, c.records, c.minSeq, c.maxSeq]).sort(), [[0, 3, 1, 3], [1, 3, 1, 3]])
 })
 
+test('a record that arrives below a CPU\'s watermark is emitted late, and said once per channel', async (t) => {
+  const d = dirs(t)
+  const pipeline = await open(d)
+  const told: Array<[string, number]> = []
+  pipeline.onDisorder = (channelId, s) => told.push([channelId, s.late])
+  await pipeline.startChannel(meta(), [0, 1])
+  pipeline.addSubbuf(subbufInput(0, 1, 1, [10, 30])) // header watermark 31
+  pipeline.addSubbuf(subbufInput(1, 1, 1, [20, 40])) // header watermark 41
+  await pipeline.round([])
+  assert.deepEqual(told, [], 'in order: nothing said')
+  pipeline.addSubbuf(subbufInput(1, 2, 3, [25])) // below cpu 1's watermark: 30 was emitted
+  pipeline.addSubbuf(subbufInput(0, 2, 3, [26]))
+  await pipeline.round([{ cpu: 0, hi: 0, lo: 100 }, { cpu: 1, hi: 0, lo: 100 }])
+  assert.equal(pipeline.mergeStats.late, 2)
+  assert.deepEqual(told, [[meta().channelId, 2]])
+  pipeline.addSubbuf(subbufInput(0, 3, 4, [27]))
+  await pipeline.round([])
+  assert.equal(told.length, 1, 'once per channel')
+  await pipeline.close()
+})
+
 test('records at or below the last seq queued on their CPU are skipped', async (t) => {
   const d = dirs(t)
   const pipeline = await open(d)
