@@ -1,9 +1,9 @@
 // From complete sub-buffers to Parquet: skips what the archive already holds
-// (replay after a crash), merges the CPU streams, turns losses into loss rows,
-// and publishes files with the durable state bracketing every publish. The
-// live collector and `krelay archive --from` both feed it.
+// (replay after a crash), merges the CPU streams, turns losses into loss rows, hands
+// both to its consumers (the archive, live subscribers), and queues the archive's
+// publishes (publish-queue.ts). The live collector and `krelay archive --from` both feed it.
 import { Merge, type MergeStats, type ReleaseMode } from '../merge/merge.ts'
-import { ArchiveWriteError, openArchive, removePartialFiles, StagingFullError, type Archive, type LossRow, type Published, type WriterOptions } from '../archive/index.ts'
+import { openArchive, removePartialFiles, StagingFullError, type Archive, type LossRow, type Published, type WriterOptions } from '../archive/index.ts'
 import { diskFullCode, type DiskFullWait } from '../disk-full.ts'
 import { Ledger } from './ledger.ts'
 import type { CompleteSubbuf, CpuWatermark } from '../source/reader.ts'
@@ -12,8 +12,8 @@ import type { ChannelMeta, Consumer } from './consumer.ts'
 import { createLossRow, fillLossRow, fillReloadRow, lastLostSeq, type LastRecord } from './loss-row.ts'
 import { recordLen, recordSeq, recordTsHi, recordTsLo } from '../../formats/record.ts'
 import type { ReleasedKey } from '../../formats/live.ts'
-import fs from 'node:fs'
 import path from 'node:path'
+import { PublishQueue } from './publish-queue.ts'
 import type { PublishFigures } from './status-file.ts'
 
 /**
@@ -41,11 +41,6 @@ interface CpuPosition extends LastRecord { lossSeq: number }
 
 export class Pipeline {
   readonly totals: PipelineTotals = { records: 0, losses: 0, lostRecords: 0, skipped: 0, files: 0 }
-  readonly published: Published[] = []
-  /** bytes of the files published and when the last one was (status.json's archive.bytes, archive.last_publish_at) */
-  readonly publishFigures: PublishFigures = { bytes: 0, lastAt: null }
-  /** hears every file published, as it is (the collector's compactor and log) */
-  onPublished: ((files: readonly Published[]) => void) | undefined
   /** hears every loss row appended (the collector's log) */
   onLoss: ((row: LossRow) => void) | undefined
   /**
@@ -62,14 +57,12 @@ export class Pipeline {
   /** the archive first, then live subscribers; replaced (never changed in place) when one joins or leaves */
   private consumers: readonly Consumer[]
   private readonly loss: LossRow = createLossRow()
-  private publishing: Promise<void> = Promise.resolve()
-  private publishError: unknown
-  /** a publishSealed() is queued and has not started yet (it will take every stage sealed by then) */
-  private sealedQueued = false
+  private readonly publishes: PublishQueue
 
   private constructor (private readonly archive: Archive, readonly state: Ledger, private readonly full: DiskFullWait | undefined) {
     this.consumers = [new ArchiveConsumer(archive)]
     this.merge = this.newMerge()
+    this.publishes = new PublishQueue(archive, state, full, this.totals)
   }
 
   /**
@@ -89,6 +82,25 @@ export class Pipeline {
   setFileLimits (maxFileBytes: number, maxAgeSeconds: number): void {
     this.archive.records.setLimits(maxFileBytes, maxAgeSeconds)
     this.archive.losses.setLimits(maxFileBytes, maxAgeSeconds)
+  }
+
+  /** every file published, in order */
+  get published (): readonly Published[] {
+    return this.publishes.published
+  }
+
+  /** bytes of the files published and when the last one was (status.json's archive.bytes, archive.last_publish_at) */
+  get publishFigures (): PublishFigures {
+    return this.publishes.figures
+  }
+
+  /** hears every file published, as it is (the collector's compactor and log) */
+  get onPublished (): PublishQueue['onPublished'] {
+    return this.publishes.onPublished
+  }
+
+  set onPublished (fn: PublishQueue['onPublished']) {
+    this.publishes.onPublished = fn
   }
 
   get mergeStats (): MergeStats {
@@ -176,85 +188,18 @@ export class Pipeline {
 
   /** Starts publishing what is due, unless nothing is; never waits for it. */
   publishDue (): void {
-    this.throwIfPublishFailed()
-    if (this.archive.records.due) this.publish(() => this.archive.records.publishDue())
-  }
-
-  /**
-   * Starts publishing the records files sealed so far (full or at an hour's end), never
-   * waits for it; then the staged losses, if a file was published (as publishDue).
-   */
-  private publishSealed (): void {
-    if (this.sealedQueued || this.publishError !== undefined || !this.archive.records.sealedWaiting) return
-    this.sealedQueued = true
-    this.publish(() => {
-      this.sealedQueued = false
-      return this.archive.records.publishSealedNow()
-    }, true)
+    this.publishes.due()
   }
 
   /** Publishes everything staged now and waits for it (the collector's spool is over its budget). */
   async publishStaged (): Promise<void> {
-    this.throwIfPublishFailed()
-    this.publish(() => this.archive.records.publishAll())
-    await this.settled()
-  }
-
-  /**
-   * Queues a records publish, with the staged losses after it: a deleted spool segment
-   * never takes an unpublished loss row with it. `lossesAfterAFile`: only when the records
-   * publish wrote a file.
-   */
-  private publish (records: () => Promise<Published[]>, lossesAfterAFile = false): void {
-    const { losses } = this.archive
-    this.publishing = this.publishing.then(async () => {
-      for (;;) {
-        try {
-          const published = await records()
-          this.record(published)
-          if (losses.stagedRows > 0 && (published.length > 0 || !lossesAfterAFile)) this.record(await losses.publishAll())
-          this.full?.resumed()
-          break
-        } catch (err) {
-          // a file that failed is not there (publisher.ts): its stage waits, and the next try starts with it
-          if (err instanceof ArchiveWriteError) this.record([...err.published])
-          if (!this.waitForRoom(err)) break
-          try {
-            await this.full!.pause(err, failedPath(err))
-          } catch (stopped) {
-            this.publishError = stopped
-            break
-          }
-        } finally {
-          this.settle()
-        }
-      }
-    })
-  }
-
-  /** True when `err` is a full disk to wait out; otherwise it becomes the publish error. */
-  private waitForRoom (err: unknown): boolean {
-    if (this.full !== undefined && diskFullCode(err) !== undefined) return true
-    this.publishError = err
-    return false
-  }
-
-  /**
-   * Settles the ledger. On a full disk state.json keeps its pending entry: the file it names
-   * is there or not, which is what load() and the next begin() settle by, so that is safe.
-   */
-  private settle (): void {
-    try {
-      this.state.settle()
-    } catch (err) {
-      if (diskFullCode(err) === undefined) throw err
-    }
+    this.publishes.all()
+    await this.publishes.settled()
   }
 
   /** Waits for the publish under way, if any. */
   async settled (): Promise<void> {
-    await this.publishing
-    this.throwIfPublishFailed()
+    await this.publishes.settled()
   }
 
   /** No loss row is waiting to be published. */
@@ -265,20 +210,7 @@ export class Pipeline {
   /** Publishes everything and closes the archive. */
   async close (): Promise<void> {
     await this.finishChannel()
-    // through publish(), which waits out a full disk; then closing has nothing left to write
-    this.publish(() => this.archive.records.publishAll())
-    await this.settled()
-    for (;;) {
-      try {
-        this.record(await this.archive.close())
-        return
-      } catch (err) {
-        if (!this.waitForRoom(err)) throw err
-        await this.full!.pause(err, failedPath(err))
-      } finally {
-        this.settle()
-      }
-    }
+    await this.publishes.close()
   }
 
   /**
@@ -291,11 +223,11 @@ export class Pipeline {
       try {
         while (this.merge.release(mode, RELEASE_SLICE) >= RELEASE_SLICE) {
           this.released(false)
-          this.publishSealed()
+          this.publishes.sealed()
           await new Promise(resolve => setImmediate(resolve))
         }
         this.released(mode === 'all')
-        this.publishSealed()
+        this.publishes.sealed()
         this.tellDisorder()
         return
       } catch (err) {
@@ -303,8 +235,7 @@ export class Pipeline {
         // waits for room itself); the row the archive refused stays in the merge
         if (!(err instanceof StagingFullError) && (this.full === undefined || diskFullCode(err) === undefined)) throw err
       }
-      this.publish(() => this.archive.records.publishAll())
-      await this.settled()
+      await this.publishStaged()
     }
   }
 
@@ -353,38 +284,4 @@ export class Pipeline {
     if (this.channel === undefined) throw new Error('pipeline: no channel started')
     return this.channel.channelId
   }
-
-  private record (published: Published[]): void {
-    if (published.length > 0) this.onPublished?.(published)
-    this.published.push(...published)
-    this.totals.files += published.length
-    if (published.length === 0) return
-    // one stat per file published: the archive writer does not count the bytes it wrote
-    for (const p of published) this.publishFigures.bytes += fileBytes(p.path)
-    this.publishFigures.lastAt = new Date().toISOString()
-  }
-
-  private throwIfPublishFailed (): void {
-    if (this.publishError !== undefined) {
-      const err = this.publishError
-      this.publishError = undefined
-      throw err
-    }
-  }
-}
-
-/** Size of a file just published; 0 if it is gone already (a compaction of its hour took it). */
-function fileBytes (file: string): number {
-  try {
-    return fs.statSync(file).size
-  } catch {
-    return 0
-  }
-}
-
-/** The file a failed archive write was for: the Parquet file, or a staging file (plain-parquet.ts). */
-function failedPath (err: unknown): string {
-  if (err instanceof ArchiveWriteError) return err.path
-  const p = (err as { path?: unknown }).path
-  return typeof p === 'string' ? p : 'an archive staging file'
 }
