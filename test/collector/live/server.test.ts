@@ -110,15 +110,15 @@ test('setQueueBytes (a reload): a subscriber that connects from then on gets the
   const live = await LiveServer.listen({ socketPath: p, queueBytes: 4 * 1024 * 1024 }, () => {})
   const consumers = new Consumers()
   live.serve(consumers)
-  // the queue a subscriber may hold, in 64 KiB chunks (subscriber.ts)
-  const chunks = (c: Consumer): unknown => Reflect.get(c, 'maxChunks')
+  // the bytes a subscriber may hold (subscriber.ts)
+  const chunks = (c: Consumer): unknown => Reflect.get(c, 'queueBytes')
   const joined = async (n: number): Promise<void> => { while (consumers.list.length < n) await new Promise(resolve => setTimeout(resolve, 5)) }
   const first = session(p, helloLine({}), async () => {
     await joined(1)
     live.setQueueBytes(256 * 1024)
     const second = session(p, helloLine({}), async () => {
       await joined(2)
-      assert.deepEqual(consumers.list.map(chunks), [64, 4])
+      assert.deepEqual(consumers.list.map(chunks), [4 * 1024 * 1024, 256 * 1024])
       await live.close('done')
     })
     await second

@@ -99,6 +99,27 @@ test('a subscriber that does not drain: records skipped and counted, a skipped f
   assert.ok(sub.heldBytes <= 2048)
 })
 
+test('small releases hold their bytes, not a chunk each: the queue bound is bytes, whatever the flush interval', () => {
+  const sink = new FakeSink()
+  // 8 KiB in chunks of 1 KiB, a release of two 72-byte frames at a time, never drained
+  const sub = new Subscriber(sink, new LiveFilter({}), { queueBytes: 8192, chunkBytes: 1024 })
+  const { view, offs } = records(200)
+  for (let i = 0; i < offs.length; i += 2) {
+    sub.record(view, offs[i]!, 0)
+    sub.record(view, offs[i + 1]!, 0)
+    sub.released(false)
+  }
+  // a chunk a release would hold 8 releases, 16 records; their bytes hold 8192 / 144 releases
+  // less the chunk being filled: about 7168 / 72 records
+  assert.ok(sub.stats.records >= 90, `${sub.stats.records} records queued`)
+  assert.ok(sub.heldBytes <= 8192, `${sub.heldBytes} bytes held`)
+  assert.equal(sub.stats.records + sub.stats.skipped, 200)
+  sink.drain()
+  assert.equal(sub.heldBytes, 0, 'all of it comes back once written')
+  const seqs = sink.events().filter(e => typeof e === 'number')
+  assert.deepEqual(seqs, Array.from({ length: sub.stats.records }, (_, i) => i + 1))
+})
+
 test('losses are never skipped, and wait for the first record at or after their end', () => {
   const sink = new FakeSink()
   const sub = new Subscriber(sink, new LiveFilter({}), { queueBytes: 1024, chunkBytes: 512 })
