@@ -20,9 +20,8 @@ async function setup (): Promise<Setup> {
   const socket = path.join(dir, 'run', 'live.sock')
   const stopServing = serveControl(sim)
   // --file-age 1: part of the history is published, part still in the spool. --live-queue
-  // 64: a tail reads no socket while it reads the spool, and at a 5 ms flush interval the
-  // default queue (64 chunks, one per release at least) was full within about 0.3 s on a
-  // loaded host: records skipped, the slow-subscriber path (collector/live/subscriber.ts)
+  // 64 (MiB): a tail reads no socket while it reads the spool; a full queue would skip
+  // records, the slow-subscriber path (collector/live/subscriber.ts), not what this tests
   const collector = await startCollector(sim, out, socket, ['--follow', '--file-age', '1', '--live-queue', '64'])
   return { sim, out, socket, collector, stopServing }
 }
