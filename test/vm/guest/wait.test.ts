@@ -172,13 +172,17 @@ async function capture (waitFile: boolean, count: number, rate: number): Promise
 }
 
 // 4 x 16 KiB per CPU hold about 740 generator records (88 bytes on average): a reader that
-// sleeps out a flush interval of 1 s between passes sustains at most about 740 a second.
-// (Emulated, the guest's CPUs are slow: 5000/s already starve a JavaScript reader of CPU.)
+// sleeps out a flush interval of 5 s between passes sustains at most about 150 a second.
+// (Emulated, the guest's CPUs are slow: 5000/s already starve a JavaScript reader of CPU. At
+// 2000/s, 0.37 s of buffer, a waiting reader dropped 58 and 155 records in 2 CI runs, both
+// kernels running at once on its host; the CPU-file watcher then read the channel directory
+// again after every ack (cpu-files.ts). Now 1000/s, 0.74 s of buffer, and an interval long
+// enough that sleeping still drops most.)
 const SUBBUF = 16384
 const NSUB = 4
-const FLUSH_MS = 1000
-const RATE = 2000
-const COUNT = 8000
+const FLUSH_MS = 5000
+const RATE = 1000
+const COUNT = 6000
 
 test(`a reader woken by wait keeps up with one CPU writing ${RATE}/s into ${NSUB} x ${SUBBUF / 1024} KiB, flush interval ${FLUSH_MS} ms: 0 dropped (sleeping out the interval drops)`, async () => {
   assert.ok(RATE * FLUSH_MS / 1000 > 2 * NSUB * SUBBUF / 88, 'far above what a reader passing once an interval can take')
@@ -191,18 +195,21 @@ test(`a reader woken by wait keeps up with one CPU writing ${RATE}/s into ${NSUB
 })
 
 // The collector's own rounds (merge, DuckDB) take tens of ms a pass under emulation, so its
-// test uses sub-buffers that hold more: 4 x 64 KiB, about 3,000 records, a second's worth
-// at 3,000/s for a collector that sleeps out the 1 s interval.
+// test uses a ring that holds more: 8 x 64 KiB, about 6,000 records, 3 s at 2000/s, where a
+// collector that sleeps out the 5 s interval takes about 1,200 a second. (4 x 64 KiB at
+// 4000/s, 0.75 s, dropped 266 once in CI; 4 x 64 KiB at 2000/s dropped 291 and 632 here in 2
+// of 8 runs beside a busy host CPU.)
 const C_SUBBUF = 65536
-const C_RATE = 4000
+const C_NSUB = 8
+const C_RATE = 2000
 const C_COUNT = 16000
 const WARM = 5000
 
-test(`krelay collect keeps up with one CPU writing ${C_RATE}/s into ${NSUB} x ${C_SUBBUF / 1024} KiB, flush interval ${FLUSH_MS} ms: 0 dropped`, async () => {
-  assert.ok(C_RATE * FLUSH_MS / 1000 > 1.2 * NSUB * C_SUBBUF / 88, 'above what a collector passing once an interval can take')
+test(`krelay collect keeps up with one CPU writing ${C_RATE}/s into ${C_NSUB} x ${C_SUBBUF / 1024} KiB, flush interval ${FLUSH_MS} ms: 0 dropped`, async () => {
+  assert.ok(C_RATE * FLUSH_MS / 1000 > 1.2 * C_NSUB * C_SUBBUF / 88, 'above what a collector passing once an interval can take')
   const out = freshDir('krelay-test-wait-out')
   const spool = freshDir('krelay-test-wait-spool')
-  load(`subbuf_size=${C_SUBBUF}`, `n_subbufs=${NSUB}`, `flush_ms=${FLUSH_MS}`)
+  load(`subbuf_size=${C_SUBBUF}`, `n_subbufs=${C_NSUB}`, `flush_ms=${FLUSH_MS}`)
   const c = await startCollector(out, spool, [], 'collect')
   // its first rounds (DuckDB's first appends, the JIT) take seconds under emulation: warm it up
   genOnCpu0(WARM, WARM)
