@@ -12,6 +12,7 @@
 // records/s (a CPU profile of krelay collect there).
 import fs from 'node:fs'
 import path from 'node:path'
+import { errnoOf } from './errors.ts'
 
 export interface CpuFileEvents {
   /** cpu<N> exists: files already there (the initial scan), then each one that appears; once per CPU */
@@ -77,7 +78,7 @@ export function watchCpuFiles (dir: string, events: CpuFileEvents): CpuFileWatch
     watcher.on('error', fail)
     ino = inodeOf(root)
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') fail(err)
+    if (errnoOf(err) !== 'ENOENT') fail(err)
   }
   // reported after the caller has its watcher, as events are
   const ready = new Promise<void>(resolve => setImmediate(resolve)).then(() => {
@@ -86,7 +87,7 @@ export function watchCpuFiles (dir: string, events: CpuFileEvents): CpuFileWatch
     try {
       for (const name of fs.readdirSync(root)) report(name)
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') gone()
+      if (errnoOf(err) === 'ENOENT') gone()
       else fail(err)
     }
   })
