@@ -1,5 +1,8 @@
 // The consumer loop of PROTOCOL.md §8 for one channel: read stats, take every complete
 // sub-buffer of every CPU, hand each on, acknowledge it only after the hand-off settled.
+// A CPU's run of sub-buffers is acknowledged with one `ack` (acks are cumulative): each ack
+// opens, writes and closes `control`, which in a slow guest costs more than a small sub-buffer.
+import { setImmediate as turn } from 'node:timers/promises'
 import { SUBBUF_HDR_SIZE } from '../../formats/wire.ts'
 import { UnsupportedAbiError } from '../../formats/errors.ts'
 import { createRecordView } from '../../formats/record.ts'
@@ -91,6 +94,8 @@ export interface ReaderOptions {
    * flush interval after a pass that left nothing.
    */
   waitFile?: boolean
+  /** the longest a pass runs before the event loop turns; default SLICE_MS */
+  sliceMs?: number
 }
 
 /** Why a reader is done: its module went away, or another instance replaced it. */
@@ -108,9 +113,17 @@ interface CpuReader {
   buffer: CpuBuffer
   seq: SeqState
   header: SubbufHeader
+  /** the last sub-buffer taken and handed on but not acknowledged yet, 0 if none */
+  unacked: number
 }
 
 const MAX_U32 = 0xffffffff
+/**
+ * The longest a pass runs before it lets the event loop turn. A pass catching up on a
+ * backlog goes from promise to promise, never back to the loop, for as long as sub-buffers
+ * keep completing: seconds in a slow guest, with signals, timers and sockets waiting.
+ */
+export const SLICE_MS = 20
 
 export class ChannelReader {
   private readonly cpus = new Map<number, CpuReader>()
@@ -121,12 +134,16 @@ export class ChannelReader {
   private woken = false
   private wakeIdle: (() => void) | null = null
   private waiter: Waiter | null = null
+  /** performance.now() when the event loop last turned under this reader */
+  private sliceFrom = performance.now()
+  private readonly sliceMs: number
 
   constructor (readonly channel: Channel, private readonly options: ReaderOptions) {
     if ((options.onSubbuf === undefined) === (options.onRawSubbuf === undefined)) {
       throw new TypeError('ChannelReader: give onSubbuf or onRawSubbuf, one of them')
     }
     this.acker = options.acker ?? controlFileAcker(channel.controlPath, channel.sys)
+    this.sliceMs = options.sliceMs ?? SLICE_MS
     if (options.claimAs !== undefined) claimChannel(channel, options.claimAs)
     const stats = channel.readStats()
     for (const cpu of channel.info.cpus) this.addCpu(cpu, stats)
@@ -143,7 +160,7 @@ export class ChannelReader {
     const next = this.options.startAt?.(cpu, row) ?? row.consumed + 1
     const { subbufSize, nSubbufs } = this.channel.info
     const buffer = new CpuBuffer(cpu, this.channel.mapCpu(cpu), subbufSize, nSubbufs, next)
-    this.cpus.set(cpu, { buffer, seq: createSeqState(), header: createSubbufHeader() })
+    this.cpus.set(cpu, { buffer, seq: createSeqState(), header: createSubbufHeader(), unacked: 0 })
     return next
   }
 
@@ -229,12 +246,30 @@ export class ChannelReader {
     }
   }
 
+  /**
+   * Takes each CPU's complete sub-buffers and acknowledges the run with one ack, and before
+   * each turn of the event loop (sliceMs), so the kernel gets its slots back while it waits.
+   */
   private async readCpus (watermarks: CpuWatermark[], result: PassResult): Promise<void> {
     for (const { cpu, hi, lo } of watermarks) {
       const reader = this.cpus.get(cpu)!
       const limit = this.ended ? Infinity : this.channel.info.nSubbufs
       let taken = 0
-      while (taken < limit && await this.takeOne(reader, hi, lo)) taken++
+      try {
+        while (taken < limit && await this.takeOne(reader, hi, lo)) {
+          taken++
+          if (performance.now() - this.sliceFrom > this.sliceMs) {
+            await this.ackTaken(reader)
+            await turn()
+            this.sliceFrom = performance.now()
+          }
+        }
+      } catch (err) {
+        // what was handed on before the failure is acknowledged; the failure is what is thrown
+        await this.ackTaken(reader).catch(() => {})
+        throw err
+      }
+      await this.ackTaken(reader)
       if (taken === limit && reader.buffer.isReady()) result.more = true
       result.subbufs += taken
     }
@@ -252,10 +287,19 @@ export class ChannelReader {
     const handed = options.onRawSubbuf !== undefined
       ? options.onRawSubbuf({ cpu: buffer.cpu, seq, bytes, header, status })
       : options.onSubbuf!(decodeSubbuf(buffer.cpu, seq, bytes, header, status, reader.seq, this.rec, watermarkHi, watermarkLo))
-    if (handed) await handed
-    if (!this.ended) await this.ackOrEnd(buffer.cpu, seq)
+    // a hand-off that waits (a full disk) does not hold back the slots read before it
+    if (handed) await Promise.all([this.ackTaken(reader), handed])
+    reader.unacked = seq
     buffer.next = seq + 1
     return true
+  }
+
+  /** Acknowledges the sub-buffers of `reader` handed on since its last ack, if any. */
+  private async ackTaken (reader: CpuReader): Promise<void> {
+    const seq = reader.unacked
+    if (seq === 0) return
+    reader.unacked = 0
+    if (!this.ended) await this.ackOrEnd(reader.buffer.cpu, seq)
   }
 
   /**
@@ -309,10 +353,11 @@ export class ChannelReader {
         const interval = this.channel.info.flushIntervalMs
         if (this.waiter && this.waiter.failed === null) {
           await this.waiter.wait(2 * interval, signal)
-          continue
+        } else {
+          const wait = interval - (performance.now() - started)
+          if (wait > 0) await this.idle(wait, signal)
         }
-        const wait = interval - (performance.now() - started)
-        if (wait > 0) await this.idle(wait, signal)
+        this.sliceFrom = performance.now()
       }
       return 'stopped'
     } finally {

@@ -8,7 +8,7 @@ import { HEADER_BAD_MAGIC, HEADER_OK } from '../../../formats/subbuf-header.ts'
 import { createRecordView, RECORD_LEN_UNALIGNED } from '../../../formats/record.ts'
 import { compareU64, u64ToBigInt } from '../../../formats/u64.ts'
 import { openChannel } from '../../../collector/source/channel.ts'
-import { ChannelReader, type CompleteSubbuf, type RawSubbuf, type ReaderOptions, type Round } from '../../../collector/source/reader.ts'
+import { ChannelReader, SLICE_MS, type CompleteSubbuf, type RawSubbuf, type ReaderOptions, type Round } from '../../../collector/source/reader.ts'
 import { forEachRecord, type LossEvent } from '../../../collector/source/records.ts'
 import { GenVerifier } from '../../../collector/source/verify-gen.ts'
 import { controlFileAcker } from '../../../collector/source/ack.ts'
@@ -264,15 +264,43 @@ test('a restarted reader starts at stats.consumed + 1 and reads unacknowledged s
   assert.equal(custom.reader.next(1), 4)
 })
 
-test('the default acker writes the control file, one command per sub-buffer', async () => {
-  const sim = makeSim({ cpus: [0] })
-  const reader = new ChannelReader(openChannel(sim.dir), { onSubbuf: () => undefined })
-  for (let i = 0; i < 2; i++) { sim.writeText(0, 'x'); sim.flush() }
+test('the default acker writes the control file, one command for each CPU\'s run of sub-buffers', async () => {
+  const sim = makeSim({ cpus: [0, 1] })
+  // no turn of the event loop in between (a loaded machine could take SLICE_MS)
+  const reader = new ChannelReader(openChannel(sim.dir), { onSubbuf: () => undefined, sliceMs: Infinity })
+  for (let i = 0; i < 3; i++) { sim.writeText(0, 'x'); sim.writeText(1, 'y'); sim.flush() }
+  await reader.pass()
+  sim.writeText(1, 'z')
+  sim.flush()
   await reader.pass()
   reader.close()
-  assert.equal(fs.readFileSync(sim.controlPath, 'latin1'), 'ack 0 1\nack 0 2\n')
+  assert.equal(fs.readFileSync(sim.controlPath, 'latin1'), 'ack 0 3\nack 1 3\nack 1 4\n')
   sim.pumpControl()
-  assert.equal(sim.cpu(0).consumed, 2)
+  assert.deepEqual([sim.cpu(0).consumed, sim.cpu(1).consumed], [3, 4])
+})
+
+test(`a pass longer than ${SLICE_MS} ms acknowledges what it took and lets the event loop turn, then goes on`, async () => {
+  const sim = makeSim({ cpus: [0], nSubbufs: 16 })
+  for (let i = 0; i < 12; i++) { sim.writeText(0, `r${i}`); sim.flush() }
+  const acks: number[] = []
+  const turns: Array<{ taken: number, acked: number }> = []
+  let taken = 0
+  const reader = new ChannelReader(openChannel(sim.dir), {
+    acker: { ack: (_cpu, seq) => { acks.push(seq) } },
+    onSubbuf: () => {
+      // a slow hand-off: 12 of them take about 3 slices
+      for (const until = performance.now() + SLICE_MS / 4; performance.now() < until;);
+      taken++
+    },
+  })
+  const timer = setInterval(() => turns.push({ taken, acked: acks.at(-1) ?? 0 }), 0)
+  const pass = await reader.pass()
+  clearInterval(timer)
+  assert.equal(pass.subbufs, 12)
+  assert.ok(turns.filter(t => t.taken < 12).length >= 2, `the event loop turned during the pass: ${JSON.stringify(turns)}`)
+  for (const t of turns) assert.equal(t.acked, t.taken, `everything taken was acknowledged before the turn: ${JSON.stringify(turns)}`)
+  assert.equal(acks.at(-1), 12)
+  assert.ok(acks.length < 12, `fewer acks than sub-buffers: ${acks.join(' ')}`)
 })
 
 test('timestamps beyond 2^53 stay exact and ordered; watermarks come from stats read before the pass', async () => {
@@ -511,9 +539,9 @@ test('a module that vanishes mid-pass (ack fails with ENOENT) is still read to t
   for (let i = 0; i < 3; i++) { sim.writeText(0, 'a'); sim.writeText(1, 'b'); sim.flush() }
   const pass = await reader.pass()
   assert.equal(pass.ended, 'unloaded')
-  // cpu 1's first ack fails and info is gone: its other sub-buffers (and the empty one closed
-  // at unload) follow without acks, then cpu 0 is read to its end too
-  assert.deepEqual(seen, [[0, 1], [0, 2], [0, 3], [1, 1], [1, 2], [1, 3], [1, 4], [0, 4]])
+  // cpu 1's ack of its run fails and info is gone: then every mapping is read to its end
+  // without acks (the empty sub-buffers closed at unload)
+  assert.deepEqual(seen, [[0, 1], [0, 2], [0, 3], [1, 1], [1, 2], [1, 3], [0, 4], [1, 4]])
   assert.equal(rounds.length, 1)
   assert.equal(rounds[0]!.final, true)
   assert.deepEqual([rounds[0]!.minHi, rounds[0]!.minLo], [0xffffffff, 0xffffffff])

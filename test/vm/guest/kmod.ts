@@ -38,7 +38,8 @@ export function unload (): void {
   for (let attempt = 1; ; attempt++) {
     const r = spawnSync('rmmod', ['krelay'], { encoding: 'utf8' })
     if (r.status === 0) return
-    if (!/in use/i.test(r.stderr) || attempt === 50) throw new Error(`rmmod krelay: ${r.stderr.trim()} (attempt ${attempt})`)
+    // "in use", or EAGAIN when a file was opened between rmmod's check of the refcount and its call
+    if (!/in use|temporarily unavailable/i.test(r.stderr) || attempt === 50) throw new Error(`rmmod krelay: ${r.stderr.trim()} (attempt ${attempt})`)
     Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 100)
   }
 }
