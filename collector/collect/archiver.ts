@@ -42,9 +42,10 @@ const WORKER_YOUNG_MB = 4
  * Keeps this thread's new space at the size it has now. Capture allocates little, but
  * with the simulator (the CPU-file watcher, chokidar then, read the directory again at
  * every stats file it replaces) V8 grew it from 8 to 27 MiB over a 100M-record run
- * (bench/memory.ts), and only node's command line could cap it. Set before a worker thread started, the flag
- * did not hold (a test that allocates saw the new space grow to 32 MiB once a worker
- * had started), so this runs once the worker (and its tsx loader thread) are up.
+ * (bench/memory.ts), and only node's command line could cap it. Set before a worker
+ * thread started, the flag did not hold (a test that allocates saw the new space grow to
+ * 32 MiB once a worker had started), so this runs once the worker (and its tsx loader
+ * thread) are up.
  */
 function stopNewSpaceGrowth (): void {
   v8.setFlagsFromString('--semi-space-growth-factor=1')
