@@ -144,7 +144,14 @@ export function summaryHint (dropped: ReadonlyMap<number, number>, worst: DropAd
 
 /** 1234567 -> "1,234,567" (whole numbers; rates are rounded) */
 export function count (n: number): string {
-  return Math.round(n).toLocaleString('en-US')
+  // not toLocaleString: its first call loads ICU's number data on capture's thread, which
+  // took 386 ms in the emulated test guest, at the moment the kernel was already dropping
+  const r = Math.round(n)
+  const digits = String(Math.abs(r))
+  if (!/^\d+$/.test(digits)) return String(r)
+  let text = digits.slice(0, (digits.length - 1) % 3 + 1)
+  for (let i = text.length; i < digits.length; i += 3) text += `,${digits.slice(i, i + 3)}`
+  return r < 0 ? `-${text}` : text
 }
 
 /** Bytes as KiB/MiB/GiB when whole-ish: 262144 -> "256 KiB", 3.5 MiB -> "3.5 MiB". */

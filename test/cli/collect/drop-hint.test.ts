@@ -2,7 +2,7 @@
 // sub-buffers, one no buffer the module allows holds, and drops that never stop.
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { advice, CPU_BUFFER_MAX, dropAdvice, HEADROOM, hintLine, N_SUBBUFS_MAX, summaryHint, SUBBUF_SIZE_MAX, worse, type DropBurst } from '../../../cli/collect/drop-hint.ts'
+import { advice, count, CPU_BUFFER_MAX, dropAdvice, HEADROOM, hintLine, N_SUBBUFS_MAX, summaryHint, SUBBUF_SIZE_MAX, worse, type DropBurst } from '../../../cli/collect/drop-hint.ts'
 import { SUBBUF_HDR_SIZE } from '../../../formats/wire.ts'
 
 const g = { subbufSize: 262144, nSubbufs: 8 }
@@ -80,4 +80,9 @@ test('the summary: drops per CPU, and the change that holds the largest burst (t
   assert.equal(worse(large, slow), slow)
   assert.match(summaryHint(new Map([[2, 10]]), worse(large, slow))!, /the collector was too slow for cpu 2 .*: a bigger buffer would not help$/)
   assert.equal(summaryHint(new Map([[0, 7]]), undefined), 'krelay collect: 7 records dropped by the kernel (cpu 0: 7)')
+})
+
+test('counts are grouped by thousands as en-US writes them, without ICU (its first call stalls capture)', () => {
+  const cases = [0, 7, 999, 1000, 65_536, 999_999.5, 1_234_567, 12_345_678_901, -1234, -0.4, 0.5]
+  for (const n of cases) assert.equal(count(n), Math.round(n).toLocaleString('en-US').replace(/^-0$/, '0'), `count(${n})`)
 })
