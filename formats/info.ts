@@ -22,6 +22,8 @@ export interface ChannelInfo {
   /** number of the last generator run started (§7), 0 before the first; null if not published */
   generatorRun: number | null
   sourceSched: boolean
+  /** open info, stats, control and wait files hold no module reference (§1): a consumer may keep them open */
+  unpinnedFiles: boolean
   /** every line as read, unknown keys included */
   keys: Map<string, string>
 }
@@ -66,6 +68,7 @@ const infoSchema = z.object({
   generator: z.enum(['running', 'idle']),
   generator_run: safeUint.pipe(z.number().max(0xffffffff)).optional(),
   source_sched: flag,
+  unpinned_files: flag.optional(),
 })
 
 /** Throws UnsupportedAbiError unless the `abi_version` key is this collector's version. */
@@ -110,6 +113,7 @@ export function parseInfo (text: string): ChannelInfo {
     generator: v.generator,
     generatorRun: v.generator_run ?? null,
     sourceSched: v.source_sched,
+    unpinnedFiles: v.unpinned_files ?? false,
     keys,
   }
 }

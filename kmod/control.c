@@ -215,19 +215,16 @@ static ssize_t krelay_control_write(struct file *file, const char __user *ubuf,
 	return ret ? ret : count;
 }
 
+/* no owner and no release: the file holds no module reference (unpinned.c) */
 static const struct file_operations krelay_control_fops = {
-	.owner	= THIS_MODULE,
 	.open	= nonseekable_open,
 	.write	= krelay_control_write,
 };
 
 int krelay_control_init(struct dentry *dir)
 {
-	struct dentry *d;
-
-	d = debugfs_create_file("control", 0200, dir, NULL,
-				&krelay_control_fops);
-	return PTR_ERR_OR_ZERO(d);
+	return krelay_create_unpinned("control", 0200, dir,
+				      &krelay_control_fops);
 }
 
 /* After this no command runs, and none is running */

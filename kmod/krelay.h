@@ -100,6 +100,10 @@ void krelay_claim_drop(void);
 /* stats.c */
 int krelay_stats_init(struct dentry *dir);
 
+/* unpinned.c */
+int krelay_create_unpinned(const char *name, umode_t mode, struct dentry *dir,
+			   const struct file_operations *tmpl);
+
 /* gen.c */
 int krelay_gen_start(u64 count, u32 rate);
 void krelay_gen_stop(void);

@@ -39,6 +39,8 @@ static int krelay_info_show(struct seq_file *m, void *v)
 		   krelay_gen_running() ? "running" : "idle");
 	seq_printf(m, "generator_run %u\n", krelay_gen_last_run());
 	seq_printf(m, "source_sched %d\n", krelay_sched_source_on());
+	/* unpinned.c */
+	seq_puts(m, "unpinned_files 1\n");
 	krelay_claim_show(m);
 	return 0;
 }
@@ -71,11 +73,11 @@ DEFINE_SHOW_ATTRIBUTE(krelay_stats);
 
 int krelay_stats_init(struct dentry *dir)
 {
-	struct dentry *d;
+	int err;
 
-	d = debugfs_create_file("info", 0400, dir, NULL, &krelay_info_fops);
-	if (IS_ERR(d))
-		return PTR_ERR(d);
-	d = debugfs_create_file("stats", 0400, dir, NULL, &krelay_stats_fops);
-	return PTR_ERR_OR_ZERO(d);
+	/* no module reference (unpinned.c); their release is single_release() */
+	err = krelay_create_unpinned("info", 0400, dir, &krelay_info_fops);
+	if (err)
+		return err;
+	return krelay_create_unpinned("stats", 0400, dir, &krelay_stats_fops);
 }

@@ -15,11 +15,8 @@
  * as relay does for its own readers (wakeup_readers() in kernel/relay.c).
  *
  * Unloading must not wait for readers, nor leave one asleep: the file holds
- * no module reference, a reader is woken with -ENODEV before the file is
- * removed, and debugfs' proxy keeps read() and write() from running after
- * that. Its release path still reads the file_operations after the module
- * is gone, so they live in memory that is never freed (one small allocation
- * per load) instead of in the module.
+ * no module reference (unpinned.c), and a reader is woken with -ENODEV
+ * before the file is removed.
  */
 #include <linux/atomic.h>
 #include <linux/debugfs.h>
@@ -28,8 +25,6 @@
 #include <linux/irq_work.h>
 #include <linux/jiffies.h>
 #include <linux/kernel.h>
-#include <linux/kmemleak.h>
-#include <linux/slab.h>
 #include <linux/uaccess.h>
 #include <linux/wait.h>
 
@@ -129,25 +124,15 @@ static ssize_t krelay_wait_write(struct file *file, const char __user *ubuf,
 	return count;
 }
 
+static const struct file_operations krelay_wait_fops = {
+	.open	= krelay_wait_open,
+	.read	= krelay_wait_read,
+	.write	= krelay_wait_write,
+};
+
 int krelay_wait_init(struct dentry *dir)
 {
-	struct file_operations *fops;
-	struct dentry *d;
-
-	fops = kzalloc(sizeof(*fops), GFP_KERNEL);
-	if (!fops)
-		return -ENOMEM;
-	fops->open = krelay_wait_open;
-	fops->read = krelay_wait_read;
-	fops->write = krelay_wait_write;
-	d = debugfs_create_file("wait", 0600, dir, NULL, fops);
-	if (IS_ERR(d)) {
-		kfree(fops);
-		return PTR_ERR(d);
-	}
-	/* referenced by open files after the unload: see the top of this file */
-	kmemleak_not_leak(fops);
-	return 0;
+	return krelay_create_unpinned("wait", 0600, dir, &krelay_wait_fops);
 }
 
 /*

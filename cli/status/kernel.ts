@@ -38,7 +38,12 @@ const ABSENT = new Set(['module-not-loaded', 'debugfs-not-mounted', 'no-director
 export function readKernel (channelDir: string): KernelStatus {
   try {
     const channel = openChannel(channelDir)
-    const stats = channel.readStats()
+    let stats
+    try {
+      stats = channel.readStats()
+    } finally {
+      channel.close()
+    }
     const { info } = channel
     return {
       channel_dir: channelDir,

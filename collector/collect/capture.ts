@@ -145,6 +145,9 @@ export async function captureChannel (
   } catch (err) {
     if (err instanceof StoppedWhileFullError) log(`${err.message}; the spool holds everything acknowledged`)
     else if (!(err instanceof ChannelError) && (err as NodeJS.ErrnoException).code !== 'ENOENT') throw err
+  } finally {
+    // the descriptors the passes above opened again (reader.run() closed its own)
+    reader.close()
   }
   return 'stopped'
 }

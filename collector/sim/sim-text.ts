@@ -20,6 +20,8 @@ export interface InfoState {
 }
 
 export function renderInfo (s: InfoState): string {
+  // no unpinned_files (PROTOCOL.md §1): info and stats are replaced whole (sim-files.ts), so
+  // a descriptor kept open would go on reading the file it was opened on
   const keys: Record<string, string> = {
     abi_version: String(ABI_VERSION),
     channel_id: s.channelId,

@@ -1,6 +1,7 @@
 // Writing the control file (PROTOCOL.md §6): one command per write(), the file opened for
-// each command and closed again (an open control file pins the module, and the operator
-// must be able to unload it under a running collector). Acknowledgements go through here.
+// each command and closed again where an open control file pins the module (the operator
+// must be able to unload it under a running collector), or kept open where the module says
+// its files do not (info `unpinned_files 1`, §1). Acknowledgements go through here.
 import fs from 'node:fs'
 import path from 'node:path'
 import { explainClaimed } from './consumer.ts'
@@ -24,30 +25,73 @@ export function ackCommand (cpu: number, seq: number): string {
  * collector never writes `gen`, whose EBUSY means something else.
  */
 export function writeControl (controlPath: string, command: string, sys: SystemPaths, einvalMeans = 'malformed or out of range'): void {
-  const bytes = Buffer.from(command, 'latin1')
   let fd = -1
   try {
-    fd = fs.openSync(controlPath, fs.constants.O_WRONLY | fs.constants.O_APPEND)
-    const written = fs.writeSync(fd, bytes, 0, bytes.length, null)
-    if (written !== bytes.length) throw new Error(`short write of ${JSON.stringify(command)} to ${controlPath}`)
-  } catch (err) {
-    const errno = errnoOf(err)
-    const what = JSON.stringify(command.trim())
-    if (errno === 'EBUSY') throw explainClaimed(path.dirname(controlPath), err)
-    if (errno === 'EINVAL') throw new Error(`${controlPath} refused ${what} (EINVAL): ${einvalMeans}`, { cause: err })
-    if (errno === 'ENODEV' || errno === 'EIO') {
-      throw new ChannelError('not-a-channel', `${controlPath} refused ${what} (${errno}): the module is being unloaded`, { cause: err })
-    }
-    throw errno === 'EUNKNOWN' ? err : explainFileError(controlPath, errno, 'cannot write', sys, err)
+    fd = openControl(controlPath, command, sys, einvalMeans)
+    writeCommand(fd, controlPath, command, sys, einvalMeans)
   } finally {
     if (fd >= 0) fs.closeSync(fd)
   }
 }
 
+function openControl (controlPath: string, command: string, sys: SystemPaths, einvalMeans: string): number {
+  try {
+    return fs.openSync(controlPath, fs.constants.O_WRONLY | fs.constants.O_APPEND)
+  } catch (err) {
+    throw explainControlError(err, controlPath, command, sys, einvalMeans)
+  }
+}
+
+function writeCommand (fd: number, controlPath: string, command: string, sys: SystemPaths, einvalMeans: string): void {
+  const bytes = Buffer.from(command, 'latin1')
+  let written: number
+  try {
+    written = fs.writeSync(fd, bytes, 0, bytes.length, null)
+  } catch (err) {
+    throw explainControlError(err, controlPath, command, sys, einvalMeans)
+  }
+  if (written !== bytes.length) throw new Error(`short write of ${JSON.stringify(command)} to ${controlPath}`)
+}
+
+function explainControlError (err: unknown, controlPath: string, command: string, sys: SystemPaths, einvalMeans: string): Error {
+  const errno = errnoOf(err)
+  const what = JSON.stringify(command.trim())
+  if (errno === 'EBUSY') return explainClaimed(path.dirname(controlPath), err)
+  if (errno === 'EINVAL') return new Error(`${controlPath} refused ${what} (EINVAL): ${einvalMeans}`, { cause: err })
+  if (errno === 'ENODEV' || errno === 'EIO') {
+    return new ChannelError('not-a-channel', `${controlPath} refused ${what} (${errno}): the module is being unloaded`, { cause: err })
+  }
+  return errno === 'EUNKNOWN' ? err as Error : explainFileError(controlPath, errno, 'cannot write', sys, err)
+}
+
+const ACK_EINVAL = 'no such cpu or seq above produced'
+
+/** Opens `control` for every ack: for a module whose open files pin it. */
 export function controlFileAcker (controlPath: string, sys: SystemPaths): Acker {
   return {
     ack (cpu, seq) {
-      writeControl(controlPath, ackCommand(cpu, seq), sys, 'no such cpu or seq above produced')
+      writeControl(controlPath, ackCommand(cpu, seq), sys, ACK_EINVAL)
+    },
+  }
+}
+
+/**
+ * Keeps `control` open from the first ack to close() (a later ack opens it again), for a
+ * module whose files hold no reference to it (§1): an ack is then one write(). Once that
+ * module is gone the descriptor fails with EIO, so no ack reaches a module loaded after it
+ * while the descriptor is open.
+ */
+export function heldControlAcker (controlPath: string, sys: SystemPaths): Acker {
+  let fd = -1
+  return {
+    ack (cpu, seq) {
+      const command = ackCommand(cpu, seq)
+      if (fd < 0) fd = openControl(controlPath, command, sys, ACK_EINVAL)
+      writeCommand(fd, controlPath, command, sys, ACK_EINVAL)
+    },
+    close () {
+      if (fd >= 0) fs.closeSync(fd)
+      fd = -1
     },
   }
 }

@@ -5,6 +5,7 @@ import path from 'node:path'
 import { parseInfo, readChannelId, type ChannelInfo } from '../../formats/info.ts'
 import { parseStats, type ChannelStats } from '../../formats/stats.ts'
 import { ChannelError, DEFAULT_SYSTEM_PATHS, errnoOf, explainFileError, explainMissingDirectory, type SystemPaths } from './errors.ts'
+import { HeldStats, reloadedError } from './held-stats.ts'
 import { mapFileReadOnly } from './map-file.ts'
 
 export const DEFAULT_CHANNEL_DIR = '/sys/kernel/debug/krelay'
@@ -18,12 +19,17 @@ export interface Channel {
   /** the file a consumer blocks on between passes (PROTOCOL.md §9); absent in modules before it */
   waitPath: string
   cpuPath(cpu: number): string
-  /** Throws ChannelError 'not-a-channel' once the module is unloaded. */
+  /**
+   * This channel's stats: throws ChannelError 'not-a-channel' once the module is unloaded,
+   * or loaded again (a new channel_id).
+   */
   readStats(): ChannelStats
   /** channel_id from info as it is now; throws ChannelError 'not-a-channel' once unloaded. */
   readChannelId(): string | null
   /** Maps cpu<N> with length subbuf_size * n_subbufs. */
   mapCpu(cpu: number): Buffer
+  /** Closes a descriptor kept open for stats; a later readStats() opens it again. */
+  close(): void
 }
 
 function readText (file: string, sys: SystemPaths): string {
@@ -43,7 +49,16 @@ export function openChannel (dir = DEFAULT_CHANNEL_DIR, sys: Partial<SystemPaths
     if (errnoOf(err) === 'ENOENT') throw explainMissingDirectory(dir, paths)
     throw explainFileError(dir, errnoOf(err), 'cannot open', paths, err)
   }
-  const info = parseInfo(readText(path.join(dir, 'info'), paths))
+  const infoFile = path.join(dir, 'info')
+  const statsFile = path.join(dir, 'stats')
+  const info = parseInfo(readText(infoFile, paths))
+  // a module whose open files pin it: info and stats opened for each read, the id checked first
+  const readStatsByPath = (): string => {
+    const id = readChannelId(readText(infoFile, paths))
+    if (id !== info.channelId) throw reloadedError(infoFile, id, info.channelId)
+    return readText(statsFile, paths)
+  }
+  const held = info.unpinnedFiles ? new HeldStats(statsFile, infoFile, info.channelId, paths) : null
   const channel: Channel = {
     dir,
     info,
@@ -51,9 +66,10 @@ export function openChannel (dir = DEFAULT_CHANNEL_DIR, sys: Partial<SystemPaths
     controlPath: path.join(dir, 'control'),
     waitPath: path.join(dir, 'wait'),
     cpuPath: (cpu) => path.join(dir, `cpu${cpu}`),
-    readStats: () => parseStats(readText(path.join(dir, 'stats'), paths)),
-    readChannelId: () => readChannelId(readText(path.join(dir, 'info'), paths)),
+    readStats: () => parseStats(held !== null ? held.read() : readStatsByPath()),
+    readChannelId: () => readChannelId(readText(infoFile, paths)),
     mapCpu: (cpu) => mapFileReadOnly(channel.cpuPath(cpu), info.subbufSize * info.nSubbufs, paths),
+    close: () => held?.close(),
   }
   for (const cpu of info.cpus) {
     if (!fs.existsSync(channel.cpuPath(cpu))) {

@@ -9,7 +9,7 @@ import { createRecordView } from '../../formats/record.ts'
 import type { ChannelStats, CpuStats } from '../../formats/stats.ts'
 import { createSubbufHeader, HEADER_BAD_VERSION, HEADER_OK, type SubbufHeader } from '../../formats/subbuf-header.ts'
 import { decodeSubbuf, type CompleteSubbuf } from './decode-subbuf.ts'
-import { controlFileAcker, type Acker } from './ack.ts'
+import { controlFileAcker, heldControlAcker, type Acker } from './ack.ts'
 import { claimChannel, releaseChannel } from './claim.ts'
 import type { Channel } from './channel.ts'
 import { CpuBuffer, NOT_READY } from './cpu-buffer.ts'
@@ -142,7 +142,8 @@ export class ChannelReader {
     if ((options.onSubbuf === undefined) === (options.onRawSubbuf === undefined)) {
       throw new TypeError('ChannelReader: give onSubbuf or onRawSubbuf, one of them')
     }
-    this.acker = options.acker ?? controlFileAcker(channel.controlPath, channel.sys)
+    this.acker = options.acker ??
+      (channel.info.unpinnedFiles ? heldControlAcker : controlFileAcker)(channel.controlPath, channel.sys)
     this.sliceMs = options.sliceMs ?? SLICE_MS
     if (options.claimAs !== undefined) claimChannel(channel, options.claimAs)
     const stats = channel.readStats()
@@ -165,16 +166,12 @@ export class ChannelReader {
   }
 
   /**
-   * Stats, or null once the module is gone: info and stats vanish at unload, and a new
-   * instance shows a new channel_id or sequences below what was already read.
+   * Stats, or null once the module is gone: info and stats vanish at unload, a descriptor
+   * kept open fails, and a new instance shows a new channel_id (channel.readStats() checks)
+   * or sequences below what was already read.
    */
   private readStatsOrEnd (): ChannelStats | null {
     try {
-      const { channelId } = this.channel.info
-      if (channelId !== null && this.channel.readChannelId() !== channelId) {
-        this.ended = 'reloaded'
-        return null
-      }
       const stats = this.channel.readStats()
       for (const [cpu, reader] of this.cpus) {
         const row = stats.byCpu.get(cpu)
@@ -186,7 +183,7 @@ export class ChannelReader {
       return stats
     } catch (err) {
       if (err instanceof ChannelError && err.code === 'not-a-channel') {
-        this.ended = 'unloaded'
+        this.ended = this.goneReason() ?? 'unloaded'
         return null
       }
       throw err
@@ -364,7 +361,9 @@ export class ChannelReader {
       await watcher?.close()
       await this.waiter?.close()
       this.waiter = null
+      // descriptors kept open (§1); a pass after this opens them again
       this.acker.close?.()
+      this.channel.close()
     }
   }
 
@@ -406,5 +405,6 @@ export class ChannelReader {
 
   close (): void {
     this.acker.close?.()
+    this.channel.close()
   }
 }

@@ -52,6 +52,13 @@ test('info: channel_id may be absent (older modules); mono_to_realtime_ns may be
   assert.equal(info.monoToRealtimeNs, -5n)
 })
 
+test('info: unpinned_files says whether open files hold the module (§1); absent in older modules, so no', () => {
+  assert.equal(parseInfo(INFO).unpinnedFiles, false)
+  assert.equal(parseInfo(withKey('unpinned_files', '1')).unpinnedFiles, true)
+  assert.equal(parseInfo(withKey('unpinned_files', '0')).unpinnedFiles, false)
+  assert.throws(() => parseInfo(withKey('unpinned_files', 'yes')), /info: key unpinned_files/)
+})
+
 test('info: an unknown ABI version is refused with the message of §2, before anything else', () => {
   assert.throws(() => parseInfo(withKey('abi_version', '2')), {
     name: 'UnsupportedAbiError',

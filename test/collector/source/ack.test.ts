@@ -1,7 +1,7 @@
 import { test, after } from 'node:test'
 import assert from 'node:assert/strict'
 import fs from 'node:fs'
-import { ackCommand, controlFileAcker, writeControl } from '../../../collector/source/ack.ts'
+import { ackCommand, controlFileAcker, heldControlAcker, writeControl } from '../../../collector/source/ack.ts'
 import { ChannelError, DEFAULT_SYSTEM_PATHS } from '../../../collector/source/errors.ts'
 import { RelaySim } from '../../../collector/sim/relay-sim.ts'
 
@@ -41,5 +41,36 @@ test('ENODEV (the module is unloading) and EIO (its file was removed) mean the c
     } finally {
       (fs as { writeSync: unknown }).writeSync = original
     }
+  }
+})
+
+test('a held acker writes every ack through one descriptor, and opens control again after close()', () => {
+  const control = `${sim.dir}/control-held`
+  fs.writeFileSync(control, '')
+  const acker = heldControlAcker(control, DEFAULT_SYSTEM_PATHS)
+  acker.ack(0, 1)
+  // a descriptor, not the path: the next ack lands in the file it was opened on
+  fs.renameSync(control, `${control}.old`)
+  fs.writeFileSync(control, '')
+  acker.ack(0, 2)
+  assert.equal(fs.readFileSync(`${control}.old`, 'latin1'), 'ack 0 1\nack 0 2\n')
+  acker.close?.()
+  acker.ack(1, 5)
+  acker.close?.()
+  assert.equal(fs.readFileSync(control, 'latin1'), 'ack 1 5\n')
+})
+
+test('a held acker whose descriptor fails with EIO (the module went) says the channel is gone', () => {
+  const control = `${sim.dir}/control-held-eio`
+  fs.writeFileSync(control, '')
+  const acker = heldControlAcker(control, DEFAULT_SYSTEM_PATHS)
+  acker.ack(0, 1)
+  const original = fs.writeSync
+  ;(fs as { writeSync: unknown }).writeSync = () => { throw Object.assign(new Error('EIO'), { code: 'EIO' }) }
+  try {
+    assert.throws(() => acker.ack(0, 2), (err: Error) => err instanceof ChannelError && err.code === 'not-a-channel')
+  } finally {
+    (fs as { writeSync: unknown }).writeSync = original
+    acker.close?.()
   }
 })

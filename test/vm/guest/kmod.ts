@@ -29,9 +29,9 @@ export function load (...params: string[]): Channel {
 }
 
 /**
- * rmmod krelay if it is loaded. An open info, stats or control file holds the module
- * (PROTOCOL.md §8), and a consumer running beside the test opens control for every ack:
- * "in use" is retried for up to 5 s, as an operator would run rmmod again.
+ * rmmod krelay if it is loaded. The module's own files do not hold it (PROTOCOL.md §1), but
+ * rmmod refuses while anything else does: "in use" is retried for up to 5 s, as an operator
+ * would run rmmod again.
  */
 export function unload (): void {
   if (!fs.readFileSync('/proc/modules', 'utf8').split('\n').some(l => l.startsWith('krelay '))) return

@@ -1,7 +1,7 @@
 // Runs inside the test VM: loading, parameters, files, control errors, unload while mapped.
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { spawn } from 'node:child_process'
+import { execFileSync, spawn } from 'node:child_process'
 import fs from 'node:fs'
 import os from 'node:os'
 import { once } from 'node:events'
@@ -120,4 +120,35 @@ test('rmmod while a consumer has every CPU file mapped and open is safe, and the
   assert.match(out, /records 1000 per cpu/)
   load()
   assert.match(info().get('channel_id') ?? '', /^[0-9a-f]{16}$/, 'the module loads again')
+})
+
+test('open info, stats and control files do not hold the module (unpinned_files 1): rmmod unloads it, they then fail with EIO and close safely', () => {
+  load()
+  assert.equal(info().get('unpinned_files'), '1')
+  const stats = fs.openSync(`${DIR}/stats`, 'r')
+  const infoFd = fs.openSync(`${DIR}/info`, 'r')
+  const ctl = fs.openSync(`${DIR}/control`, 'w')
+  // a pread from offset 0 prints the table again: a consumer reads it through one descriptor
+  const buf = Buffer.alloc(65536)
+  const first = buf.toString('latin1', 0, fs.readSync(stats, buf, 0, buf.length, 0))
+  assert.equal(fs.writeSync(ctl, 'gen 1000 0'), 'gen 1000 0'.length, 'a command through a descriptor kept open')
+  const written = (text: string): number => text.split('\n').slice(1).filter(Boolean).reduce((n, row) => n + Number(row.split(' ')[2]), 0)
+  let again = ''
+  for (let i = 0; i < 500 && written(again) < 1000 * os.cpus().length; i++) {
+    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 20)
+    again = buf.toString('latin1', 0, fs.readSync(stats, buf, 0, buf.length, 0))
+  }
+  assert.equal(written(first), 0)
+  assert.equal(written(again), 1000 * os.cpus().length, 'the same descriptor shows the generator\'s records')
+  // rmmod with all three open: no retry, no "in use"
+  execFileSync('rmmod', ['krelay'], { timeout: 30_000 })
+  assert.equal(fs.existsSync(DIR), false)
+  assert.throws(() => fs.readSync(stats, buf, 0, buf.length, 0), { code: 'EIO' })
+  assert.throws(() => fs.readSync(infoFd, buf, 0, buf.length, 0), { code: 'EIO' })
+  assert.throws(() => fs.writeSync(ctl, 'flush'), { code: 'EIO' })
+  load() // a new instance while descriptors of the old one are open: they stay the old one's
+  assert.throws(() => fs.readSync(stats, buf, 0, buf.length, 0), { code: 'EIO' })
+  for (const fd of [stats, infoFd, ctl]) fs.closeSync(fd)
+  unload()
+  assert.doesNotMatch(kernelLog(), /BUG:|Oops|WARNING:|general protection/)
 })
