@@ -5,7 +5,7 @@ import path from 'node:path'
 import { parseInfo, readChannelId, type ChannelInfo } from '../../formats/info.ts'
 import { parseStats, type ChannelStats } from '../../formats/stats.ts'
 import { ChannelError, DEFAULT_SYSTEM_PATHS, errnoOf, explainFileError, explainMissingDirectory, type SystemPaths } from './errors.ts'
-import { HeldStats, reloadedError } from './held-stats.ts'
+import { HeldStats } from './held-stats.ts'
 import { mapFileReadOnly } from './map-file.ts'
 
 export const DEFAULT_CHANNEL_DIR = '/sys/kernel/debug/krelay'
@@ -40,6 +40,12 @@ function readText (file: string, sys: SystemPaths): string {
   }
 }
 
+/** Throws ChannelError 'not-a-channel' unless `infoFile` names channel `expected`: a module loaded again has a new id. */
+export function checkChannelId (infoFile: string, expected: string | null, sys: SystemPaths): void {
+  const id = readChannelId(readText(infoFile, sys))
+  if (id !== expected) throw new ChannelError('not-a-channel', `${infoFile} names channel ${id}, not ${expected}: the module was loaded again`)
+}
+
 export function openChannel (dir = DEFAULT_CHANNEL_DIR, sys: Partial<SystemPaths> = {}): Channel {
   const paths = { ...DEFAULT_SYSTEM_PATHS, ...sys }
   try {
@@ -52,13 +58,13 @@ export function openChannel (dir = DEFAULT_CHANNEL_DIR, sys: Partial<SystemPaths
   const infoFile = path.join(dir, 'info')
   const statsFile = path.join(dir, 'stats')
   const info = parseInfo(readText(infoFile, paths))
+  const checkChannel = (): void => checkChannelId(infoFile, info.channelId, paths)
   // a module whose open files pin it: info and stats opened for each read, the id checked first
   const readStatsByPath = (): string => {
-    const id = readChannelId(readText(infoFile, paths))
-    if (id !== info.channelId) throw reloadedError(infoFile, id, info.channelId)
+    checkChannel()
     return readText(statsFile, paths)
   }
-  const held = info.unpinnedFiles ? new HeldStats(statsFile, infoFile, info.channelId, paths) : null
+  const held = info.unpinnedFiles ? new HeldStats(statsFile, paths, checkChannel) : null
   const channel: Channel = {
     dir,
     info,

@@ -5,23 +5,17 @@
 // opened on for good: once that module is gone it fails with EIO, and a new load's stats
 // are another file. So no pass can read a new module's stats as this channel's.
 import fs from 'node:fs'
-import { readChannelId } from '../../formats/info.ts'
 import { ChannelError, errnoOf, explainFileError, type SystemPaths } from './errors.ts'
-
-/** info names another channel than the one opened: a new module instance */
-export function reloadedError (infoFile: string, id: string | null, expected: string | null): ChannelError {
-  return new ChannelError('not-a-channel', `${infoFile} names channel ${id}, not ${expected}: the module was loaded again`)
-}
 
 export class HeldStats {
   private fd: number | null = null
   private buf = Buffer.allocUnsafe(16 * 1024)
 
+  /** `checkChannel` throws unless info still names the channel (channel.ts checkChannelId) */
   constructor (
     private readonly file: string,
-    private readonly infoFile: string,
-    private readonly channelId: string | null,
-    private readonly sys: SystemPaths
+    private readonly sys: SystemPaths,
+    private readonly checkChannel: () => void
   ) {}
 
   /** The text as of now; throws ChannelError 'not-a-channel' once the module is gone or replaced. */
@@ -57,16 +51,11 @@ export class HeldStats {
     } catch (err) {
       throw explainFileError(this.file, errnoOf(err), 'cannot open', this.sys, err)
     }
-    let id: string | null
     try {
-      id = readChannelId(fs.readFileSync(this.infoFile, 'latin1'))
+      this.checkChannel()
     } catch (err) {
       fs.closeSync(fd)
-      throw explainFileError(this.infoFile, errnoOf(err), 'cannot read', this.sys, err)
-    }
-    if (id !== this.channelId) {
-      fs.closeSync(fd)
-      throw reloadedError(this.infoFile, id, this.channelId)
+      throw err
     }
     this.fd = fd
     return fd

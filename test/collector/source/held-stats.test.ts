@@ -4,6 +4,7 @@ import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { HeldStats } from '../../../collector/source/held-stats.ts'
+import { checkChannelId } from '../../../collector/source/channel.ts'
 import { ChannelError, DEFAULT_SYSTEM_PATHS } from '../../../collector/source/errors.ts'
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'krelay-held-stats-'))
@@ -11,7 +12,8 @@ after(() => fs.rmSync(dir, { recursive: true, force: true }))
 const info = path.join(dir, 'info')
 const stats = path.join(dir, 'stats')
 const ID = '9f3c2a71d04b5e86'
-const held = (): HeldStats => new HeldStats(stats, info, ID, DEFAULT_SYSTEM_PATHS)
+const check = (): void => checkChannelId(info, ID, DEFAULT_SYSTEM_PATHS)
+const held = (): HeldStats => new HeldStats(stats, DEFAULT_SYSTEM_PATHS, check)
 
 test('reads the text as it is now through the descriptor it opened first', () => {
   fs.writeFileSync(info, `abi_version 1\nchannel_id ${ID}\n`)
@@ -51,6 +53,6 @@ test('opening it when info names another channel (the module was loaded again) i
 })
 
 test('a missing file is a channel that is gone', () => {
-  const s = new HeldStats(path.join(dir, 'nothing'), info, ID, DEFAULT_SYSTEM_PATHS)
+  const s = new HeldStats(path.join(dir, 'nothing'), DEFAULT_SYSTEM_PATHS, check)
   assert.throws(() => s.read(), (err: Error) => err instanceof ChannelError && err.code === 'not-a-channel')
 })
