@@ -9,13 +9,14 @@
 import type { CaptureMeta } from '../../formats/capture.ts'
 import { HEADER_OK } from '../../formats/subbuf-header.ts'
 import { StoppedWhileFullError, type DiskFullWait } from '../disk-full.ts'
-import { controlFileAcker } from '../source/ack.ts'
+import { channelAcker } from '../source/ack.ts'
 import type { Channel } from '../source/channel.ts'
 import { CONSUMER_COLLECT } from '../source/consumer.ts'
 import { ChannelError } from '../source/errors.ts'
 import { flushChannel } from '../source/flush.ts'
 import { lapMessage } from '../source/lap.ts'
-import { ChannelReader, type RawSubbuf } from '../source/reader.ts'
+import { ChannelReader } from '../source/reader.ts'
+import type { RawSubbuf } from '../source/reader-options.ts'
 import type { SpoolWriter } from '../spool/spool-writer.ts'
 import type { Archiver } from './archiver.ts'
 import { waitModuleGone } from './module-gone.ts'
@@ -79,7 +80,8 @@ export async function captureChannel (
   channel: Channel, meta: CaptureMeta, spooled: Map<number, number> | undefined, ctx: CaptureContext
 ): Promise<'stopped' | 'unloaded' | 'reloaded'> {
   const { spool, archiver, log } = ctx
-  const acker = controlFileAcker(channel.controlPath, channel.sys)
+  // also startAt's: the reader keeps it, and closes it with its other descriptors
+  const acker = channelAcker(channel)
   let stopping = false
   const reader = new ChannelReader(channel, {
     acker,

@@ -4,6 +4,7 @@
 // its files do not (info `unpinned_files 1`, §1). Acknowledgements go through here.
 import fs from 'node:fs'
 import path from 'node:path'
+import type { Channel } from './channel.ts'
 import { explainClaimed } from './consumer.ts'
 import { ChannelError, errnoOf, explainFileError, type SystemPaths } from './errors.ts'
 
@@ -94,4 +95,9 @@ export function heldControlAcker (controlPath: string, sys: SystemPaths): Acker 
       fd = -1
     },
   }
+}
+
+/** The acker for `channel`: one descriptor kept open when its files do not pin the module (§1). */
+export function channelAcker (channel: Channel): Acker {
+  return (channel.info.unpinnedFiles ? heldControlAcker : controlFileAcker)(channel.controlPath, channel.sys)
 }

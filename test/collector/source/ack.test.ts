@@ -1,7 +1,8 @@
 import { test, after } from 'node:test'
 import assert from 'node:assert/strict'
 import fs from 'node:fs'
-import { ackCommand, controlFileAcker, heldControlAcker, writeControl } from '../../../collector/source/ack.ts'
+import { ackCommand, channelAcker, controlFileAcker, heldControlAcker, writeControl } from '../../../collector/source/ack.ts'
+import type { Channel } from '../../../collector/source/channel.ts'
 import { ChannelError, DEFAULT_SYSTEM_PATHS } from '../../../collector/source/errors.ts'
 import { RelaySim } from '../../../collector/sim/relay-sim.ts'
 
@@ -72,5 +73,21 @@ test('a held acker whose descriptor fails with EIO (the module went) says the ch
   } finally {
     (fs as { writeSync: unknown }).writeSync = original
     acker.close?.()
+  }
+})
+
+test('channelAcker keeps control open only for a module whose files do not pin it (info unpinned_files)', () => {
+  for (const unpinnedFiles of [true, false]) {
+    const controlPath = `${sim.dir}/control-choice-${unpinnedFiles}`
+    fs.writeFileSync(controlPath, '')
+    const acker = channelAcker({ info: { unpinnedFiles }, controlPath, sys: DEFAULT_SYSTEM_PATHS } as unknown as Channel)
+    acker.ack(0, 1)
+    fs.renameSync(controlPath, `${controlPath}.old`)
+    fs.writeFileSync(controlPath, '')
+    acker.ack(0, 2)
+    acker.close?.()
+    // held: the second ack goes through the first descriptor; opened per ack: to the new file
+    assert.equal(fs.readFileSync(`${controlPath}.old`, 'latin1'), unpinnedFiles ? 'ack 0 1\nack 0 2\n' : 'ack 0 1\n')
+    assert.equal(fs.readFileSync(controlPath, 'latin1'), unpinnedFiles ? '' : 'ack 0 2\n')
   }
 })
