@@ -4,7 +4,7 @@
 // structured-cloned.
 import type { CaptureMeta } from '../../formats/capture.ts'
 import type { LiveOptions } from '../live/server.ts'
-import type { CpuWatermark } from '../source/reader.ts'
+import type { CpuWatermark } from '../source/reader-options.ts'
 import type { PipelineTotals } from './pipeline.ts'
 import type { ArchiveReport, PublishFigures } from './status-file.ts'
 

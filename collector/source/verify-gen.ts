@@ -5,7 +5,7 @@ import { TYPE_GEN } from '../../formats/wire.ts'
 import { createGenIdentity, isGenRecord, readGenIdentity } from '../../formats/gen.ts'
 import { createRecordView, type RecordView } from '../../formats/record.ts'
 import { forEachRecord, type LossEvent } from './records.ts'
-import type { CompleteSubbuf } from './reader.ts'
+import type { CompleteSubbuf } from './reader-options.ts'
 
 export interface GenCpuReport {
   cpu: number

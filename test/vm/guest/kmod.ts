@@ -5,7 +5,8 @@ import { execFileSync, spawnSync } from 'node:child_process'
 import fs from 'node:fs'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { DEFAULT_CHANNEL_DIR, openChannel, type Channel } from '../../../collector/source/channel.ts'
-import { ChannelReader, type CompleteSubbuf } from '../../../collector/source/reader.ts'
+import { ChannelReader } from '../../../collector/source/reader.ts'
+import type { CompleteSubbuf } from '../../../collector/source/reader-options.ts'
 
 export const DIR = DEFAULT_CHANNEL_DIR
 export const CONTROL = `${DIR}/control`
