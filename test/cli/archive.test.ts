@@ -10,7 +10,7 @@ import { STATE_DIR_NAME } from '../../cli/archive.ts'
 import { readSegment } from '../../collector/spool/spool-reader.ts'
 import { FRAME_HDR_SIZE } from '../../formats/capture-frame.ts'
 import { CHANNEL_A, writeCapture, type CaptureTruth } from './capture.ts'
-import { tempDir } from './temp-dir.ts'
+import { tempDir } from '../temp-dir.ts'
 import { krelay } from './run.ts'
 
 const tmp = (): string => tempDir('krelay-cli-archive-')

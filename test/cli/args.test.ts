@@ -10,7 +10,7 @@ import { fsyncOption, integer, oneOf, parseOptions, positiveNumber } from '../..
 import { loadConfig } from '../../cli/config/load.ts'
 import { demoSchema, checkOutDir } from '../../cli/demo/demo.ts'
 import { UsageError } from '../../cli/errors.ts'
-import { tempDir } from './temp-dir.ts'
+import { tempDir } from '../temp-dir.ts'
 import { krelay, type Run } from './run.ts'
 
 const tmp = (): string => tempDir('krelay-cli-')

@@ -8,7 +8,7 @@ import path from 'node:path'
 import { RelaySim } from '../../collector/sim/relay-sim.ts'
 import { collectorReading, serveControl } from '../collector/collect/sim-driver.ts'
 import { run, startCollector, stop } from './live-run.ts'
-import { tempDir } from './temp-dir.ts'
+import { tempDir } from '../temp-dir.ts'
 
 test('--live-group naming no group: exit 2, one line', async () => {
   const dir = tempDir('krelay-collect-')

@@ -8,7 +8,7 @@ import { before, test } from 'node:test'
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api'
 import { H0, HOUR_NS, writeHour } from '../collector/archive/compact-fixtures.ts'
 import { krelay } from './run.ts'
-import { tempDir } from './temp-dir.ts'
+import { tempDir } from '../temp-dir.ts'
 
 let conn: DuckDBConnection
 before(async () => {

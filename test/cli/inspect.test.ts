@@ -10,7 +10,7 @@ import { PROGRESS_MIN_FILES } from '../../cli/inspect/run.ts'
 import { fixtureArchives } from '../offline/archive-fixture.ts'
 import { InspectOracle, parquetFiles } from '../offline/inspect-oracle.ts'
 import { BIN, krelay } from './run.ts'
-import { tempDir } from './temp-dir.ts'
+import { tempDir } from '../temp-dir.ts'
 
 let dir = ''
 let v1 = ''

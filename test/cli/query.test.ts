@@ -12,7 +12,7 @@ import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api'
 import { lit } from '../../collector/archive/sql.ts'
 import { fixtureArchives } from '../offline/archive-fixture.ts'
 import { BIN, krelay } from './run.ts'
-import { tempDir } from './temp-dir.ts'
+import { tempDir } from '../temp-dir.ts'
 
 let dir = ''
 let v1 = ''

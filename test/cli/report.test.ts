@@ -13,7 +13,7 @@ import type { ReportData } from '../../offline/report/data.ts'
 import { countPixels, readPng } from '../png.ts'
 import { HOSTILE_COMMS, simArchive } from '../offline/report-archive.ts'
 import { krelay } from './run.ts'
-import { tempDir } from './temp-dir.ts'
+import { tempDir } from '../temp-dir.ts'
 
 const CHROMIUM = process.env.KRELAY_CHROMIUM ?? '/usr/bin/chromium'
 const WINDOW = [1400, 2400] as const

@@ -12,7 +12,7 @@ import type { StatusReport } from '../../cli/status/table.ts'
 import { driveGenerator, serveControl } from '../collector/collect/sim-driver.ts'
 import { startCollector, startTail, stop, until } from './live-run.ts'
 import { BIN, krelay } from './run.ts'
-import { tempDir } from './temp-dir.ts'
+import { tempDir } from '../temp-dir.ts'
 
 function status (args: string[]): StatusReport {
   const r = krelay(['status', ...args])

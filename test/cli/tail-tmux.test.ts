@@ -12,7 +12,7 @@ import { levelSgr } from '../../cli/tail/color.ts'
 import { LEVEL_NAMES } from '../../formats/wire.ts'
 import { startCollector, stop, until } from './live-run.ts'
 import { BIN } from './run.ts'
-import { tempDir } from './temp-dir.ts'
+import { tempDir } from '../temp-dir.ts'
 
 const hasTmux = spawnSync('tmux', ['-V']).status === 0
 /** A private tmux server for this test file, killed in after(). */

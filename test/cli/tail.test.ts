@@ -11,7 +11,7 @@ import { driveGenerator, serveControl } from '../collector/collect/sim-driver.ts
 import { LiveServer } from '../../collector/live/server.ts'
 import { jsonLines, run, startCollector, startTail, stop, until, type Proc } from './live-run.ts'
 import { archiveRows, type Row } from './archive-rows.ts'
-import { tempDir } from './temp-dir.ts'
+import { tempDir } from '../temp-dir.ts'
 
 // --follow: the simulator rewrites its info and stats files in place, which a collector in
 // another process may read half-rewritten (collector/sim/relay-sim.ts, replace()) and take

@@ -2,13 +2,11 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import fs from 'node:fs'
-import os from 'node:os'
 import path from 'node:path'
 import { checkDataDir, UnsafeDirError } from '../../collector/data-dir.ts'
+import { tempDir } from '../temp-dir.ts'
 
-function tmp (): string {
-  return fs.mkdtempSync(path.join(os.tmpdir(), 'krelay-dir-'))
-}
+const tmp = (): string => tempDir('krelay-dir-')
 
 const refused = (re: RegExp) => (err: unknown) => err instanceof UnsafeDirError && re.test(err.message)
 

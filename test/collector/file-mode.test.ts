@@ -3,13 +3,11 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import fs from 'node:fs'
-import os from 'node:os'
 import path from 'node:path'
 import { chmodFileSync, createFileSync, dirMode, makeDirSync, setFileMode, DEFAULT_FILE_MODE } from '../../collector/file-mode.ts'
+import { tempDir } from '../temp-dir.ts'
 
-function tmp (): string {
-  return fs.mkdtempSync(path.join(os.tmpdir(), 'krelay-mode-'))
-}
+const tmp = (): string => tempDir('krelay-mode-')
 
 const mode = (p: string): number => fs.lstatSync(p).mode & 0o7777
 

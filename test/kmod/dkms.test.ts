@@ -10,7 +10,7 @@ import fs from 'node:fs'
 import path from 'node:path'
 import { cacheRoot, kernelNames } from '../../vm/config.ts'
 import { entryDirName, resolveKernel } from '../../vm/kernels.ts'
-import { tempDir } from '../cli/temp-dir.ts'
+import { tempDir } from '../temp-dir.ts'
 import { REPO, stageInstall } from '../packaging/stage.ts'
 
 const version = (JSON.parse(fs.readFileSync(path.join(REPO, 'package.json'), 'utf8')) as { version: string }).version

@@ -9,7 +9,7 @@ import { lit } from '../../collector/archive/sql.ts'
 import { openArchive } from '../../offline/archive-db.ts'
 import { listArchiveFiles } from '../../offline/archive-files.ts'
 import { VIEW_COLUMNS } from '../../offline/archive-sql.ts'
-import { tempDir } from '../cli/temp-dir.ts'
+import { tempDir } from '../temp-dir.ts'
 import { copyAs, fixtureArchives } from './archive-fixture.ts'
 
 let v1 = ''

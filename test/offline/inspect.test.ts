@@ -7,7 +7,7 @@ import path from 'node:path'
 import { DuckDBInstance } from '@duckdb/node-api'
 import { openArchive, type ArchiveFilter } from '../../offline/archive-db.ts'
 import { inspectArchive, type Inspection } from '../../offline/inspect.ts'
-import { tempDir } from '../cli/temp-dir.ts'
+import { tempDir } from '../temp-dir.ts'
 import { fixtureArchives } from './archive-fixture.ts'
 import { InspectOracle } from './inspect-oracle.ts'
 

@@ -10,7 +10,7 @@ import { BUCKET_WIDTHS, chooseBuckets, MAX_BUCKETS } from '../../offline/report/
 import { gatherReport, seriesSet } from '../../offline/report/gather.ts'
 import { BUSIEST_N, MAX_SERIES, TOP_N, type ReportData, type SeriesSet } from '../../offline/report/data.ts'
 import { escapeHtml, renderPage, scriptJson } from '../../offline/report/page.ts'
-import { tempDir } from '../cli/temp-dir.ts'
+import { tempDir } from '../temp-dir.ts'
 import { HOSTILE_COMMS, simArchive } from './report-archive.ts'
 import { copyAs } from './archive-fixture.ts'
 

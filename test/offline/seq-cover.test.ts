@@ -1,13 +1,13 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import fs from 'node:fs'
-import os from 'node:os'
 import path from 'node:path'
 import { seqCover } from '../../offline/seq-cover.ts'
+import { tempDir } from '../temp-dir.ts'
 
 /** An archive with `records` (cpu, seq) and `losses` (cpu, first_seq, count) rows of channel c1, one file each. */
 async function archive (records: Array<[number, number]>, losses: Array<[number, number, number]>): Promise<string> {
-  const out = fs.mkdtempSync(path.join(os.tmpdir(), 'krelay-seq-cover-'))
+  const out = tempDir('krelay-seq-cover-')
   const { DuckDBInstance } = await import('@duckdb/node-api')
   const instance = await DuckDBInstance.create(':memory:')
   const conn = await instance.connect()
@@ -63,5 +63,5 @@ test('a record archived twice is an overlap; a stream not from 1 shows in first'
 })
 
 test('an empty archive has nothing to cover', async () => {
-  assert.deepEqual(await seqCover(fs.mkdtempSync(path.join(os.tmpdir(), 'krelay-seq-cover-'))), [])
+  assert.deepEqual(await seqCover(tempDir('krelay-seq-cover-')), [])
 })

@@ -1,7 +1,7 @@
 // packaging/install.sh --root DIR, run for real into a temporary root.
 import { spawnSync } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
-import { tempDir } from '../cli/temp-dir.ts'
+import { tempDir } from '../temp-dir.ts'
 
 export const INSTALL = fileURLToPath(new URL('../../packaging/install.sh', import.meta.url))
 export const REPO = fileURLToPath(new URL('../..', import.meta.url)).replace(/\/$/, '')

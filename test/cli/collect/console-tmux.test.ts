@@ -12,7 +12,7 @@ import { RelaySim } from '../../../collector/sim/relay-sim.ts'
 import { serveControl } from '../../collector/collect/sim-driver.ts'
 import { until } from '../live-run.ts'
 import { BIN } from '../run.ts'
-import { tempDir } from '../temp-dir.ts'
+import { tempDir } from '../../temp-dir.ts'
 
 const hasTmux = spawnSync('tmux', ['-V']).status === 0
 /** A private tmux server for this test file, killed in after(). */

@@ -12,7 +12,7 @@ import { RelaySim } from '../../../collector/sim/relay-sim.ts'
 import { SUBBUF_HDR_SIZE, recordLength } from '../../../formats/wire.ts'
 import { collectorReading, pump, serveControl } from '../../collector/collect/sim-driver.ts'
 import { run, stop, until } from '../live-run.ts'
-import { tempDir } from '../temp-dir.ts'
+import { tempDir } from '../../temp-dir.ts'
 import { snapshot } from './snapshots.ts'
 
 const TIMESTAMPED = /^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z) krelay collect: (.*)$/

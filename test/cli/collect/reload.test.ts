@@ -11,7 +11,7 @@ import { RelaySim } from '../../../collector/sim/relay-sim.ts'
 import { readArchive } from '../../../offline/read-archive.ts'
 import { collectorReading, driveGenerator, serveControl } from '../../collector/collect/sim-driver.ts'
 import { run, stop, until, type Proc } from '../live-run.ts'
-import { tempDir } from '../temp-dir.ts'
+import { tempDir } from '../../temp-dir.ts'
 
 function config (sim: RelaySim, out: string, over: { host?: string, level?: string, fsync?: string, segment?: string }): string {
   return [

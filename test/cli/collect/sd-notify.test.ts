@@ -12,7 +12,7 @@ import { sdNotify } from '../../../cli/collect/sd-notify.ts'
 import { serveControl } from '../../collector/collect/sim-driver.ts'
 import { run, until } from '../live-run.ts'
 import { listenNotify } from './notify-listener.ts'
-import { tempDir } from '../temp-dir.ts'
+import { tempDir } from '../../temp-dir.ts'
 
 test('READY=1 only once the channel is attached, STOPPING=1 at SIGTERM, then a clean exit', async (t) => {
   const dir = tempDir('krelay-notify-')

@@ -11,7 +11,7 @@ import { parse as parseToml } from 'smol-toml'
 import { FIELDS, flagKey, isSwitch, splitPath, valueText, type Field } from '../../../cli/config/fields.ts'
 import { typedValue } from '../../../cli/options.ts'
 import { krelay } from '../run.ts'
-import { tempDir } from '../temp-dir.ts'
+import { tempDir } from '../../temp-dir.ts'
 
 type Kind = 'boolean' | 'number' | 'string'
 

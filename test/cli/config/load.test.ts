@@ -8,7 +8,7 @@ import os from 'node:os'
 import path from 'node:path'
 import { ConfigError, loadConfig, type ConfigSources } from '../../../cli/config/load.ts'
 import { UsageError } from '../../../cli/errors.ts'
-import { tempDir } from '../temp-dir.ts'
+import { tempDir } from '../../temp-dir.ts'
 
 const dir = tempDir('krelay-config-load-')
 const file = path.join(dir, 'krelay.toml')

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict'
 import fs from 'node:fs'
 import path from 'node:path'
 import { publishedFile, scanArchive } from '../../../cli/tail/archive-files.ts'
-import { tempDir } from '../temp-dir.ts'
+import { tempDir } from '../../temp-dir.ts'
 
 test('only final *.parquet names under <dataset>/host=/date=/hour= count; .partial and dot directories never', () => {
   const root = tempDir('krelay-archive-files-')

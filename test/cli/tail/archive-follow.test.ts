@@ -9,7 +9,7 @@ import path from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { jsonLines, run, until, type Proc } from '../live-run.ts'
 import { BIN } from '../run.ts'
-import { tempDir } from '../temp-dir.ts'
+import { tempDir } from '../../temp-dir.ts'
 import { publish, writeRecords } from './archive-files.ts'
 
 interface Row { [k: string]: unknown, ts_ns: string, host: string, cpu: number, seq: number, level: string }

@@ -9,7 +9,7 @@ import { parquetFiles } from '../../../offline/read-archive.ts'
 import { driveGenerator, serveControl } from '../../collector/collect/sim-driver.ts'
 import { jsonLines, run, startCollector, startTail, stop, until, type Proc } from '../live-run.ts'
 import { archiveRows, type Row } from '../archive-rows.ts'
-import { tempDir } from '../temp-dir.ts'
+import { tempDir } from '../../temp-dir.ts'
 
 interface Setup { sim: RelaySim, out: string, socket: string, collector: Proc, stopServing: () => void }
 

@@ -13,7 +13,7 @@ import { historyWindow, type HistoryLoss, type HistoryRecord } from '../../../cl
 import { listSegments } from '../../../collector/spool/spool-reader.ts'
 import { driveGenerator, serveControl } from '../../collector/collect/sim-driver.ts'
 import { jsonLines, run, startCollector, stop } from '../live-run.ts'
-import { tempDir } from '../temp-dir.ts'
+import { tempDir } from '../../temp-dir.ts'
 
 type Line = Record<string, unknown>
 const dropsOf = (lines: Line[], cpu: number): number =>

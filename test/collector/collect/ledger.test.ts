@@ -1,13 +1,11 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import fs from 'node:fs'
-import os from 'node:os'
 import path from 'node:path'
 import { Ledger } from '../../../collector/collect/ledger.ts'
+import { tempDir } from '../../temp-dir.ts'
 
-function tmpdir (): string {
-  return fs.mkdtempSync(path.join(os.tmpdir(), 'krelay-state-'))
-}
+const tmpdir = (): string => tempDir('krelay-state-')
 
 const seqs = (n: number, cpu = 0) => [{ channelId: 'c1', cpu, seq: n }]
 

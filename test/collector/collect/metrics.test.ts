@@ -12,7 +12,7 @@ import type { CollectorStatus } from '../../../collector/collect/status-file.ts'
 import { parseStats } from '../../../formats/stats.ts'
 import { driveGenerator, serveControl } from './sim-driver.ts'
 import { run, startCollector, stop, until } from '../../cli/live-run.ts'
-import { tempDir } from '../../cli/temp-dir.ts'
+import { tempDir } from '../../temp-dir.ts'
 
 /** Sample lines `name{labels} value` of a text exposition, by `name{labels}`. */
 function samples (text: string): Map<string, number> {

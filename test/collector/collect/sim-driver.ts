@@ -2,15 +2,15 @@
 // flush timer runs, and control commands (acks, flush) are applied, until the
 // run is written; then keeps serving control commands until stopped.
 import fs from 'node:fs'
-import os from 'node:os'
 import path from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import type { CollectOptions } from '../../../collector/collect/collect.ts'
 import type { RelaySim } from '../../../collector/sim/relay-sim.ts'
+import { tempDir } from '../../temp-dir.ts'
 
 /** collect() on `sim` into a fresh temp archive (spool inside it), small files and segments; `extra` overrides. */
 export function collectOptions (sim: RelaySim, signal: AbortSignal, extra: Partial<CollectOptions> = {}): CollectOptions {
-  const out = fs.mkdtempSync(path.join(os.tmpdir(), 'krelay-collect-'))
+  const out = tempDir('krelay-collect-')
   return {
     channelDir: sim.dir,
     out,

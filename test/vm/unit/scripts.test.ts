@@ -1,15 +1,15 @@
 import assert from 'node:assert/strict'
 import { execFileSync } from 'node:child_process'
-import { mkdtempSync, writeFileSync } from 'node:fs'
-import os from 'node:os'
+import { writeFileSync } from 'node:fs'
 import path from 'node:path'
 import { test } from 'node:test'
 import { initScript } from '../../../vm/init-script.ts'
 import { cmdScript, jobEnv, pathsToKeep, shQuote } from '../../../vm/job.ts'
 import { qemuArgs } from '../../../vm/qemu-args.ts'
 import { failedTests, parseTestCounts } from '../../../vm/test-summary.ts'
+import { tempDir } from '../../temp-dir.ts'
 
-const tmp = mkdtempSync(path.join(os.tmpdir(), 'krelay-vm-unit-'))
+const tmp = tempDir('krelay-vm-unit-')
 
 function sh (script: string, ...args: string[]): string {
   const f = path.join(tmp, 's.sh')
