@@ -2,13 +2,12 @@ import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { spawn, type ChildProcess } from 'node:child_process'
 import { once } from 'node:events'
-import fs from 'node:fs'
-import os from 'node:os'
 import path from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { RelaySim } from '../../../collector/sim/relay-sim.ts'
 import { readArchive } from '../../../offline/read-archive.ts'
 import { collectorReading, pump, segmentNames, serveControl } from './sim-driver.ts'
+import { tempDir } from '../../temp-dir.ts'
 
 const CHILD = path.join(import.meta.dirname, 'collect-child.ts')
 
@@ -19,7 +18,7 @@ function start (sim: RelaySim, out: string, mode = ''): ChildProcess {
 test('SIGKILL at random moments, restart on the same spool: every record archived exactly once', async () => {
   const count = 6000
   const sim = new RelaySim({ cpus: [0, 1], subbufSize: 4096, nSubbufs: 64, flushIntervalMs: 5 })
-  const out = fs.mkdtempSync(path.join(os.tmpdir(), 'krelay-crash-'))
+  const out = tempDir('krelay-crash-')
   const spool = path.join(out, '.spool')
   const stopServing = serveControl(sim)
   let child = start(sim, out)
@@ -62,7 +61,7 @@ test('SIGKILL at random moments, restart on the same spool: every record archive
 test('SIGKILL while the archive lags far behind capture: the restart archives every spooled record exactly once', async () => {
   const count = 4000
   const sim = new RelaySim({ cpus: [0, 1], subbufSize: 4096, nSubbufs: 8, flushIntervalMs: 5 })
-  const out = fs.mkdtempSync(path.join(os.tmpdir(), 'krelay-crash-'))
+  const out = tempDir('krelay-crash-')
   const spool = path.join(out, '.spool')
   const stopServing = serveControl(sim)
   let child = start(sim, out, 'stuck')

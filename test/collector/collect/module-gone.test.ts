@@ -1,12 +1,12 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import fs from 'node:fs'
-import os from 'node:os'
 import path from 'node:path'
 import { waitModuleGone } from '../../../collector/collect/module-gone.ts'
+import { tempDir } from '../../temp-dir.ts'
 
 function sysModule (state: string | null): string {
-  const dir = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'krelay-module-gone-')), 'krelay')
+  const dir = path.join(tempDir('krelay-module-gone-'), 'krelay')
   if (state !== null) {
     fs.mkdirSync(dir)
     fs.writeFileSync(path.join(dir, 'initstate'), state + '\n')

@@ -12,6 +12,7 @@ import type { LossRow } from '../../../collector/archive/index.ts'
 import { recordSeq } from '../../../formats/record.ts'
 import { readArchive } from '../../../offline/read-archive.ts'
 import { meta, subbufInput } from './subbufs.ts'
+import { tempDir } from '../../temp-dir.ts'
 
 interface Dirs { out: string, spool: string }
 
@@ -200,7 +201,7 @@ test('files sealed during a round are published without waiting for a publishDue
 
 /** A small tmpfs for `out`, filled up; undefined where no tmpfs can be mounted (not root). */
 function fullTmpfs (t: TestContext): { out: string, filler: string } | undefined {
-  const out = fs.mkdtempSync(path.join(os.tmpdir(), 'krelay-pipeline-full-'))
+  const out = tempDir('krelay-pipeline-full-')
   try {
     execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=2m', 'tmpfs', out], { stdio: 'ignore' })
   } catch {
@@ -227,7 +228,7 @@ function walk (dir: string): string[] {
 test('with a DiskFullWait, a full archive disk is waited out: said once, the rows kept, published once there is room, no .partial left', async (t) => {
   const full = fullTmpfs(t)
   if (full === undefined) { t.skip('cannot mount a tmpfs here (needs root)'); return }
-  const spool = fs.mkdtempSync(path.join(os.tmpdir(), 'krelay-pipeline-spool-'))
+  const spool = tempDir('krelay-pipeline-spool-')
   const lines: string[] = []
   const wait = new DiskFullWait(line => lines.push(line), 'archiving waits', 'it stays in the spool', undefined, 50)
   const pipeline = await Pipeline.open({ out: full.out, host: 'test', maxFileBytes: 1 << 20, maxAgeSeconds: 60 }, spool, wait)
@@ -251,7 +252,7 @@ test('with a DiskFullWait, a full archive disk is waited out: said once, the row
 test('a stop while the archive disk is full ends the wait at once with StoppedWhileFullError', async (t) => {
   const full = fullTmpfs(t)
   if (full === undefined) { t.skip('cannot mount a tmpfs here (needs root)'); return }
-  const spool = fs.mkdtempSync(path.join(os.tmpdir(), 'krelay-pipeline-spool-'))
+  const spool = tempDir('krelay-pipeline-spool-')
   const stop = new AbortController()
   const lines: string[] = []
   const wait = new DiskFullWait(line => lines.push(line), 'archiving waits', 'what was not archived stays in the spool', stop.signal, 60_000)

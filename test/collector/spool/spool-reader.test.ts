@@ -1,15 +1,15 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import fs from 'node:fs'
-import os from 'node:os'
 import path from 'node:path'
 import { SpoolWriter } from '../../../collector/spool/spool-writer.ts'
 import { listSegments, readSegment } from '../../../collector/spool/spool-reader.ts'
 import { CAPTURE_HDR } from '../../../formats/capture.ts'
 import { meta, subbuf } from './fixtures.ts'
+import { tempDir } from '../../temp-dir.ts'
 
 function tmpdir (): string {
-  return fs.mkdtempSync(path.join(os.tmpdir(), 'krelay-spool-'))
+  return tempDir('krelay-spool-')
 }
 
 test('a tail cut short by a crash is reported, and the whole sub-buffers before it are kept', () => {

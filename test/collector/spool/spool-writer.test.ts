@@ -2,16 +2,16 @@ import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { execFileSync } from 'node:child_process'
 import fs from 'node:fs'
-import os from 'node:os'
 import path from 'node:path'
 import { SpoolWriter } from '../../../collector/spool/spool-writer.ts'
 import { segmentName } from '../../../collector/spool/segment.ts'
 import { listSegments, readSegment } from '../../../collector/spool/spool-reader.ts'
 import type { Segment } from '../../../collector/spool/segment.ts'
 import { meta, subbuf } from './fixtures.ts'
+import { tempDir } from '../../temp-dir.ts'
 
 function tmpdir (): string {
-  return fs.mkdtempSync(path.join(os.tmpdir(), 'krelay-spool-'))
+  return tempDir('krelay-spool-')
 }
 
 test('sub-buffers come back byte for byte, with the channel meta, in write order', () => {
