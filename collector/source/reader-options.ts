@@ -51,7 +51,7 @@ export interface ReaderOptions {
    */
   onRawSubbuf?(sub: RawSubbuf): void | Promise<void>
   onRound?(round: Round): void | Promise<void>
-  /** Defaults to writing the channel's control file. */
+  /** Defaults to channelAcker(channel) (ack.ts): writes to the channel's control file. */
   acker?: Acker
   /**
    * Claim the channel under this name (PROTOCOL.md §6.1, e.g. CONSUMER_COLLECT) before
