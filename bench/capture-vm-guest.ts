@@ -8,6 +8,8 @@
 //     started once per module load; after every step it is given time to catch up: a
 //     flush, every sub-buffer acknowledged, and its CPU use back near idle for two seconds
 //     (the archive finished), so that every step starts from an idle collector.
+// Before them, the CPU per sub-buffer of the least capture does against the C consumer's
+// work (bench/capture-floor.ts).
 //
 //   node --import tsx bench/capture-vm-guest.ts <relay-read binary> <quick 0|1> <result file>
 import { spawn, spawnSync } from 'node:child_process'
@@ -15,6 +17,7 @@ import fs from 'node:fs'
 import path from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { startCollectorReading, type CollectorProcess } from '../cli/demo/collector-process.ts'
+import { floorLine, measureFloor, type CaptureFloor } from './capture-floor.ts'
 import { CHANNEL, control, readInfo, readStats, search, until, type Busy, type SearchPlan, type SearchResult } from './capture-vm-steps.ts'
 
 export interface CaptureVmResult {
@@ -24,6 +27,7 @@ export interface CaptureVmResult {
   flushMs: number
   /** by consumer ('c', 'collector'), then by Busy */
   results: Record<'c' | 'collector', Record<Busy, SearchResult>>
+  floor: CaptureFloor
 }
 
 const [RELAY_READ, QUICK, RESULT_FILE] = process.argv.slice(2) as [string, string, string]
@@ -112,6 +116,8 @@ insmod()
 const info = readInfo()
 const results = { c: {}, collector: {} } as CaptureVmResult['results']
 log(`channel: ${info.cpus.length} CPUs, ${info.nSubbufs} x ${info.subbufSize} bytes per CPU, flush every ${info.flushIntervalMs} ms`)
+const floor = measureFloor(info.subbufSize, quick ? 20 : 200, DIR)
+log(floorLine(floor, info.subbufSize))
 for (const busy of modes) {
   log(`relay-read (C, poll + read), ${busy} busy:`)
   results.c[busy] = await search(busy, plan, async () => {}, log, withRelayRead)
@@ -142,6 +148,6 @@ rmmod()
 if (collector.exitStatus?.code !== 0) throw new Error(`krelay collect exited with ${JSON.stringify(collector.exitStatus)}:\n${collector.output()}`)
 
 const result: CaptureVmResult = {
-  cpus: info.cpus.length, subbufSize: info.subbufSize, nSubbufs: info.nSubbufs, flushMs: info.flushIntervalMs, results,
+  cpus: info.cpus.length, subbufSize: info.subbufSize, nSubbufs: info.nSubbufs, flushMs: info.flushIntervalMs, results, floor,
 }
 fs.writeFileSync(path.join(process.env.KRELAY_RESULTS!, RESULT_FILE), JSON.stringify(result))

@@ -16,6 +16,7 @@ import { parseArgs } from 'node:util'
 import { isKernelName } from '../vm/config.ts'
 import { guestEnv, prepare } from '../vm/prepare.ts'
 import { runInVm } from '../vm/vm.ts'
+import { floorLine } from './capture-floor.ts'
 import { guestResult } from './guest-result.ts'
 import type { CaptureVmResult } from './capture-vm-guest.ts'
 import type { SearchResult } from './capture-vm-steps.ts'
@@ -62,6 +63,7 @@ for (const busy of ['one', 'all'] as const) {
   const k = res.results.collector[busy]
   console.log(`  ${what[busy]}: krelay collect ${rate(k)}; relay-read (C, poll + read) ${rate(c)}`)
 }
+console.log(`  ${floorLine(res.floor, res.subbufSize)}`)
 if (values.quick) console.log('quick: 0.5 s steps, which the buffer mostly absorbs: these figures show that the benchmark runs, not what it measures')
 for (const busy of ['one', 'all'] as const) {
   const c = res.results.c[busy]

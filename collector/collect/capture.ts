@@ -62,6 +62,9 @@ export async function openSegment (ctx: CaptureContext, meta: CaptureMeta): Prom
  * what does not fit); throws StoppedWhileFullError if capture is halted first.
  */
 async function appendWhenRoom (ctx: CaptureContext, sub: RawSubbuf, err: unknown): Promise<void> {
+  // The reader acknowledges the sub-buffers spooled before this one as soon as this returns
+  // (reader.ts, takeOne); the line saying that nothing is acknowledged waits until it has.
+  await null
   for (;;) {
     await ctx.full.pause(err, ctx.spool.segment!.file)
     try {

@@ -195,7 +195,8 @@ export class ChannelReader {
     const handed = options.onRawSubbuf !== undefined
       ? options.onRawSubbuf({ cpu: buffer.cpu, seq, bytes, header, status })
       : options.onSubbuf!(decodeSubbuf(buffer.cpu, seq, bytes, header, status, reader.seq, this.rec, watermarkHi, watermarkLo))
-    // a hand-off that waits (a full disk) does not hold back the slots read before it
+    // a hand-off that waits (a full disk) does not hold back the slots read before it: their
+    // ack is written (the ackers write synchronously) before the hand-off resumes from an await
     if (handed) await Promise.all([this.ackTaken(reader), handed])
     reader.unacked = seq
     buffer.next = seq + 1

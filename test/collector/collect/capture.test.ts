@@ -7,11 +7,17 @@ import { execFileSync } from 'node:child_process'
 import fs from 'node:fs'
 import path from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
+import { captureChannel, openSegment, type CaptureContext } from '../../../collector/collect/capture.ts'
+import type { Archiver } from '../../../collector/collect/archiver.ts'
 import { collect } from '../../../collector/collect/collect.ts'
+import { DiskFullWait } from '../../../collector/disk-full.ts'
+import { openChannel } from '../../../collector/source/channel.ts'
+import { SpoolWriter } from '../../../collector/spool/spool-writer.ts'
 import { RelaySim } from '../../../collector/sim/relay-sim.ts'
 import { listSegments } from '../../../collector/spool/spool-reader.ts'
 import { readArchive } from '../../../offline/read-archive.ts'
 import { RECORD_HDR, SUBBUF_HDR_SIZE } from '../../../formats/wire.ts'
+import { tempDir } from '../../temp-dir.ts'
 import { collectOptions, collectorReading, driveGenerator, serveControl } from './sim-driver.ts'
 
 function closedGate (): Int32Array {
@@ -127,6 +133,62 @@ test('a failure in the archive worker ends collect with its message', async () =
     return true
   })
   sim.destroy()
+})
+
+/** A spool whose disk is full for the sub-buffers `refused` holds, as writev says it. */
+class RefusingSpool extends SpoolWriter {
+  readonly refused = new Set<number>()
+  override append (cpu: number, subbuf: Buffer, lastSeq = 0, seq = 0): void {
+    if (this.refused.has(seq)) throw Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC' })
+    super.append(cpu, subbuf, lastSeq, seq)
+  }
+}
+
+test('a spool write refused in the middle of a run: what was spooled before it is acknowledged before capture says nothing is', async () => {
+  const sim = new RelaySim({ cpus: [0], subbufSize: 4096, nSubbufs: 8, flushIntervalMs: 60_000 })
+  const halt = new AbortController()
+  const spool = new RefusingSpool(tempDir('krelay-capture-spool-'), { fsync: 'never', segmentBytes: 1 << 20, segmentAgeMs: 60_000 }, 1, () => {})
+  const lines: string[] = []
+  const acksAtFull: string[] = []
+  const log = (line: string): void => {
+    lines.push(line)
+    // what the control file has been told by the time the line is written
+    if (line.startsWith('disk full:')) acksAtFull.push(...fs.readFileSync(sim.controlPath, 'latin1').split('\n').filter(l => l.startsWith('ack ')))
+  }
+  const ctx: CaptureContext = {
+    spool,
+    archiver: { tell: () => {}, failed: undefined } as unknown as Archiver,
+    spoolBytes: () => 0,
+    budgetBytes: Infinity,
+    halt: halt.signal,
+    full: new DiskFullWait(log, 'spooling waits and nothing is acknowledged', 'kept in the kernel', halt.signal, 20),
+    log,
+  }
+  const channel = openChannel(sim.dir)
+  const meta = { channelId: channel.info.channelId ?? '', monoToRealtimeNs: '0', createdRealtimeNs: '0', abiVersion: 1, subbufSize: 4096, host: 'sim' }
+  const stopServing = serveControl(sim)
+  try {
+    await openSegment(ctx, meta)
+    // three complete sub-buffers before the first pass: one run, the third refused
+    for (let i = 0; i < 3; i++) { sim.writeText(0, `r${i}`); sim.flush() }
+    spool.refused.add(3)
+    const running = captureChannel(channel, meta, undefined, ctx)
+    for (let i = 0; i < 500 && !lines.some(l => l.startsWith('disk full:')); i++) await sleep(5)
+    assert.ok(lines.some(l => l.startsWith('disk full:')), lines.join('\n'))
+    assert.deepEqual(acksAtFull, ['ack 0 2'], 'sub-buffers 1 and 2 were acknowledged when the line was written')
+    await sleep(100)
+    assert.equal(sim.cpu(0).consumed, 2, 'sub-buffer 3 is not acknowledged while the disk is full')
+    spool.refused.clear()
+    for (let i = 0; i < 500 && sim.cpu(0).consumed < 3; i++) await sleep(5)
+    assert.equal(sim.cpu(0).consumed, 3, 'taken once there is room')
+    assert.equal(lines.filter(l => l.startsWith('disk space is back')).length, 1, lines.join('\n'))
+    halt.abort()
+    assert.equal(await running, 'stopped')
+  } finally {
+    stopServing()
+    spool.close()
+    sim.destroy()
+  }
 })
 
 /** Mounts a tmpfs of `size` on `dir` (root only); false where that cannot be done. */

@@ -251,6 +251,32 @@ test('ack only after an async hand-off resolved; a failed hand-off is never acke
   assert.equal(failing.next(0), 2, 'will retry the same sub-buffer')
 })
 
+test('a raw hand-off that waits: the sub-buffers handed on before it are acknowledged before it resumes from an await', async () => {
+  // capture says "nothing is acknowledged" from there (a full disk): that must already hold
+  const sim = makeSim({ cpus: [0] })
+  for (let i = 0; i < 3; i++) { sim.writeText(0, `r${i}`); sim.flush() }
+  let release!: () => void
+  let consumedAtWait = -1
+  const reader = new ChannelReader(openChannel(sim.dir), {
+    acker: sim.acker,
+    onRawSubbuf: (sub) => {
+      if (sub.seq !== 3) return
+      return (async () => {
+        await null
+        consumedAtWait = sim.cpu(0).consumed
+        await new Promise<void>((resolve) => { release = resolve })
+      })()
+    },
+  })
+  const pass = reader.pass()
+  await new Promise((resolve) => setImmediate(resolve))
+  assert.equal(consumedAtWait, 2, 'sub-buffers 1 and 2 acknowledged before the waiting hand-off went on')
+  assert.equal(sim.cpu(0).consumed, 2, 'sub-buffer 3 not acknowledged while its hand-off waits')
+  release()
+  await pass
+  assert.equal(sim.cpu(0).consumed, 3)
+})
+
 test('a restarted reader starts at stats.consumed + 1 and reads unacknowledged sub-buffers again', async () => {
   const sim = makeSim({ cpus: [0, 1] })
   for (let i = 0; i < 3; i++) { sim.writeText(0, 'x'); sim.writeText(1, 'y'); sim.flush() }
