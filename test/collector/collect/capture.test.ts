@@ -19,6 +19,7 @@ import { readArchive } from '../../../offline/read-archive.ts'
 import { RECORD_HDR, SUBBUF_HDR_SIZE } from '../../../formats/wire.ts'
 import { tempDir } from '../../temp-dir.ts'
 import { collectOptions, collectorReading, driveGenerator, serveControl } from './sim-driver.ts'
+import { meta, SUBBUF_SIZE } from './subbufs.ts'
 
 function closedGate (): Int32Array {
   const gate = new Int32Array(new SharedArrayBuffer(4))
@@ -138,14 +139,15 @@ test('a failure in the archive worker ends collect with its message', async () =
 /** A spool whose disk is full for the sub-buffers `refused` holds, as writev says it. */
 class RefusingSpool extends SpoolWriter {
   readonly refused = new Set<number>()
-  override append (cpu: number, subbuf: Buffer, lastSeq = 0, seq = 0): void {
-    if (this.refused.has(seq)) throw Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC' })
-    super.append(cpu, subbuf, lastSeq, seq)
+  override append (...args: Parameters<SpoolWriter['append']>): void {
+    const seq = args[3]
+    if (seq !== undefined && this.refused.has(seq)) throw Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC' })
+    super.append(...args)
   }
 }
 
 test('a spool write refused in the middle of a run: what was spooled before it is acknowledged before capture says nothing is', async () => {
-  const sim = new RelaySim({ cpus: [0], subbufSize: 4096, nSubbufs: 8, flushIntervalMs: 60_000 })
+  const sim = new RelaySim({ cpus: [0], subbufSize: SUBBUF_SIZE, nSubbufs: 8, flushIntervalMs: 60_000 })
   const halt = new AbortController()
   const spool = new RefusingSpool(tempDir('krelay-capture-spool-'), { fsync: 'never', segmentBytes: 1 << 20, segmentAgeMs: 60_000 }, 1, () => {})
   const lines: string[] = []
@@ -165,14 +167,14 @@ test('a spool write refused in the middle of a run: what was spooled before it i
     log,
   }
   const channel = openChannel(sim.dir)
-  const meta = { channelId: channel.info.channelId ?? '', monoToRealtimeNs: '0', createdRealtimeNs: '0', abiVersion: 1, subbufSize: 4096, host: 'sim' }
+  const captureMeta = meta(channel.info.channelId ?? '')
   const stopServing = serveControl(sim)
   try {
-    await openSegment(ctx, meta)
+    await openSegment(ctx, captureMeta)
     // three complete sub-buffers before the first pass: one run, the third refused
     for (let i = 0; i < 3; i++) { sim.writeText(0, `r${i}`); sim.flush() }
     spool.refused.add(3)
-    const running = captureChannel(channel, meta, undefined, ctx)
+    const running = captureChannel(channel, captureMeta, undefined, ctx)
     for (let i = 0; i < 500 && !lines.some(l => l.startsWith('disk full:')); i++) await sleep(5)
     assert.ok(lines.some(l => l.startsWith('disk full:')), lines.join('\n'))
     assert.deepEqual(acksAtFull, ['ack 0 2'], 'sub-buffers 1 and 2 were acknowledged when the line was written')

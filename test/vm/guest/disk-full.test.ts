@@ -129,11 +129,12 @@ test('a full disk under the spool and the archive: waited out, said once, resume
     assert.ok(during.some(r => r.dropped > 0), `the kernel dropped nothing while the disk was full: ${JSON.stringify(during)}`)
     // A failing archive write may still give back a page the spool takes: a resume it says,
     // naming the spool's directory or a segment (the archive stages under the spool too).
-    const spoolBack = new RegExp(`disk space is back: wrote ${escapeRe(spool)}(/[^/ ]+\\.krcap)? after`)
+    const spoolWrote = `${escapeRe(spool)}(/[^/ ]+\\.krcap)? after`
+    const spoolBack = new RegExp(`disk space is back: wrote ${spoolWrote}`)
     const resumes = c.lines.slice(seen).filter(l => spoolBack.test(l)).length
     if (resumes === 0) assert.deepEqual(during.map(r => r.consumed), before.map(r => r.consumed), 'nothing is acknowledged while the spool is full')
     assertSaidOncePerWait(c, /disk full: .*spooling waits/, spoolBack)
-    assertSaidOncePerWait(c, /disk full: .*archiving waits/, new RegExp(`disk space is back: wrote (?!${escapeRe(spool)}(/[^/ ]+\\.krcap)? after)`))
+    assertSaidOncePerWait(c, /disk full: .*archiving waits/, new RegExp(`disk space is back: wrote (?!${spoolWrote})`))
     assert.equal(walk(out).filter(f => f.endsWith('.parquet') && path.basename(f).startsWith('.') === false && fs.statSync(f).size === 0).length, 0,
       'no empty Parquet file is visible')
     await assertReadable(out)
